@@ -1,0 +1,44 @@
+#include "base64url.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace charter::format;
+
+TEST_CASE("base64url round-trips every length")
+{
+    std::string bytes;
+    for (int i = 0; i < 70; ++i) {
+        auto encoded = base64url_encode(bytes);
+        CHECK(encoded.find('=') == std::string::npos);
+        auto decoded = base64url_decode(encoded);
+        REQUIRE(decoded);
+        CHECK(*decoded == bytes);
+        bytes += static_cast<char>(i * 37 + 250);
+    }
+}
+
+TEST_CASE("base64url known answers (RFC 4648 test vectors, url alphabet, no padding)")
+{
+    CHECK(base64url_encode("") == "");
+    CHECK(base64url_encode("f") == "Zg");
+    CHECK(base64url_encode("fo") == "Zm8");
+    CHECK(base64url_encode("foo") == "Zm9v");
+    CHECK(base64url_encode("foobar") == "Zm9vYmFy");
+    CHECK(base64url_encode("\xfb\xff") == "-_8");
+}
+
+TEST_CASE("base64url refuses non-canonical input")
+{
+    CHECK_FALSE(base64url_decode("Zg=="));   // padding
+    CHECK_FALSE(base64url_decode("Zg="));
+    CHECK_FALSE(base64url_decode("Zh"));     // non-zero trailing bits
+    CHECK_FALSE(base64url_decode("Zm9="));
+    CHECK_FALSE(base64url_decode("Zm+v"));   // standard alphabet
+    CHECK_FALSE(base64url_decode("Zm/v"));
+    CHECK_FALSE(base64url_decode("Zm9 v"));  // whitespace
+    CHECK_FALSE(base64url_decode("Z"));      // impossible length
+    CHECK_FALSE(base64url_decode("Zm9vY"));
+    CHECK_FALSE(base64url_decode(std::string("Zm\0v", 4)));
+    CHECK_FALSE(base64url_decode("Zm9v\xc3\xa9"));
+    CHECK(base64url_decode("Zm8"));
+}

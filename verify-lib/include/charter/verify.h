@@ -1,0 +1,160 @@
+/*
+ * libcharter-verify: offline verification of Charter license keys.
+ *
+ * A license key is a PASETO v4.public token (Ed25519) whose implicit assertion is the
+ * product id; docs/format.md specifies it completely. This header is the whole public
+ * interface and compiles as C (C99 or later) and C++.
+ *
+ * Thread-safety: a charter_verifier is configured by one thread (the charter_verifier_*
+ * setters), after which charter_verify() may be called from any number of threads at once;
+ * do not call a setter while another thread verifies. A charter_license is immutable and may
+ * be read from any thread. The library keeps no global state, never prints, never exits and
+ * never touches the network.
+ *
+ * Memory: every pointer the library returns stays valid until the handle it came from is
+ * freed. Functions that fill a caller buffer (detail, detail_size) always NUL-terminate it
+ * when detail_size > 0, truncating if needed.
+ */
+#ifndef CHARTER_VERIFY_H
+#define CHARTER_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "charter/verify_version.h"
+
+#if defined(CHARTER_VERIFY_STATIC)
+#    define CHARTER_VERIFY_API
+#elif defined(CHARTER_VERIFY_BUILDING)
+#    define CHARTER_VERIFY_API __attribute__((visibility("default")))
+#else
+#    define CHARTER_VERIFY_API
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#    define CHARTER_NODISCARD __attribute__((warn_unused_result))
+#else
+#    define CHARTER_NODISCARD
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Status codes. 0 is success; errors are negative and never renumbered. New codes may be
+ * added at the end. charter_status_string() gives a short message for each.
+ */
+typedef enum charter_status {
+    CHARTER_OK = 0,
+    CHARTER_E_INVALID_ARGUMENT = -1,   /* a NULL pointer or an out-of-range argument */
+    CHARTER_E_NO_MEMORY = -2,          /* allocation failed */
+    CHARTER_E_TOO_LARGE = -3,          /* the token is longer than CHARTER_MAX_TOKEN_SIZE */
+    CHARTER_E_MALFORMED = -4,          /* not "v4.public.<payload>[.<footer>]", or too short */
+    CHARTER_E_BAD_ENCODING = -5,       /* payload or footer is not canonical unpadded base64url */
+    CHARTER_E_BAD_FOOTER = -6,         /* footer is not {"kid":"k4.pid.…"} */
+    CHARTER_E_NO_KEYS = -7,            /* the verifier trusts no key */
+    CHARTER_E_UNKNOWN_KEY = -8,        /* the footer's kid is not a trusted key */
+    CHARTER_E_BAD_SIGNATURE = -9,      /* signature does not verify (tampered, other key or other product) */
+    CHARTER_E_BAD_CLAIMS = -10,        /* message is not a JSON object (or duplicate keys, too deep) */
+    CHARTER_E_MISSING_CLAIM = -11,     /* a required claim is absent */
+    CHARTER_E_WRONG_CLAIM_TYPE = -12,  /* a claim has the wrong JSON type or an invalid time */
+    CHARTER_E_WRONG_PRODUCT = -13,     /* the product claim differs from the verifier's product */
+    CHARTER_E_NOT_YET_VALID = -14,     /* now < nbf - leeway */
+    CHARTER_E_EXPIRED = -15,           /* now > exp + leeway */
+    CHARTER_E_UPDATES_ENDED = -16,     /* build time > updates_until */
+    CHARTER_E_REVOKED = -17,           /* listed in the configured revocation list */
+    CHARTER_E_BAD_KEY = -18,           /* a configured public key is not a valid k4.public PASERK */
+    CHARTER_E_BAD_REVOCATION_LIST = -19, /* the revocation list does not verify or parse */
+    CHARTER_E_INTERNAL = -20           /* a bug: please report it */
+} charter_status;
+
+/* Tokens longer than this are refused before any decoding. */
+#define CHARTER_MAX_TOKEN_SIZE 16384
+
+typedef struct charter_verifier charter_verifier;
+typedef struct charter_license charter_license;
+
+/* "0.1.0": the run-time version of the library, to compare with CHARTER_VERSION_STRING. */
+CHARTER_VERIFY_API const char *charter_version(void);
+
+/* A short, lower-case message for a status; never NULL ("unknown status" for unknown codes). */
+CHARTER_VERIFY_API const char *charter_status_string(int status);
+
+/*
+ * A verifier for one product (its id, e.g. "acme-pro", is the implicit assertion every
+ * license of that product is signed with). Returns NULL when product is NULL or empty, or on
+ * allocation failure. Defaults: no keys, leeway 0, no build time, no revocation list.
+ */
+CHARTER_VERIFY_API charter_verifier *charter_verifier_new(const char *product);
+CHARTER_VERIFY_API void charter_verifier_free(charter_verifier *verifier);
+
+/* Trusts one more public key, given as a "k4.public.…" PASERK. CHARTER_E_BAD_KEY if invalid. */
+CHARTER_VERIFY_API int charter_verifier_add_key(charter_verifier *verifier, const char *paserk_public);
+
+/* Tolerated clock skew for nbf and exp, in seconds (0 to 86400*365). */
+CHARTER_VERIFY_API int charter_verifier_set_leeway(charter_verifier *verifier, int64_t seconds);
+
+/*
+ * The time (Unix seconds) the calling product was built or released. A license whose
+ * updates_until is before it does not cover this build (CHARTER_E_UPDATES_ENDED).
+ */
+CHARTER_VERIFY_API int charter_verifier_set_build_time(charter_verifier *verifier, int64_t unix_seconds);
+
+/*
+ * Installs a signed revocation list (docs/format.md), verified against the keys added so far
+ * (add keys first). Licenses it lists then fail with CHARTER_E_REVOKED. On failure the
+ * previous list (if any) stays and detail says why.
+ */
+CHARTER_VERIFY_API int charter_verifier_set_revocation_list(charter_verifier *verifier, const char *token,
+    size_t token_size, char *detail, size_t detail_size);
+
+/*
+ * Verifies a license key at time `now` (Unix seconds, the caller's clock).
+ *
+ * Returns CHARTER_OK or a negative status. detail (may be NULL) receives one sentence naming
+ * the cause, e.g. "license lic_… expired on 2026-01-31T00:00:00Z".
+ *
+ * license_out (may be NULL) receives a license handle to free with charter_license_free()
+ * whenever the signature verified and the claims parsed: on CHARTER_OK, and also on
+ * CHARTER_E_NOT_YET_VALID, CHARTER_E_EXPIRED, CHARTER_E_UPDATES_ENDED and CHARTER_E_REVOKED, so
+ * that a caller can explain those to a person. Only CHARTER_OK means the license is valid.
+ * In every other case *license_out is set to NULL.
+ */
+CHARTER_VERIFY_API CHARTER_NODISCARD int charter_verify(const charter_verifier *verifier, const char *token,
+    size_t token_size, int64_t now, charter_license **license_out, char *detail, size_t detail_size);
+
+CHARTER_VERIFY_API void charter_license_free(charter_license *license);
+
+/* String claims. id = jti ("lic_…"), customer = sub ("cus_…"). name is NULL when absent. */
+CHARTER_VERIFY_API const char *charter_license_id(const charter_license *license);
+CHARTER_VERIFY_API const char *charter_license_customer(const charter_license *license);
+CHARTER_VERIFY_API const char *charter_license_issuer(const charter_license *license);
+CHARTER_VERIFY_API const char *charter_license_product(const charter_license *license);
+CHARTER_VERIFY_API const char *charter_license_name(const charter_license *license);
+/* The k4.pid of the key that signed this license. */
+CHARTER_VERIFY_API const char *charter_license_kid(const charter_license *license);
+
+/* Times in Unix seconds. The optional ones return 1 and set *out when present, else 0. */
+CHARTER_VERIFY_API int64_t charter_license_issued_at(const charter_license *license);
+CHARTER_VERIFY_API int charter_license_not_before(const charter_license *license, int64_t *out);
+CHARTER_VERIFY_API int charter_license_expires_at(const charter_license *license, int64_t *out);
+CHARTER_VERIFY_API int charter_license_updates_until(const charter_license *license, int64_t *out);
+
+/* Seats: returns 1 and sets *out when the claim is present, else 0. */
+CHARTER_VERIFY_API int charter_license_seats(const charter_license *license, int64_t *out);
+
+/* Entitlements: 1 when the license grants `name`, else 0. */
+CHARTER_VERIFY_API int charter_license_has_entitlement(const charter_license *license, const char *name);
+CHARTER_VERIFY_API size_t charter_license_entitlement_count(const charter_license *license);
+/* NULL when index is out of range. */
+CHARTER_VERIFY_API const char *charter_license_entitlement(const charter_license *license, size_t index);
+
+/* The verified message exactly as signed (a UTF-8 JSON object), for claims such as meta. */
+CHARTER_VERIFY_API const char *charter_license_claims_json(const charter_license *license);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,26 @@
+#pragma once
+// Strict unpadded base64url (RFC 4648 §5), as PASETO and PASERK require: no '=', no
+// characters outside the alphabet, and the unused low bits of the last character must be
+// zero, so that every byte string has exactly one encoding.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace charter::format {
+
+std::string base64url_encode(std::string_view bytes);
+std::string base64url_encode(uint8_t const* bytes, size_t size);
+
+/// The decoded bytes, or nullopt when `text` is not canonical unpadded base64url.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+/// Decodes into a caller buffer of at least base64url_decoded_size(text.size()) bytes.
+/// Returns the number of bytes written, or -1 when the text is not canonical.
+long base64url_decode_into(std::string_view text, uint8_t* out);
+
+constexpr size_t base64url_decoded_size(size_t encoded_size) { return encoded_size / 4 * 3 + (encoded_size % 4 * 3) / 4; }
+
+}

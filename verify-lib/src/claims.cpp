@@ -1,0 +1,198 @@
+#include "claims.hpp"
+
+#include "charter/verify.h"
+#include "paserk_public.hpp"
+#include "rfc3339.hpp"
+#include "strict_json.hpp"
+
+#include <algorithm>
+
+namespace charter::format {
+
+namespace {
+
+// Reads typed members out of a JsonObject, remembering the first problem as a status and
+// a sentence; each getter is a no-op once a problem is recorded.
+class ClaimReader {
+public:
+    ClaimReader(JsonObject const& object, int missing_status, int type_status, std::string& detail)
+        : m_object(object)
+        , m_missing_status(missing_status)
+        , m_type_status(type_status)
+        , m_detail(detail)
+    {
+    }
+
+    int status() const { return m_status; }
+
+    std::optional<std::string> string(std::string_view key, bool required)
+    {
+        auto const* member = lookup(key, required);
+        if (!member)
+            return std::nullopt;
+        if (member->type != JsonType::string)
+            return wrong_type(*member, "a string");
+        return member->string_value;
+    }
+
+    std::optional<int64_t> time(std::string_view key, bool required)
+    {
+        auto const* member = lookup(key, required);
+        if (!member)
+            return std::nullopt;
+        if (member->type != JsonType::string)
+            return wrong_type(*member, "an RFC 3339 time string");
+        auto parsed = parse_rfc3339(member->string_value);
+        if (!parsed)
+            return fail(m_type_status, "claim \"" + std::string(key) + "\" is not an RFC 3339 time: \""
+                    + member->string_value + "\"");
+        return parsed;
+    }
+
+    std::optional<int64_t> non_negative_integer(std::string_view key)
+    {
+        auto const* member = lookup(key, false);
+        if (!member)
+            return std::nullopt;
+        if (member->type != JsonType::integer || member->integer_value < 0)
+            return wrong_type(*member, "a non-negative integer");
+        return member->integer_value;
+    }
+
+    std::optional<std::vector<std::string>> strings(std::string_view key, bool required)
+    {
+        auto const* member = lookup(key, required);
+        if (!member)
+            return std::nullopt;
+        if (member->type != JsonType::array || !member->array_of_strings)
+            return wrong_type(*member, "an array of strings");
+        return member->strings;
+    }
+
+    void object(std::string_view key)
+    {
+        auto const* member = lookup(key, false);
+        if (member && member->type != JsonType::object)
+            wrong_type(*member, "an object");
+    }
+
+private:
+    JsonMember const* lookup(std::string_view key, bool required)
+    {
+        if (m_status != CHARTER_OK)
+            return nullptr;
+        auto const* member = m_object.find(key);
+        if (!member && required)
+            fail(m_missing_status, "required claim \"" + std::string(key) + "\" is missing");
+        return member;
+    }
+
+    std::nullopt_t wrong_type(JsonMember const& member, char const* expected)
+    {
+        return fail(m_type_status, "claim \"" + member.key + "\" must be " + expected + ", not "
+                + json_type_name(member.type));
+    }
+
+    std::nullopt_t fail(int status, std::string message)
+    {
+        if (m_status == CHARTER_OK) {
+            m_status = status;
+            m_detail = std::move(message);
+        }
+        return std::nullopt;
+    }
+
+    JsonObject const& m_object;
+    int m_missing_status;
+    int m_type_status;
+    std::string& m_detail;
+    int m_status { CHARTER_OK };
+};
+
+}
+
+int parse_claims(std::string_view json, Claims& out, std::string& detail)
+{
+    std::string error;
+    auto object = read_json_object(json, error);
+    if (!object) {
+        detail = "license claims: " + error;
+        return CHARTER_E_BAD_CLAIMS;
+    }
+    ClaimReader reader(*object, CHARTER_E_MISSING_CLAIM, CHARTER_E_WRONG_CLAIM_TYPE, detail);
+    auto issuer = reader.string("iss", true);
+    auto customer = reader.string("sub", true);
+    auto license_id = reader.string("jti", true);
+    auto product = reader.string("product", true);
+    auto issued_at = reader.time("iat", true);
+    out.name = reader.string("name", false);
+    out.not_before = reader.time("nbf", false);
+    out.expires_at = reader.time("exp", false);
+    out.updates_until = reader.time("updates_until", false);
+    out.seats = reader.non_negative_integer("seats");
+    auto entitlements = reader.strings("entitlements", false);
+    reader.object("meta");
+    if (reader.status() != CHARTER_OK)
+        return reader.status();
+    out.issuer = std::move(*issuer);
+    out.customer = std::move(*customer);
+    out.license_id = std::move(*license_id);
+    out.product = std::move(*product);
+    out.issued_at = *issued_at;
+    out.entitlements = entitlements ? std::move(*entitlements) : std::vector<std::string> {};
+    return CHARTER_OK;
+}
+
+int parse_footer_kid(std::string_view json, std::string& kid, std::string& detail)
+{
+    std::string error;
+    auto object = read_json_object(json, error);
+    if (!object) {
+        detail = "license key footer: " + error;
+        return CHARTER_E_BAD_FOOTER;
+    }
+    auto const* member = object->find("kid");
+    if (!member || member->type != JsonType::string) {
+        detail = "license key footer has no \"kid\" string";
+        return CHARTER_E_BAD_FOOTER;
+    }
+    if (!member->string_value.starts_with(paserk_pid_header)) {
+        detail = "license key footer kid is not a k4.pid key id";
+        return CHARTER_E_BAD_FOOTER;
+    }
+    kid = member->string_value;
+    return CHARTER_OK;
+}
+
+std::string make_footer(std::string_view kid)
+{
+    // Key ids are base64url, so they never need JSON escaping.
+    return "{\"kid\":\"" + std::string(kid) + "\"}";
+}
+
+int parse_revocation_list(std::string_view json, RevocationList& out, std::string& detail)
+{
+    std::string error;
+    auto object = read_json_object(json, error);
+    if (!object) {
+        detail = "revocation list: " + error;
+        return CHARTER_E_BAD_REVOCATION_LIST;
+    }
+    ClaimReader reader(*object, CHARTER_E_BAD_REVOCATION_LIST, CHARTER_E_BAD_REVOCATION_LIST, detail);
+    auto issuer = reader.string("iss", true);
+    auto product = reader.string("product", true);
+    auto issued_at = reader.time("iat", true);
+    auto revoked = reader.strings("revoked", true);
+    if (reader.status() != CHARTER_OK) {
+        detail = "revocation list: " + detail;
+        return reader.status();
+    }
+    out.issuer = std::move(*issuer);
+    out.product = std::move(*product);
+    out.issued_at = *issued_at;
+    out.revoked = std::move(*revoked);
+    std::sort(out.revoked.begin(), out.revoked.end());
+    return CHARTER_OK;
+}
+
+}
