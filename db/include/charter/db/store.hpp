@@ -1,0 +1,143 @@
+#pragma once
+// The SQLite store: the only place in Charter where SQL lives.
+//
+// Thread-safety: a Store is one SQLite connection and is not thread-safe. Use one Store per
+// thread (the server opens one per worker); several Stores, in one process or several, may
+// use the same database file at once (WAL mode, a 5 s busy timeout).
+//
+// Every mutating method writes its audit row in the same transaction as the change; if the
+// audit row cannot be written, the change is rolled back and the error returned. Called
+// inside transaction(), a mutator runs in a savepoint, so a failed call leaves the outer
+// transaction as it was before the call.
+
+#include "charter/db/records.hpp"
+#include "charter/result.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace charter::db {
+
+enum class OpenMode {
+    create,   // create the file (and run every migration) when it does not exist
+    existing, // a missing file is ErrorKind::not_found ("run `charter init` first")
+};
+
+/// What add_release does when the product already has a release with that version and filename.
+enum class OnDuplicateRelease {
+    refuse,  // ErrorKind::conflict
+    replace, // overwrite size, sha256 and released_at (and un-yank); the id stays
+};
+
+/// The schema version this build of Charter writes. Older databases are upgraded in place
+/// when opened; newer ones are refused with ErrorKind::version.
+int latest_schema_version();
+
+class Store {
+public:
+    /// Opens (or creates) the database and brings its schema up to latest_schema_version().
+    static Result<Store> open(std::filesystem::path const& db_path, OpenMode mode);
+
+    Store(Store&&) noexcept;
+    Store& operator=(Store&&) noexcept;
+    Store(Store const&) = delete;
+    Store& operator=(Store const&) = delete;
+    ~Store();
+
+    std::filesystem::path const& path() const;
+    Result<int> schema_version();
+
+    /// Runs `body` in one transaction (BEGIN IMMEDIATE): committed when it returns ok,
+    /// rolled back otherwise. Nested calls use savepoints, so an inner failure undoes only
+    /// the inner work (if the outer body then returns ok, the rest is committed).
+    Result<void> transaction(std::function<Result<void>()> const& body);
+
+    // Signing keys (audit actions "key.add", "key.rotate", "key.retire").
+    /// Adds a key; when `key.current`, it replaces the current key.
+    Result<void> add_signing_key(SigningKeyRecord const& key, Actor const& actor);
+    /// Makes `kid` the key new licenses are signed with; the previous one stays trusted.
+    Result<void> set_current_key(std::string const& kid, int64_t at, Actor const& actor);
+    /// A retired key is neither current nor trusted. The current key cannot be retired.
+    Result<void> retire_key(std::string const& kid, int64_t at, Actor const& actor);
+    Result<std::vector<SigningKeyRecord>> list_signing_keys(); // in created_at order
+    Result<SigningKeyRecord> find_signing_key(std::string const& kid);
+    Result<SigningKeyRecord> current_signing_key(); // not_found when there is none
+
+    // Products ("product.add").
+    Result<void> add_product(Product const& product, Actor const& actor);
+    Result<Product> get_product(std::string const& id);
+    Result<std::vector<Product>> list_products(); // by id
+
+    // Customers ("customer.add").
+    Result<void> add_customer(Customer const& customer, Actor const& actor);
+    /// By id ("cus_…") or by email (case-insensitive).
+    Result<Customer> find_customer(std::string const& id_or_email);
+    Result<std::vector<Customer>> list_customers(); // in created_at, id order
+
+    // Licenses ("license.issue", "license.revoke").
+    /// Unknown product, customer or kid: ErrorKind::not_found; a used id or idempotency key:
+    /// ErrorKind::conflict.
+    Result<void> insert_license(License const& license, Actor const& actor);
+    Result<void> revoke_license(std::string const& id, std::optional<std::string> const& reason, int64_t at,
+        Actor const& actor);
+    Result<License> get_license(std::string const& id);
+    /// In (issued_at, id) order, so after_id pages through a stable sequence.
+    Result<std::vector<License>> list_licenses(LicenseFilter const& filter);
+    /// Counts what list_licenses would return, ignoring after_id and limit.
+    Result<int64_t> count_licenses(LicenseFilter const& filter);
+    Result<std::optional<License>> find_license_by_idempotency_key(std::string const& key);
+    /// The ids of the product's revoked licenses, sorted (the revocation list's content).
+    Result<std::vector<std::string>> revoked_license_ids(std::string const& product_id);
+
+    // Admin API tokens ("token.create", "token.revoke").
+    Result<void> insert_admin_token(AdminToken const& token, Actor const& actor);
+    Result<void> revoke_admin_token(std::string const& id, int64_t at, Actor const& actor);
+    /// Records the token's last use; not audited.
+    Result<void> touch_admin_token(std::string const& id, int64_t at);
+    /// Revoked tokens are returned too (check revoked_at); absent when no token has the hash.
+    Result<std::optional<AdminToken>> find_admin_token_by_hash(std::string const& hash);
+    Result<std::vector<AdminToken>> list_admin_tokens(); // in created_at, id order
+
+    // Releases ("release.add", "release.replace", "release.yank") and the downloads log.
+    Result<void> add_release(Release const& release, OnDuplicateRelease on_duplicate, Actor const& actor);
+    Result<void> yank_release(std::string const& id, int64_t at, Actor const& actor);
+    /// All releases, or one product's, in (product_id, released_at, id) order; yanked included.
+    Result<std::vector<Release>> list_releases(std::optional<std::string> const& product_id);
+    Result<Release> find_release(std::string const& id);
+    Result<Release> find_release(std::string const& product_id, std::string const& version,
+        std::string const& filename);
+    /// Appends to the downloads log; not audited. Returns the new row's id.
+    Result<int64_t> record_download(Download const& download);
+    Result<std::vector<Download>> list_downloads(std::optional<int64_t> after_id, std::optional<int64_t> limit);
+
+    // Audit log.
+    Result<std::vector<AuditEntry>> list_audit(AuditFilter const& filter); // in id order
+
+    // Settings ("setting.set"): issuer name and other instance-wide values.
+    Result<std::optional<std::string>> get_setting(std::string const& key);
+    Result<void> set_setting(std::string const& key, std::string const& value, int64_t at, Actor const& actor);
+
+    // Maintenance.
+    /// A consistent copy of the database at `destination` (SQLite's online backup API), safe
+    /// while other processes write. An existing file at `destination` is replaced.
+    Result<void> backup(std::filesystem::path const& destination);
+    /// PRAGMA integrity_check: "ok" when the database is sound, otherwise SQLite's findings.
+    Result<std::string> integrity_check();
+
+private:
+    struct Impl;
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+/// Creates a database whose schema stops at `version` (1 ≤ version ≤ latest), as an older
+/// Charter would have written it. For upgrade tests.
+Result<void> create_database_at_version(std::filesystem::path const& db_path, int version);
+
+}
