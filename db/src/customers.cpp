@@ -1,0 +1,75 @@
+// Customers: who licenses are issued to. Emails are unique regardless of case.
+
+#include "store_impl.hpp"
+
+namespace charter::db {
+
+namespace {
+
+constexpr char const* sql_insert_customer = "INSERT INTO customers (id, email, name, created_at) VALUES (?1, ?2, ?3, ?4)";
+// The email column is COLLATE NOCASE, so `email = ?1` compares case-insensitively.
+constexpr char const* sql_select_customer
+    = "SELECT id, email, name, created_at FROM customers WHERE id = ?1 OR email = ?1 ORDER BY id = ?1 DESC LIMIT 1";
+constexpr char const* sql_select_customers = "SELECT id, email, name, created_at FROM customers ORDER BY created_at, id";
+
+Customer read_customer(Query const& row)
+{
+    return Customer {
+        .id = row.text(0),
+        .email = row.text(1),
+        .name = row.text(2),
+        .created_at = row.integer(3),
+    };
+}
+
+}
+
+Result<void> Store::add_customer(Customer const& customer, Actor const& actor)
+{
+    if (customer.id.empty() || customer.email.empty())
+        return make_error(ErrorKind::invalid_input, "a customer needs an id and an email");
+    return m_impl->atomically([&]() -> Result<void> {
+        auto insert = m_impl->query(sql_insert_customer);
+        insert.bind(1, customer.id).bind(2, customer.email).bind(3, customer.name).bind(4, customer.created_at);
+        if (int rc = insert.step(); rc != SQLITE_DONE) {
+            if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                return make_error(ErrorKind::conflict, "customer " + customer.id + " already exists");
+            if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+                auto existing = find_customer(customer.email);
+                return make_error(ErrorKind::conflict,
+                    "a customer with email " + customer.email + " already exists"
+                        + (existing ? " (" + existing->id + ")" : std::string()));
+            }
+            return m_impl->error(rc);
+        }
+        auto details = JsonWriter().add("email", customer.email).add("name", customer.name).take();
+        return m_impl->audit(actor, customer.created_at, "customer.add", customer.id, details);
+    });
+}
+
+Result<Customer> Store::find_customer(std::string const& id_or_email)
+{
+    auto select = m_impl->query(sql_select_customer);
+    select.bind(1, id_or_email);
+    int rc = select.step();
+    if (rc == SQLITE_ROW)
+        return read_customer(select);
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return make_error(ErrorKind::not_found,
+        "no customer " + id_or_email + "; add it with `charter customer add --email EMAIL`");
+}
+
+Result<std::vector<Customer>> Store::list_customers()
+{
+    auto select = m_impl->query(sql_select_customers);
+    std::vector<Customer> customers;
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW)
+        customers.push_back(read_customer(select));
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return customers;
+}
+
+}

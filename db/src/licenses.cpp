@@ -1,0 +1,204 @@
+// Licenses: issuing (the hot path of a batch), revoking, finding and listing.
+
+#include "store_impl.hpp"
+
+namespace charter::db {
+
+namespace {
+
+constexpr char const* sql_insert_license
+    = "INSERT INTO licenses (id, customer_id, product_id, token, claims_json, kid, issued_at, expires_at,"
+      " updates_until, status, revoked_at, revoke_reason, idempotency_key, idempotency_fingerprint)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+constexpr char const* sql_revoke_license
+    = "UPDATE licenses SET status = 'revoked', revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND status = 'active'";
+
+#define CHARTER_LICENSE_COLUMNS                                                                                  \
+    "SELECT id, customer_id, product_id, token, claims_json, kid, issued_at, expires_at, updates_until, status," \
+    " revoked_at, revoke_reason, idempotency_key, idempotency_fingerprint FROM licenses"
+
+constexpr char const* sql_select_license = CHARTER_LICENSE_COLUMNS " WHERE id = ?1";
+constexpr char const* sql_select_license_by_idempotency_key = CHARTER_LICENSE_COLUMNS " WHERE idempotency_key = ?1";
+
+// One statement for every combination of filters: a NULL parameter switches its condition
+// off. ?3 is the state: 0 active (and not expired at ?4), 1 revoked, 2 expired at ?4.
+#define CHARTER_LICENSE_FILTER                                                                          \
+    " WHERE (?1 IS NULL OR product_id = ?1) AND (?2 IS NULL OR customer_id = ?2)"                      \
+    " AND (?3 IS NULL"                                                                                  \
+    "  OR (?3 = 0 AND status = 'active' AND (expires_at IS NULL OR expires_at >= ?4))"                 \
+    "  OR (?3 = 1 AND status = 'revoked')"                                                              \
+    "  OR (?3 = 2 AND status = 'active' AND expires_at < ?4))"
+
+constexpr char const* sql_select_licenses = CHARTER_LICENSE_COLUMNS CHARTER_LICENSE_FILTER
+    " AND (?5 IS NULL OR (issued_at, id) > (?5, ?6)) ORDER BY issued_at, id LIMIT ?7";
+constexpr char const* sql_count_licenses = "SELECT count(*) FROM licenses" CHARTER_LICENSE_FILTER;
+constexpr char const* sql_select_license_position = "SELECT issued_at FROM licenses WHERE id = ?1";
+constexpr char const* sql_select_revoked_ids
+    = "SELECT id FROM licenses WHERE product_id = ?1 AND status = 'revoked' ORDER BY id";
+
+#undef CHARTER_LICENSE_COLUMNS
+#undef CHARTER_LICENSE_FILTER
+
+License read_license(Query const& row)
+{
+    return License {
+        .id = row.text(0),
+        .customer_id = row.text(1),
+        .product_id = row.text(2),
+        .token = row.text(3),
+        .claims_json = row.text(4),
+        .kid = row.text(5),
+        .issued_at = row.integer(6),
+        .expires_at = row.optional_integer(7),
+        .updates_until = row.optional_integer(8),
+        .status = row.text(9),
+        .revoked_at = row.optional_integer(10),
+        .revoke_reason = row.optional_text(11),
+        .idempotency_key = row.optional_text(12),
+        .idempotency_fingerprint = row.optional_text(13),
+    };
+}
+
+void bind_filter(Query& query, LicenseFilter const& filter)
+{
+    query.bind(1, filter.product_id).bind(2, filter.customer_id);
+    if (filter.state)
+        query.bind(3, static_cast<int64_t>(*filter.state));
+    query.bind(4, filter.now);
+}
+
+}
+
+Result<void> Store::insert_license(License const& license, Actor const& actor)
+{
+    if (license.status != "active" && license.status != "revoked")
+        return make_error(ErrorKind::invalid_input, "license status must be active or revoked, not \"" + license.status + "\"");
+    return m_impl->atomically([&]() -> Result<void> {
+        auto insert = m_impl->query(sql_insert_license);
+        insert.bind(1, license.id).bind(2, license.customer_id).bind(3, license.product_id).bind(4, license.token);
+        insert.bind(5, license.claims_json).bind(6, license.kid).bind(7, license.issued_at).bind(8, license.expires_at);
+        insert.bind(9, license.updates_until).bind(10, license.status).bind(11, license.revoked_at);
+        insert.bind(12, license.revoke_reason).bind(13, license.idempotency_key).bind(14, license.idempotency_fingerprint);
+        if (int rc = insert.step(); rc != SQLITE_DONE) {
+            if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                return make_error(ErrorKind::conflict, "license " + license.id + " already exists");
+            if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+                auto first = find_license_by_idempotency_key(license.idempotency_key.value_or(""));
+                return make_error(ErrorKind::conflict,
+                    "idempotency key " + license.idempotency_key.value_or("") + " was already used"
+                        + (first && *first ? " for license " + (*first)->id : std::string()));
+            }
+            if (is_foreign_key_violation(rc)) {
+                // Only now find out which reference is wrong: checking up front would cost
+                // three lookups on every license of a batch.
+                if (auto product = get_product(license.product_id); !product)
+                    return product.error();
+                if (auto customer = find_customer(license.customer_id); !customer)
+                    return customer.error();
+                if (auto key = find_signing_key(license.kid); !key)
+                    return key.error();
+            }
+            return m_impl->error(rc);
+        }
+        auto details = JsonWriter()
+                           .add("product", license.product_id)
+                           .add("customer", license.customer_id)
+                           .add("kid", license.kid)
+                           .add("expires_at", license.expires_at)
+                           .add("updates_until", license.updates_until)
+                           .take();
+        return m_impl->audit(actor, license.issued_at, "license.issue", license.id, details);
+    });
+}
+
+Result<void> Store::revoke_license(std::string const& id, std::optional<std::string> const& reason, int64_t at,
+    Actor const& actor)
+{
+    return m_impl->atomically([&]() -> Result<void> {
+        auto revoke = m_impl->query(sql_revoke_license);
+        revoke.bind(1, id).bind(2, at).bind(3, reason);
+        if (int rc = revoke.step(); rc != SQLITE_DONE)
+            return m_impl->error(rc);
+        if (sqlite3_changes(m_impl->db) == 0) {
+            auto existing = get_license(id);
+            if (!existing)
+                return existing.error();
+            return make_error(ErrorKind::conflict, "license " + id + " is already revoked");
+        }
+        return m_impl->audit(actor, at, "license.revoke", id, JsonWriter().add("reason", reason).take());
+    });
+}
+
+Result<License> Store::get_license(std::string const& id)
+{
+    auto select = m_impl->query(sql_select_license);
+    select.bind(1, id);
+    int rc = select.step();
+    if (rc == SQLITE_ROW)
+        return read_license(select);
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return make_error(ErrorKind::not_found, "no license " + id);
+}
+
+Result<std::vector<License>> Store::list_licenses(LicenseFilter const& filter)
+{
+    std::optional<int64_t> after_issued_at;
+    if (filter.after_id) {
+        auto position = m_impl->query(sql_select_license_position);
+        position.bind(1, *filter.after_id);
+        int rc = position.step();
+        if (rc == SQLITE_DONE)
+            return make_error(ErrorKind::invalid_input, "cursor " + *filter.after_id + " is not a license id");
+        if (rc != SQLITE_ROW)
+            return m_impl->error(rc);
+        after_issued_at = position.integer(0);
+    }
+    auto select = m_impl->query(sql_select_licenses);
+    bind_filter(select, filter);
+    select.bind(5, after_issued_at).bind(6, filter.after_id).bind(7, filter.limit.value_or(-1));
+    std::vector<License> licenses;
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW)
+        licenses.push_back(read_license(select));
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return licenses;
+}
+
+Result<int64_t> Store::count_licenses(LicenseFilter const& filter)
+{
+    auto count = m_impl->query(sql_count_licenses);
+    bind_filter(count, filter);
+    int rc = count.step();
+    if (rc != SQLITE_ROW)
+        return m_impl->error(rc);
+    return count.integer(0);
+}
+
+Result<std::optional<License>> Store::find_license_by_idempotency_key(std::string const& key)
+{
+    auto select = m_impl->query(sql_select_license_by_idempotency_key);
+    select.bind(1, key);
+    int rc = select.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<License>(read_license(select));
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return std::optional<License>();
+}
+
+Result<std::vector<std::string>> Store::revoked_license_ids(std::string const& product_id)
+{
+    auto select = m_impl->query(sql_select_revoked_ids);
+    select.bind(1, product_id);
+    std::vector<std::string> ids;
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW)
+        ids.push_back(select.text(0));
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return ids;
+}
+
+}

@@ -1,0 +1,226 @@
+#include "schema.hpp"
+
+#include "charter/db/store.hpp"
+#include "sqlite_errors.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <string>
+
+namespace charter::db {
+
+namespace {
+
+// "CHRT": marks the file as Charter's, so that another program's SQLite database is
+// refused instead of being "upgraded" by adding our tables to it.
+constexpr int application_id = 0x43485254;
+
+// Step i takes a database from user_version i to i + 1. Steps are only ever appended:
+// a released step never changes, because databases out there have already run it.
+constexpr std::array<char const*, 2> migrations {
+    // 1: the base schema.
+    R"sql(
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    public_paserk TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+    is_current INTEGER NOT NULL DEFAULT 0 CHECK (is_current IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER,
+    CHECK (NOT (is_current = 1 AND status = 'retired'))
+);
+-- At most one current key; the store keeps it exactly one once a key exists.
+CREATE UNIQUE INDEX signing_keys_current ON signing_keys (is_current) WHERE is_current = 1;
+
+CREATE TABLE products (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    keep_access_after_expiry INTEGER NOT NULL DEFAULT 0 CHECK (keep_access_after_expiry IN (0, 1)),
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE customers (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE licenses (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    product_id TEXT NOT NULL REFERENCES products (id),
+    token TEXT NOT NULL,
+    claims_json TEXT NOT NULL,
+    kid TEXT NOT NULL REFERENCES signing_keys (kid),
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    updates_until INTEGER,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+    revoked_at INTEGER,
+    revoke_reason TEXT,
+    idempotency_key TEXT,
+    idempotency_fingerprint TEXT
+);
+CREATE INDEX licenses_by_issue ON licenses (issued_at, id);
+CREATE INDEX licenses_by_customer ON licenses (customer_id);
+CREATE INDEX licenses_by_product ON licenses (product_id, status);
+CREATE UNIQUE INDEX licenses_by_idempotency_key ON licenses (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE admin_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL, -- space-separated
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    last_used_at INTEGER
+);
+
+CREATE TABLE releases (
+    id TEXT PRIMARY KEY,
+    product_id TEXT NOT NULL REFERENCES products (id),
+    version TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    released_at INTEGER NOT NULL,
+    yanked INTEGER NOT NULL DEFAULT 0 CHECK (yanked IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    UNIQUE (product_id, version, filename)
+);
+
+-- AUTOINCREMENT: ids are never reused, so an audit cursor never skips a row.
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    details_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_by_time ON audit (at);
+)sql",
+    // 2: the customer downloads log. Not foreign keys: the log also records refused
+    // requests whose license or release does not exist.
+    R"sql(
+CREATE TABLE downloads (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    license_id TEXT,
+    release_id TEXT,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    remote_address TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL
+);
+CREATE INDEX downloads_by_license ON downloads (license_id, at);
+)sql",
+};
+
+Result<int> read_integer_pragma(sqlite3* db, std::filesystem::path const& path, char const* sql)
+{
+    sqlite3_stmt* statement = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &statement, nullptr);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(statement);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(statement);
+        return sqlite_error(db, rc, path);
+    }
+    int value = sqlite3_column_int(statement, 0);
+    sqlite3_finalize(statement);
+    return value;
+}
+
+Result<void> execute(sqlite3* db, std::filesystem::path const& path, std::string const& sql)
+{
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        return sqlite_error(db, rc, path);
+    return {};
+}
+
+Result<int> checked_version(sqlite3* db, std::filesystem::path const& path)
+{
+    auto version = read_integer_pragma(db, path, "PRAGMA user_version");
+    if (!version)
+        return version;
+    if (*version > latest_schema_version()) {
+        return make_error(ErrorKind::version,
+            "database " + path.string() + " has schema version " + std::to_string(*version)
+                + ", newer than this charter (" + std::to_string(latest_schema_version()) + "); upgrade charter");
+    }
+    if (*version > 0) {
+        auto id = read_integer_pragma(db, path, "PRAGMA application_id");
+        if (!id)
+            return id.error();
+        if (*id != application_id)
+            return make_error(ErrorKind::io, path.string() + " is an SQLite database but not a charter database");
+        return version;
+    }
+    auto tables = read_integer_pragma(db, path, "SELECT count(*) FROM sqlite_schema");
+    if (!tables)
+        return tables.error();
+    if (*tables > 0)
+        return make_error(ErrorKind::io, path.string() + " is an SQLite database but not a charter database");
+    return version;
+}
+
+Result<void> upgrade(sqlite3* db, std::filesystem::path const& path, int target)
+{
+    // Check again under the write lock: another process may have migrated meanwhile.
+    auto version = checked_version(db, path);
+    if (!version)
+        return version.error();
+    for (int step = *version; step < target; ++step) {
+        if (auto done = execute(db, path, migrations[static_cast<size_t>(step)]); !done)
+            return done;
+    }
+    if (*version < target) {
+        if (auto done = execute(db, path, "PRAGMA application_id = " + std::to_string(application_id)); !done)
+            return done;
+        if (auto done = execute(db, path, "PRAGMA user_version = " + std::to_string(target)); !done)
+            return done;
+    }
+    return {};
+}
+
+}
+
+int latest_schema_version()
+{
+    return static_cast<int>(migrations.size());
+}
+
+Result<void> migrate(sqlite3* db, std::filesystem::path const& path, int target)
+{
+    auto version = checked_version(db, path);
+    if (!version)
+        return version.error();
+    if (*version >= target)
+        return {};
+    // The whole upgrade is one transaction: a crash or a full disk half-way leaves the
+    // database at its old version, never between two.
+    if (auto begun = execute(db, path, "BEGIN IMMEDIATE"); !begun)
+        return begun;
+    auto upgraded = upgrade(db, path, target);
+    if (!upgraded) {
+        if (!sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return upgraded;
+    }
+    if (auto committed = execute(db, path, "COMMIT"); !committed) {
+        if (!sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return committed;
+    }
+    return {};
+}
+
+}

@@ -1,0 +1,305 @@
+// Opening a Store, its transactions and savepoints, the audit row every change writes, and
+// maintenance (backup, integrity check).
+
+#include "schema.hpp"
+#include "store_impl.hpp"
+
+#include <chrono>
+#include <system_error>
+#include <thread>
+
+namespace charter::db {
+
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+// Each statement is a constant: Impl::query caches it by address.
+constexpr char const* sql_begin = "BEGIN IMMEDIATE";
+constexpr char const* sql_commit = "COMMIT";
+constexpr char const* sql_rollback = "ROLLBACK";
+// One name for every level: ROLLBACK TO and RELEASE act on the most recent savepoint of
+// that name, which is the innermost one.
+constexpr char const* sql_savepoint = "SAVEPOINT charter";
+constexpr char const* sql_rollback_to_savepoint = "ROLLBACK TO charter";
+constexpr char const* sql_release_savepoint = "RELEASE charter";
+constexpr char const* sql_insert_audit
+    = "INSERT INTO audit (at, actor, action, subject, details_json) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+struct Connection {
+    sqlite3* db { nullptr };
+    ~Connection()
+    {
+        if (db)
+            sqlite3_close_v2(db);
+    }
+    sqlite3* release() { return std::exchange(db, nullptr); }
+};
+
+Result<std::string> pragma_text(sqlite3* db, std::filesystem::path const& path, char const* sql)
+{
+    sqlite3_stmt* statement = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &statement, nullptr);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(statement);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3_finalize(statement);
+        return sqlite_error(db, rc, path);
+    }
+    std::string value;
+    if (rc == SQLITE_ROW && sqlite3_column_text(statement, 0))
+        value = reinterpret_cast<char const*>(sqlite3_column_text(statement, 0));
+    sqlite3_finalize(statement);
+    return value;
+}
+
+// Opens the file and sets the connection up the way every Charter connection must be.
+Result<sqlite3*> connect(std::filesystem::path const& path, OpenMode mode)
+{
+    std::error_code ignored;
+    if (mode == OpenMode::existing && !std::filesystem::exists(path, ignored))
+        return make_error(ErrorKind::not_found, "no database at " + path.string() + "; run `charter init` first");
+
+    Connection connection;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (mode == OpenMode::create)
+        flags |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path.c_str(), &connection.db, flags, nullptr);
+    if (rc != SQLITE_OK)
+        return sqlite_error(connection.db, rc, path);
+    sqlite3_busy_timeout(connection.db, busy_timeout_ms);
+
+    // WAL: readers (the server, `charter list`) never block the writer or each other.
+    auto journal = pragma_text(connection.db, path, "PRAGMA journal_mode = WAL");
+    if (!journal)
+        return journal.error();
+    bool const read_only = sqlite3_db_readonly(connection.db, "main") == 1;
+    if (*journal != "wal" && !read_only) {
+        return make_error(ErrorKind::io,
+            "cannot switch database " + path.string() + " to WAL mode (it stays in " + *journal
+                + " mode); put the data directory on a local file system");
+    }
+    // FULL, not NORMAL: in WAL mode NORMAL skips the fsync at commit, so a power loss can undo
+    // the last transactions, and a license key already shown to a customer would vanish from
+    // the database. See docs/operations.md, "Durability".
+    for (char const* pragma : { "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON" }) {
+        auto set = pragma_text(connection.db, path, pragma);
+        if (!set)
+            return set.error();
+    }
+    return connection.release();
+}
+
+}
+
+Store::Impl::~Impl()
+{
+    for (auto& [sql, statement] : statements)
+        sqlite3_finalize(statement);
+    if (db)
+        sqlite3_close_v2(db);
+}
+
+Result<void> Store::Impl::begin()
+{
+    if (depth == 0) {
+        if (int rc = query(sql_begin).step(); rc != SQLITE_DONE)
+            return error(rc);
+        depth = 1;
+        return {};
+    }
+    // SQLite rolls the whole transaction back by itself after some errors (a full disk, an
+    // i/o error). Going on would run the rest of the caller's batch outside any transaction,
+    // one autocommit at a time; refuse instead.
+    if (sqlite3_get_autocommit(db)) {
+        return make_error(ErrorKind::io,
+            "the transaction on " + path.string() + " was rolled back after an earlier error; nothing was changed");
+    }
+    if (int rc = query(sql_savepoint).step(); rc != SQLITE_DONE)
+        return error(rc);
+    ++depth;
+    return {};
+}
+
+Result<void> Store::Impl::finish(bool commit)
+{
+    bool const outermost = depth == 1;
+    --depth;
+    bool const transaction_lost = sqlite3_get_autocommit(db) != 0;
+    if (commit && transaction_lost) {
+        return make_error(ErrorKind::io,
+            "the transaction on " + path.string() + " was rolled back after an earlier error; nothing was changed");
+    }
+    if (outermost) {
+        if (commit) {
+            int rc = query(sql_commit).step();
+            if (rc == SQLITE_DONE)
+                return {};
+            auto failure = error(rc);
+            if (!sqlite3_get_autocommit(db))
+                (void)query(sql_rollback).step();
+            return failure;
+        }
+        if (!transaction_lost)
+            (void)query(sql_rollback).step();
+        return {};
+    }
+    if (commit) {
+        int rc = query(sql_release_savepoint).step();
+        if (rc == SQLITE_DONE)
+            return {};
+        auto failure = error(rc);
+        (void)query(sql_rollback_to_savepoint).step();
+        (void)query(sql_release_savepoint).step();
+        return failure;
+    }
+    if (!transaction_lost) {
+        // ROLLBACK TO undoes the savepoint's work but keeps it open; RELEASE then closes it.
+        (void)query(sql_rollback_to_savepoint).step();
+        (void)query(sql_release_savepoint).step();
+    }
+    return {};
+}
+
+Result<void> Store::Impl::audit(Actor const& actor, int64_t at, std::string_view action, std::string_view subject,
+    std::string const& details_json)
+{
+    auto insert = query(sql_insert_audit);
+    insert.bind(1, at).bind(2, actor.name).bind(3, action).bind(4, subject).bind(5, details_json);
+    int rc = insert.step();
+    if (rc == SQLITE_DONE)
+        return {};
+    auto failure = error(rc);
+    if (failure.kind == ErrorKind::io)
+        return failure;
+    return make_error(failure.kind,
+        "could not write the audit row for " + std::string(action) + " " + std::string(subject) + " ("
+            + sqlite3_errmsg(db) + "); nothing was changed");
+}
+
+Result<Store> Store::open(std::filesystem::path const& db_path, OpenMode mode)
+{
+    auto db = connect(db_path, mode);
+    if (!db)
+        return db.error();
+    auto impl = std::make_unique<Impl>();
+    impl->db = *db;
+    impl->path = db_path;
+    if (auto migrated = migrate(impl->db, db_path, latest_schema_version()); !migrated)
+        return migrated.error();
+    return Store(std::move(impl));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) { }
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+std::filesystem::path const& Store::path() const
+{
+    return m_impl->path;
+}
+
+Result<int> Store::schema_version()
+{
+    auto version = pragma_text(m_impl->db, m_impl->path, "PRAGMA user_version");
+    if (!version)
+        return version.error();
+    return std::stoi(*version);
+}
+
+Result<void> Store::transaction(std::function<Result<void>()> const& body)
+{
+    return m_impl->atomically(body);
+}
+
+Result<void> Store::backup(std::filesystem::path const& destination)
+{
+    std::error_code ignored;
+    if (std::filesystem::exists(destination, ignored) && std::filesystem::equivalent(destination, m_impl->path, ignored))
+        return make_error(ErrorKind::invalid_input, "backup destination " + destination.string() + " is the database itself");
+
+    // Written under a temporary name and renamed when complete, so that an interrupted
+    // backup never leaves a truncated file where a good backup is expected.
+    auto partial = destination;
+    partial += ".partial";
+    std::filesystem::remove(partial, ignored);
+    Connection target;
+    int rc = sqlite3_open_v2(partial.c_str(), &target.db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
+    if (rc != SQLITE_OK)
+        return sqlite_error(target.db, rc, destination);
+    sqlite3_busy_timeout(target.db, busy_timeout_ms);
+
+    auto fail = [&](int code) -> Error {
+        auto failure = sqlite_error(target.db, code, destination);
+        sqlite3_close_v2(target.release());
+        std::filesystem::remove(partial, ignored);
+        return failure;
+    };
+
+    sqlite3_backup* backup = sqlite3_backup_init(target.db, "main", m_impl->db, "main");
+    if (!backup)
+        return fail(sqlite3_extended_errcode(target.db));
+    // All pages in one step: one read transaction on the source, so the copy is a consistent
+    // snapshot. In WAL mode that read transaction does not block writers in other processes.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    do {
+        rc = sqlite3_backup_step(backup, -1);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && std::chrono::steady_clock::now() < deadline);
+    int finish_rc = sqlite3_backup_finish(backup);
+    if (rc != SQLITE_DONE)
+        return fail(rc);
+    if (finish_rc != SQLITE_OK)
+        return fail(finish_rc);
+    // The copy keeps the source's WAL flag; checkpointing and closing leave a single file.
+    rc = sqlite3_exec(target.db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        return fail(rc);
+    rc = sqlite3_close_v2(target.release());
+    if (rc != SQLITE_OK) {
+        std::filesystem::remove(partial, ignored);
+        return sqlite_error(nullptr, rc, destination);
+    }
+    std::error_code renamed;
+    std::filesystem::rename(partial, destination, renamed);
+    if (renamed) {
+        std::filesystem::remove(partial, ignored);
+        return make_error(ErrorKind::io, "cannot write backup " + destination.string() + ": " + renamed.message());
+    }
+    return {};
+}
+
+Result<std::string> Store::integrity_check()
+{
+    sqlite3_stmt* statement = nullptr;
+    int rc = sqlite3_prepare_v2(m_impl->db, "PRAGMA integrity_check", -1, &statement, nullptr);
+    std::string findings;
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(statement);
+        if (rc == SQLITE_ROW) {
+            if (!findings.empty())
+                findings += '\n';
+            findings += reinterpret_cast<char const*>(sqlite3_column_text(statement, 0));
+        }
+    }
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return findings;
+}
+
+Result<void> create_database_at_version(std::filesystem::path const& db_path, int version)
+{
+    if (version < 1 || version > latest_schema_version())
+        return make_error(ErrorKind::invalid_input, "no schema version " + std::to_string(version));
+    auto db = connect(db_path, OpenMode::create);
+    if (!db)
+        return db.error();
+    Connection connection { *db };
+    return migrate(connection.db, db_path, version);
+}
+
+}
