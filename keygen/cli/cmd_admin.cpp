@@ -1,0 +1,159 @@
+// charter audit, charter db backup, charter token create|list|revoke
+
+#include "admin_tokens.hpp"
+#include "context.hpp"
+#include "rfc3339.hpp"
+
+#include <iostream>
+
+namespace charter::cli {
+
+namespace {
+
+struct AdminOptions {
+    std::string since;
+    std::string path;
+    std::string scopes;
+    std::string name;
+    std::string id;
+    std::optional<int64_t> limit;
+    bool json { false };
+};
+
+int run_audit(Context& context, AdminOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    db::AuditFilter filter;
+    if (!options.since.empty()) {
+        auto since = parse_time_option(options.since, context.now(), "--since");
+        if (!since)
+            return context.fail(since.error());
+        filter.since = *since;
+    }
+    filter.limit = options.limit;
+    auto entries = workspace->store().list_audit(filter);
+    if (!entries)
+        return context.fail(entries.error());
+    if (options.json) {
+        ops::Json list = ops::Json::array();
+        for (auto const& entry : *entries)
+            list.push_back(ops::audit_json(entry));
+        Context::print_json(list);
+        return exit_ok;
+    }
+    for (auto const& entry : *entries)
+        std::cout << format::format_rfc3339(entry.at) << "  " << entry.actor << "  " << entry.action << "  " << entry.subject
+                  << "  " << entry.details_json << "\n";
+    return exit_ok;
+}
+
+int run_backup(Context& context, AdminOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    if (auto done = workspace->store().backup(options.path); !done)
+        return context.fail(done.error());
+    std::cerr << "backed up " << workspace->dir().database().string() << " to " << options.path
+              << " (signing keys are not in it: back up " << workspace->dir().keys().string() << " separately)\n";
+    return exit_ok;
+}
+
+int run_token_create(Context& context, AdminOptions const& options)
+{
+    auto scopes = ops::parse_scopes(options.scopes);
+    if (!scopes)
+        return context.fail(scopes.error());
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto created = ops::create_admin_token(workspace->store(), options.name, *scopes, context.now(), context.actor());
+    if (!created)
+        return context.fail(created.error());
+    if (options.json) {
+        auto json = ops::admin_token_json(created->record);
+        json["token"] = created->secret;
+        Context::print_json(json);
+        return exit_ok;
+    }
+    std::cout << created->secret << "\n";
+    std::cerr << "created " << created->record.id << "; this is the only time the token is shown\n";
+    return exit_ok;
+}
+
+int run_token_list(Context& context, AdminOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto tokens = workspace->store().list_admin_tokens();
+    if (!tokens)
+        return context.fail(tokens.error());
+    if (options.json) {
+        ops::Json list = ops::Json::array();
+        for (auto const& token : *tokens)
+            list.push_back(ops::admin_token_json(token));
+        Context::print_json(list);
+        return exit_ok;
+    }
+    for (auto const& token : *tokens) {
+        std::string scopes;
+        for (auto const& scope : token.scopes)
+            scopes += (scopes.empty() ? "" : ",") + scope;
+        std::cout << token.id << "  " << (token.revoked_at ? "revoked" : "active ") << "  " << scopes << "  " << token.name
+                  << "\n";
+    }
+    return exit_ok;
+}
+
+int run_token_revoke(Context& context, AdminOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    if (auto revoked = workspace->store().revoke_admin_token(options.id, context.now(), context.actor()); !revoked)
+        return context.fail(revoked.error());
+    std::cerr << "revoked " << options.id << "\n";
+    return exit_ok;
+}
+
+}
+
+void register_admin(CLI::App& app, Context& context)
+{
+    auto options = std::make_shared<AdminOptions>();
+    auto* audit = app.add_subcommand("audit", "show the audit log");
+    audit->add_option("--since", options->since, "entries at or after this time (RFC 3339 or YYYY-MM-DD)");
+    audit->add_option("--limit", options->limit, "at most this many entries");
+    audit->add_flag("--json", options->json, "print JSON");
+    audit->footer("Example:\n  charter audit --since 2026-11-01 --json");
+    audit->callback([&context, options] { context.exit_code = run_audit(context, *options); });
+
+    auto* database = app.add_subcommand("db", "database maintenance");
+    database->require_subcommand(1);
+    auto* backup = database->add_subcommand("backup", "copy the database consistently, safe while the server runs");
+    backup->add_option("PATH", options->path, "destination file")->required();
+    backup->footer("Example:\n  charter db backup /var/backups/charter-$(date +%F).db");
+    backup->callback([&context, options] { context.exit_code = run_backup(context, *options); });
+
+    auto* token = app.add_subcommand("token", "admin API tokens for charter-server");
+    token->require_subcommand(1);
+    auto* create = token->add_subcommand("create", "create a token; prints it once (only its hash is stored)");
+    create->add_option("--scope", options->scopes, "comma-separated: issue, read, revoke, upload, admin")->required();
+    create->add_option("--name", options->name, "what the token is for");
+    create->add_flag("--json", options->json, "print JSON");
+    create->footer("Example:\n  TOKEN=$(charter token create --scope issue,read --name \"stripe webhook\")");
+    create->callback([&context, options] { context.exit_code = run_token_create(context, *options); });
+    auto* list = token->add_subcommand("list", "list tokens (never their secrets)");
+    list->add_flag("--json", options->json, "print JSON");
+    list->footer("Example:\n  charter token list");
+    list->callback([&context, options] { context.exit_code = run_token_list(context, *options); });
+    auto* revoke = token->add_subcommand("revoke", "revoke a token");
+    revoke->add_option("TOKEN_ID", options->id, "tok_…")->required();
+    revoke->footer("Example:\n  charter token revoke tok_…");
+    revoke->callback([&context, options] { context.exit_code = run_token_revoke(context, *options); });
+}
+
+}

@@ -1,0 +1,233 @@
+// charter issue, charter issue --batch FILE.csv
+
+#include "batch.hpp"
+#include "context.hpp"
+#include "licensing.hpp"
+#include "rfc3339.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace charter::cli {
+
+namespace {
+
+struct IssueOptions {
+    std::string product;
+    std::string customer;
+    std::string expires;
+    std::string updates_until;
+    std::string not_before;
+    std::vector<std::string> entitlements;
+    std::optional<int64_t> seats;
+    std::string name;
+    std::vector<std::string> meta;
+    std::string batch;
+    bool json { false };
+};
+
+Result<ops::Issuer> make_issuer(Context& context, ops::Workspace& workspace)
+{
+    auto passphrase = context.passphrase();
+    if (!passphrase)
+        return passphrase.error();
+    auto key = workspace.current_signing_key(*passphrase);
+    context.print_warnings(workspace.key_store());
+    if (!key)
+        return key.error();
+    auto issuer = workspace.issuer();
+    if (!issuer)
+        return issuer.error();
+    return ops::Issuer(workspace.store(), std::move(*key), std::move(*issuer));
+}
+
+std::string describe(db::License const& license)
+{
+    std::string text = "issued " + license.id + " for " + license.customer_id + " (" + license.product_id + ")";
+    text += license.expires_at ? ", expires " + format::format_rfc3339(*license.expires_at) : ", perpetual";
+    if (license.updates_until)
+        text += ", updates until " + format::format_rfc3339(*license.updates_until);
+    return text;
+}
+
+int run_single(Context& context, IssueOptions const& options)
+{
+    ops::IssueRequest request;
+    request.product = options.product;
+    request.customer = options.customer;
+    if (!options.expires.empty())
+        request.expires = options.expires;
+    if (!options.updates_until.empty())
+        request.updates_until = options.updates_until;
+    if (!options.not_before.empty())
+        request.not_before = options.not_before;
+    request.entitlements = options.entitlements;
+    request.seats = options.seats;
+    if (!options.name.empty())
+        request.name = options.name;
+    for (auto const& pair : options.meta) {
+        if (auto added = ops::add_meta(request.meta, pair); !added)
+            return context.fail(added.error());
+    }
+    if (request.product.empty() || request.customer.empty())
+        return context.fail(make_error(ErrorKind::invalid_input, "--product and --customer are required (or --batch FILE.csv)"));
+
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto issuer = make_issuer(context, *workspace);
+    if (!issuer)
+        return context.fail(issuer.error());
+    int64_t now = context.now();
+    auto license = issuer->issue(request, context.actor(), now);
+    if (!license)
+        return context.fail(license.error());
+    // Only now, with the license committed, is its key shown to anyone.
+    if (options.json) {
+        Context::print_json(ops::license_json(*license, now));
+        return exit_ok;
+    }
+    std::cout << license->token << "\n";
+    std::cerr << describe(*license) << "\n";
+    return exit_ok;
+}
+
+// A progress bar on stderr for batches of more than 1,000 rows read from a file on a terminal.
+class ProgressBar {
+public:
+    explicit ProgressBar(size_t total_rows) : m_total(total_rows) { }
+    void update(size_t rows)
+    {
+        if (m_total <= 1000 || (rows % 500 != 0 && rows != m_total))
+            return;
+        size_t width = 40;
+        size_t filled = width * std::min(rows, m_total) / m_total;
+        std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << rows << "/" << m_total
+                  << std::flush;
+        m_drawn = true;
+    }
+    void finish()
+    {
+        if (m_drawn)
+            std::cerr << "\n";
+    }
+
+private:
+    size_t m_total;
+    bool m_drawn { false };
+};
+
+// Data rows of a file (lines after the header; a quoted field spanning lines makes this an
+// estimate, which is all a progress bar needs).
+size_t count_rows(std::istream& in)
+{
+    size_t lines = 0;
+    char buffer[65536];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        lines += size_t(std::count(buffer, buffer + in.gcount(), '\n'));
+        if (!in)
+            break;
+    }
+    in.clear();
+    in.seekg(0);
+    return lines > 0 ? lines - 1 : 0;
+}
+
+int run_batch(Context& context, IssueOptions const& options)
+{
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    size_t total_rows = 0;
+    if (options.batch != "-") {
+        file.open(options.batch, std::ios::binary);
+        if (!file)
+            return context.fail(make_error(ErrorKind::not_found, "cannot open batch file " + options.batch));
+        in = &file;
+        if (::isatty(2))
+            total_rows = count_rows(file);
+    }
+    std::optional<std::string> default_product;
+    if (!options.product.empty())
+        default_product = options.product;
+    auto nothing_issued = [&](Error const& error) {
+        return context.fail(make_error(error.kind, options.batch + ": " + error.message + "; nothing was issued"));
+    };
+    auto batch = ops::BatchReader::open(*in, default_product);
+    if (!batch)
+        return nothing_issued(batch.error());
+
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto issuer = make_issuer(context, *workspace);
+    if (!issuer)
+        return context.fail(issuer.error());
+
+    // Rows are read, signed and stored one at a time inside one transaction; only the ids are
+    // kept, so memory stays flat whatever the batch size. Keys are printed after the commit.
+    int64_t now = context.now();
+    std::vector<std::string> issued;
+    ProgressBar progress(total_rows);
+    auto committed = workspace->store().transaction([&]() -> Result<void> {
+        while (true) {
+            auto row = batch->next();
+            if (!row)
+                return row.error();
+            if (!*row)
+                return {};
+            auto license = issuer->issue((*row)->request, context.actor(), now);
+            if (!license)
+                return make_error(license.error().kind, "line " + std::to_string((*row)->line) + ": " + license.error().message);
+            issued.push_back(std::move(license->id));
+            progress.update(issued.size());
+        }
+    });
+    progress.finish();
+    if (!committed)
+        return nothing_issued(committed.error());
+    for (auto const& id : issued) {
+        auto license = workspace->store().get_license(id);
+        if (!license)
+            return context.fail(license.error());
+        if (options.json)
+            std::cout << ops::license_json(*license, now).dump() << "\n";
+        else
+            std::cout << license->token << "\n";
+    }
+    std::cout << std::flush;
+    std::cerr << "issued " << issued.size() << " licenses\n";
+    return exit_ok;
+}
+
+}
+
+void register_issue(CLI::App& app, Context& context)
+{
+    auto options = std::make_shared<IssueOptions>();
+    auto* issue = app.add_subcommand("issue", "issue a license key (prints only the key on stdout)");
+    issue->add_option("--product", options->product, "product id");
+    issue->add_option("--customer", options->customer, "customer id (cus_…) or email");
+    issue->add_option("--expires", options->expires, "end of the license: RFC 3339, YYYY-MM-DD or a duration (30d, 1y)");
+    issue->add_option("--updates-until", options->updates_until, "releases after this are not covered (same forms)");
+    issue->add_option("--not-before", options->not_before, "not valid before (same forms)");
+    issue->add_option("--entitlement", options->entitlements, "a feature flag; repeat for several");
+    issue->add_option("--seats", options->seats, "licensed seats");
+    issue->add_option("--name", options->name, "licensee display name");
+    issue->add_option("--meta", options->meta, "KEY=VALUE vendor data; repeat for several");
+    issue->add_option("--batch", options->batch, "issue one license per row of a CSV file (- for stdin), all or nothing");
+    issue->add_flag("--json", options->json, "print the license as JSON (JSON lines with --batch)");
+    issue->footer("Examples:\n"
+                  "  KEY=$(charter issue --product acme-pro --customer jane@example.com --expires 1y)\n"
+                  "  charter issue --product acme-pro --customer cus_… --expires 2027-12-31 --updates-until 1y \\\n"
+                  "      --entitlement sso --entitlement audit-log --seats 10 --meta order=A-1001 --json\n"
+                  "  charter issue --batch licenses.csv > keys.txt\n\n"
+                  "Batch CSV: a header row naming any of customer, product, expires, updates_until, not_before,\n"
+                  "entitlements (a;b), seats, name, meta (k=v;k2=v2); --product gives a default product.");
+    issue->callback([&context, options] {
+        context.exit_code = options->batch.empty() ? run_single(context, *options) : run_batch(context, *options);
+    });
+}
+
+}

@@ -1,0 +1,164 @@
+// charter list, charter show, charter revoke, charter revocations export
+
+#include "context.hpp"
+#include "licensing.hpp"
+#include "rfc3339.hpp"
+
+#include <iostream>
+
+namespace charter::cli {
+
+namespace {
+
+struct LicenseOptions {
+    std::string product;
+    std::string customer;
+    std::string status;
+    std::string id;
+    std::string reason;
+    bool json { false };
+};
+
+int run_list(Context& context, LicenseOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto& store = workspace->store();
+    db::LicenseFilter filter;
+    filter.now = context.now();
+    if (!options.product.empty())
+        filter.product_id = options.product;
+    if (!options.customer.empty()) {
+        auto customer = store.find_customer(options.customer);
+        if (!customer)
+            return context.fail(customer.error());
+        filter.customer_id = customer->id;
+    }
+    if (options.status == "active")
+        filter.state = db::LicenseState::active;
+    else if (options.status == "revoked")
+        filter.state = db::LicenseState::revoked;
+    else if (options.status == "expired")
+        filter.state = db::LicenseState::expired;
+    auto licenses = store.list_licenses(filter);
+    if (!licenses)
+        return context.fail(licenses.error());
+    if (options.json) {
+        ops::Json list = ops::Json::array();
+        for (auto const& license : *licenses)
+            list.push_back(ops::license_json(license, filter.now, false));
+        Context::print_json(list);
+        return exit_ok;
+    }
+    for (auto const& license : *licenses) {
+        auto state = ops::license_state(license, filter.now);
+        auto shown = state == "active" ? context.green(state) : context.red(state);
+        std::cout << license.id << "  " << license.product_id << "  " << license.customer_id << "  " << shown << "  "
+                  << (license.expires_at ? "expires " + format::format_date(*license.expires_at) : "perpetual") << "\n";
+    }
+    return exit_ok;
+}
+
+int run_show(Context& context, LicenseOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto license = workspace->store().get_license(options.id);
+    if (!license)
+        return context.fail(license.error());
+    int64_t now = context.now();
+    if (options.json) {
+        Context::print_json(ops::license_json(*license, now));
+        return exit_ok;
+    }
+    auto state = ops::license_state(*license, now);
+    std::cout << context.bold(license->id) << "\n"
+              << "  product:       " << license->product_id << "\n"
+              << "  customer:      " << license->customer_id << "\n"
+              << "  status:        " << (state == "active" ? context.green(state) : context.red(state)) << "\n"
+              << "  issued:        " << format::format_rfc3339(license->issued_at) << "\n"
+              << "  expires:       " << (license->expires_at ? format::format_rfc3339(*license->expires_at) : "never") << "\n";
+    if (license->updates_until)
+        std::cout << "  updates until: " << format::format_rfc3339(*license->updates_until) << "\n";
+    if (license->revoked_at)
+        std::cout << "  revoked:       " << format::format_rfc3339(*license->revoked_at)
+                  << (license->revoke_reason ? " (" + *license->revoke_reason + ")" : "") << "\n";
+    std::cout << "  signed by:     " << license->kid << "\n"
+              << "  claims:        " << license->claims_json << "\n"
+              << "  key:           " << license->token << "\n";
+    return exit_ok;
+}
+
+int run_revoke(Context& context, LicenseOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    std::optional<std::string> reason;
+    if (!options.reason.empty())
+        reason = options.reason;
+    if (auto revoked = workspace->store().revoke_license(options.id, reason, context.now(), context.actor()); !revoked)
+        return context.fail(revoked.error());
+    std::cerr << "revoked " << options.id << "; publish the new revocation list: charter revocations export --product …\n";
+    return exit_ok;
+}
+
+int run_revocations_export(Context& context, LicenseOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto passphrase = context.passphrase();
+    if (!passphrase)
+        return context.fail(passphrase.error());
+    auto key = workspace->current_signing_key(*passphrase);
+    context.print_warnings(workspace->key_store());
+    if (!key)
+        return context.fail(key.error());
+    auto issuer = workspace->issuer();
+    if (!issuer)
+        return context.fail(issuer.error());
+    auto list = ops::export_revocation_list(workspace->store(), *key, *issuer, options.product, context.now());
+    if (!list)
+        return context.fail(list.error());
+    std::cout << *list << "\n";
+    return exit_ok;
+}
+
+}
+
+void register_licenses(CLI::App& app, Context& context)
+{
+    auto options = std::make_shared<LicenseOptions>();
+    auto* list = app.add_subcommand("list", "list licenses");
+    list->add_option("--product", options->product, "only this product");
+    list->add_option("--customer", options->customer, "only this customer (id or email)");
+    list->add_option("--status", options->status, "active, revoked or expired")
+        ->check(CLI::IsMember({ "active", "revoked", "expired" }));
+    list->add_flag("--json", options->json, "print JSON");
+    list->footer("Examples:\n  charter list --product acme-pro --status active\n  charter list --customer jane@example.com --json");
+    list->callback([&context, options] { context.exit_code = run_list(context, *options); });
+
+    auto* show = app.add_subcommand("show", "show one license, with its key");
+    show->add_option("LICENSE_ID", options->id, "lic_…")->required();
+    show->add_flag("--json", options->json, "print JSON");
+    show->footer("Example:\n  charter show lic_…");
+    show->callback([&context, options] { context.exit_code = run_show(context, *options); });
+
+    auto* revoke = app.add_subcommand("revoke", "revoke a license (online checks and new revocation lists refuse it)");
+    revoke->add_option("LICENSE_ID", options->id, "lic_…")->required();
+    revoke->add_option("--reason", options->reason, "why, kept in the database and the audit log");
+    revoke->footer("Example:\n  charter revoke lic_… --reason \"chargeback\"");
+    revoke->callback([&context, options] { context.exit_code = run_revoke(context, *options); });
+
+    auto* revocations = app.add_subcommand("revocations", "signed revocation lists for offline verifiers");
+    revocations->require_subcommand(1);
+    auto* exported = revocations->add_subcommand("export", "print the signed revocation list of a product");
+    exported->add_option("--product", options->product, "product id")->required();
+    exported->footer("Example:\n  charter revocations export --product acme-pro > acme-pro.revocations");
+    exported->callback([&context, options] { context.exit_code = run_revocations_export(context, *options); });
+}
+
+}

@@ -1,0 +1,40 @@
+// charter: the vendor's command-line tool. This file only builds the command tree; each
+// subcommand group lives in its own file and acts through keygen/ops.
+
+#include "charter/verify.h"
+#include "context.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+    charter::cli::Context context;
+    CLI::App app { "charter: issue, list, revoke and verify license keys (PASETO v4.public, Ed25519)", "charter" };
+    app.set_version_flag("--version", std::string("charter ") + CHARTER_VERSION_STRING);
+    app.require_subcommand(1);
+    app.add_option("--data-dir", context.data_dir, "data directory (default: $CHARTER_DATA_DIR, else ./charter-data)");
+    app.add_flag("--passphrase-prompt", context.passphrase_prompt,
+        "ask for the signing key passphrase on the terminal (or set CHARTER_PASSPHRASE)");
+    app.add_flag("--no-color", context.no_color, "never colour the output");
+    app.footer("Exit codes: 0 ok, 1 license not valid, 2 usage, 3 invalid input, 4 not found, 5 conflict,\n"
+               "6 passphrase missing or wrong, 7 storage error, 8 database too new, 70 internal error.\n"
+               "Run `charter COMMAND --help` for examples.");
+
+    charter::cli::register_init(app, context);
+    charter::cli::register_keys(app, context);
+    charter::cli::register_catalog(app, context);
+    charter::cli::register_issue(app, context);
+    charter::cli::register_licenses(app, context);
+    charter::cli::register_verify(app, context);
+    charter::cli::register_admin(app, context);
+
+    try {
+        app.parse(argc, argv);
+    } catch (CLI::ParseError const& error) {
+        int code = app.exit(error);
+        return code == 0 ? 0 : charter::cli::exit_usage;
+    }
+    return context.exit_code;
+}

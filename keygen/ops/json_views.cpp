@@ -1,0 +1,83 @@
+#include "json_views.hpp"
+
+#include "rfc3339.hpp"
+
+namespace charter::ops {
+
+namespace {
+
+Json time_or_null(std::optional<int64_t> const& time)
+{
+    return time ? Json(format::format_rfc3339(*time)) : Json(nullptr);
+}
+
+}
+
+std::string license_state(db::License const& license, int64_t now)
+{
+    if (license.status == "revoked")
+        return "revoked";
+    if (license.expires_at && *license.expires_at < now)
+        return "expired";
+    return "active";
+}
+
+Json license_json(db::License const& license, int64_t now, bool include_key)
+{
+    Json json;
+    json["id"] = license.id;
+    json["product"] = license.product_id;
+    json["customer"] = license.customer_id;
+    json["status"] = license_state(license, now);
+    json["issued_at"] = format::format_rfc3339(license.issued_at);
+    json["expires_at"] = time_or_null(license.expires_at);
+    json["updates_until"] = time_or_null(license.updates_until);
+    json["revoked_at"] = time_or_null(license.revoked_at);
+    json["revoke_reason"] = license.revoke_reason ? Json(*license.revoke_reason) : Json(nullptr);
+    json["kid"] = license.kid;
+    json["claims"] = Json::parse(license.claims_json, nullptr, false);
+    if (include_key)
+        json["key"] = license.token;
+    return json;
+}
+
+Json customer_json(db::Customer const& customer)
+{
+    return Json { { "id", customer.id }, { "email", customer.email }, { "name", customer.name },
+        { "created_at", format::format_rfc3339(customer.created_at) } };
+}
+
+Json product_json(db::Product const& product)
+{
+    return Json { { "id", product.id }, { "name", product.name }, { "keep_access_after_expiry", product.keep_access_after_expiry },
+        { "created_at", format::format_rfc3339(product.created_at) } };
+}
+
+Json signing_key_json(db::SigningKeyRecord const& key)
+{
+    return Json { { "kid", key.kid }, { "public_key", key.public_paserk }, { "status", key.status }, { "current", key.current },
+        { "created_at", format::format_rfc3339(key.created_at) }, { "retired_at", time_or_null(key.retired_at) } };
+}
+
+Json audit_json(db::AuditEntry const& entry)
+{
+    return Json { { "id", entry.id }, { "at", format::format_rfc3339(entry.at) }, { "actor", entry.actor },
+        { "action", entry.action }, { "subject", entry.subject },
+        { "details", Json::parse(entry.details_json, nullptr, false) } };
+}
+
+Json admin_token_json(db::AdminToken const& token)
+{
+    return Json { { "id", token.id }, { "name", token.name }, { "scopes", token.scopes },
+        { "created_at", format::format_rfc3339(token.created_at) }, { "revoked_at", time_or_null(token.revoked_at) },
+        { "last_used_at", time_or_null(token.last_used_at) } };
+}
+
+Json release_json(db::Release const& release)
+{
+    return Json { { "id", release.id }, { "product", release.product_id }, { "version", release.version },
+        { "filename", release.filename }, { "size", release.size }, { "sha256", release.sha256 },
+        { "released_at", format::format_rfc3339(release.released_at) }, { "yanked", release.yanked } };
+}
+
+}

@@ -1,0 +1,27 @@
+#pragma once
+// The JSON shape of each record, shared by `charter … --json` and the HTTP API so both
+// describe a license (or customer, product, key, audit entry) identically.
+
+#include "charter/db/records.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace charter::ops {
+
+using Json = nlohmann::ordered_json;
+
+/// "active", "revoked" or "expired" (an active license past its expires_at at `now`).
+std::string license_state(db::License const& license, int64_t now);
+
+/// The license with its key and claims. `include_key` false leaves the key out (listings).
+Json license_json(db::License const& license, int64_t now, bool include_key = true);
+Json customer_json(db::Customer const& customer);
+Json product_json(db::Product const& product);
+Json signing_key_json(db::SigningKeyRecord const& key);
+Json audit_json(db::AuditEntry const& entry);
+Json admin_token_json(db::AdminToken const& token);
+Json release_json(db::Release const& release);
+
+}

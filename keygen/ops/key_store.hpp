@@ -1,0 +1,40 @@
+#pragma once
+// Signing keys at rest: one file per key under keys/, holding its PASERK ("k4.secret." or,
+// with a passphrase, "k4.secret-pw."), mode 0600, written atomically (temporary file,
+// fsync, rename) so a crash never leaves half a key.
+
+#include "charter/result.hpp"
+#include "data_dir.hpp"
+#include "signing_key.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace charter::ops {
+
+enum class KeyProtection { plain, passphrase };
+
+class KeyStore {
+public:
+    explicit KeyStore(DataDir dir) : m_dir(std::move(dir)) { }
+
+    /// Writes `key`, wrapped with `passphrase` when one is given.
+    Result<void> save(keygen::SigningKey const& key, std::optional<std::string> const& passphrase) const;
+
+    /// Reads the key `kid`. A wrapped key without a passphrase, or with a wrong one, is
+    /// ErrorKind::unauthorized with a message saying how to supply it.
+    Result<keygen::SigningKey> load(std::string const& kid, std::optional<std::string> const& passphrase) const;
+
+    /// Whether the key file of `kid` is passphrase-protected.
+    Result<KeyProtection> protection(std::string const& kid) const;
+
+    /// Warnings a person should see (e.g. a key file readable by others).
+    std::vector<std::string> const& warnings() const { return m_warnings; }
+
+private:
+    DataDir m_dir;
+    mutable std::vector<std::string> m_warnings;
+};
+
+}

@@ -1,0 +1,162 @@
+#include "licensing.hpp"
+
+#include "rfc3339.hpp"
+#include "time_input.hpp"
+#include "token_signer.hpp"
+
+namespace charter::ops {
+
+namespace {
+
+constexpr size_t max_text_size = 200;
+constexpr int64_t max_seats = 1000000000;
+
+Result<void> check_text(std::string const& value, std::string_view what)
+{
+    if (value.empty())
+        return make_error(ErrorKind::invalid_input, std::string(what) + " must not be empty");
+    if (value.size() > max_text_size)
+        return make_error(ErrorKind::invalid_input, std::string(what) + " is longer than " + std::to_string(max_text_size)
+                + " bytes");
+    for (unsigned char c : value) {
+        if (c < 0x20 || c == 0x7f)
+            return make_error(ErrorKind::invalid_input, std::string(what) + " contains a control character");
+    }
+    return {};
+}
+
+}
+
+Result<db::Customer> Issuer::customer(std::string const& id_or_email)
+{
+    if (auto it = m_customers.find(id_or_email); it != m_customers.end())
+        return it->second;
+    auto found = m_store.find_customer(id_or_email);
+    if (!found)
+        return found.error();
+    m_customers.emplace(id_or_email, *found);
+    return found;
+}
+
+Result<db::Product> Issuer::product(std::string const& id)
+{
+    if (auto it = m_products.find(id); it != m_products.end())
+        return it->second;
+    auto found = m_store.get_product(id);
+    if (!found)
+        return found.error();
+    m_products.emplace(id, *found);
+    return found;
+}
+
+Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& actor, int64_t now)
+{
+    if (request.product.empty())
+        return make_error(ErrorKind::invalid_input, "a product is required (--product)");
+    if (request.customer.empty())
+        return make_error(ErrorKind::invalid_input, "a customer is required (--customer ID or EMAIL)");
+    auto product = this->product(request.product);
+    if (!product)
+        return product.error();
+    auto customer = this->customer(request.customer);
+    if (!customer)
+        return customer.error();
+
+    keygen::LicenseClaims claims;
+    claims.issuer = m_issuer_name;
+    claims.customer = customer->id;
+    claims.license_id = keygen::new_id("lic_");
+    claims.product = product->id;
+    claims.issued_at = now;
+    auto parse_optional = [&](std::optional<std::string> const& text, char const* what) -> Result<std::optional<int64_t>> {
+        if (!text)
+            return std::optional<int64_t> {};
+        auto parsed = parse_time_input(*text, now, what);
+        if (!parsed)
+            return parsed.error();
+        return std::optional<int64_t>(*parsed);
+    };
+    auto expires = parse_optional(request.expires, "expires");
+    if (!expires)
+        return expires.error();
+    auto updates_until = parse_optional(request.updates_until, "updates_until");
+    if (!updates_until)
+        return updates_until.error();
+    auto not_before = parse_optional(request.not_before, "not_before");
+    if (!not_before)
+        return not_before.error();
+    claims.expires_at = *expires;
+    claims.updates_until = *updates_until;
+    claims.not_before = *not_before;
+    if (claims.expires_at && *claims.expires_at <= now)
+        return make_error(ErrorKind::invalid_input, "expires " + format::format_rfc3339(*claims.expires_at)
+                + " is not after the issue time " + format::format_rfc3339(now));
+    if (claims.updates_until && *claims.updates_until <= now)
+        return make_error(ErrorKind::invalid_input, "updates_until " + format::format_rfc3339(*claims.updates_until)
+                + " is not after the issue time " + format::format_rfc3339(now));
+    if (claims.not_before && claims.expires_at && *claims.not_before >= *claims.expires_at)
+        return make_error(ErrorKind::invalid_input, "not_before is not before expires");
+
+    for (auto const& entitlement : request.entitlements) {
+        if (auto checked = check_text(entitlement, "an entitlement name"); !checked)
+            return checked.error();
+        if (std::count(request.entitlements.begin(), request.entitlements.end(), entitlement) > 1)
+            return make_error(ErrorKind::invalid_input, "entitlement \"" + entitlement + "\" is given twice");
+    }
+    claims.entitlements = request.entitlements;
+    if (request.seats && (*request.seats < 1 || *request.seats > max_seats))
+        return make_error(ErrorKind::invalid_input, "seats must be between 1 and " + std::to_string(max_seats));
+    claims.seats = request.seats;
+    if (request.name) {
+        if (auto checked = check_text(*request.name, "name"); !checked)
+            return checked.error();
+        claims.name = request.name;
+    }
+    if (!request.meta.is_object())
+        return make_error(ErrorKind::invalid_input, "meta must be an object of strings");
+    for (auto const& [key, value] : request.meta.items()) {
+        if (key.empty() || !value.is_string())
+            return make_error(ErrorKind::invalid_input, "meta must map non-empty keys to strings");
+    }
+    claims.meta = request.meta;
+
+    auto signed_license = keygen::sign_license(m_key, claims);
+    db::License license;
+    license.id = claims.license_id;
+    license.customer_id = claims.customer;
+    license.product_id = claims.product;
+    license.token = std::move(signed_license.token);
+    license.claims_json = std::move(signed_license.claims_json);
+    license.kid = m_key.kid();
+    license.issued_at = now;
+    license.expires_at = claims.expires_at;
+    license.updates_until = claims.updates_until;
+    license.idempotency_key = request.idempotency_key;
+    license.idempotency_fingerprint = request.idempotency_fingerprint;
+    if (auto inserted = m_store.insert_license(license, actor); !inserted)
+        return inserted.error();
+    return license;
+}
+
+Result<void> add_meta(nlohmann::ordered_json& meta, std::string const& key_value)
+{
+    auto equals = key_value.find('=');
+    if (equals == std::string::npos || equals == 0)
+        return make_error(ErrorKind::invalid_input, "--meta \"" + key_value + "\" must be KEY=VALUE");
+    meta[key_value.substr(0, equals)] = key_value.substr(equals + 1);
+    return {};
+}
+
+Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey const& key, std::string const& issuer,
+    std::string const& product_id, int64_t now)
+{
+    auto product = store.get_product(product_id);
+    if (!product)
+        return product.error();
+    auto revoked = store.revoked_license_ids(product_id);
+    if (!revoked)
+        return revoked.error();
+    return keygen::sign_revocation_list(key, issuer, product_id, now, *revoked);
+}
+
+}

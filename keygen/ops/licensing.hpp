@@ -1,0 +1,69 @@
+#pragma once
+// Issuing and revoking licenses: the one code path behind `charter issue`, `charter issue
+// --batch` and POST /v1/licenses, so a license and its audit row are the same whichever
+// way it was made.
+
+#include "charter/db/store.hpp"
+#include "charter/result.hpp"
+#include "signing_key.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace charter::ops {
+
+/// What a vendor asks for, as typed on a command line, in a CSV row or in a JSON body.
+struct IssueRequest {
+    std::string product;
+    std::string customer; // "cus_…" or an email address
+    std::optional<std::string> expires;       // RFC 3339, YYYY-MM-DD or a duration ("1y")
+    std::optional<std::string> updates_until; // same forms
+    std::optional<std::string> not_before;    // same forms
+    std::vector<std::string> entitlements;
+    std::optional<int64_t> seats;
+    std::optional<std::string> name;
+    nlohmann::ordered_json meta = nlohmann::ordered_json::object(); // string values
+    std::optional<std::string> idempotency_key;
+    std::optional<std::string> idempotency_fingerprint;
+};
+
+class Issuer {
+public:
+    Issuer(db::Store& store, keygen::SigningKey key, std::string issuer_name)
+        : m_store(store)
+        , m_key(std::move(key))
+        , m_issuer_name(std::move(issuer_name))
+    {
+    }
+
+    /// Validates, signs and stores one license (with its audit row, in one transaction or
+    /// in the caller's). The license is durable when this returns.
+    Result<db::License> issue(IssueRequest const& request, db::Actor const& actor, int64_t now);
+
+    keygen::SigningKey const& key() const { return m_key; }
+
+private:
+    Result<db::Customer> customer(std::string const& id_or_email);
+    Result<db::Product> product(std::string const& id);
+
+    db::Store& m_store;
+    keygen::SigningKey m_key;
+    std::string m_issuer_name;
+    // Lookups repeat in a batch; the store is the authority, these only save round trips.
+    std::unordered_map<std::string, db::Customer> m_customers;
+    std::unordered_map<std::string, db::Product> m_products;
+};
+
+/// Parses "KEY=VALUE" into meta; ErrorKind::invalid_input when there is no '=' or no key.
+Result<void> add_meta(nlohmann::ordered_json& meta, std::string const& key_value);
+
+/// The signed revocation list of a product (PRODUCT.md), from the database's revoked ids.
+Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey const& key, std::string const& issuer,
+    std::string const& product_id, int64_t now);
+
+}
