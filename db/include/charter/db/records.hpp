@@ -12,23 +12,23 @@ namespace charter::db {
 
 /// Who made a change, as written into the audit log: "cli", "token:tok_…", "server", ….
 struct Actor {
-    std::string name;
+    std::string name {};
 };
 
 /// The public half of a signing key. The secret never enters the database (it lives in
 /// keys/), so a database backup never leaks a signing key.
 struct SigningKeyRecord {
-    std::string kid;           // "k4.pid.…"
-    std::string public_paserk; // "k4.public.…"
+    std::string kid {};           // "k4.pid.…"
+    std::string public_paserk {}; // "k4.public.…"
     std::string status { "active" }; // "active" (trusted) or "retired" (neither current nor trusted)
     bool current { false };    // the key new licenses are signed with; exactly one at a time
     int64_t created_at { 0 };
-    std::optional<int64_t> retired_at;
+    std::optional<int64_t> retired_at {};
 };
 
 struct Product {
-    std::string id; // "acme-pro": also the PASETO implicit assertion, so it never changes
-    std::string name;
+    std::string id {}; // "acme-pro": also the PASETO implicit assertion, so it never changes
+    std::string name {};
     /// false: after a license's exp the customer can no longer download anything.
     /// true: after exp the customer keeps the releases published before exp.
     bool keep_access_after_expiry { false };
@@ -36,49 +36,49 @@ struct Product {
 };
 
 struct Customer {
-    std::string id;    // "cus_…"
-    std::string email; // unique, compared case-insensitively
-    std::string name;
+    std::string id {};    // "cus_…"
+    std::string email {}; // unique, compared case-insensitively
+    std::string name {};
     int64_t created_at { 0 };
 };
 
 struct License {
-    std::string id; // "lic_…", the jti claim
-    std::string customer_id;
-    std::string product_id;
-    std::string token;       // the full "v4.public.…" license key
-    std::string claims_json; // the signed message, exactly as signed
-    std::string kid;         // the signing key's "k4.pid.…"
+    std::string id {}; // "lic_…", the jti claim
+    std::string customer_id {};
+    std::string product_id {};
+    std::string token {};       // the full "v4.public.…" license key
+    std::string claims_json {}; // the signed message, exactly as signed
+    std::string kid {};         // the signing key's "k4.pid.…"
     int64_t issued_at { 0 };
-    std::optional<int64_t> expires_at;
-    std::optional<int64_t> updates_until;
+    std::optional<int64_t> expires_at {};
+    std::optional<int64_t> updates_until {};
     std::string status { "active" }; // "active" or "revoked"; "expired" is derived from expires_at
-    std::optional<int64_t> revoked_at;
-    std::optional<std::string> revoke_reason;
+    std::optional<int64_t> revoked_at {};
+    std::optional<std::string> revoke_reason {};
     /// Set when issued through the HTTP API with an Idempotency-Key header; unique.
-    std::optional<std::string> idempotency_key;
+    std::optional<std::string> idempotency_key {};
     /// A hash of the request body that came with idempotency_key, so a reused key with a
     /// different body is detected instead of silently answered with the first license.
-    std::optional<std::string> idempotency_fingerprint;
+    std::optional<std::string> idempotency_fingerprint {};
 };
 
 struct AdminToken {
-    std::string id;   // "tok_…"
-    std::string name; // what the token is for, e.g. "stripe webhook"
-    std::string hash; // hex; the caller hashes the secret, the store never sees it
-    std::vector<std::string> scopes; // "issue", "read", "revoke", "upload", "admin"
+    std::string id {};   // "tok_…"
+    std::string name {}; // what the token is for, e.g. "stripe webhook"
+    std::string hash {}; // hex; the caller hashes the secret, the store never sees it
+    std::vector<std::string> scopes {}; // "issue", "read", "revoke", "upload", "admin"
     int64_t created_at { 0 };
-    std::optional<int64_t> revoked_at;
-    std::optional<int64_t> last_used_at;
+    std::optional<int64_t> revoked_at {};
+    std::optional<int64_t> last_used_at {};
 };
 
 struct Release {
-    std::string id; // "rel_…"
-    std::string product_id;
-    std::string version;  // "2.3.1"
-    std::string filename; // "acme-pro-2.3.1.gem"
+    std::string id {}; // "rel_…"
+    std::string product_id {};
+    std::string version {};  // "2.3.1"
+    std::string filename {}; // "acme-pro-2.3.1.gem"
     int64_t size { 0 };
-    std::string sha256; // hex; the artifact's name in artifacts/
+    std::string sha256 {}; // hex; the artifact's name in artifacts/
     int64_t released_at { 0 }; // compared with a license's updates_until and exp
     bool yanked { false };
     int64_t created_at { 0 };
@@ -88,20 +88,20 @@ struct Release {
 struct Download {
     int64_t id { 0 }; // assigned by the store
     int64_t at { 0 };
-    std::optional<std::string> license_id; // absent when the key could not be identified
-    std::optional<std::string> release_id; // absent when no release matched
+    std::optional<std::string> license_id {}; // absent when the key could not be identified
+    std::optional<std::string> release_id {}; // absent when no release matched
     int64_t bytes { 0 };
-    std::string remote_address;
-    std::string outcome; // "ok", "denied", "not_found", …
+    std::string remote_address {};
+    std::string outcome {}; // "ok", "denied", "not_found", …
 };
 
 struct AuditEntry {
     int64_t id { 0 }; // increasing; usable as a cursor
     int64_t at { 0 };
-    std::string actor;   // Actor::name
-    std::string action;  // "license.issue", "license.revoke", "key.rotate", …
-    std::string subject; // the id acted on
-    std::string details_json; // a JSON object, "{}" when there is nothing to add
+    std::string actor {};   // Actor::name
+    std::string action {};  // "license.issue", "license.revoke", "key.rotate", …
+    std::string subject {}; // the id acted on
+    std::string details_json {}; // a JSON object, "{}" when there is nothing to add
 };
 
 /// What list_licenses returns. "expired" is an active license whose expires_at is before
@@ -113,19 +113,19 @@ enum class LicenseState {
 };
 
 struct LicenseFilter {
-    std::optional<std::string> product_id;
-    std::optional<std::string> customer_id;
-    std::optional<LicenseState> state;
+    std::optional<std::string> product_id {};
+    std::optional<std::string> customer_id {};
+    std::optional<LicenseState> state {};
     int64_t now { 0 }; // the clock `state` is evaluated against
     /// Cursor: only licenses after this one in (issued_at, id) order.
-    std::optional<std::string> after_id;
-    std::optional<int64_t> limit; // absent: all
+    std::optional<std::string> after_id {};
+    std::optional<int64_t> limit {}; // absent: all
 };
 
 struct AuditFilter {
-    std::optional<int64_t> since;    // entries with at >= since
-    std::optional<int64_t> after_id; // cursor: entries with id > after_id
-    std::optional<int64_t> limit;    // absent: all
+    std::optional<int64_t> since {};    // entries with at >= since
+    std::optional<int64_t> after_id {}; // cursor: entries with id > after_id
+    std::optional<int64_t> limit {};    // absent: all
 };
 
 }

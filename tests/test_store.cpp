@@ -1,0 +1,1026 @@
+// The SQLite store (db/): real database files in a fresh temporary folder per test.
+
+#include "charter/db/store.hpp"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace charter;
+using namespace charter::db;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string pattern = (fs::temp_directory_path() / "charter-store-XXXXXX").string();
+        if (!mkdtemp(pattern.data()))
+            throw std::runtime_error("mkdtemp failed");
+        m_path = pattern;
+    }
+    ~TempDir()
+    {
+        std::error_code ignored;
+        fs::permissions(m_path, fs::perms::owner_all, fs::perm_options::add, ignored);
+        fs::remove_all(m_path, ignored);
+    }
+    fs::path const& path() const { return m_path; }
+    fs::path operator/(char const* name) const { return m_path / name; }
+
+private:
+    fs::path m_path;
+};
+
+Actor const cli { "cli" };
+constexpr int64_t t0 = 1'800'000'000; // 2027-01-15
+
+Store open_new(fs::path const& path)
+{
+    auto store = Store::open(path, OpenMode::create);
+    if (!store)
+        FAIL("open: " << store.error().message);
+    return std::move(store).value();
+}
+
+std::string const kid = "k4.pid.test-key-1";
+
+// A signing key, two products and two customers: what a license refers to.
+void seed(Store& store)
+{
+    REQUIRE(store.add_signing_key({ .kid = kid, .public_paserk = "k4.public.one", .status = "active", .current = true, .created_at = t0 }, cli));
+    REQUIRE(store.add_product({ .id = "acme-pro", .name = "Acme Pro", .keep_access_after_expiry = false, .created_at = t0 }, cli));
+    REQUIRE(store.add_product({ .id = "acme-ent", .name = "Acme Enterprise", .keep_access_after_expiry = true, .created_at = t0 }, cli));
+    REQUIRE(store.add_customer({ .id = "cus_alice", .email = "alice@example.com", .name = "Alice", .created_at = t0 }, cli));
+    REQUIRE(store.add_customer({ .id = "cus_bob", .email = "bob@example.com", .name = "Bob", .created_at = t0 }, cli));
+}
+
+License make_license(std::string id, int64_t issued_at, std::string product = "acme-pro", std::string customer = "cus_alice")
+{
+    License license;
+    license.id = std::move(id);
+    license.customer_id = std::move(customer);
+    license.product_id = std::move(product);
+    license.token = "v4.public.token-of-" + license.id;
+    license.claims_json = R"({"jti":")" + license.id + R"("})";
+    license.kid = kid;
+    license.issued_at = issued_at;
+    return license;
+}
+
+int64_t audit_count(Store& store)
+{
+    auto entries = store.list_audit({});
+    REQUIRE(entries);
+    return static_cast<int64_t>(entries->size());
+}
+
+int64_t license_count(Store& store)
+{
+    auto count = store.count_licenses({});
+    REQUIRE(count);
+    return *count;
+}
+
+// Runs SQL through a second, raw connection: what another process (or an older charter)
+// does. Returns SQLite's error message, empty on success.
+std::string try_raw_exec(fs::path const& path, std::string const& sql)
+{
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    char* message = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+    std::string text = rc == SQLITE_OK ? "" : message ? message : "failed";
+    sqlite3_free(message);
+    sqlite3_close(db);
+    return text;
+}
+
+void raw_exec(fs::path const& path, std::string const& sql)
+{
+    auto failure = try_raw_exec(path, sql);
+    INFO(failure);
+    REQUIRE(failure.empty());
+}
+
+bool contains(std::string const& haystack, std::string const& needle)
+{
+    return haystack.find(needle) != std::string::npos;
+}
+
+}
+
+TEST_CASE("open creates a database, and refuses a missing one in existing mode")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+
+    auto missing = Store::open(path, OpenMode::existing);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == ErrorKind::not_found);
+    CHECK(missing.error().message == "no database at " + path.string() + "; run `charter init` first");
+    CHECK_FALSE(fs::exists(path));
+
+    {
+        auto store = open_new(path);
+        CHECK(fs::exists(path));
+        auto version = store.schema_version();
+        REQUIRE(version);
+        CHECK(*version == latest_schema_version());
+        REQUIRE(store.add_product({ .id = "acme-pro", .name = "Acme Pro", .created_at = t0 }, cli));
+    }
+    auto reopened = Store::open(path, OpenMode::existing);
+    REQUIRE(reopened);
+    auto product = reopened->get_product("acme-pro");
+    REQUIRE(product);
+    CHECK(product->name == "Acme Pro");
+    CHECK(reopened->integrity_check().value() == "ok");
+}
+
+TEST_CASE("open in a folder that does not exist names the folder")
+{
+    TempDir dir;
+    auto path = dir.path() / "nope" / "charter.db";
+    auto store = Store::open(path, OpenMode::create);
+    REQUIRE_FALSE(store);
+    CHECK(store.error().kind == ErrorKind::io);
+    CHECK(contains(store.error().message, path.string()));
+    CHECK(contains(store.error().message, "does not exist"));
+}
+
+TEST_CASE("open refuses files that are not charter databases")
+{
+    TempDir dir;
+    SECTION("not sqlite at all")
+    {
+        auto path = dir / "notes.txt";
+        std::FILE* file = std::fopen(path.c_str(), "w");
+        std::fputs("these are not the pages you are looking for, not at all, not even a header\n", file);
+        std::fclose(file);
+        auto store = Store::open(path, OpenMode::existing);
+        REQUIRE_FALSE(store);
+        CHECK(store.error().kind == ErrorKind::io);
+        CHECK(contains(store.error().message, "not a charter database"));
+    }
+    SECTION("another program's sqlite database")
+    {
+        auto path = dir / "other.db";
+        raw_exec(path, "CREATE TABLE recipes (name TEXT)");
+        auto store = Store::open(path, OpenMode::existing);
+        REQUIRE_FALSE(store);
+        CHECK(store.error().message == path.string() + " is an SQLite database but not a charter database");
+    }
+}
+
+TEST_CASE("an older database is upgraded in place, keeping its rows")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    REQUIRE(create_database_at_version(path, 1));
+    // Rows written by a version-1 charter; version 1 has no downloads table.
+    raw_exec(path, "INSERT INTO products (id, name, created_at) VALUES ('acme-pro', 'Acme Pro', 1);"
+                   "INSERT INTO audit (at, actor, action, subject) VALUES (1, 'cli', 'product.add', 'acme-pro');");
+    CHECK(try_raw_exec(path, "SELECT count(*) FROM downloads") == "no such table: downloads");
+
+    auto store = Store::open(path, OpenMode::existing);
+    REQUIRE(store);
+    CHECK(store->schema_version().value() == latest_schema_version());
+    CHECK(store->get_product("acme-pro").value().name == "Acme Pro");
+    CHECK(audit_count(*store) == 1);
+    auto download = store->record_download({ .at = t0, .license_id = "lic_x", .release_id = std::nullopt, .bytes = 0,
+        .remote_address = "192.0.2.1", .outcome = "denied" });
+    REQUIRE(download);
+    auto downloads = store->list_downloads(std::nullopt, std::nullopt);
+    REQUIRE(downloads);
+    REQUIRE(downloads->size() == 1);
+    CHECK(downloads->front().outcome == "denied");
+    CHECK(downloads->front().license_id == "lic_x");
+    CHECK_FALSE(downloads->front().release_id);
+    CHECK(store->integrity_check().value() == "ok");
+}
+
+TEST_CASE("a database from a newer charter is refused and left alone")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    { auto store = open_new(path); }
+    int const newer = latest_schema_version() + 1;
+    raw_exec(path, "PRAGMA user_version = " + std::to_string(newer));
+
+    for (auto mode : { OpenMode::existing, OpenMode::create }) {
+        auto store = Store::open(path, mode);
+        REQUIRE_FALSE(store);
+        CHECK(store.error().kind == ErrorKind::version);
+        CHECK(store.error().message
+            == "database " + path.string() + " has schema version " + std::to_string(newer) + ", newer than this charter ("
+                + std::to_string(latest_schema_version()) + "); upgrade charter");
+    }
+}
+
+TEST_CASE("every change writes exactly one audit row, with its action and subject")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    Actor const token_actor { "token:tok_webhook" };
+
+    auto expect_one_row = [&](std::string const& action, std::string const& subject, auto&& change) {
+        auto before = store.list_audit({});
+        REQUIRE(before);
+        std::optional<int64_t> last;
+        if (!before->empty())
+            last = before->back().id;
+        auto result = change();
+        INFO(action << " " << subject << ": " << (result ? "" : result.error().message));
+        REQUIRE(result);
+        auto after = store.list_audit({ .after_id = last });
+        REQUIRE(after);
+        REQUIRE(after->size() == 1);
+        CHECK(after->front().action == action);
+        CHECK(after->front().subject == subject);
+        CHECK(after->front().actor == token_actor.name);
+        CHECK(after->front().details_json.front() == '{');
+        return after->front();
+    };
+
+    expect_one_row("key.add", kid, [&] {
+        return store.add_signing_key({ .kid = kid, .public_paserk = "k4.public.one", .current = true, .created_at = t0 }, token_actor);
+    });
+    expect_one_row("key.add", "k4.pid.two", [&] {
+        return store.add_signing_key({ .kid = "k4.pid.two", .public_paserk = "k4.public.two", .created_at = t0 + 1 }, token_actor);
+    });
+    auto rotation = expect_one_row("key.rotate", "k4.pid.two", [&] { return store.set_current_key("k4.pid.two", t0 + 2, token_actor); });
+    CHECK(contains(rotation.details_json, kid));
+    CHECK(rotation.at == t0 + 2);
+    expect_one_row("key.retire", kid, [&] { return store.retire_key(kid, t0 + 3, token_actor); });
+    expect_one_row("product.add", "acme-pro", [&] {
+        return store.add_product({ .id = "acme-pro", .name = "Acme \"Pro\"", .created_at = t0 }, token_actor);
+    });
+    expect_one_row("customer.add", "cus_alice", [&] {
+        return store.add_customer({ .id = "cus_alice", .email = "alice@example.com", .name = "Alice", .created_at = t0 }, token_actor);
+    });
+    auto license = make_license("lic_1", t0 + 10);
+    license.kid = "k4.pid.two";
+    license.expires_at = t0 + 1000;
+    auto issue = expect_one_row("license.issue", "lic_1", [&] { return store.insert_license(license, token_actor); });
+    CHECK(issue.details_json == R"({"product":"acme-pro","customer":"cus_alice","kid":"k4.pid.two","expires_at":1800001000})");
+    auto revoke = expect_one_row("license.revoke", "lic_1", [&] {
+        return store.revoke_license("lic_1", std::string("refund \"requested\""), t0 + 20, token_actor);
+    });
+    CHECK(revoke.details_json == R"({"reason":"refund \"requested\""})");
+    expect_one_row("token.create", "tok_1", [&] {
+        return store.insert_admin_token({ .id = "tok_1", .name = "webhook", .hash = "ab12", .scopes = { "issue" }, .created_at = t0 }, token_actor);
+    });
+    expect_one_row("token.revoke", "tok_1", [&] { return store.revoke_admin_token("tok_1", t0 + 30, token_actor); });
+    Release release { .id = "rel_1", .product_id = "acme-pro", .version = "1.0.0", .filename = "acme-pro-1.0.0.gem",
+        .size = 10, .sha256 = "aa", .released_at = t0, .yanked = false, .created_at = t0 };
+    expect_one_row("release.add", "rel_1", [&] { return store.add_release(release, OnDuplicateRelease::refuse, token_actor); });
+    release.id = "rel_2";
+    release.sha256 = "bb";
+    expect_one_row("release.replace", "rel_1", [&] { return store.add_release(release, OnDuplicateRelease::replace, token_actor); });
+    expect_one_row("release.yank", "rel_1", [&] { return store.yank_release("rel_1", t0 + 40, token_actor); });
+    expect_one_row("setting.set", "issuer", [&] { return store.set_setting("issuer", "Acme Inc.", t0, token_actor); });
+
+    // Not audited: they are logs or bookkeeping of their own.
+    auto before = audit_count(store);
+    REQUIRE(store.insert_admin_token({ .id = "tok_2", .name = "ci", .hash = "cd34", .scopes = { "read" }, .created_at = t0 }, cli));
+    REQUIRE(store.touch_admin_token("tok_2", t0 + 50));
+    REQUIRE(store.record_download({ .at = t0, .license_id = "lic_1", .release_id = "rel_1", .bytes = 10,
+        .remote_address = "192.0.2.1", .outcome = "ok" }));
+    CHECK(audit_count(store) == before + 1);
+}
+
+TEST_CASE("when the audit row cannot be written, the change is rolled back")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    auto const audit_before = audit_count(store);
+    raw_exec(path, "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit log refused'); END;");
+
+    auto issued = store.insert_license(make_license("lic_1", t0), cli);
+    REQUIRE_FALSE(issued);
+    CHECK(contains(issued.error().message, "audit row for license.issue lic_1"));
+    CHECK(contains(issued.error().message, "audit log refused"));
+    CHECK(store.get_license("lic_1").error().kind == ErrorKind::not_found);
+
+    auto revoked = store.revoke_license("lic_1", std::nullopt, t0, cli);
+    CHECK_FALSE(revoked);
+    CHECK_FALSE(store.add_product({ .id = "acme-lite", .name = "Lite", .created_at = t0 }, cli));
+    CHECK(store.get_product("acme-lite").error().kind == ErrorKind::not_found);
+    CHECK_FALSE(store.set_current_key(kid, t0, cli)); // already current: refused before any write
+    CHECK_FALSE(store.set_setting("issuer", "Acme", t0, cli));
+    CHECK_FALSE(store.get_setting("issuer").value());
+
+    SECTION("inside a batch, the failed license leaves the rest of the batch untouched")
+    {
+        raw_exec(path, "DROP TRIGGER refuse_audit;"
+                       "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.subject = 'lic_2'"
+                       " BEGIN SELECT RAISE(ABORT, 'audit log refused'); END;");
+        auto batch = store.transaction([&]() -> Result<void> {
+            REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+            CHECK_FALSE(store.insert_license(make_license("lic_2", t0), cli));
+            REQUIRE(store.insert_license(make_license("lic_3", t0), cli));
+            return {};
+        });
+        REQUIRE(batch);
+        CHECK(store.get_license("lic_1"));
+        CHECK_FALSE(store.get_license("lic_2"));
+        CHECK(store.get_license("lic_3"));
+        CHECK(audit_count(store) == audit_before + 2);
+        return;
+    }
+    raw_exec(path, "DROP TRIGGER refuse_audit");
+    CHECK(audit_count(store) == audit_before);
+    REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+    CHECK(audit_count(store) == audit_before + 1);
+}
+
+TEST_CASE("duplicates are conflicts")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    auto const audit_before = audit_count(store);
+
+    auto product = store.add_product({ .id = "acme-pro", .name = "Again", .created_at = t0 }, cli);
+    REQUIRE_FALSE(product);
+    CHECK(product.error().kind == ErrorKind::conflict);
+    CHECK(product.error().message == "product acme-pro already exists");
+
+    auto email = store.add_customer({ .id = "cus_alice2", .email = "ALICE@Example.com", .name = "A", .created_at = t0 }, cli);
+    REQUIRE_FALSE(email);
+    CHECK(email.error().kind == ErrorKind::conflict);
+    CHECK(email.error().message == "a customer with email ALICE@Example.com already exists (cus_alice)");
+
+    auto customer_id = store.add_customer({ .id = "cus_alice", .email = "other@example.com", .created_at = t0 }, cli);
+    REQUIRE_FALSE(customer_id);
+    CHECK(customer_id.error().kind == ErrorKind::conflict);
+
+    auto key = store.add_signing_key({ .kid = kid, .public_paserk = "k4.public.one", .created_at = t0 }, cli);
+    REQUIRE_FALSE(key);
+    CHECK(key.error().kind == ErrorKind::conflict);
+
+    auto first = make_license("lic_1", t0);
+    first.idempotency_key = "order-42";
+    first.idempotency_fingerprint = "sha256:aaaa";
+    REQUIRE(store.insert_license(first, cli));
+    auto same_id = store.insert_license(make_license("lic_1", t0), cli);
+    REQUIRE_FALSE(same_id);
+    CHECK(same_id.error().kind == ErrorKind::conflict);
+    CHECK(same_id.error().message == "license lic_1 already exists");
+    auto retried = make_license("lic_2", t0);
+    retried.idempotency_key = "order-42";
+    auto same_key = store.insert_license(retried, cli);
+    REQUIRE_FALSE(same_key);
+    CHECK(same_key.error().kind == ErrorKind::conflict);
+    CHECK(same_key.error().message == "idempotency key order-42 was already used for license lic_1");
+
+    auto found = store.find_license_by_idempotency_key("order-42");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->id == "lic_1");
+    CHECK((*found)->idempotency_fingerprint == "sha256:aaaa");
+    CHECK_FALSE(store.find_license_by_idempotency_key("order-43").value());
+
+    REQUIRE(store.insert_admin_token({ .id = "tok_1", .name = "a", .hash = "ff", .scopes = {}, .created_at = t0 }, cli));
+    auto token = store.insert_admin_token({ .id = "tok_2", .name = "b", .hash = "ff", .scopes = {}, .created_at = t0 }, cli);
+    REQUIRE_FALSE(token);
+    CHECK(token.error().kind == ErrorKind::conflict);
+
+    Release release { .id = "rel_1", .product_id = "acme-pro", .version = "1.0.0", .filename = "acme-pro-1.0.0.gem",
+        .size = 10, .sha256 = "aa", .released_at = t0, .yanked = false, .created_at = t0 };
+    REQUIRE(store.add_release(release, OnDuplicateRelease::refuse, cli));
+    release.id = "rel_2";
+    release.sha256 = "bb";
+    auto again = store.add_release(release, OnDuplicateRelease::refuse, cli);
+    REQUIRE_FALSE(again);
+    CHECK(again.error().kind == ErrorKind::conflict);
+    CHECK(contains(again.error().message, "release acme-pro 1.0.0 (acme-pro-1.0.0.gem) already exists"));
+    CHECK(store.find_release("rel_1").value().sha256 == "aa");
+
+    // Only the three successful inserts were audited.
+    CHECK(audit_count(store) == audit_before + 3);
+
+    REQUIRE(store.yank_release("rel_1", t0, cli));
+    REQUIRE(store.add_release(release, OnDuplicateRelease::replace, cli));
+    auto replaced = store.find_release("acme-pro", "1.0.0", "acme-pro-1.0.0.gem");
+    REQUIRE(replaced);
+    CHECK(replaced->id == "rel_1");
+    CHECK(replaced->sha256 == "bb");
+    CHECK_FALSE(replaced->yanked);
+    CHECK(store.list_releases(std::string("acme-pro")).value().size() == 1);
+}
+
+TEST_CASE("unknown ids are not_found, with messages that name them")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+
+    auto license = store.get_license("lic_nope");
+    REQUIRE_FALSE(license);
+    CHECK(license.error().kind == ErrorKind::not_found);
+    CHECK(license.error().message == "no license lic_nope");
+
+    auto revoke = store.revoke_license("lic_nope", std::nullopt, t0, cli);
+    REQUIRE_FALSE(revoke);
+    CHECK(revoke.error().kind == ErrorKind::not_found);
+    CHECK(revoke.error().message == "no license lic_nope");
+
+    auto customer = store.find_customer("carol@example.com");
+    REQUIRE_FALSE(customer);
+    CHECK(customer.error().kind == ErrorKind::not_found);
+    CHECK(contains(customer.error().message, "no customer carol@example.com"));
+    CHECK(store.find_customer("BOB@example.COM").value().id == "cus_bob");
+    CHECK(store.find_customer("cus_bob").value().email == "bob@example.com");
+
+    auto product = store.get_product("acme-lite");
+    REQUIRE_FALSE(product);
+    CHECK(contains(product.error().message, "no product acme-lite"));
+
+    auto unknown_product = store.insert_license(make_license("lic_1", t0, "acme-lite"), cli);
+    REQUIRE_FALSE(unknown_product);
+    CHECK(unknown_product.error().kind == ErrorKind::not_found);
+    CHECK(contains(unknown_product.error().message, "no product acme-lite"));
+    auto unknown_customer = store.insert_license(make_license("lic_1", t0, "acme-pro", "cus_carol"), cli);
+    REQUIRE_FALSE(unknown_customer);
+    CHECK(contains(unknown_customer.error().message, "no customer cus_carol"));
+    auto unknown_key = make_license("lic_1", t0);
+    unknown_key.kid = "k4.pid.unknown";
+    auto unknown_kid = store.insert_license(unknown_key, cli);
+    REQUIRE_FALSE(unknown_kid);
+    CHECK(unknown_kid.error().message == "no signing key k4.pid.unknown");
+    CHECK(license_count(store) == 0);
+
+    CHECK(store.find_signing_key("k4.pid.unknown").error().kind == ErrorKind::not_found);
+    CHECK(store.revoke_admin_token("tok_nope", t0, cli).error().message == "no admin token tok_nope");
+    CHECK(store.touch_admin_token("tok_nope", t0).error().kind == ErrorKind::not_found);
+    CHECK(store.yank_release("rel_nope", t0, cli).error().message == "no release rel_nope");
+    CHECK_FALSE(store.find_admin_token_by_hash("00").value());
+}
+
+TEST_CASE("revoking")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    for (auto id : { "lic_c", "lic_a", "lic_b", "lic_d" })
+        REQUIRE(store.insert_license(make_license(id, t0), cli));
+    REQUIRE(store.insert_license(make_license("lic_e", t0, "acme-ent"), cli));
+
+    REQUIRE(store.revoke_license("lic_c", std::string("chargeback"), t0 + 5, cli));
+    REQUIRE(store.revoke_license("lic_a", std::nullopt, t0 + 6, cli));
+    REQUIRE(store.revoke_license("lic_e", std::nullopt, t0 + 6, cli));
+
+    auto revoked = store.get_license("lic_c");
+    REQUIRE(revoked);
+    CHECK(revoked->status == "revoked");
+    CHECK(revoked->revoked_at == t0 + 5);
+    CHECK(revoked->revoke_reason == "chargeback");
+
+    auto twice = store.revoke_license("lic_c", std::nullopt, t0 + 7, cli);
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().kind == ErrorKind::conflict);
+    CHECK(twice.error().message == "license lic_c is already revoked");
+    CHECK(store.get_license("lic_c").value().revoked_at == t0 + 5);
+
+    CHECK(store.revoked_license_ids("acme-pro").value() == std::vector<std::string> { "lic_a", "lic_c" });
+    CHECK(store.revoked_license_ids("acme-ent").value() == std::vector<std::string> { "lic_e" });
+    CHECK(store.revoked_license_ids("acme-lite").value().empty());
+}
+
+TEST_CASE("signing keys: one current key, rotation, retirement")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    CHECK(store.current_signing_key().error().kind == ErrorKind::not_found);
+    REQUIRE(store.add_signing_key({ .kid = "k4.pid.a", .public_paserk = "k4.public.a", .current = true, .created_at = t0 }, cli));
+    REQUIRE(store.add_signing_key({ .kid = "k4.pid.b", .public_paserk = "k4.public.b", .current = true, .created_at = t0 + 1 }, cli));
+    CHECK(store.current_signing_key().value().kid == "k4.pid.b");
+    CHECK_FALSE(store.find_signing_key("k4.pid.a").value().current);
+
+    REQUIRE(store.set_current_key("k4.pid.a", t0 + 2, cli));
+    auto keys = store.list_signing_keys();
+    REQUIRE(keys);
+    REQUIRE(keys->size() == 2);
+    CHECK(std::count_if(keys->begin(), keys->end(), [](auto const& key) { return key.current; }) == 1);
+    CHECK(store.current_signing_key().value().kid == "k4.pid.a");
+
+    auto current = store.retire_key("k4.pid.a", t0 + 3, cli);
+    REQUIRE_FALSE(current);
+    CHECK(current.error().kind == ErrorKind::conflict);
+    CHECK(contains(current.error().message, "k4.pid.a is the current signing key; rotate"));
+
+    REQUIRE(store.retire_key("k4.pid.b", t0 + 3, cli));
+    auto retired = store.find_signing_key("k4.pid.b");
+    REQUIRE(retired);
+    CHECK(retired->status == "retired");
+    CHECK(retired->retired_at == t0 + 3);
+    CHECK_FALSE(retired->current);
+    CHECK(store.retire_key("k4.pid.b", t0 + 4, cli).error().message == "signing key k4.pid.b is already retired");
+    auto revived = store.set_current_key("k4.pid.b", t0 + 4, cli);
+    REQUIRE_FALSE(revived);
+    CHECK(revived.error().kind == ErrorKind::conflict);
+    CHECK(store.current_signing_key().value().kid == "k4.pid.a");
+}
+
+TEST_CASE("listing licenses: filters and cursor pagination")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    int64_t const now = t0 + 1000;
+    // 30 licenses over two products and two customers, several issued in the same second
+    // (so the cursor must break ties by id); every fifth revoked, every seventh expired.
+    std::set<std::string> expected_expired, expected_revoked;
+    for (int i = 0; i < 30; ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "lic_%02d", (i * 7) % 30); // ids not in issue order
+        auto license = make_license(id, t0 + i / 3, i % 2 ? "acme-ent" : "acme-pro", i % 3 ? "cus_alice" : "cus_bob");
+        if (i % 7 == 0)
+            license.expires_at = now - 1;
+        else if (i % 4 == 0)
+            license.expires_at = now + 1;
+        REQUIRE(store.insert_license(license, cli));
+        if (i % 5 == 0)
+            REQUIRE(store.revoke_license(id, std::nullopt, t0, cli));
+        if (i % 5 == 0)
+            expected_revoked.insert(id);
+        else if (i % 7 == 0)
+            expected_expired.insert(id);
+    }
+
+    auto all = store.list_licenses({});
+    REQUIRE(all);
+    REQUIRE(all->size() == 30);
+    CHECK(std::is_sorted(all->begin(), all->end(),
+        [](auto const& a, auto const& b) { return std::tie(a.issued_at, a.id) < std::tie(b.issued_at, b.id); }));
+
+    auto ids = [](std::vector<License> const& licenses) {
+        std::set<std::string> out;
+        for (auto const& license : licenses)
+            out.insert(license.id);
+        return out;
+    };
+    CHECK(ids(store.list_licenses({ .state = LicenseState::revoked, .now = now }).value()) == expected_revoked);
+    CHECK(ids(store.list_licenses({ .state = LicenseState::expired, .now = now }).value()) == expected_expired);
+    auto active = store.list_licenses({ .state = LicenseState::active, .now = now }).value();
+    CHECK(active.size() == 30 - expected_revoked.size() - expected_expired.size());
+    for (auto const& license : active) {
+        CHECK(license.status == "active");
+        CHECK((!license.expires_at || *license.expires_at >= now));
+    }
+    auto pro_bob = store.list_licenses({ .product_id = "acme-pro", .customer_id = "cus_bob" }).value();
+    CHECK(pro_bob.size() == 5); // i ≡ 0 (mod 6)
+    for (auto const& license : pro_bob)
+        CHECK((license.product_id == "acme-pro" && license.customer_id == "cus_bob"));
+    CHECK(store.count_licenses({ .product_id = "acme-pro", .customer_id = "cus_bob" }).value() == 5);
+    CHECK(store.count_licenses({ .state = LicenseState::expired, .now = now }).value()
+        == static_cast<int64_t>(expected_expired.size()));
+
+    // Page through everything, 7 at a time: the pages join up to the full list, in order.
+    std::vector<License> paged;
+    std::optional<std::string> cursor;
+    int pages = 0;
+    for (;;) {
+        auto page = store.list_licenses({ .after_id = cursor, .limit = 7 });
+        REQUIRE(page);
+        if (page->empty())
+            break;
+        ++pages;
+        paged.insert(paged.end(), page->begin(), page->end());
+        cursor = page->back().id;
+    }
+    CHECK(pages == 5);
+    REQUIRE(paged.size() == all->size());
+    for (size_t i = 0; i < paged.size(); ++i)
+        CHECK(paged[i].id == (*all)[i].id);
+
+    auto filtered_page = store.list_licenses({ .product_id = "acme-ent", .after_id = (*all)[10].id, .limit = 3 });
+    REQUIRE(filtered_page);
+    CHECK(filtered_page->size() == 3);
+    for (auto const& license : *filtered_page)
+        CHECK(std::tie(license.issued_at, license.id) > std::tie((*all)[10].issued_at, (*all)[10].id));
+
+    auto bad_cursor = store.list_licenses({ .after_id = "lic_nope" });
+    REQUIRE_FALSE(bad_cursor);
+    CHECK(bad_cursor.error().kind == ErrorKind::invalid_input);
+}
+
+TEST_CASE("nested transactions")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    auto const audit_before = audit_count(store);
+
+    SECTION("an outer rollback undoes the inner work")
+    {
+        auto outer = store.transaction([&]() -> Result<void> {
+            REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+            auto inner = store.transaction([&]() -> Result<void> { return store.insert_license(make_license("lic_2", t0), cli); });
+            REQUIRE(inner);
+            return make_error(ErrorKind::invalid_input, "row 3: bad date");
+        });
+        REQUIRE_FALSE(outer);
+        CHECK(outer.error().message == "row 3: bad date");
+        CHECK(license_count(store) == 0);
+        CHECK(audit_count(store) == audit_before);
+    }
+    SECTION("an inner rollback undoes only the inner work")
+    {
+        auto outer = store.transaction([&]() -> Result<void> {
+            REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+            auto inner = store.transaction([&]() -> Result<void> {
+                REQUIRE(store.insert_license(make_license("lic_2", t0), cli));
+                return make_error(ErrorKind::invalid_input, "changed my mind");
+            });
+            CHECK_FALSE(inner);
+            return store.insert_license(make_license("lic_3", t0), cli);
+        });
+        REQUIRE(outer);
+        CHECK(store.get_license("lic_1"));
+        CHECK_FALSE(store.get_license("lic_2"));
+        CHECK(store.get_license("lic_3"));
+        CHECK(audit_count(store) == audit_before + 2);
+    }
+    SECTION("a transaction is usable again after a failed one")
+    {
+        CHECK_FALSE(store.transaction([&]() -> Result<void> { return make_error(ErrorKind::internal, "no"); }));
+        REQUIRE(store.transaction([&]() -> Result<void> { return store.insert_license(make_license("lic_1", t0), cli); }));
+        CHECK(license_count(store) == 1);
+    }
+}
+
+namespace {
+
+// What a second charter process sees when it tries to issue into the database at `path`:
+// "issued", or the error's kind and message.
+std::string try_to_issue(fs::path const& path)
+{
+    auto store = Store::open(path, OpenMode::existing);
+    if (!store)
+        return "open failed: " + std::to_string(static_cast<int>(store.error().kind)) + " " + store.error().message;
+    auto issued = store->insert_license(make_license("lic_2", t0), cli);
+    if (issued)
+        return "issued";
+    return std::to_string(static_cast<int>(issued.error().kind)) + " " + issued.error().message;
+}
+
+// Root ignores file modes, so as root the attempt is made by a child process that has
+// dropped to an unprivileged user; it sends its answer back through a pipe.
+std::string try_to_issue_unprivileged(fs::path const& path)
+{
+    if (geteuid() != 0)
+        return try_to_issue(path);
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        close(fds[0]);
+        uid_t const nobody = 65534;
+        if (setgid(nobody) != 0 || setuid(nobody) != 0)
+            _exit(2);
+        auto answer = try_to_issue(path);
+        ssize_t written = write(fds[1], answer.data(), answer.size());
+        _exit(written == static_cast<ssize_t>(answer.size()) ? 0 : 3);
+    }
+    close(fds[1]);
+    std::string answer;
+    char buffer[512];
+    ssize_t got;
+    while ((got = read(fds[0], buffer, sizeof buffer)) > 0)
+        answer.append(buffer, static_cast<size_t>(got));
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return answer;
+}
+
+}
+
+TEST_CASE("a read-only database gives a clear error and is not changed")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    int64_t audit_before = 0;
+    {
+        auto store = open_new(path);
+        seed(store);
+        REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+        audit_before = audit_count(store);
+    }
+    // The folder stays writable (SQLite may create its -shm file there); the file is not.
+    REQUIRE(chmod(dir.path().c_str(), 0777) == 0);
+    REQUIRE(chmod(path.c_str(), 0444) == 0);
+
+    auto answer = try_to_issue_unprivileged(path);
+    INFO(answer);
+    CHECK(answer.rfind(std::to_string(static_cast<int>(ErrorKind::io)) + " ", 0) == 0);
+    CHECK(contains(answer, "database " + path.string() + " is read-only"));
+    CHECK(contains(answer, "nothing was changed"));
+
+    REQUIRE(chmod(path.c_str(), 0644) == 0);
+    auto store = Store::open(path, OpenMode::existing);
+    REQUIRE(store);
+    CHECK(license_count(*store) == 1);
+    CHECK(audit_count(*store) == audit_before);
+}
+
+namespace {
+
+// A VFS that passes everything to the default one but refuses writes beyond a byte budget
+// with SQLITE_FULL, which is what SQLite's unix VFS answers when write() fails with ENOSPC.
+// Stores opened while it is installed see a disk that fills up on demand.
+class FullDisk {
+public:
+    FullDisk()
+    {
+        s_real = sqlite3_vfs_find(nullptr);
+        s_vfs = *s_real;
+        s_vfs.zName = "charter-full-disk";
+        s_vfs.szOsFile = static_cast<int>(sizeof(File)) + s_real->szOsFile;
+        s_vfs.xOpen = &open;
+        s_vfs.pNext = nullptr;
+        REQUIRE(sqlite3_vfs_register(&s_vfs, 1) == SQLITE_OK);
+        s_budget = -1;
+    }
+    ~FullDisk()
+    {
+        sqlite3_vfs_unregister(&s_vfs);
+        sqlite3_vfs_register(s_real, 1);
+    }
+    /// Bytes that may still be written; -1 for no limit.
+    void set_budget(int64_t bytes) { s_budget = bytes; }
+
+private:
+    struct File {
+        sqlite3_file base;
+        sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
+    };
+    static File* cast(sqlite3_file* file) { return reinterpret_cast<File*>(file); }
+    static sqlite3_io_methods const* real_methods(sqlite3_file* file) { return cast(file)->real()->pMethods; }
+
+    static int open(sqlite3_vfs*, char const* name, sqlite3_file* file, int flags, int* out_flags)
+    {
+        auto* ours = cast(file);
+        int rc = s_real->xOpen(s_real, name, ours->real(), flags, out_flags);
+        if (rc != SQLITE_OK || !ours->real()->pMethods) {
+            ours->base.pMethods = nullptr;
+            return rc;
+        }
+        s_methods = io_methods(ours->real()->pMethods->iVersion);
+        ours->base.pMethods = &s_methods;
+        return rc;
+    }
+
+    static sqlite3_io_methods io_methods(int version)
+    {
+        sqlite3_io_methods methods {};
+        methods.iVersion = version;
+        methods.xClose = [](sqlite3_file* f) { return real_methods(f)->xClose(cast(f)->real()); };
+        methods.xRead = [](sqlite3_file* f, void* data, int amount, sqlite3_int64 offset) {
+            return real_methods(f)->xRead(cast(f)->real(), data, amount, offset);
+        };
+        methods.xWrite = [](sqlite3_file* f, void const* data, int amount, sqlite3_int64 offset) {
+            if (s_budget >= 0) {
+                if (amount > s_budget)
+                    return SQLITE_FULL;
+                s_budget -= amount;
+            }
+            return real_methods(f)->xWrite(cast(f)->real(), data, amount, offset);
+        };
+        methods.xTruncate = [](sqlite3_file* f, sqlite3_int64 size) { return real_methods(f)->xTruncate(cast(f)->real(), size); };
+        methods.xSync = [](sqlite3_file* f, int flags) { return real_methods(f)->xSync(cast(f)->real(), flags); };
+        methods.xFileSize = [](sqlite3_file* f, sqlite3_int64* size) { return real_methods(f)->xFileSize(cast(f)->real(), size); };
+        methods.xLock = [](sqlite3_file* f, int level) { return real_methods(f)->xLock(cast(f)->real(), level); };
+        methods.xUnlock = [](sqlite3_file* f, int level) { return real_methods(f)->xUnlock(cast(f)->real(), level); };
+        methods.xCheckReservedLock = [](sqlite3_file* f, int* out) { return real_methods(f)->xCheckReservedLock(cast(f)->real(), out); };
+        methods.xFileControl = [](sqlite3_file* f, int op, void* arg) { return real_methods(f)->xFileControl(cast(f)->real(), op, arg); };
+        methods.xSectorSize = [](sqlite3_file* f) { return real_methods(f)->xSectorSize(cast(f)->real()); };
+        methods.xDeviceCharacteristics = [](sqlite3_file* f) { return real_methods(f)->xDeviceCharacteristics(cast(f)->real()); };
+        methods.xShmMap = [](sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+            return real_methods(f)->xShmMap(cast(f)->real(), page, size, extend, out);
+        };
+        methods.xShmLock = [](sqlite3_file* f, int offset, int n, int flags) { return real_methods(f)->xShmLock(cast(f)->real(), offset, n, flags); };
+        methods.xShmBarrier = [](sqlite3_file* f) { real_methods(f)->xShmBarrier(cast(f)->real()); };
+        methods.xShmUnmap = [](sqlite3_file* f, int delete_flag) { return real_methods(f)->xShmUnmap(cast(f)->real(), delete_flag); };
+        methods.xFetch = [](sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
+            return real_methods(f)->xFetch(cast(f)->real(), offset, amount, out);
+        };
+        methods.xUnfetch = [](sqlite3_file* f, sqlite3_int64 offset, void* page) { return real_methods(f)->xUnfetch(cast(f)->real(), offset, page); };
+        return methods;
+    }
+
+    static inline sqlite3_vfs* s_real = nullptr;
+    static inline sqlite3_vfs s_vfs {};
+    static inline sqlite3_io_methods s_methods {};
+    static inline int64_t s_budget = -1;
+};
+
+}
+
+TEST_CASE("a full disk gives a clear error, writes nothing, and the store works again once there is space")
+{
+    TempDir dir;
+    FullDisk disk;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    REQUIRE(store.insert_license(make_license("lic_0", t0), cli));
+    auto const audit_before = audit_count(store);
+
+    SECTION("a single license")
+    {
+        disk.set_budget(0);
+        auto issued = store.insert_license(make_license("lic_1", t0), cli);
+        REQUIRE_FALSE(issued);
+        CHECK(issued.error().kind == ErrorKind::io);
+        CHECK(issued.error().message == "disk full while writing " + path.string() + "; nothing was changed; free some space and try again");
+        disk.set_budget(-1);
+        CHECK_FALSE(store.get_license("lic_1"));
+    }
+    SECTION("a batch that fills the disk half-way")
+    {
+        // Enough for the batch to spill pages from the cache before it commits.
+        disk.set_budget(256 * 1024);
+        int issued = 0;
+        auto batch = store.transaction([&]() -> Result<void> {
+            for (int i = 1; i <= 20000; ++i) {
+                auto license = make_license("lic_" + std::to_string(i), t0);
+                license.claims_json.append(200, 'x');
+                if (auto result = store.insert_license(license, cli); !result)
+                    return result;
+                ++issued;
+            }
+            return {};
+        });
+        disk.set_budget(-1);
+        REQUIRE_FALSE(batch);
+        CHECK(batch.error().kind == ErrorKind::io);
+        CHECK(contains(batch.error().message, "disk full while writing " + path.string()));
+        CHECK(issued > 0);
+        CHECK(issued < 20000);
+    }
+    CHECK(license_count(store) == 1);
+    CHECK(audit_count(store) == audit_before);
+    CHECK(store.integrity_check().value() == "ok");
+
+    REQUIRE(store.insert_license(make_license("lic_after", t0), cli));
+    CHECK(license_count(store) == 2);
+    auto reopened = Store::open(path, OpenMode::existing);
+    REQUIRE(reopened);
+    CHECK(license_count(*reopened) == 2);
+}
+
+TEST_CASE("a database locked by another process")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    auto issued = store.insert_license(make_license("lic_1", t0), cli); // waits for the busy timeout
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+
+    REQUIRE_FALSE(issued);
+    CHECK(issued.error().kind == ErrorKind::io);
+    CHECK(contains(issued.error().message, "is locked by another process"));
+    // Reading is not blocked by a writer (WAL), and once the lock is gone writing works.
+    CHECK(store.get_product("acme-pro"));
+    REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+}
+
+TEST_CASE("backup copies every row into a database that opens on its own")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto copy = dir / "backup.db";
+    auto store = open_new(path);
+    seed(store);
+    for (int i = 0; i < 50; ++i)
+        REQUIRE(store.insert_license(make_license("lic_" + std::to_string(i), t0 + i), cli));
+    REQUIRE(store.revoke_license("lic_7", std::string("refund"), t0 + 100, cli));
+
+    // Another connection keeps writing while the backup runs; the copy is a snapshot.
+    sqlite3* writer = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &writer) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(writer, "INSERT INTO settings (key, value) VALUES ('during', 'backup')", nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(store.backup(copy));
+    sqlite3_close(writer);
+
+    CHECK_FALSE(fs::exists(dir / "backup.db.partial"));
+    auto restored = Store::open(copy, OpenMode::existing);
+    REQUIRE(restored);
+    CHECK(restored->integrity_check().value() == "ok");
+    auto original_licenses = store.list_licenses({}).value();
+    auto copied_licenses = restored->list_licenses({}).value();
+    REQUIRE(copied_licenses.size() == original_licenses.size());
+    for (size_t i = 0; i < copied_licenses.size(); ++i) {
+        CHECK(copied_licenses[i].id == original_licenses[i].id);
+        CHECK(copied_licenses[i].token == original_licenses[i].token);
+        CHECK(copied_licenses[i].status == original_licenses[i].status);
+    }
+    CHECK(restored->list_audit({}).value().size() == store.list_audit({}).value().size());
+    CHECK(restored->get_setting("during").value() == "backup");
+    CHECK(restored->revoked_license_ids("acme-pro").value() == std::vector<std::string> { "lic_7" });
+
+    // Backing up over an older backup replaces it.
+    REQUIRE(store.insert_license(make_license("lic_late", t0 + 200), cli));
+    REQUIRE(store.backup(copy));
+    auto again = Store::open(copy, OpenMode::existing);
+    REQUIRE(again);
+    CHECK(again->get_license("lic_late"));
+
+    auto nowhere = store.backup(dir.path() / "missing-folder" / "backup.db");
+    REQUIRE_FALSE(nowhere);
+    CHECK(nowhere.error().kind == ErrorKind::io);
+    CHECK(contains(nowhere.error().message, "missing-folder"));
+}
+
+TEST_CASE("admin tokens")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    REQUIRE(store.insert_admin_token({ .id = "tok_1", .name = "stripe webhook", .hash = "a1b2", .scopes = { "issue", "read" }, .created_at = t0 }, cli));
+    REQUIRE(store.insert_admin_token({ .id = "tok_2", .name = "admin", .hash = "c3d4", .scopes = { "admin" }, .created_at = t0 + 1 }, cli));
+    auto bad_scope = store.insert_admin_token({ .id = "tok_3", .name = "x", .hash = "e5", .scopes = { "issue read" }, .created_at = t0 }, cli);
+    REQUIRE_FALSE(bad_scope);
+    CHECK(bad_scope.error().kind == ErrorKind::invalid_input);
+
+    auto found = store.find_admin_token_by_hash("a1b2");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->id == "tok_1");
+    CHECK((*found)->scopes == std::vector<std::string> { "issue", "read" });
+    CHECK_FALSE((*found)->last_used_at);
+
+    REQUIRE(store.touch_admin_token("tok_1", t0 + 60));
+    REQUIRE(store.revoke_admin_token("tok_1", t0 + 90, cli));
+    CHECK(store.revoke_admin_token("tok_1", t0 + 91, cli).error().kind == ErrorKind::conflict);
+    auto tokens = store.list_admin_tokens();
+    REQUIRE(tokens);
+    REQUIRE(tokens->size() == 2);
+    CHECK(tokens->at(0).id == "tok_1");
+    CHECK(tokens->at(0).last_used_at == t0 + 60);
+    CHECK(tokens->at(0).revoked_at == t0 + 90);
+    CHECK_FALSE(tokens->at(1).revoked_at);
+}
+
+TEST_CASE("settings")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    CHECK_FALSE(store.get_setting("issuer").value());
+    REQUIRE(store.set_setting("issuer", "Acme Inc.", t0, cli));
+    REQUIRE(store.set_setting("issuer", "Acme GmbH", t0 + 1, cli));
+    CHECK(store.get_setting("issuer").value() == "Acme GmbH");
+}
+
+TEST_CASE("releases are listed per product in release order")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    auto release = [](std::string id, std::string product, std::string version, int64_t at) {
+        return Release { .id = std::move(id), .product_id = product, .version = version, .filename = product + "-" + version + ".gem",
+            .size = 1000, .sha256 = "00", .released_at = at, .yanked = false, .created_at = at };
+    };
+    REQUIRE(store.add_release(release("rel_b", "acme-pro", "2.0.0", t0 + 20), OnDuplicateRelease::refuse, cli));
+    REQUIRE(store.add_release(release("rel_a", "acme-pro", "1.0.0", t0 + 10), OnDuplicateRelease::refuse, cli));
+    REQUIRE(store.add_release(release("rel_c", "acme-ent", "1.0.0", t0 + 5), OnDuplicateRelease::refuse, cli));
+    auto unknown = store.add_release(release("rel_d", "acme-lite", "1.0.0", t0), OnDuplicateRelease::refuse, cli);
+    REQUIRE_FALSE(unknown);
+    CHECK(contains(unknown.error().message, "no product acme-lite"));
+
+    auto pro = store.list_releases(std::string("acme-pro"));
+    REQUIRE(pro);
+    REQUIRE(pro->size() == 2);
+    CHECK(pro->at(0).version == "1.0.0");
+    CHECK(pro->at(1).version == "2.0.0");
+    CHECK(store.list_releases(std::nullopt).value().size() == 3);
+    REQUIRE(store.yank_release("rel_b", t0 + 30, cli));
+    CHECK(store.find_release("rel_b").value().yanked);
+    CHECK(store.yank_release("rel_b", t0 + 31, cli).error().kind == ErrorKind::conflict);
+}
