@@ -6,6 +6,10 @@ namespace charter::format {
 
 namespace {
 
+// The instants an RFC 3339 UTC string can name: years 0000-9999.
+constexpr int64_t min_seconds = -62167219200; // 0000-01-01T00:00:00Z
+constexpr int64_t max_seconds = 253402300799; // 9999-12-31T23:59:59Z
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Reads exactly `count` digits at text[pos..]; false when any is missing or not a digit.
@@ -109,13 +113,16 @@ std::optional<int64_t> parse_rfc3339(std::string_view text)
 
     int64_t days = days_from_civil(year, month, day);
     // Local time = UTC + offset, so UTC = local - offset.
-    return days * 86400 + int64_t(hour) * 3600 + int64_t(minute) * 60 + int64_t(second) - offset_seconds;
+    int64_t seconds = days * 86400 + int64_t(hour) * 3600 + int64_t(minute) * 60 + int64_t(second) - offset_seconds;
+    // An offset can push a local time in year 0000 or 9999 out of the four-digit years; such an
+    // instant has no UTC form, so format_rfc3339 could not give it back (found by fuzz_rfc3339).
+    if (seconds < min_seconds || seconds > max_seconds)
+        return std::nullopt;
+    return seconds;
 }
 
 std::string format_rfc3339(int64_t unix_seconds)
 {
-    static constexpr int64_t min_seconds = -62167219200; // 0000-01-01T00:00:00Z
-    static constexpr int64_t max_seconds = 253402300799; // 9999-12-31T23:59:59Z
     if (unix_seconds < min_seconds)
         unix_seconds = min_seconds;
     if (unix_seconds > max_seconds)

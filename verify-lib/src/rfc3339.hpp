@@ -1,7 +1,8 @@
 #pragma once
 // RFC 3339 date-times, our own strict parser and formatter (no locale, no libc time zone).
 // Accepted: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), upper-case 'T' and 'Z' only,
-// a real calendar date, seconds 00-59. Fractions are accepted and truncated to the second.
+// a real calendar date, seconds 00-59, and an instant within years 0000-9999 once converted
+// to UTC. Fractions are accepted and truncated to the second.
 // Formatting always gives the UTC form YYYY-MM-DDTHH:MM:SSZ.
 
 #include <cstdint>
