@@ -7,6 +7,7 @@
 #include "paserk_public.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
+#include "verifier_internal.hpp"
 
 #include <sodium.h>
 
@@ -19,25 +20,6 @@
 #include <new>
 
 using namespace charter::format;
-
-struct TrustedKey {
-    PublicKeyBytes key;
-    std::string kid;
-};
-
-struct charter_verifier {
-    std::string product;
-    std::vector<TrustedKey> keys;
-    int64_t leeway { 0 };
-    std::optional<int64_t> build_time;
-    std::optional<RevocationList> revocations;
-};
-
-struct charter_license {
-    Claims claims;
-    std::string kid;
-    std::string claims_json;
-};
 
 namespace {
 
@@ -91,8 +73,17 @@ int check_signature(charter_verifier const& verifier, DecodedToken const& token,
     return CHARTER_E_BAD_SIGNATURE;
 }
 
-int verify(charter_verifier const& verifier, std::string_view token_text, int64_t now, charter_license** license_out,
-    std::string& detail)
+bool is_listed(RevocationList const* list, std::string const& license_id)
+{
+    return list && std::binary_search(list->revoked.begin(), list->revoked.end(), license_id);
+}
+
+}
+
+namespace charter::internal {
+
+int verify(charter_verifier const& verifier, std::string_view token_text, int64_t now,
+    RevocationList const* extra_revocations, charter_license** license_out, std::string& detail)
 {
     DecodedToken token;
     int status = decode_v4_public(token_text, token, detail);
@@ -124,8 +115,8 @@ int verify(charter_verifier const& verifier, std::string_view token_text, int64_
         detail = "license " + claims.license_id + " covers releases up to " + format_rfc3339(*claims.updates_until)
             + "; this build is from " + format_rfc3339(*verifier.build_time);
         status = CHARTER_E_UPDATES_ENDED;
-    } else if (verifier.revocations
-        && std::binary_search(verifier.revocations->revoked.begin(), verifier.revocations->revoked.end(), claims.license_id)) {
+    } else if (is_listed(verifier.revocations ? &*verifier.revocations : nullptr, claims.license_id)
+        || is_listed(extra_revocations, claims.license_id)) {
         detail = "license " + claims.license_id + " for " + claims.product + " has been revoked";
         status = CHARTER_E_REVOKED;
     }
@@ -133,6 +124,44 @@ int verify(charter_verifier const& verifier, std::string_view token_text, int64_
         *license_out = license.release();
     return status;
 }
+
+int load_revocation_list(charter_verifier const& verifier, std::string_view token, RevocationList& out,
+    std::string& detail)
+{
+    std::string message;
+    DecodedToken decoded;
+    int status = decode_v4_public(token, decoded, message);
+    std::string kid;
+    std::string assertion = std::string(revocation_assertion_prefix) + verifier.product;
+    if (status == CHARTER_OK)
+        status = check_signature(verifier, decoded, assertion, kid, message);
+    RevocationList list;
+    if (status == CHARTER_OK)
+        status = parse_revocation_list(decoded.message, list, message);
+    if (status == CHARTER_OK && list.product != verifier.product) {
+        message = "revocation list is for product \"" + list.product + "\", not \"" + verifier.product + "\"";
+        status = CHARTER_E_BAD_REVOCATION_LIST;
+    }
+    if (status != CHARTER_OK) {
+        detail = "revocation list rejected: " + message;
+        return CHARTER_E_BAD_REVOCATION_LIST;
+    }
+    out = std::move(list);
+    return CHARTER_OK;
+}
+
+bool signed_for_product(charter_verifier const& verifier, std::string_view token_text, std::string_view product)
+{
+    DecodedToken token;
+    std::string kid;
+    std::string ignored;
+    return decode_v4_public(token_text, token, ignored) == CHARTER_OK
+        && check_signature(verifier, token, product, kid, ignored) == CHARTER_OK;
+}
+
+}
+
+namespace {
 
 template<typename Function>
 int guarded(Function function)
@@ -179,6 +208,7 @@ char const* charter_status_string(int status)
     case CHARTER_E_BAD_KEY: return "public key is not a valid k4.public key";
     case CHARTER_E_BAD_REVOCATION_LIST: return "revocation list is invalid";
     case CHARTER_E_INTERNAL: return "internal error";
+    case CHARTER_E_NO_LICENSE: return "no license key found";
     }
     return "unknown status";
 }
@@ -214,7 +244,7 @@ int charter_verifier_add_key(charter_verifier* verifier, char const* paserk_publ
             if (trusted.kid == kid)
                 return int(CHARTER_OK);
         }
-        verifier->keys.push_back(TrustedKey { *key, std::move(kid) });
+        verifier->keys.push_back(charter_verifier::TrustedKey { *key, std::move(kid) });
         return int(CHARTER_OK);
     });
 }
@@ -242,22 +272,11 @@ int charter_verifier_set_revocation_list(charter_verifier* verifier, char const*
         return CHARTER_E_INVALID_ARGUMENT;
     return guarded([&] {
         std::string message;
-        DecodedToken decoded;
-        int status = decode_v4_public(std::string_view(token, token_size), decoded, message);
-        std::string kid;
-        std::string assertion = std::string(revocation_assertion_prefix) + verifier->product;
-        if (status == CHARTER_OK)
-            status = check_signature(*verifier, decoded, assertion, kid, message);
         RevocationList list;
-        if (status == CHARTER_OK)
-            status = parse_revocation_list(decoded.message, list, message);
-        if (status == CHARTER_OK && list.product != verifier->product) {
-            message = "revocation list is for product \"" + list.product + "\", not \"" + verifier->product + "\"";
-            status = CHARTER_E_BAD_REVOCATION_LIST;
-        }
+        int status = charter::internal::load_revocation_list(*verifier, std::string_view(token, token_size), list, message);
         if (status != CHARTER_OK) {
-            write_detail(detail, detail_size, "revocation list rejected: " + message);
-            return int(CHARTER_E_BAD_REVOCATION_LIST);
+            write_detail(detail, detail_size, message);
+            return status;
         }
         verifier->revocations = std::move(list);
         write_detail(detail, detail_size, "");
@@ -275,7 +294,7 @@ int charter_verify(charter_verifier const* verifier, char const* token, size_t t
         return CHARTER_E_INVALID_ARGUMENT;
     }
     std::string message;
-    int status = guarded([&] { return verify(*verifier, std::string_view(token, token_size), now, license_out, message); });
+    int status = guarded([&] { return charter::internal::verify(*verifier, std::string_view(token, token_size), now, nullptr, license_out, message); });
     if (status == CHARTER_E_NO_MEMORY || status == CHARTER_E_INTERNAL)
         message = charter_status_string(status);
     write_detail(detail, detail_size, message);
@@ -285,6 +304,17 @@ int charter_verify(charter_verifier const* verifier, char const* token, size_t t
 void charter_license_free(charter_license* license)
 {
     delete license;
+}
+
+charter_license* charter_license_copy(charter_license const* license)
+{
+    if (!license)
+        return nullptr;
+    try {
+        return new charter_license(*license);
+    } catch (...) {
+        return nullptr;
+    }
 }
 
 char const* charter_license_id(charter_license const* license) { return license ? license->claims.license_id.c_str() : nullptr; }

@@ -11,6 +11,12 @@
  * be read from any thread. The library keeps no global state, never prints, never exits and
  * never touches the network.
  *
+ * The startup check (charter_startup_*, at the end of this header) follows the same rule: a
+ * charter_startup is configured by one thread, then charter_startup_check() may run on any
+ * number of threads at once. It reads the environment with getenv() at check time; calling
+ * setenv()/putenv() concurrently from another thread is the caller's problem (POSIX does not
+ * make that safe).
+ *
  * Memory: every pointer the library returns stays valid until the handle it came from is
  * freed. Functions that fill a caller buffer (detail, detail_size) always NUL-terminate it
  * when detail_size > 0, truncating if needed.
@@ -66,7 +72,8 @@ typedef enum charter_status {
     CHARTER_E_REVOKED = -17,           /* listed in the configured revocation list */
     CHARTER_E_BAD_KEY = -18,           /* a configured public key is not a valid k4.public PASERK */
     CHARTER_E_BAD_REVOCATION_LIST = -19, /* the revocation list does not verify or parse */
-    CHARTER_E_INTERNAL = -20           /* a bug: please report it */
+    CHARTER_E_INTERNAL = -20,          /* a bug: please report it */
+    CHARTER_E_NO_LICENSE = -21         /* startup check: no license key in any configured place */
 } charter_status;
 
 /* Tokens longer than this are refused before any decoding. */
@@ -125,6 +132,9 @@ CHARTER_VERIFY_API CHARTER_NODISCARD int charter_verify(const charter_verifier *
     size_t token_size, int64_t now, charter_license **license_out, char *detail, size_t detail_size);
 
 CHARTER_VERIFY_API void charter_license_free(charter_license *license);
+/* An independent copy of a license handle (free it too), or NULL when license is NULL or on
+ * allocation failure. */
+CHARTER_VERIFY_API charter_license *charter_license_copy(const charter_license *license);
 
 /* String claims. id = jti ("lic_…"), customer = sub ("cus_…"). name is NULL when absent. */
 CHARTER_VERIFY_API const char *charter_license_id(const charter_license *license);
@@ -152,6 +162,142 @@ CHARTER_VERIFY_API const char *charter_license_entitlement(const charter_license
 
 /* The verified message exactly as signed (a UTF-8 JSON object), for claims such as meta. */
 CHARTER_VERIFY_API const char *charter_license_claims_json(const charter_license *license);
+
+
+/*
+ * ---- Startup check ----------------------------------------------------------------------
+ *
+ * What a commercial build runs when it starts: find the customer's license key (an
+ * environment variable, then a list of files, the first one that holds a key wins), verify it
+ * with a configured charter_verifier (its keys, leeway, build time and revocation list), and
+ * explain the outcome in one or two sentences a customer can act on, plus a full diagnostic
+ * of every place it looked. It never prints, never exits and never touches the network.
+ *
+ *     charter_startup *check = charter_startup_new(verifier);
+ *     charter_startup_set_env(check, "ACME_PRO_LICENSE");
+ *     charter_startup_add_file(check, "./config/acme-pro.license");
+ *     charter_startup_add_file(check, "~/.config/acme-pro/license");
+ *     charter_startup_set_grace_days(check, 14);
+ *     charter_startup_set_renew_url(check, "https://acme.example/renew");
+ *     charter_startup_result *result = NULL;
+ *     if (charter_startup_check(check, time(NULL), &result) != CHARTER_OK) {
+ *         fprintf(stderr, "%s\n", result ? charter_startup_result_message(result) : "license check failed");
+ *         exit(1);
+ *     }
+ *     if (charter_startup_result_warning(result))
+ *         fprintf(stderr, "warning: %s\n", charter_startup_result_message(result));
+ *     charter_startup_result_free(result);
+ *     charter_startup_free(check);
+ *
+ * Key sources: the value of the environment variable, or a file's contents, with surrounding
+ * whitespace (and a UTF-8 byte-order mark) removed. An unset or empty variable, a missing,
+ * unreadable, empty or oversized (> CHARTER_MAX_KEY_FILE_SIZE) file is skipped and reported
+ * in the diagnostic; when no place holds a key the status is CHARTER_E_NO_LICENSE and the
+ * message names the places (and the most likely cause, e.g. an unreadable file). A file path
+ * starting with "~/" is relative to $HOME (read at check time); other relative paths are
+ * relative to the process's current directory.
+ */
+
+/* Key files (and environment values) longer than this are not read as license keys. */
+#define CHARTER_MAX_KEY_FILE_SIZE 16384
+
+typedef enum charter_startup_mode {
+    CHARTER_MODE_ENFORCE = 0, /* valid only when the license verifies (or is in its grace period) */
+    CHARTER_MODE_WARN = 1     /* always valid; warning and message say what is wrong */
+} charter_startup_mode;
+
+/* Where a key was found, or where the check looked. */
+typedef enum charter_source_kind {
+    CHARTER_SOURCE_NONE = 0,
+    CHARTER_SOURCE_ENV = 1,
+    CHARTER_SOURCE_FILE = 2
+} charter_source_kind;
+
+/* What the check found at one place. */
+typedef enum charter_place_state {
+    CHARTER_PLACE_NOT_SET = 0,     /* environment variable not set */
+    CHARTER_PLACE_MISSING = 1,     /* no such file (or a directory on its path is missing) */
+    CHARTER_PLACE_UNREADABLE = 2,  /* the file exists but could not be read; detail says why */
+    CHARTER_PLACE_EMPTY = 3,       /* set / present, but only whitespace */
+    CHARTER_PLACE_TOO_LARGE = 4,   /* longer than CHARTER_MAX_KEY_FILE_SIZE */
+    CHARTER_PLACE_FOUND = 5,       /* the key was read from here */
+    CHARTER_PLACE_NOT_CHECKED = 6  /* not looked at: a key was found in an earlier place */
+} charter_place_state;
+
+typedef struct charter_startup charter_startup;
+typedef struct charter_startup_result charter_startup_result;
+
+/*
+ * A startup check using `verifier`, which is borrowed (never modified) and must outlive the
+ * check and every result. Defaults: no environment variable, no files, enforce mode, no grace
+ * period, no revocation file, no renewal URL. NULL when verifier is NULL or on allocation failure.
+ */
+CHARTER_VERIFY_API charter_startup *charter_startup_new(const charter_verifier *verifier);
+CHARTER_VERIFY_API void charter_startup_free(charter_startup *check);
+
+/* The environment variable looked at first, e.g. "ACME_PRO_LICENSE" (non-empty, no '='). */
+CHARTER_VERIFY_API int charter_startup_set_env(charter_startup *check, const char *name);
+/* One more key file, looked at after the variable and the files added before it. */
+CHARTER_VERIFY_API int charter_startup_add_file(charter_startup *check, const char *path);
+CHARTER_VERIFY_API int charter_startup_set_mode(charter_startup *check, charter_startup_mode mode);
+/* Days after exp during which an expired license stays valid with a warning (0 to 3650). */
+CHARTER_VERIFY_API int charter_startup_set_grace_days(charter_startup *check, int days);
+/*
+ * A signed revocation list file (as `charter revocations export` writes it), checked in
+ * addition to any list installed on the verifier. A missing, unreadable or invalid file is
+ * not fatal (offline machines may lack a fresh one): the license is checked without it and the
+ * result carries a warning. The verifier is not modified.
+ */
+CHARTER_VERIFY_API int charter_startup_set_revocation_file(charter_startup *check, const char *path);
+/* Where a customer renews, quoted in messages about expired licenses and ended updates. */
+CHARTER_VERIFY_API int charter_startup_set_renew_url(charter_startup *check, const char *url);
+
+/*
+ * Runs the check at time `now` (Unix seconds). *out receives a result to free with
+ * charter_startup_result_free() whenever one could be made; it is NULL only when the return
+ * value is CHARTER_E_INVALID_ARGUMENT, CHARTER_E_NO_MEMORY or CHARTER_E_INTERNAL.
+ *
+ * Returns CHARTER_OK exactly when the result is valid (so in warn mode always, and during the
+ * grace period), else the result's status; a caller that only needs yes/no can test the
+ * return value and print charter_startup_result_message().
+ */
+CHARTER_VERIFY_API CHARTER_NODISCARD int charter_startup_check(const charter_startup *check, int64_t now,
+    charter_startup_result **out);
+
+CHARTER_VERIFY_API void charter_startup_result_free(charter_startup_result *result);
+
+/* The verification status (CHARTER_OK, CHARTER_E_EXPIRED, CHARTER_E_NO_LICENSE, …), whatever the mode. */
+CHARTER_VERIFY_API int charter_startup_result_status(const charter_startup_result *result);
+/* 1 when the product may run: status OK, in the grace period, or warn mode. */
+CHARTER_VERIFY_API int charter_startup_result_valid(const charter_startup_result *result);
+/* 1 when the message should be shown although the result is valid (warn mode, grace period,
+ * revocation file not usable). */
+CHARTER_VERIFY_API int charter_startup_result_warning(const charter_startup_result *result);
+CHARTER_VERIFY_API charter_source_kind charter_startup_result_source_kind(const charter_startup_result *result);
+/* The variable name or the file path (as configured, e.g. "~/.config/acme-pro/license") the
+ * key came from; NULL when no key was found. */
+CHARTER_VERIFY_API const char *charter_startup_result_source(const charter_startup_result *result);
+/* The license, borrowed from the result (copy it with charter_license_copy() to keep it);
+ * present whenever the signature verified, also when expired or revoked; else NULL. */
+CHARTER_VERIFY_API const charter_license *charter_startup_result_license(const charter_startup_result *result);
+/* One or two sentences for the customer, e.g. "the license lic_… for acme-pro expired on
+ * 2026-01-31; renew at https://…". */
+CHARTER_VERIFY_API const char *charter_startup_result_message(const charter_startup_result *result);
+/* Several lines for a support request: every place looked at and what was found there, the
+ * revocation file, the license and the verification detail. */
+CHARTER_VERIFY_API const char *charter_startup_result_diagnostic(const charter_startup_result *result);
+
+/* The places looked at, in order (the variable first, then the files). */
+CHARTER_VERIFY_API size_t charter_startup_result_place_count(const charter_startup_result *result);
+CHARTER_VERIFY_API charter_source_kind charter_startup_result_place_kind(const charter_startup_result *result, size_t index);
+/* As configured ("ACME_PRO_LICENSE", "~/.config/acme-pro/license"); NULL when out of range. */
+CHARTER_VERIFY_API const char *charter_startup_result_place_name(const charter_startup_result *result, size_t index);
+/* The file actually opened ("~/" expanded); the variable name for the environment. */
+CHARTER_VERIFY_API const char *charter_startup_result_place_path(const charter_startup_result *result, size_t index);
+/* A charter_place_state, or -1 when out of range. */
+CHARTER_VERIFY_API int charter_startup_result_place_state(const charter_startup_result *result, size_t index);
+/* Why, for UNREADABLE ("Permission denied", "HOME is not set") and MISSING; "" otherwise. */
+CHARTER_VERIFY_API const char *charter_startup_result_place_detail(const charter_startup_result *result, size_t index);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,6 +115,147 @@ private:
         void operator()(charter_verifier* handle) const { charter_verifier_free(handle); }
     };
     std::unique_ptr<charter_verifier, Free> m_handle;
+};
+
+enum class StartupMode {
+    Enforce = CHARTER_MODE_ENFORCE,
+    Warn = CHARTER_MODE_WARN,
+};
+
+/// One place the startup check looked at, and what it found there.
+struct StartupPlace {
+    charter_source_kind kind { CHARTER_SOURCE_NONE };
+    std::string name;   ///< as configured: "ACME_PRO_LICENSE", "~/.config/acme-pro/license"
+    std::string path;   ///< the file actually opened ("~/" expanded)
+    charter_place_state state { CHARTER_PLACE_NOT_CHECKED };
+    std::string detail; ///< why a file was missing or unreadable
+};
+
+/// What StartupCheck::run() decided. `valid` says whether the product may run; when
+/// `warning` is set too, show `message` anyway (warn-only mode, grace period).
+struct StartupResult {
+    int status { CHARTER_E_INTERNAL };
+    bool valid { false };
+    bool warning { false };
+    charter_source_kind source_kind { CHARTER_SOURCE_NONE };
+    std::string source;     ///< the variable or file the key came from; empty when none
+    std::string message;    ///< one or two sentences for the customer
+    std::string diagnostic; ///< every place looked at, the license, the verification detail
+    std::vector<StartupPlace> places;
+    std::optional<License> license; ///< whenever the signature verified (also when expired or revoked)
+
+    explicit operator bool() const { return valid; }
+    char const* status_string() const { return charter_status_string(status); }
+};
+
+/// The startup check, builder style:
+///
+///     auto result = charter::StartupCheck(verifier)
+///         .env("ACME_PRO_LICENSE")
+///         .file("./config/acme-pro.license")
+///         .file("~/.config/acme-pro/license")
+///         .grace_days(14)
+///         .renew_url("https://acme.example/renew")
+///         .run();
+///     if (!result.valid) { std::cerr << result.message << "\n"; return 1; }
+///
+/// The verifier is borrowed and must outlive the check. A configuration error (an empty
+/// variable name, a grace period out of range) is kept and returned by run() as an invalid
+/// result whose message names it.
+class StartupCheck {
+public:
+    explicit StartupCheck(Verifier const& verifier) : m_handle(charter_startup_new(verifier.get()))
+    {
+        if (!m_handle) {
+            m_error = verifier.get() ? CHARTER_E_NO_MEMORY : CHARTER_E_INVALID_ARGUMENT;
+            m_error_what = "no usable verifier";
+        }
+    }
+
+    StartupCheck& env(std::string const& name) { return record(charter_startup_set_env(m_handle.get(), name.c_str()), "environment variable name"); }
+    StartupCheck& file(std::string const& path) { return record(charter_startup_add_file(m_handle.get(), path.c_str()), "key file path"); }
+    StartupCheck& mode(StartupMode mode)
+    {
+        return record(charter_startup_set_mode(m_handle.get(), static_cast<charter_startup_mode>(mode)), "mode");
+    }
+    StartupCheck& grace_days(int days) { return record(charter_startup_set_grace_days(m_handle.get(), days), "grace period"); }
+    StartupCheck& revocation_file(std::string const& path)
+    {
+        return record(charter_startup_set_revocation_file(m_handle.get(), path.c_str()), "revocation file");
+    }
+    StartupCheck& renew_url(std::string const& url) { return record(charter_startup_set_renew_url(m_handle.get(), url.c_str()), "renewal URL"); }
+
+    /// CHARTER_OK, or the first configuration error.
+    int error() const { return m_error; }
+
+    [[nodiscard]] StartupResult run(int64_t now) const
+    {
+        StartupResult result;
+        if (m_error != CHARTER_OK) {
+            result.status = m_error;
+            result.message = "the license check is misconfigured: " + m_error_what + " (" + charter_status_string(m_error) + ")";
+            result.diagnostic = result.message;
+            return result;
+        }
+        charter_startup_result* raw = nullptr;
+        int status = charter_startup_check(m_handle.get(), now, &raw);
+        std::unique_ptr<charter_startup_result, FreeResult> handle(raw);
+        if (!handle) {
+            result.status = status;
+            result.message = std::string("the license check could not run: ") + charter_status_string(status);
+            result.diagnostic = result.message;
+            return result;
+        }
+        result.status = charter_startup_result_status(raw);
+        result.valid = charter_startup_result_valid(raw) == 1;
+        result.warning = charter_startup_result_warning(raw) == 1;
+        result.source_kind = charter_startup_result_source_kind(raw);
+        if (char const* source = charter_startup_result_source(raw))
+            result.source = source;
+        result.message = charter_startup_result_message(raw);
+        result.diagnostic = charter_startup_result_diagnostic(raw);
+        for (size_t i = 0, count = charter_startup_result_place_count(raw); i < count; ++i) {
+            result.places.push_back(StartupPlace { charter_startup_result_place_kind(raw, i),
+                charter_startup_result_place_name(raw, i), charter_startup_result_place_path(raw, i),
+                static_cast<charter_place_state>(charter_startup_result_place_state(raw, i)),
+                charter_startup_result_place_detail(raw, i) });
+        }
+        if (charter_license const* license = charter_startup_result_license(raw)) {
+            charter_license* copy = charter_license_copy(license);
+            if (!copy)
+                throw std::bad_alloc();
+            result.license.emplace(copy);
+        }
+        return result;
+    }
+
+    [[nodiscard]] StartupResult run() const
+    {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+        return run(static_cast<int64_t>(now.count()));
+    }
+
+    charter_startup const* get() const { return m_handle.get(); }
+
+private:
+    StartupCheck& record(int status, char const* what)
+    {
+        if (m_error == CHARTER_OK && status != CHARTER_OK) {
+            m_error = status;
+            m_error_what = std::string("invalid ") + what;
+        }
+        return *this;
+    }
+
+    struct Free {
+        void operator()(charter_startup* handle) const { charter_startup_free(handle); }
+    };
+    struct FreeResult {
+        void operator()(charter_startup_result* handle) const { charter_startup_result_free(handle); }
+    };
+    std::unique_ptr<charter_startup, Free> m_handle;
+    int m_error { CHARTER_OK };
+    std::string m_error_what;
 };
 
 }
