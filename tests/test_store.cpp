@@ -275,7 +275,7 @@ TEST_CASE("every change writes exactly one audit row, with its action and subjec
     license.kid = "k4.pid.two";
     license.expires_at = t0 + 1000;
     auto issue = expect_one_row("license.issue", "lic_1", [&] { return store.insert_license(license, token_actor); });
-    CHECK(issue.details_json == R"({"product":"acme-pro","customer":"cus_alice","kid":"k4.pid.two","expires_at":1800001000})");
+    CHECK(issue.details_json == R"({"product":"acme-pro","customer":"cus_alice","expires_at":1800001000})");
     auto revoke = expect_one_row("license.revoke", "lic_1", [&] {
         return store.revoke_license("lic_1", std::string("refund \"requested\""), t0 + 20, token_actor);
     });
@@ -544,9 +544,10 @@ TEST_CASE("listing licenses: filters and cursor pagination")
     auto store = open_new(dir / "charter.db");
     seed(store);
     int64_t const now = t0 + 1000;
-    // 30 licenses over two products and two customers, several issued in the same second
-    // (so the cursor must break ties by id); every fifth revoked, every seventh expired.
+    // 30 licenses over two products and two customers, several issued in the same second and
+    // with ids out of issue order; every fifth revoked, every seventh expired.
     std::set<std::string> expected_expired, expected_revoked;
+    std::vector<std::string> issued_ids;
     for (int i = 0; i < 30; ++i) {
         char id[16];
         std::snprintf(id, sizeof id, "lic_%02d", (i * 7) % 30); // ids not in issue order
@@ -556,6 +557,7 @@ TEST_CASE("listing licenses: filters and cursor pagination")
         else if (i % 4 == 0)
             license.expires_at = now + 1;
         REQUIRE(store.insert_license(license, cli));
+        issued_ids.push_back(id);
         if (i % 5 == 0)
             REQUIRE(store.revoke_license(id, std::nullopt, t0, cli));
         if (i % 5 == 0)
@@ -567,8 +569,8 @@ TEST_CASE("listing licenses: filters and cursor pagination")
     auto all = store.list_licenses({});
     REQUIRE(all);
     REQUIRE(all->size() == 30);
-    CHECK(std::is_sorted(all->begin(), all->end(),
-        [](auto const& a, auto const& b) { return std::tie(a.issued_at, a.id) < std::tie(b.issued_at, b.id); }));
+    for (int i = 0; i < 30; ++i) // issue order, not id order
+        CHECK((*all)[static_cast<size_t>(i)].id == issued_ids[static_cast<size_t>(i)]);
 
     auto ids = [](std::vector<License> const& licenses) {
         std::set<std::string> out;
@@ -610,11 +612,14 @@ TEST_CASE("listing licenses: filters and cursor pagination")
     for (size_t i = 0; i < paged.size(); ++i)
         CHECK(paged[i].id == (*all)[i].id);
 
-    auto filtered_page = store.list_licenses({ .product_id = "acme-ent", .after_id = (*all)[10].id, .limit = 3 });
+    // The cursor is a position in the full sequence, so it works with filters too: the next
+    // three acme-ent licenses after the 11th license overall are those issued 12th, 14th, 16th.
+    auto filtered_page = store.list_licenses({ .product_id = "acme-ent", .after_id = issued_ids[10], .limit = 3 });
     REQUIRE(filtered_page);
-    CHECK(filtered_page->size() == 3);
-    for (auto const& license : *filtered_page)
-        CHECK(std::tie(license.issued_at, license.id) > std::tie((*all)[10].issued_at, (*all)[10].id));
+    REQUIRE(filtered_page->size() == 3);
+    CHECK(filtered_page->at(0).id == issued_ids[11]);
+    CHECK(filtered_page->at(1).id == issued_ids[13]);
+    CHECK(filtered_page->at(2).id == issued_ids[15]);
 
     auto bad_cursor = store.list_licenses({ .after_id = "lic_nope" });
     REQUIRE_FALSE(bad_cursor);
@@ -857,17 +862,37 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
         disk.set_budget(-1);
         CHECK_FALSE(store.get_license("lic_1"));
     }
+    SECTION("a batch whose commit does not fit")
+    {
+        disk.set_budget(64 * 1024);
+        auto batch = store.transaction([&]() -> Result<void> {
+            for (int i = 1; i <= 200; ++i) {
+                if (auto result = store.insert_license(make_license("lic_" + std::to_string(i), t0), cli); !result)
+                    return result;
+            }
+            return {};
+        });
+        disk.set_budget(-1);
+        REQUIRE_FALSE(batch);
+        CHECK(batch.error().kind == ErrorKind::io);
+        CHECK(contains(batch.error().message, "disk full while writing " + path.string()));
+    }
     SECTION("a batch that fills the disk half-way")
     {
-        // Enough for the batch to spill pages from the cache before it commits.
+        // Rows large enough for the batch to outgrow the page cache, so SQLite writes pages
+        // out before the commit, and the disk fills in the middle of the batch.
         disk.set_budget(256 * 1024);
         int issued = 0;
+        bool later_call_refused = false;
         auto batch = store.transaction([&]() -> Result<void> {
             for (int i = 1; i <= 20000; ++i) {
                 auto license = make_license("lic_" + std::to_string(i), t0);
-                license.claims_json.append(200, 'x');
-                if (auto result = store.insert_license(license, cli); !result)
+                license.claims_json.append(4000, 'x');
+                if (auto result = store.insert_license(license, cli); !result) {
+                    // The rest of the batch must not go on outside the rolled-back transaction.
+                    later_call_refused = !store.insert_license(make_license("lic_more", t0), cli);
                     return result;
+                }
                 ++issued;
             }
             return {};
@@ -878,6 +903,8 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
         CHECK(contains(batch.error().message, "disk full while writing " + path.string()));
         CHECK(issued > 0);
         CHECK(issued < 20000);
+        CHECK(later_call_refused);
+        CHECK_FALSE(store.get_license("lic_more"));
     }
     CHECK(license_count(store) == 1);
     CHECK(audit_count(store) == audit_before);

@@ -10,6 +10,7 @@ constexpr char const* sql_insert_license
     = "INSERT INTO licenses (id, customer_id, product_id, token, claims_json, kid, issued_at, expires_at,"
       " updates_until, status, revoked_at, revoke_reason, idempotency_key, idempotency_fingerprint)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+constexpr char const* sql_delete_license = "DELETE FROM licenses WHERE id = ?1";
 constexpr char const* sql_revoke_license
     = "UPDATE licenses SET status = 'revoked', revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND status = 'active'";
 
@@ -29,10 +30,11 @@ constexpr char const* sql_select_license_by_idempotency_key = CHARTER_LICENSE_CO
     "  OR (?3 = 1 AND status = 'revoked')"                                                              \
     "  OR (?3 = 2 AND status = 'active' AND expires_at < ?4))"
 
+// In rowid order, which is the order licenses were issued in, and stable for a cursor.
 constexpr char const* sql_select_licenses = CHARTER_LICENSE_COLUMNS CHARTER_LICENSE_FILTER
-    " AND (?5 IS NULL OR (issued_at, id) > (?5, ?6)) ORDER BY issued_at, id LIMIT ?7";
+    " AND (?5 IS NULL OR rowid > ?5) ORDER BY rowid LIMIT ?6";
 constexpr char const* sql_count_licenses = "SELECT count(*) FROM licenses" CHARTER_LICENSE_FILTER;
-constexpr char const* sql_select_license_position = "SELECT issued_at FROM licenses WHERE id = ?1";
+constexpr char const* sql_select_license_position = "SELECT rowid FROM licenses WHERE id = ?1";
 constexpr char const* sql_select_revoked_ids
     = "SELECT id FROM licenses WHERE product_id = ?1 AND status = 'revoked' ORDER BY id";
 
@@ -73,42 +75,68 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
 {
     if (license.status != "active" && license.status != "revoked")
         return make_error(ErrorKind::invalid_input, "license status must be active or revoked, not \"" + license.status + "\"");
-    return m_impl->atomically([&]() -> Result<void> {
+
+    auto insert_row = [&]() -> Result<void> {
         auto insert = m_impl->query(sql_insert_license);
         insert.bind(1, license.id).bind(2, license.customer_id).bind(3, license.product_id).bind(4, license.token);
         insert.bind(5, license.claims_json).bind(6, license.kid).bind(7, license.issued_at).bind(8, license.expires_at);
         insert.bind(9, license.updates_until).bind(10, license.status).bind(11, license.revoked_at);
         insert.bind(12, license.revoke_reason).bind(13, license.idempotency_key).bind(14, license.idempotency_fingerprint);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
-            if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-                return make_error(ErrorKind::conflict, "license " + license.id + " already exists");
-            if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-                auto first = find_license_by_idempotency_key(license.idempotency_key.value_or(""));
-                return make_error(ErrorKind::conflict,
-                    "idempotency key " + license.idempotency_key.value_or("") + " was already used"
-                        + (first && *first ? " for license " + (*first)->id : std::string()));
-            }
-            if (is_foreign_key_violation(rc)) {
-                // Only now find out which reference is wrong: checking up front would cost
-                // three lookups on every license of a batch.
-                if (auto product = get_product(license.product_id); !product)
-                    return product.error();
-                if (auto customer = find_customer(license.customer_id); !customer)
-                    return customer.error();
-                if (auto key = find_signing_key(license.kid); !key)
-                    return key.error();
-            }
-            return m_impl->error(rc);
+        int rc = insert.step();
+        if (rc == SQLITE_DONE)
+            return {};
+        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return make_error(ErrorKind::conflict, "license " + license.id + " already exists");
+        if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+            auto first = find_license_by_idempotency_key(license.idempotency_key.value_or(""));
+            return make_error(ErrorKind::conflict,
+                "idempotency key " + license.idempotency_key.value_or("") + " was already used"
+                    + (first && *first ? " for license " + (*first)->id : std::string()));
         }
+        if (is_foreign_key_violation(rc)) {
+            // Only now find out which reference is wrong: checking up front would cost
+            // three lookups on every license of a batch.
+            if (auto product = get_product(license.product_id); !product)
+                return product.error();
+            if (auto customer = find_customer(license.customer_id); !customer)
+                return customer.error();
+            if (auto key = find_signing_key(license.kid); !key)
+                return key.error();
+        }
+        return m_impl->error(rc);
+    };
+    auto write_audit = [&]() -> Result<void> {
         auto details = JsonWriter()
                            .add("product", license.product_id)
                            .add("customer", license.customer_id)
-                           .add("kid", license.kid)
                            .add("expires_at", license.expires_at)
                            .add("updates_until", license.updates_until)
                            .take();
         return m_impl->audit(actor, license.issued_at, "license.issue", license.id, details);
-    });
+    };
+
+    if (m_impl->depth == 0) {
+        return m_impl->atomically([&]() -> Result<void> {
+            if (auto inserted = insert_row(); !inserted)
+                return inserted;
+            return write_audit();
+        });
+    }
+
+    // Inside the caller's transaction (a batch), without a savepoint: a savepoint makes SQLite
+    // copy every page the two inserts touch, which doubles the cost of a 100,000-license
+    // batch. One INSERT is atomic by itself, so only a failed audit row needs undoing, and
+    // deleting the row just inserted does that.
+    if (auto usable = m_impl->check_transaction(); !usable)
+        return usable;
+    if (auto inserted = insert_row(); !inserted)
+        return inserted;
+    auto audited = write_audit();
+    if (audited || sqlite3_get_autocommit(m_impl->db))
+        return audited;
+    if (int rc = m_impl->query(sql_delete_license).bind(1, license.id).step(); rc != SQLITE_DONE)
+        m_impl->doomed = true;
+    return audited;
 }
 
 Result<void> Store::revoke_license(std::string const& id, std::optional<std::string> const& reason, int64_t at,
@@ -143,7 +171,7 @@ Result<License> Store::get_license(std::string const& id)
 
 Result<std::vector<License>> Store::list_licenses(LicenseFilter const& filter)
 {
-    std::optional<int64_t> after_issued_at;
+    std::optional<int64_t> after_rowid;
     if (filter.after_id) {
         auto position = m_impl->query(sql_select_license_position);
         position.bind(1, *filter.after_id);
@@ -152,11 +180,11 @@ Result<std::vector<License>> Store::list_licenses(LicenseFilter const& filter)
             return make_error(ErrorKind::invalid_input, "cursor " + *filter.after_id + " is not a license id");
         if (rc != SQLITE_ROW)
             return m_impl->error(rc);
-        after_issued_at = position.integer(0);
+        after_rowid = position.integer(0);
     }
     auto select = m_impl->query(sql_select_licenses);
     bind_filter(select, filter);
-    select.bind(5, after_issued_at).bind(6, filter.after_id).bind(7, filter.limit.value_or(-1));
+    select.bind(5, after_rowid).bind(6, filter.limit.value_or(-1));
     std::vector<License> licenses;
     int rc;
     while ((rc = select.step()) == SQLITE_ROW)

@@ -26,6 +26,9 @@ struct Store::Impl {
     // db/src's files, so the address identifies it without hashing the text.
     std::unordered_map<char const*, sqlite3_stmt*> statements;
     int depth { 0 }; // 0: no transaction; 1: BEGIN IMMEDIATE; >1: savepoints inside it
+    // Set when a change inside the caller's transaction failed half-way and could not be
+    // undone; the transaction can then only be rolled back.
+    bool doomed { false };
 
     ~Impl();
 
@@ -41,6 +44,9 @@ struct Store::Impl {
 
     Result<void> begin();
     Result<void> finish(bool commit);
+    /// Inside a transaction: an error when it can no longer commit (SQLite rolled it back
+    /// after a full disk or an i/o error, or a change could not be undone).
+    Result<void> check_transaction() const;
 
     /// Appends one audit row; called by each mutator inside its transaction.
     Result<void> audit(Actor const& actor, int64_t at, std::string_view action, std::string_view subject,

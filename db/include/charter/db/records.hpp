@@ -117,7 +117,7 @@ struct LicenseFilter {
     std::optional<std::string> customer_id {};
     std::optional<LicenseState> state {};
     int64_t now { 0 }; // the clock `state` is evaluated against
-    /// Cursor: only licenses after this one in (issued_at, id) order.
+    /// Cursor: only licenses issued after this one (in list_licenses order).
     std::optional<std::string> after_id {};
     std::optional<int64_t> limit {}; // absent: all
 };

@@ -7,8 +7,8 @@
 //
 // Every mutating method writes its audit row in the same transaction as the change; if the
 // audit row cannot be written, the change is rolled back and the error returned. Called
-// inside transaction(), a mutator runs in a savepoint, so a failed call leaves the outer
-// transaction as it was before the call.
+// inside transaction(), a failed mutator leaves the outer transaction as it was before the
+// call (a savepoint; insert_license, the batch hot path, deletes its row again instead).
 
 #include "charter/db/records.hpp"
 #include "charter/result.hpp"
@@ -87,7 +87,8 @@ public:
     Result<void> revoke_license(std::string const& id, std::optional<std::string> const& reason, int64_t at,
         Actor const& actor);
     Result<License> get_license(std::string const& id);
-    /// In (issued_at, id) order, so after_id pages through a stable sequence.
+    /// In the order the licenses were inserted (issue order), so after_id pages through a
+    /// stable sequence.
     Result<std::vector<License>> list_licenses(LicenseFilter const& filter);
     /// Counts what list_licenses would return, ignoring after_id and limit.
     Result<int64_t> count_licenses(LicenseFilter const& filter);
