@@ -142,6 +142,16 @@ TEST_CASE("open creates a database, and refuses a missing one in existing mode")
         CHECK(*version == latest_schema_version());
         REQUIRE(store.add_product({ .id = "acme-pro", .name = "Acme Pro", .created_at = t0 }, cli));
     }
+    // WAL mode is a property of the file, so another connection sees it.
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &statement, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+    CHECK(std::string(reinterpret_cast<char const*>(sqlite3_column_text(statement, 0))) == "wal");
+    sqlite3_finalize(statement);
+    sqlite3_close(raw);
+
     auto reopened = Store::open(path, OpenMode::existing);
     REQUIRE(reopened);
     auto product = reopened->get_product("acme-pro");
@@ -341,6 +351,27 @@ TEST_CASE("when the audit row cannot be written, the change is rolled back")
         CHECK_FALSE(store.get_license("lic_2"));
         CHECK(store.get_license("lic_3"));
         CHECK(audit_count(store) == audit_before + 2);
+        return;
+    }
+    SECTION("when the failed license cannot be removed again, the whole batch is rolled back")
+    {
+        raw_exec(path, "DROP TRIGGER refuse_audit;"
+                       "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.subject = 'lic_2'"
+                       " BEGIN SELECT RAISE(ABORT, 'audit log refused'); END;"
+                       "CREATE TRIGGER refuse_delete BEFORE DELETE ON licenses BEGIN SELECT RAISE(ABORT, 'no deleting'); END;");
+        bool later_call_refused = false;
+        auto batch = store.transaction([&]() -> Result<void> {
+            REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+            CHECK_FALSE(store.insert_license(make_license("lic_2", t0), cli));
+            later_call_refused = !store.insert_license(make_license("lic_3", t0), cli);
+            return {};
+        });
+        REQUIRE_FALSE(batch);
+        CHECK(batch.error().kind == ErrorKind::io);
+        CHECK(contains(batch.error().message, "could not be undone"));
+        CHECK(later_call_refused);
+        CHECK(license_count(store) == 0);
+        CHECK(audit_count(store) == audit_before);
         return;
     }
     raw_exec(path, "DROP TRIGGER refuse_audit");

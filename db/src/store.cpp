@@ -119,7 +119,7 @@ Result<void> Store::Impl::check_transaction() const
     }
     if (doomed) {
         return make_error(ErrorKind::io,
-            "a change in the transaction on " + path.string() + " failed half-way and could not be undone; the transaction must be rolled back");
+            "a change in the transaction on " + path.string() + " failed half-way and could not be undone; the whole transaction is rolled back, nothing was changed");
     }
     return {};
 }
