@@ -177,6 +177,47 @@ TEST_CASE_METHOD(Fixture, "without the variable, the first file that exists wins
     }
 }
 
+TEST_CASE_METHOD(Fixture, "a key the application found itself (a Bundler credential) is one more place, in order")
+{
+    std::string const bundler = "Bundler's credential for gems.acme.example";
+    auto with_value = [&](std::optional<std::string> value) {
+        StartupCheck check(verifier);
+        check.env(env_name).file(config_file.string()).value(bundler, value);
+        return check;
+    };
+    SECTION("found when the variable and the file are absent")
+    {
+        auto result = with_value(token()).run(t0);
+        INFO(result.diagnostic);
+        CHECK(result.valid);
+        CHECK(result.source_kind == CHARTER_SOURCE_VALUE);
+        CHECK(result.source == bundler);
+        REQUIRE(result.places.size() == 3);
+        CHECK(result.places[2].kind == CHARTER_SOURCE_VALUE);
+        CHECK(result.places[2].state == CHARTER_PLACE_FOUND);
+        CHECK(contains(result.diagnostic, "3. " + bundler + ": found"));
+    }
+    SECTION("the file added before it wins")
+    {
+        write_file(config_file, token());
+        auto result = with_value("garbage").run(t0);
+        CHECK(result.valid);
+        CHECK(result.places[2].state == CHARTER_PLACE_NOT_CHECKED);
+    }
+    SECTION("absent, it is listed as a way to provide the key")
+    {
+        auto result = with_value(std::nullopt).run(t0);
+        CHECK(result.places[2].state == CHARTER_PLACE_NOT_SET);
+        CHECK(result.message == "no license key found: set " + std::string(env_name) + ", put the key in "
+                + config_file.string() + " or set " + bundler);
+    }
+    SECTION("a wrong key there is named by where it came from")
+    {
+        auto result = with_value(keygen::sign_license(key, claims("acme-basic")).token).run(t0);
+        CHECK(result.message == "the license key in " + bundler + " is for another product (acme-basic), not acme-pro");
+    }
+}
+
 TEST_CASE_METHOD(Fixture, "no key anywhere: the message lists every place to put one")
 {
     charter_startup_result* raw = nullptr;
@@ -511,6 +552,8 @@ TEST_CASE_METHOD(Fixture, "configuration errors and the C ABI's edges")
     CHECK(charter_startup_set_env(raw, "A=B") == CHARTER_E_INVALID_ARGUMENT);
     CHECK(charter_startup_set_env(raw, nullptr) == CHARTER_E_INVALID_ARGUMENT);
     CHECK(charter_startup_add_file(raw, "") == CHARTER_E_INVALID_ARGUMENT);
+    CHECK(charter_startup_add_value(raw, "", "x") == CHARTER_E_INVALID_ARGUMENT);
+    CHECK(charter_startup_add_value(raw, nullptr, "x") == CHARTER_E_INVALID_ARGUMENT);
     CHECK(charter_startup_set_grace_days(raw, -1) == CHARTER_E_INVALID_ARGUMENT);
     CHECK(charter_startup_set_grace_days(raw, 3651) == CHARTER_E_INVALID_ARGUMENT);
     CHECK(charter_startup_set_mode(raw, static_cast<charter_startup_mode>(7)) == CHARTER_E_INVALID_ARGUMENT);

@@ -30,9 +30,15 @@
 using namespace charter::format;
 
 struct charter_startup {
+    // A key file, or a key the application found itself (charter_startup_add_value).
+    struct Source {
+        charter_source_kind kind { CHARTER_SOURCE_FILE };
+        std::string name;
+        std::optional<std::string> value;
+    };
     charter_verifier const* verifier { nullptr };
     std::string env_name; // empty: no environment variable
-    std::vector<std::string> files;
+    std::vector<Source> sources; // in the order added, after the environment variable
     charter_startup_mode mode { CHARTER_MODE_ENFORCE };
     int grace_days { 0 };
     std::string revocation_file; // empty: none
@@ -216,9 +222,14 @@ std::optional<std::string> find_key(charter_startup const& check, charter_startu
         }
         result.places.push_back(std::move(place));
     }
-    for (auto const& file : check.files) {
-        Place place { CHARTER_SOURCE_FILE, file, file, CHARTER_PLACE_NOT_CHECKED, {} };
-        if (!key) {
+    for (auto const& source : check.sources) {
+        std::string const& file = source.name;
+        Place place { source.kind, file, file, CHARTER_PLACE_NOT_CHECKED, {} };
+        if (!key && source.kind == CHARTER_SOURCE_VALUE) {
+            place.state = CHARTER_PLACE_NOT_SET;
+            if (source.value)
+                settle(place, *source.value);
+        } else if (!key) {
             if (auto path = expand_home(file, place.detail)) {
                 place.path = *path;
                 auto contents = read_small_file(place.path, CHARTER_MAX_KEY_FILE_SIZE);
@@ -249,12 +260,21 @@ std::string join_alternatives(std::vector<std::string> const& items)
 // "set ACME_PRO_LICENSE or put the key in ./config/acme-pro.license or ~/.config/acme-pro/license"
 std::string where_to_put_the_key(charter_startup const& check)
 {
-    std::string text;
+    std::vector<std::string> files;
+    std::vector<std::string> ways;
     if (!check.env_name.empty())
-        text = "set " + check.env_name;
-    if (!check.files.empty())
-        text += (text.empty() ? "put the key in " : " or put the key in ") + join_alternatives(check.files);
-    return text;
+        ways.push_back("set " + check.env_name);
+    for (auto const& source : check.sources) {
+        if (source.kind == CHARTER_SOURCE_FILE)
+            files.push_back(source.name);
+    }
+    if (!files.empty())
+        ways.push_back("put the key in " + join_alternatives(files));
+    for (auto const& source : check.sources) {
+        if (source.kind == CHARTER_SOURCE_VALUE)
+            ways.push_back("set " + source.name);
+    }
+    return join_alternatives(ways);
 }
 
 std::string no_license_message(charter_startup const& check, std::vector<Place> const& places)
@@ -265,7 +285,7 @@ std::string no_license_message(charter_startup const& check, std::vector<Place> 
     // A place that holds something unusable is the likeliest explanation: say so first.
     std::string cause;
     for (auto const& place : places) {
-        std::string what = place.kind == CHARTER_SOURCE_ENV ? place.name + " is set but" : place.name;
+        std::string what = place.kind == CHARTER_SOURCE_FILE ? place.name : place.name + " is set but";
         if (place.state == CHARTER_PLACE_UNREADABLE)
             cause = place.name + " could not be read (" + place.detail + ")";
         else if (place.state == CHARTER_PLACE_TOO_LARGE)
@@ -385,7 +405,9 @@ char const* state_text(charter_place_state state)
 
 std::string describe_place(Place const& place)
 {
-    std::string line = place.kind == CHARTER_SOURCE_ENV ? "environment variable " + place.name : "file " + place.name;
+    std::string line = place.kind == CHARTER_SOURCE_ENV ? "environment variable " + place.name
+        : place.kind == CHARTER_SOURCE_FILE                ? "file " + place.name
+                                                           : place.name;
     if (place.path != place.name)
         line += " (" + place.path + ")";
     line += std::string(": ") + state_text(place.state);
@@ -571,7 +593,20 @@ int charter_startup_add_file(charter_startup* check, char const* path)
     if (!check || !path || !*path)
         return CHARTER_E_INVALID_ARGUMENT;
     return guarded([&] {
-        check->files.emplace_back(path);
+        check->sources.push_back({ CHARTER_SOURCE_FILE, path, std::nullopt });
+        return int(CHARTER_OK);
+    });
+}
+
+int charter_startup_add_value(charter_startup* check, char const* name, char const* value)
+{
+    if (!check || !name || !*name)
+        return CHARTER_E_INVALID_ARGUMENT;
+    return guarded([&] {
+        charter_startup::Source source { CHARTER_SOURCE_VALUE, name, std::nullopt };
+        if (value)
+            source.value = value;
+        check->sources.push_back(std::move(source));
         return int(CHARTER_OK);
     });
 }

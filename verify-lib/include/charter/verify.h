@@ -189,8 +189,9 @@ CHARTER_VERIFY_API const char *charter_license_claims_json(const charter_license
  *     charter_startup_result_free(result);
  *     charter_startup_free(check);
  *
- * Key sources: the value of the environment variable, or a file's contents, with surrounding
- * whitespace (and a UTF-8 byte-order mark) removed. An unset or empty variable, a missing,
+ * Key sources: the environment variable, a file's contents, or a value the application passes
+ * in (charter_startup_add_value), each with surrounding whitespace (and a UTF-8 byte-order
+ * mark) removed. An unset or empty variable, a missing,
  * unreadable, empty or oversized (> CHARTER_MAX_KEY_FILE_SIZE) file is skipped and reported
  * in the diagnostic; when no place holds a key the status is CHARTER_E_NO_LICENSE and the
  * message names the places (and the most likely cause, e.g. an unreadable file). A file path
@@ -210,12 +211,13 @@ typedef enum charter_startup_mode {
 typedef enum charter_source_kind {
     CHARTER_SOURCE_NONE = 0,
     CHARTER_SOURCE_ENV = 1,
-    CHARTER_SOURCE_FILE = 2
+    CHARTER_SOURCE_FILE = 2,
+    CHARTER_SOURCE_VALUE = 3  /* a key the application passed in (charter_startup_add_value) */
 } charter_source_kind;
 
 /* What the check found at one place. */
 typedef enum charter_place_state {
-    CHARTER_PLACE_NOT_SET = 0,     /* environment variable not set */
+    CHARTER_PLACE_NOT_SET = 0,     /* environment variable (or application value) not set */
     CHARTER_PLACE_MISSING = 1,     /* no such file (or a directory on its path is missing) */
     CHARTER_PLACE_UNREADABLE = 2,  /* the file exists but could not be read; detail says why */
     CHARTER_PLACE_EMPTY = 3,       /* set / present, but only whitespace */
@@ -237,8 +239,15 @@ CHARTER_VERIFY_API void charter_startup_free(charter_startup *check);
 
 /* The environment variable looked at first, e.g. "ACME_PRO_LICENSE" (non-empty, no '='). */
 CHARTER_VERIFY_API int charter_startup_set_env(charter_startup *check, const char *name);
-/* One more key file, looked at after the variable and the files added before it. */
+/* One more key file, looked at after the variable and the places added before it. */
 CHARTER_VERIFY_API int charter_startup_add_file(charter_startup *check, const char *path);
+/*
+ * One more place, holding a key the application found itself (value, NULL when it found none),
+ * looked at in the order added. `name` says where the customer set it, in messages and in the
+ * diagnostic, e.g. "Bundler's credential for gems.acme.example": a gem can then take its key
+ * from the credential its customers already configured for the vendor's gem source.
+ */
+CHARTER_VERIFY_API int charter_startup_add_value(charter_startup *check, const char *name, const char *value);
 CHARTER_VERIFY_API int charter_startup_set_mode(charter_startup *check, charter_startup_mode mode);
 /* Days after exp during which an expired license stays valid with a warning (0 to 3650). */
 CHARTER_VERIFY_API int charter_startup_set_grace_days(charter_startup *check, int days);
@@ -274,8 +283,8 @@ CHARTER_VERIFY_API int charter_startup_result_valid(const charter_startup_result
  * revocation file not usable). */
 CHARTER_VERIFY_API int charter_startup_result_warning(const charter_startup_result *result);
 CHARTER_VERIFY_API charter_source_kind charter_startup_result_source_kind(const charter_startup_result *result);
-/* The variable name or the file path (as configured, e.g. "~/.config/acme-pro/license") the
- * key came from; NULL when no key was found. */
+/* The variable name, the file path (as configured, e.g. "~/.config/acme-pro/license") or the
+ * value's name the key came from; NULL when no key was found. */
 CHARTER_VERIFY_API const char *charter_startup_result_source(const charter_startup_result *result);
 /* The license, borrowed from the result (copy it with charter_license_copy() to keep it);
  * present whenever the signature verified, also when expired or revoked; else NULL. */
@@ -287,12 +296,12 @@ CHARTER_VERIFY_API const char *charter_startup_result_message(const charter_star
  * revocation file, the license and the verification detail. */
 CHARTER_VERIFY_API const char *charter_startup_result_diagnostic(const charter_startup_result *result);
 
-/* The places looked at, in order (the variable first, then the files). */
+/* The places looked at, in order (the variable first, then files and values as added). */
 CHARTER_VERIFY_API size_t charter_startup_result_place_count(const charter_startup_result *result);
 CHARTER_VERIFY_API charter_source_kind charter_startup_result_place_kind(const charter_startup_result *result, size_t index);
 /* As configured ("ACME_PRO_LICENSE", "~/.config/acme-pro/license"); NULL when out of range. */
 CHARTER_VERIFY_API const char *charter_startup_result_place_name(const charter_startup_result *result, size_t index);
-/* The file actually opened ("~/" expanded); the variable name for the environment. */
+/* The file actually opened ("~/" expanded); the name itself for variables and values. */
 CHARTER_VERIFY_API const char *charter_startup_result_place_path(const charter_startup_result *result, size_t index);
 /* A charter_place_state, or -1 when out of range. */
 CHARTER_VERIFY_API int charter_startup_result_place_state(const charter_startup_result *result, size_t index);

@@ -138,7 +138,7 @@ struct StartupResult {
     bool valid { false };
     bool warning { false };
     charter_source_kind source_kind { CHARTER_SOURCE_NONE };
-    std::string source;     ///< the variable or file the key came from; empty when none
+    std::string source;     ///< the variable, file or value name the key came from; empty when none
     std::string message;    ///< one or two sentences for the customer
     std::string diagnostic; ///< every place looked at, the license, the verification detail
     std::vector<StartupPlace> places;
@@ -174,6 +174,11 @@ public:
 
     StartupCheck& env(std::string const& name) { return record(charter_startup_set_env(m_handle.get(), name.c_str()), "environment variable name"); }
     StartupCheck& file(std::string const& path) { return record(charter_startup_add_file(m_handle.get(), path.c_str()), "key file path"); }
+    /// A key the application found itself (nullopt: none), named for messages.
+    StartupCheck& value(std::string const& name, std::optional<std::string> const& value)
+    {
+        return record(charter_startup_add_value(m_handle.get(), name.c_str(), value ? value->c_str() : nullptr), "value name");
+    }
     StartupCheck& mode(StartupMode mode)
     {
         return record(charter_startup_set_mode(m_handle.get(), static_cast<charter_startup_mode>(mode)), "mode");
