@@ -22,10 +22,26 @@ constexpr int64_t issued_at = 1795860000; // 2026-11-28T10:00:00Z
 constexpr int64_t now = issued_at + 30 * 86400;
 constexpr char const* product = "acme-pro";
 
+// A fixed signing key: Ed25519 verification is variable-time, so a random key would move the
+// raw figure a little from run to run.
+charter::keygen::SigningKey fixed_key()
+{
+    unsigned char seed[crypto_sign_SEEDBYTES];
+    for (size_t i = 0; i < sizeof seed; ++i)
+        seed[i] = static_cast<unsigned char>(0xa0 + i);
+    unsigned char public_key[crypto_sign_PUBLICKEYBYTES], secret_key[crypto_sign_SECRETKEYBYTES];
+    if (sodium_init() < 0 || crypto_sign_seed_keypair(public_key, secret_key, seed) != 0)
+        std::abort();
+    auto key = charter::keygen::SigningKey::from_secret_bytes(
+        std::string_view(reinterpret_cast<char const*>(secret_key), sizeof secret_key));
+    sodium_memzero(secret_key, sizeof secret_key);
+    return *key;
+}
+
 // A license as a vendor would issue it: every optional claim present, a few entitlements and
 // some vendor metadata (about 500 bytes of claims).
 struct Setup {
-    charter::keygen::SigningKey key = *charter::keygen::SigningKey::generate();
+    charter::keygen::SigningKey key = fixed_key();
     std::string token;
     std::string public_key;
     std::string signed_bytes; // PAE("v4.public.", message, footer, product)
@@ -35,8 +51,8 @@ struct Setup {
     {
         charter::keygen::LicenseClaims claims;
         claims.issuer = "Acme Software GmbH";
-        claims.customer = charter::keygen::new_id("cus_");
-        claims.license_id = charter::keygen::new_id("lic_");
+        claims.customer = "cus_4kQ9xV2mTn7RbW1cLp8sYe";
+        claims.license_id = "lic_7QhZ3uFa9KdN2wXe5RtB0m";
         claims.product = product;
         claims.issued_at = issued_at;
         claims.expires_at = issued_at + 365 * 86400;

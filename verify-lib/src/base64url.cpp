@@ -56,26 +56,40 @@ std::string base64url_encode(std::string_view bytes)
 long base64url_decode_into(std::string_view text, uint8_t* out)
 {
     // A single leftover character carries only 6 bits: no byte string encodes to that.
-    if (text.size() % 4 == 1)
+    size_t leftover = text.size() % 4;
+    if (leftover == 1)
         return -1;
+    auto const* in = reinterpret_cast<uint8_t const*>(text.data());
+    auto value = [&](size_t i) { return reverse_table[in[i]]; };
     size_t written = 0;
-    uint32_t group = 0;
-    int bits = 0;
-    for (char c : text) {
-        int8_t value = reverse_table[static_cast<uint8_t>(c)];
-        if (value < 0)
+    // Four characters at a time: 24 bits, three bytes. An invalid character is -1, so the OR
+    // of the four is negative exactly when one of them is invalid.
+    size_t full = text.size() - leftover;
+    for (size_t i = 0; i < full; i += 4) {
+        int8_t a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
+        if ((a | b | c | d) < 0)
             return -1;
-        group = (group << 6) | uint32_t(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[written++] = static_cast<uint8_t>(group >> bits);
-            group &= (1u << bits) - 1;
-        }
+        uint32_t group = uint32_t(a) << 18 | uint32_t(b) << 12 | uint32_t(c) << 6 | uint32_t(d);
+        out[written] = static_cast<uint8_t>(group >> 16);
+        out[written + 1] = static_cast<uint8_t>(group >> 8);
+        out[written + 2] = static_cast<uint8_t>(group);
+        written += 3;
     }
-    // Leftover bits (2 or 4) must be zero, or two encodings would decode to the same bytes.
-    if (group != 0)
-        return -1;
+    // The last two or three characters carry one or two bytes; their unused low bits (4 or 2)
+    // must be zero, or two encodings would decode to the same bytes.
+    if (leftover == 2) {
+        int8_t a = value(full), b = value(full + 1);
+        if ((a | b) < 0 || (b & 0x0f) != 0)
+            return -1;
+        out[written++] = static_cast<uint8_t>(uint32_t(a) << 2 | uint32_t(b) >> 4);
+    } else if (leftover == 3) {
+        int8_t a = value(full), b = value(full + 1), c = value(full + 2);
+        if ((a | b | c) < 0 || (c & 0x03) != 0)
+            return -1;
+        uint32_t group = uint32_t(a) << 12 | uint32_t(b) << 6 | uint32_t(c);
+        out[written++] = static_cast<uint8_t>(group >> 10);
+        out[written++] = static_cast<uint8_t>(group >> 2);
+    }
     return static_cast<long>(written);
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <utility>
 
 namespace charter::format {
 
@@ -54,14 +55,19 @@ public:
 
     bool key(string_t& key) override
     {
-        auto& seen = m_keys_by_depth.back();
-        if (std::find(seen.begin(), seen.end(), key) != seen.end())
-            return fail("duplicate key \"" + key + "\"");
-        seen.push_back(key);
+        // Top-level keys live in their members; deeper ones in m_nested_keys, one run per open
+        // container. Either way the lexer's string is moved, not copied.
         if (m_depth == 1) {
+            if (m_out.find(key))
+                return duplicate(key);
             m_out.members.push_back(JsonMember {});
-            m_out.members.back().key = key;
+            m_out.members.back().key = std::move(key);
+            return true;
         }
+        auto first = m_nested_keys.begin() + std::ptrdiff_t(m_nested_key_starts.back());
+        if (std::find(first, m_nested_keys.end(), key) != m_nested_keys.end())
+            return duplicate(key);
+        m_nested_keys.push_back(std::move(key));
         return true;
     }
 
@@ -73,6 +79,8 @@ public:
 private:
     bool is_top_member() const { return m_depth == 1; }
     bool is_top_array_element() const { return m_depth == 2 && m_top_container_is_array; }
+
+    bool duplicate(std::string const& key) { return fail("duplicate key \"" + key + "\""); }
 
     bool fail(std::string message)
     {
@@ -105,14 +113,18 @@ private:
             m_out.members.back().array_of_strings = false;
         }
         ++m_depth;
-        m_keys_by_depth.emplace_back();
+        if (m_depth > 1)
+            m_nested_key_starts.push_back(m_nested_keys.size());
         return true;
     }
 
     bool close()
     {
+        if (m_depth > 1) {
+            m_nested_keys.resize(m_nested_key_starts.back());
+            m_nested_key_starts.pop_back();
+        }
         --m_depth;
-        m_keys_by_depth.pop_back();
         if (m_depth == 1)
             m_top_container_is_array = false;
         return true;
@@ -122,7 +134,8 @@ private:
     std::string m_error;
     int m_depth { 0 };
     bool m_top_container_is_array { false };
-    std::vector<std::vector<std::string>> m_keys_by_depth;
+    std::vector<std::string> m_nested_keys;
+    std::vector<size_t> m_nested_key_starts;
 };
 
 }
@@ -136,9 +149,16 @@ JsonMember const* JsonObject::find(std::string_view key) const
     return nullptr;
 }
 
+JsonMember* JsonObject::find(std::string_view key)
+{
+    return const_cast<JsonMember*>(std::as_const(*this).find(key));
+}
+
 std::optional<JsonObject> read_json_object(std::string_view text, std::string& error)
 {
     JsonObject object;
+    // Room for every claim of a license up front, instead of growing the vector member by member.
+    object.members.reserve(16);
     TopLevelReader reader(object);
     bool ok = false;
     try {

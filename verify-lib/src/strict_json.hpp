@@ -30,6 +30,7 @@ struct JsonObject {
     std::vector<JsonMember> members;
 
     JsonMember const* find(std::string_view key) const;
+    JsonMember* find(std::string_view key);
 };
 
 /// Parses `text` as one JSON object; on failure returns nullopt and says why in `error`.
