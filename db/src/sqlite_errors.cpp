@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <cstring>
+#include <unistd.h>
 #include <string>
 
 namespace charter::db {
@@ -43,8 +45,12 @@ Error sqlite_error(sqlite3* db, int rc, std::filesystem::path const& path)
         if (cause.empty())
             cause = "unable to open the file";
         std::string hint = "; check that the folder exists and is writable";
-        if (!path.parent_path().empty() && !std::filesystem::exists(path.parent_path()))
-            hint = "; the folder " + path.parent_path().string() + " does not exist";
+        auto folder = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+        if (!std::filesystem::exists(folder))
+            hint = "; the folder " + folder.string() + " does not exist";
+        else if (::access(folder.c_str(), W_OK) != 0 && errno == EROFS)
+            return make_error(ErrorKind::io, "database " + file + " is on a read-only file system; nothing was changed; charter "
+                                             "needs write access to the file and its folder (for the -wal and -shm files)");
         return make_error(ErrorKind::io, "cannot open database " + file + ": " + cause + hint);
     }
     case SQLITE_BUSY:
@@ -56,6 +62,10 @@ Error sqlite_error(sqlite3* db, int rc, std::filesystem::path const& path)
     case SQLITE_CORRUPT:
         return make_error(ErrorKind::io, "database " + file + " is damaged (" + sqlite_message(db, rc) + "); restore it from a backup");
     case SQLITE_IOERR: {
+        // A write that hits a full file system surfaces as an I/O error with ENOSPC/EDQUOT.
+        int error_number = db ? sqlite3_system_errno(db) : 0;
+        if (error_number == ENOSPC || error_number == EDQUOT)
+            return make_error(ErrorKind::io, "disk full while writing " + file + "; nothing was changed; free some space and try again");
         auto cause = system_cause(db);
         return make_error(ErrorKind::io,
             "i/o error on database " + file + " (" + sqlite_message(db, rc) + (cause.empty() ? "" : ": " + cause) + "); nothing was changed");

@@ -32,10 +32,10 @@ Result<std::vector<std::string>> parse_scopes(std::string_view text)
     return scopes;
 }
 
-std::string hash_admin_token(std::string_view secret)
+std::string blake2b_hex(std::string_view bytes)
 {
     unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, reinterpret_cast<unsigned char const*>(secret.data()), secret.size(), nullptr, 0);
+    crypto_generichash(digest, sizeof digest, reinterpret_cast<unsigned char const*>(bytes.data()), bytes.size(), nullptr, 0);
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
     return hex;
@@ -53,7 +53,7 @@ Result<CreatedToken> create_admin_token(db::Store& store, std::string const& nam
     sodium_memzero(random, sizeof random);
     created.record.id = keygen::new_id("tok_");
     created.record.name = name;
-    created.record.hash = hash_admin_token(created.secret);
+    created.record.hash = blake2b_hex(created.secret);
     created.record.scopes = scopes;
     created.record.created_at = now;
     if (auto inserted = store.insert_admin_token(created.record, actor); !inserted)

@@ -24,7 +24,7 @@ Result<std::vector<std::string>> parse_scopes(std::string_view text);
 Result<CreatedToken> create_admin_token(db::Store& store, std::string const& name, std::vector<std::string> const& scopes,
     int64_t now, db::Actor const& actor);
 
-/// The hash stored for a token secret (hex BLAKE2b-256).
-std::string hash_admin_token(std::string_view secret);
+/// Hex BLAKE2b-256 of `bytes`: the stored form of a token secret, and request fingerprints.
+std::string blake2b_hex(std::string_view bytes);
 
 }

@@ -1,0 +1,369 @@
+#include "http_server.hpp"
+
+#include "admin_tokens.hpp"
+#include "charter/verify.hpp"
+#include "http_util.hpp"
+#include "rfc3339.hpp"
+#include "token_signer.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+namespace charter::server {
+
+namespace {
+
+// Per-request bookkeeping for the access log and metrics. cpp-httplib runs the pre-routing
+// handler, the route and the logger of one request on the same worker thread.
+struct RequestScope {
+    std::chrono::steady_clock::time_point started;
+    std::string id;
+    std::string route;
+};
+thread_local RequestScope current_request;
+
+constexpr auto key_cache_lifetime = std::chrono::seconds(5);
+constexpr auto token_touch_interval = std::chrono::seconds(60);
+
+// "/v1/licenses/{id}" → "^/v1/licenses/([^/]+)$"
+std::string to_regex(std::string const& pattern)
+{
+    std::string regex;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '{') {
+            i = pattern.find('}', i);
+            regex += "([^/]+)";
+        } else if (pattern[i] == '.') {
+            regex += "\\.";
+        } else {
+            regex += pattern[i];
+        }
+    }
+    return regex;
+}
+
+std::string json_escape(std::string const& text)
+{
+    return Json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}
+
+HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::string issuer)
+    : m_config(std::move(config))
+    , m_dir(std::move(dir))
+    , m_pool(m_dir.database())
+    , m_key(std::move(key))
+    , m_issuer(std::move(issuer))
+    , m_auth_limiter(m_config.auth_failures_per_minute)
+{
+}
+
+HttpServer::~HttpServer() = default;
+
+Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
+{
+    auto dir = ops::DataDir::resolve(config.data_dir);
+    auto workspace = ops::Workspace::open(dir);
+    if (!workspace)
+        return workspace.error();
+    std::optional<std::string> passphrase;
+    if (char const* env = std::getenv("CHARTER_PASSPHRASE"); env && *env)
+        passphrase = env;
+    auto key = workspace->current_signing_key(passphrase);
+    for (auto const& warning : workspace->key_store().warnings())
+        std::cerr << "charter-server: warning: " << warning << "\n";
+    if (!key)
+        return key.error();
+    auto issuer = workspace->issuer();
+    if (!issuer)
+        return issuer.error();
+
+    std::unique_ptr<HttpServer> server(new HttpServer(std::move(config), dir, std::move(*key), std::move(*issuer)));
+    auto const& settings = server->m_config;
+    if (settings.tls_cert) {
+        auto https = std::make_unique<httplib::SSLServer>(settings.tls_cert->c_str(), settings.tls_key->c_str());
+        if (!https->is_valid())
+            return make_error(ErrorKind::invalid_input, "cannot use --tls-cert " + *settings.tls_cert + " and --tls-key "
+                    + *settings.tls_key + " (unreadable, not PEM, or not a matching pair)");
+        server->m_http = std::move(https);
+    } else {
+        server->m_http = std::make_unique<httplib::Server>();
+    }
+    server->install_hardening();
+    server->register_routes();
+    return server;
+}
+
+int64_t HttpServer::now() const
+{
+    if (char const* pinned = std::getenv("CHARTER_NOW"); pinned && *pinned) {
+        if (auto parsed = format::parse_rfc3339(pinned))
+            return *parsed;
+    }
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void HttpServer::install_hardening()
+{
+    auto& http = *m_http;
+    // Without TCP_NODELAY every small response waits for the peer's delayed ACK (~40 ms).
+    http.set_tcp_nodelay(true);
+    http.set_payload_max_length(m_config.max_body_bytes);
+    http.set_read_timeout(m_config.read_timeout_seconds, 0);
+    http.set_write_timeout(m_config.write_timeout_seconds, 0);
+    http.set_keep_alive_max_count(m_config.keep_alive_max_count);
+    http.set_keep_alive_timeout(m_config.read_timeout_seconds);
+    size_t threads = m_config.threads;
+    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+
+    http.set_exception_handler([](httplib::Request const&, httplib::Response& response, std::exception_ptr) {
+        // Never show exception text to a client: it may hold paths or SQL.
+        send_error(response, 500, "internal", "internal error");
+    });
+
+    http.set_pre_routing_handler([this](httplib::Request const& request, httplib::Response& response) {
+        current_request.started = std::chrono::steady_clock::now();
+        current_request.id = keygen::new_id("req_");
+        current_request.route = "-";
+        response.set_header("X-Request-Id", current_request.id);
+        // Refuse bodies we will not read before cpp-httplib reads (and inflates) them.
+        if (request.has_header("Transfer-Encoding")) {
+            send_error(response, 411, "length_required", "chunked request bodies are not accepted; send a Content-Length");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (request.has_header("Content-Encoding")) {
+            send_error(response, 415, "unsupported_media_type", "compressed request bodies are not accepted");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (request.has_header("Content-Length")) {
+            auto const& text = request.get_header_value("Content-Length");
+            bool digits = !text.empty() && text.size() <= 18
+                && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (!digits) {
+                send_error(response, 400, "bad_request", "Content-Length is not a number");
+                return httplib::Server::HandlerResponse::Handled;
+            }
+            if (std::stoull(text) > m_config.max_body_bytes) {
+                send_error(response, 413, "payload_too_large", "the request body is larger than "
+                        + std::to_string(m_config.max_body_bytes) + " bytes");
+                return httplib::Server::HandlerResponse::Handled;
+            }
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+
+    http.set_error_handler([this](httplib::Request const& request, httplib::Response& response) {
+        if (!response.body.empty())
+            return;
+        if (response.status == 404) {
+            std::string allowed;
+            for (auto const& [method, regex] : m_route_matchers) {
+                if (std::regex_match(request.path, regex) && allowed.find(method) == std::string::npos)
+                    allowed += (allowed.empty() ? "" : ", ") + method;
+            }
+            if (!allowed.empty()) {
+                response.set_header("Allow", allowed);
+                return send_error(response, 405, "method_not_allowed", request.method + " is not allowed here (allowed: "
+                        + allowed + ")");
+            }
+            return send_error(response, 404, "not_found", "no such endpoint");
+        }
+        if (response.status == 413)
+            return send_error(response, 413, "payload_too_large", "the request body is too large");
+        if (response.status == 400)
+            return send_error(response, 400, "bad_request", "malformed request");
+        send_error(response, response.status, "error", "request failed with status " + std::to_string(response.status));
+    });
+
+    http.set_logger([this](httplib::Request const& request, httplib::Response const& response) { log_request(request, response); });
+}
+
+void HttpServer::log_request(httplib::Request const& request, httplib::Response const& response)
+{
+    auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - current_request.started).count();
+    m_metrics.record_request(current_request.route, response.status, elapsed);
+    // One JSON line per request. The path is logged without its query string (which may
+    // carry cursors or filters, never secrets by design, but the rule is simple), and the
+    // address is the socket's peer, never a header.
+    std::string line = "{\"time\":\"" + format::format_rfc3339(now()) + "\",\"request_id\":\"" + current_request.id
+        + "\",\"method\":" + json_escape(request.method) + ",\"path\":" + json_escape(request.path)
+        + ",\"route\":" + json_escape(current_request.route) + ",\"status\":" + std::to_string(response.status)
+        + ",\"bytes\":" + std::to_string(response.body.size()) + ",\"duration_ms\":"
+        + std::to_string(elapsed * 1000.0) + ",\"remote\":" + json_escape(request.remote_addr) + "}\n";
+    std::cout << line << std::flush;
+}
+
+void HttpServer::add_route(char const* method, std::string const& pattern, Handler handler)
+{
+    m_routes.push_back({ method, pattern });
+    std::string regex = to_regex(pattern);
+    m_route_matchers.emplace_back(method, std::regex(regex));
+    auto wrapped = [pattern, handler = std::move(handler)](httplib::Request const& request, httplib::Response& response) {
+        current_request.route = pattern;
+        handler(request, response);
+    };
+    std::string method_name = method;
+    if (method_name == "GET")
+        m_http->Get(regex, wrapped);
+    else if (method_name == "POST")
+        m_http->Post(regex, wrapped);
+    else if (method_name == "PUT")
+        m_http->Put(regex, wrapped);
+    else if (method_name == "DELETE")
+        m_http->Delete(regex, wrapped);
+}
+
+void HttpServer::register_routes()
+{
+    auto add = [this](char const* method, std::string const& pattern, Handler handler) { add_route(method, pattern, std::move(handler)); };
+    register_public_routes(*this, add);
+    register_admin_routes(*this, add);
+}
+
+Result<int> HttpServer::bind()
+{
+    if (m_config.port == 0) {
+        int port = m_http->bind_to_any_port(m_config.host);
+        if (port <= 0)
+            return make_error(ErrorKind::io, "cannot listen on " + m_config.host + " (no free port or a bad address)");
+        m_port = port;
+        return port;
+    }
+    if (!m_http->bind_to_port(m_config.host, m_config.port))
+        return make_error(ErrorKind::io, "cannot listen on " + m_config.host + ":" + std::to_string(m_config.port)
+                + " (in use, not permitted, or a bad address)");
+    m_port = m_config.port;
+    return m_port;
+}
+
+void HttpServer::run()
+{
+    m_http->listen_after_bind();
+}
+
+void HttpServer::stop()
+{
+    m_http->stop();
+}
+
+std::string HttpServer::url() const
+{
+    std::string host = m_config.host.find(':') != std::string::npos ? "[" + m_config.host + "]" : m_config.host;
+    return std::string(m_config.tls_cert ? "https" : "http") + "://" + host + ":" + std::to_string(m_port);
+}
+
+std::optional<HttpServer::AdminToken> HttpServer::authorize(httplib::Request const& request, httplib::Response& response,
+    char const* scope)
+{
+    auto const& address = request.remote_addr;
+    if (auto wait = m_auth_limiter.retry_after(address); wait > 0) {
+        response.set_header("Retry-After", std::to_string(wait));
+        send_error(response, 429, "too_many_requests", "too many failed authentications from this address; retry in "
+                + std::to_string(wait) + " s");
+        return std::nullopt;
+    }
+    auto refuse = [&](std::string const& message) -> std::optional<AdminToken> {
+        m_auth_limiter.record_failure(address);
+        m_metrics.auth_failure();
+        response.set_header("WWW-Authenticate", "Bearer realm=\"charter\"");
+        send_error(response, 401, "unauthorized", message);
+        return std::nullopt;
+    };
+    auto header = request.get_header_value("Authorization");
+    if (header.empty())
+        return refuse("send an admin token: Authorization: Bearer chrt_…");
+    if (!header.starts_with("Bearer ") || header.size() <= 7)
+        return refuse("the Authorization header must be \"Bearer <admin token>\"");
+    auto secret = header.substr(7);
+    auto hash = ops::blake2b_hex(secret);
+    auto store = m_pool.lease();
+    if (!store) {
+        send_failure(response, store.error());
+        return std::nullopt;
+    }
+    auto found = (*store)->find_admin_token_by_hash(hash);
+    if (!found) {
+        send_failure(response, found.error());
+        return std::nullopt;
+    }
+    // The lookup is by hash; the final comparison is in constant time all the same.
+    if (!*found || (*found)->hash.size() != hash.size()
+        || sodium_memcmp((*found)->hash.data(), hash.data(), hash.size()) != 0 || (*found)->revoked_at)
+        return refuse("the admin token is not valid (unknown or revoked)");
+    auto const& token = **found;
+    auto const& scopes = token.scopes;
+    bool allowed = std::find(scopes.begin(), scopes.end(), scope) != scopes.end()
+        || std::find(scopes.begin(), scopes.end(), "admin") != scopes.end();
+    if (!allowed) {
+        send_error(response, 403, "forbidden", "the admin token lacks the \"" + std::string(scope) + "\" scope");
+        return std::nullopt;
+    }
+    {
+        std::lock_guard lock(m_cache_mutex);
+        auto& touched = m_token_touched[token.id];
+        auto steady_now = std::chrono::steady_clock::now();
+        if (steady_now - touched > token_touch_interval) {
+            touched = steady_now;
+            (void)(*store)->touch_admin_token(token.id, now());
+        }
+    }
+    return AdminToken { token.id, token.scopes };
+}
+
+Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string const& product)
+{
+    std::lock_guard lock(m_cache_mutex);
+    auto steady_now = std::chrono::steady_clock::now();
+    if (steady_now - m_keys_loaded_at > key_cache_lifetime) {
+        auto store = m_pool.lease();
+        if (!store)
+            return store.error();
+        auto keys = (*store)->list_signing_keys();
+        if (!keys)
+            return keys.error();
+        std::vector<std::string> trusted;
+        for (auto const& key : *keys) {
+            if (key.status != "retired")
+                trusted.push_back(key.public_paserk);
+        }
+        if (trusted != m_trusted_keys) {
+            m_trusted_keys = std::move(trusted);
+            m_verifiers.clear();
+        }
+        m_keys_loaded_at = steady_now;
+    }
+    if (auto it = m_verifiers.find(product); it != m_verifiers.end())
+        return it->second;
+    auto verifier = std::make_shared<Verifier>(product.c_str());
+    for (auto const& key : m_trusted_keys)
+        (void)verifier->add_key(key.c_str());
+    if (m_verifiers.size() > 1000)
+        m_verifiers.clear();
+    m_verifiers.emplace(product, verifier);
+    return std::shared_ptr<Verifier const>(verifier);
+}
+
+Result<std::string> HttpServer::revocation_list(std::string const& product)
+{
+    auto store = m_pool.lease();
+    if (!store)
+        return store.error();
+    if (auto found = (*store)->get_product(product); !found)
+        return found.error();
+    auto revoked = (*store)->revoked_license_ids(product);
+    if (!revoked)
+        return revoked.error();
+    std::lock_guard lock(m_cache_mutex);
+    auto& cached = m_revocation_lists[product];
+    if (cached.second.empty() || cached.first != *revoked) {
+        cached.first = *revoked;
+        cached.second = keygen::sign_revocation_list(m_key, m_issuer, product, now(), *revoked);
+    }
+    return cached.second;
+}
+
+}

@@ -1,0 +1,102 @@
+#pragma once
+// charter-server: the HTTP front of a data directory. Admin API (Bearer admin tokens),
+// public validation and key endpoints, metrics; hardened around cpp-httplib 0.11.4's
+// defaults (see docs/operations.md "Hardening").
+
+#include "charter/result.hpp"
+#include "metrics.hpp"
+#include "rate_limiter.hpp"
+#include "server_config.hpp"
+#include "store_pool.hpp"
+#include "workspace.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+
+namespace charter {
+class Verifier;
+}
+
+namespace charter::server {
+
+struct RouteInfo {
+    std::string method;
+    std::string pattern; // OpenAPI-style, e.g. /v1/licenses/{id}
+};
+
+class HttpServer {
+public:
+    /// Opens the data directory and unlocks the signing key (CHARTER_PASSPHRASE).
+    static Result<std::unique_ptr<HttpServer>> create(ServerConfig config);
+    ~HttpServer();
+
+    /// Binds the listening socket; returns the port (useful with port 0).
+    Result<int> bind();
+    /// Serves until stop(); in-flight requests finish first.
+    void run();
+    void stop();
+
+    std::string url() const;
+    std::vector<RouteInfo> const& routes() const { return m_routes; }
+
+    // What handlers share; public so that the route files can be plain functions.
+    struct AdminToken {
+        std::string id;
+        std::vector<std::string> scopes;
+    };
+    using Handler = std::function<void(httplib::Request const&, httplib::Response&)>;
+
+    ServerConfig const& config() const { return m_config; }
+    StorePool& pool() { return m_pool; }
+    Metrics& metrics() { return m_metrics; }
+    keygen::SigningKey const& signing_key() const { return m_key; }
+    std::string const& issuer() const { return m_issuer; }
+    int64_t now() const;
+
+    /// Checks the Bearer token and its scope; on failure sets 401/403/429 and returns nullopt.
+    std::optional<AdminToken> authorize(httplib::Request const& request, httplib::Response& response, char const* scope);
+    /// A verifier for `product` trusting the current set of non-retired keys.
+    Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product);
+    /// The signed revocation list of a product, re-signed only when the list changed.
+    Result<std::string> revocation_list(std::string const& product);
+
+private:
+    HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::string issuer);
+
+    void add_route(char const* method, std::string const& pattern, Handler handler);
+    void register_routes();
+    void install_hardening();
+    void log_request(httplib::Request const& request, httplib::Response const& response);
+
+    ServerConfig m_config;
+    ops::DataDir m_dir;
+    StorePool m_pool;
+    keygen::SigningKey m_key;
+    std::string m_issuer;
+    Metrics m_metrics;
+    RateLimiter m_auth_limiter;
+    std::unique_ptr<httplib::Server> m_http;
+    std::vector<RouteInfo> m_routes;
+    std::vector<std::pair<std::string, std::regex>> m_route_matchers;
+    int m_port { 0 };
+
+    std::mutex m_cache_mutex;
+    std::chrono::steady_clock::time_point m_keys_loaded_at {};
+    std::vector<std::string> m_trusted_keys;
+    std::map<std::string, std::shared_ptr<Verifier const>> m_verifiers;
+    std::map<std::string, std::pair<std::vector<std::string>, std::string>> m_revocation_lists;
+    std::map<std::string, std::chrono::steady_clock::time_point> m_token_touched;
+};
+
+void register_admin_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+void register_public_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+
+}

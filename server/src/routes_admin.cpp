@@ -1,0 +1,358 @@
+// The admin API (PRODUCT.md "HTTP server"): licenses, customers, products, audit, each
+// behind a scoped admin token. Issuing goes through ops::Issuer, the same code as
+// `charter issue`.
+
+#include "admin_tokens.hpp"
+#include "http_server.hpp"
+#include "http_util.hpp"
+#include "json_views.hpp"
+#include "licensing.hpp"
+#include "rfc3339.hpp"
+#include "token_signer.hpp"
+
+#include <charconv>
+
+namespace charter::server {
+
+namespace {
+
+using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
+
+constexpr int64_t default_page_size = 100;
+constexpr int64_t max_page_size = 1000;
+
+db::Actor actor_of(HttpServer::AdminToken const& token)
+{
+    return db::Actor { "token:" + token.id };
+}
+
+// ?limit=N within 1..max_page_size; sets a 400 and returns nullopt when malformed.
+std::optional<int64_t> page_limit(httplib::Request const& request, httplib::Response& response)
+{
+    if (!request.has_param("limit"))
+        return default_page_size;
+    auto text = request.get_param_value("limit");
+    int64_t limit = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > max_page_size) {
+        send_error(response, 400, "invalid_parameter", "limit must be a whole number from 1 to " + std::to_string(max_page_size));
+        return std::nullopt;
+    }
+    return limit;
+}
+
+// Issue errors: a product or customer named in the body that does not exist is a semantic
+// error of the request (422), not a missing resource.
+void send_issue_failure(httplib::Response& response, Error const& error)
+{
+    if (error.kind == ErrorKind::not_found)
+        return send_error(response, 422, "invalid", error.message);
+    send_failure(response, error);
+}
+
+void issue_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto token = server.authorize(request, response, "issue");
+    if (!token)
+        return;
+    auto body = read_json_body(request, response);
+    if (!body)
+        return;
+    FieldReader fields(*body, response);
+    ops::IssueRequest issue;
+    std::optional<std::string> product, customer, name;
+    if (!fields.only({ "product", "customer", "expires", "updates_until", "not_before", "entitlements", "seats", "name", "meta" })
+        || !fields.string("product", product) || !fields.string("customer", customer)
+        || !fields.string("expires", issue.expires) || !fields.string("updates_until", issue.updates_until)
+        || !fields.string("not_before", issue.not_before) || !fields.strings("entitlements", issue.entitlements)
+        || !fields.integer("seats", issue.seats) || !fields.string("name", issue.name) || !fields.string_map("meta", issue.meta))
+        return;
+    if (!product || !customer)
+        return send_error(response, 400, "invalid_field", std::string("field \"") + (product ? "customer" : "product")
+                + "\" is required and must be a string");
+    issue.product = *product;
+    issue.customer = *customer;
+
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    if (request.has_header("Idempotency-Key")) {
+        auto key = request.get_header_value("Idempotency-Key");
+        if (key.empty() || key.size() > 255)
+            return send_error(response, 400, "invalid_header", "Idempotency-Key must be 1 to 255 characters");
+        issue.idempotency_key = key;
+        issue.idempotency_fingerprint = ops::blake2b_hex(request.body);
+        auto existing = (*store)->find_license_by_idempotency_key(key);
+        if (!existing)
+            return send_failure(response, existing.error());
+        if (*existing) {
+            if ((*existing)->idempotency_fingerprint != issue.idempotency_fingerprint)
+                return send_error(response, 409, "idempotency_conflict",
+                    "this Idempotency-Key was used with a different request body");
+            response.set_header("Idempotent-Replayed", "true");
+            return send_json(response, 201, ops::license_json(**existing, server.now()));
+        }
+    }
+    ops::Issuer issuer(**store, server.signing_key(), server.issuer());
+    int64_t now = server.now();
+    auto license = issuer.issue(issue, actor_of(*token), now);
+    if (!license) {
+        // Two retries racing with one Idempotency-Key: the loser finds the winner's license.
+        if (license.error().kind == ErrorKind::conflict && issue.idempotency_key) {
+            auto existing = (*store)->find_license_by_idempotency_key(*issue.idempotency_key);
+            if (existing && *existing && (*existing)->idempotency_fingerprint == issue.idempotency_fingerprint) {
+                response.set_header("Idempotent-Replayed", "true");
+                return send_json(response, 201, ops::license_json(**existing, now));
+            }
+        }
+        return send_issue_failure(response, license.error());
+    }
+    server.metrics().license_issued();
+    response.set_header("Location", "/v1/licenses/" + license->id);
+    send_json(response, 201, ops::license_json(*license, now));
+}
+
+void list_licenses(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    if (!server.authorize(request, response, "read"))
+        return;
+    auto limit = page_limit(request, response);
+    if (!limit)
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    db::LicenseFilter filter;
+    filter.now = server.now();
+    filter.limit = *limit + 1; // one more tells whether there is a next page
+    if (request.has_param("product"))
+        filter.product_id = request.get_param_value("product");
+    if (request.has_param("customer")) {
+        auto customer = (*store)->find_customer(request.get_param_value("customer"));
+        if (!customer)
+            return send_failure(response, customer.error());
+        filter.customer_id = customer->id;
+    }
+    if (request.has_param("status")) {
+        auto status = request.get_param_value("status");
+        if (status == "active")
+            filter.state = db::LicenseState::active;
+        else if (status == "revoked")
+            filter.state = db::LicenseState::revoked;
+        else if (status == "expired")
+            filter.state = db::LicenseState::expired;
+        else
+            return send_error(response, 400, "invalid_parameter", "status must be active, revoked or expired");
+    }
+    if (request.has_param("after"))
+        filter.after_id = request.get_param_value("after");
+    auto licenses = (*store)->list_licenses(filter);
+    if (!licenses)
+        return send_failure(response, licenses.error());
+    Json data = Json::array();
+    bool more = int64_t(licenses->size()) > *limit;
+    if (more)
+        licenses->pop_back();
+    for (auto const& license : *licenses)
+        data.push_back(ops::license_json(license, filter.now, false));
+    send_json(response, 200, Json { { "data", data }, { "next_cursor", more ? Json(licenses->back().id) : Json(nullptr) } });
+}
+
+void get_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    if (!server.authorize(request, response, "read"))
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto license = (*store)->get_license(request.matches[1]);
+    if (!license)
+        return send_failure(response, license.error());
+    send_json(response, 200, ops::license_json(*license, server.now()));
+}
+
+void revoke_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto token = server.authorize(request, response, "revoke");
+    if (!token)
+        return;
+    auto body = read_json_body(request, response, false);
+    if (!body)
+        return;
+    FieldReader fields(*body, response);
+    std::optional<std::string> reason;
+    if (!fields.only({ "reason" }) || !fields.string("reason", reason))
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    std::string id = request.matches[1];
+    if (auto revoked = (*store)->revoke_license(id, reason, server.now(), actor_of(*token)); !revoked)
+        return send_failure(response, revoked.error());
+    server.metrics().license_revoked();
+    auto license = (*store)->get_license(id);
+    if (!license)
+        return send_failure(response, license.error());
+    send_json(response, 200, ops::license_json(*license, server.now()));
+}
+
+void create_customer(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto token = server.authorize(request, response, "issue");
+    if (!token)
+        return;
+    auto body = read_json_body(request, response);
+    if (!body)
+        return;
+    FieldReader fields(*body, response);
+    std::optional<std::string> email, name;
+    if (!fields.only({ "email", "name" }) || !fields.string("email", email) || !fields.string("name", name))
+        return;
+    if (!email)
+        return send_error(response, 400, "invalid_field", "field \"email\" is required and must be a string");
+    auto at = email->find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == email->size() || email->find_first_of(" \t\r\n,;<>") != std::string::npos)
+        return send_error(response, 422, "invalid", "\"" + *email + "\" is not an email address");
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    db::Customer customer { keygen::new_id("cus_"), *email, name.value_or(""), server.now() };
+    if (auto added = (*store)->add_customer(customer, actor_of(*token)); !added)
+        return send_failure(response, added.error());
+    response.set_header("Location", "/v1/customers/" + customer.id);
+    send_json(response, 201, ops::customer_json(customer));
+}
+
+void list_customers(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    if (!server.authorize(request, response, "read"))
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto customers = (*store)->list_customers();
+    if (!customers)
+        return send_failure(response, customers.error());
+    Json data = Json::array();
+    for (auto const& customer : *customers)
+        data.push_back(ops::customer_json(customer));
+    send_json(response, 200, Json { { "data", data } });
+}
+
+void get_customer(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    if (!server.authorize(request, response, "read"))
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto customer = (*store)->find_customer(request.matches[1]);
+    if (!customer)
+        return send_failure(response, customer.error());
+    send_json(response, 200, ops::customer_json(*customer));
+}
+
+void create_product(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto token = server.authorize(request, response, "admin");
+    if (!token)
+        return;
+    auto body = read_json_body(request, response);
+    if (!body)
+        return;
+    FieldReader fields(*body, response);
+    std::optional<std::string> id, name;
+    std::optional<bool> keep_access;
+    if (!fields.only({ "id", "name", "keep_access_after_expiry" }) || !fields.string("id", id) || !fields.string("name", name)
+        || !fields.boolean("keep_access_after_expiry", keep_access))
+        return;
+    if (!id)
+        return send_error(response, 400, "invalid_field", "field \"id\" is required and must be a string");
+    bool valid_id = !id->empty() && id->size() <= 64 && std::all_of(id->begin(), id->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    });
+    if (!valid_id)
+        return send_error(response, 422, "invalid", "product id must be 1 to 64 characters of a-z, 0-9, '-', '_' and '.'");
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    db::Product product { *id, name.value_or(*id), keep_access.value_or(false), server.now() };
+    if (auto added = (*store)->add_product(product, actor_of(*token)); !added)
+        return send_failure(response, added.error());
+    send_json(response, 201, ops::product_json(product));
+}
+
+void list_products(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    if (!server.authorize(request, response, "read"))
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto products = (*store)->list_products();
+    if (!products)
+        return send_failure(response, products.error());
+    Json data = Json::array();
+    for (auto const& product : *products)
+        data.push_back(ops::product_json(product));
+    send_json(response, 200, Json { { "data", data } });
+}
+
+void list_audit(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    if (!server.authorize(request, response, "admin"))
+        return;
+    auto limit = page_limit(request, response);
+    if (!limit)
+        return;
+    db::AuditFilter filter;
+    filter.limit = *limit + 1;
+    if (request.has_param("since")) {
+        auto since = format::parse_rfc3339(request.get_param_value("since"));
+        if (!since)
+            return send_error(response, 400, "invalid_parameter", "since must be an RFC 3339 time");
+        filter.since = *since;
+    }
+    if (request.has_param("after")) {
+        auto text = request.get_param_value("after");
+        int64_t after = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), after);
+        if (error != std::errc() || end != text.data() + text.size())
+            return send_error(response, 400, "invalid_parameter", "after must be an audit entry id");
+        filter.after_id = after;
+    }
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto entries = (*store)->list_audit(filter);
+    if (!entries)
+        return send_failure(response, entries.error());
+    bool more = int64_t(entries->size()) > *limit;
+    if (more)
+        entries->pop_back();
+    Json data = Json::array();
+    for (auto const& entry : *entries)
+        data.push_back(ops::audit_json(entry));
+    send_json(response, 200, Json { { "data", data }, { "next_cursor", more ? Json(entries->back().id) : Json(nullptr) } });
+}
+
+}
+
+void register_admin_routes(HttpServer& server, Add add)
+{
+    auto bind = [&server](void (*handler)(HttpServer&, httplib::Request const&, httplib::Response&)) {
+        return [&server, handler](httplib::Request const& request, httplib::Response& response) { handler(server, request, response); };
+    };
+    add("POST", "/v1/licenses", bind(issue_license));
+    add("GET", "/v1/licenses", bind(list_licenses));
+    add("GET", "/v1/licenses/{id}", bind(get_license));
+    add("POST", "/v1/licenses/{id}/revoke", bind(revoke_license));
+    add("POST", "/v1/customers", bind(create_customer));
+    add("GET", "/v1/customers", bind(list_customers));
+    add("GET", "/v1/customers/{id}", bind(get_customer));
+    add("POST", "/v1/products", bind(create_product));
+    add("GET", "/v1/products", bind(list_products));
+    add("GET", "/v1/audit", bind(list_audit));
+}
+
+}

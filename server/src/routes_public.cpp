@@ -1,0 +1,175 @@
+// Public endpoints: online validation, trusted keys, revocation lists, health, metrics.
+// None needs an admin token; none reveals more than the presented key's own claims.
+
+#include "admin_tokens.hpp"
+#include "charter/verify.hpp"
+#include "http_server.hpp"
+#include "http_util.hpp"
+#include "rfc3339.hpp"
+
+namespace charter::server {
+
+namespace {
+
+using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
+
+// Stable names for verify-lib's status codes, for JSON clients.
+char const* status_name(int status)
+{
+    switch (status) {
+    case CHARTER_OK: return "valid";
+    case CHARTER_E_TOO_LARGE: return "too_large";
+    case CHARTER_E_MALFORMED: return "malformed";
+    case CHARTER_E_BAD_ENCODING: return "bad_encoding";
+    case CHARTER_E_BAD_FOOTER: return "bad_footer";
+    case CHARTER_E_NO_KEYS: return "no_keys";
+    case CHARTER_E_UNKNOWN_KEY: return "unknown_key";
+    case CHARTER_E_BAD_SIGNATURE: return "bad_signature";
+    case CHARTER_E_BAD_CLAIMS: return "bad_claims";
+    case CHARTER_E_MISSING_CLAIM: return "missing_claim";
+    case CHARTER_E_WRONG_CLAIM_TYPE: return "wrong_claim_type";
+    case CHARTER_E_WRONG_PRODUCT: return "wrong_product";
+    case CHARTER_E_NOT_YET_VALID: return "not_yet_valid";
+    case CHARTER_E_EXPIRED: return "expired";
+    case CHARTER_E_UPDATES_ENDED: return "updates_ended";
+    case CHARTER_E_REVOKED: return "revoked";
+    default: return "invalid";
+    }
+}
+
+Json time_or_null(std::optional<int64_t> const& time)
+{
+    return time ? Json(format::format_rfc3339(*time)) : Json(nullptr);
+}
+
+Json license_claims(License const& license)
+{
+    Json json;
+    json["id"] = std::string(license.id());
+    json["product"] = std::string(license.product());
+    json["customer"] = std::string(license.customer());
+    auto name = license.name();
+    json["name"] = name ? Json(std::string(*name)) : Json(nullptr);
+    json["issued_at"] = format::format_rfc3339(license.issued_at());
+    json["expires_at"] = time_or_null(license.expires_at());
+    json["updates_until"] = time_or_null(license.updates_until());
+    Json entitlements = Json::array();
+    for (auto const& entitlement : license.entitlements())
+        entitlements.push_back(std::string(entitlement));
+    json["entitlements"] = entitlements;
+    auto seats = license.seats();
+    json["seats"] = seats ? Json(*seats) : Json(nullptr);
+    return json;
+}
+
+void validate(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return;
+    FieldReader fields(*body, response);
+    std::optional<std::string> key, product;
+    if (!fields.only({ "key", "product" }) || !fields.string("key", key) || !fields.string("product", product))
+        return;
+    if (!key || !product || product->empty())
+        return send_error(response, 400, "invalid_field", std::string("field \"") + (key ? "product" : "key")
+                + "\" is required and must be a non-empty string");
+    auto verifier = server.verifier_for(*product);
+    if (!verifier)
+        return send_failure(response, verifier.error());
+    int64_t now = server.now();
+    auto result = (*verifier)->verify(*key, now);
+    int status = result.status;
+    std::string message = result.detail;
+    if (status == CHARTER_OK) {
+        // The signature is ours; the database knows about revocations.
+        auto store = server.pool().lease();
+        if (!store)
+            return send_failure(response, store.error());
+        auto license = (*store)->get_license(std::string(result.license->id()));
+        if (!license && license.error().kind != ErrorKind::not_found)
+            return send_failure(response, license.error());
+        if (!license) {
+            status = CHARTER_E_REVOKED;
+            message = "license " + std::string(result.license->id()) + " is not known to this server";
+        } else if (license->status == "revoked") {
+            status = CHARTER_E_REVOKED;
+            message = "license " + license->id + " for " + license->product_id + " has been revoked";
+        }
+    }
+    Json answer;
+    answer["valid"] = status == CHARTER_OK;
+    answer["status"] = status_name(status);
+    answer["message"] = status == CHARTER_OK ? "the license is valid" : message;
+    answer["license"] = result.license ? license_claims(*result.license) : Json(nullptr);
+    response.set_header("Cache-Control", "no-store");
+    send_json(response, 200, answer);
+}
+
+void list_keys(HttpServer& server, httplib::Request const&, httplib::Response& response)
+{
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto keys = (*store)->list_signing_keys();
+    if (!keys)
+        return send_failure(response, keys.error());
+    Json data = Json::array();
+    for (auto const& key : *keys) {
+        if (key.status == "retired")
+            continue;
+        data.push_back(Json { { "kid", key.kid }, { "public_key", key.public_paserk },
+            { "status", key.current ? "current" : "trusted" }, { "created_at", format::format_rfc3339(key.created_at) } });
+    }
+    response.set_header("Cache-Control", "public, max-age=300");
+    send_json(response, 200, Json { { "keys", data } });
+}
+
+void revocations(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto list = server.revocation_list(request.matches[1]);
+    if (!list)
+        return send_failure(response, list.error());
+    auto etag = "\"" + ops::blake2b_hex(*list).substr(0, 32) + "\"";
+    response.set_header("ETag", etag);
+    response.set_header("Cache-Control", "public, max-age=300");
+    if (request.get_header_value("If-None-Match") == etag) {
+        response.status = 304;
+        return;
+    }
+    response.status = 200;
+    response.set_content(*list + "\n", "text/plain; charset=utf-8");
+}
+
+void healthz(HttpServer& server, httplib::Request const&, httplib::Response& response)
+{
+    auto store = server.pool().lease();
+    if (!store)
+        return send_error(response, 503, "unavailable", "the database cannot be opened");
+    auto version = (*store)->schema_version();
+    if (!version)
+        return send_error(response, 503, "unavailable", "the database does not answer");
+    send_json(response, 200, Json { { "status", "ok" } });
+}
+
+void metrics(HttpServer& server, httplib::Request const&, httplib::Response& response)
+{
+    response.status = 200;
+    response.set_content(server.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}
+
+void register_public_routes(HttpServer& server, Add add)
+{
+    auto bind = [&server](void (*handler)(HttpServer&, httplib::Request const&, httplib::Response&)) {
+        return [&server, handler](httplib::Request const& request, httplib::Response& response) { handler(server, request, response); };
+    };
+    add("POST", "/v1/validate", bind(validate));
+    add("GET", "/v1/keys", bind(list_keys));
+    add("GET", "/v1/revocations/{product}", bind(revocations));
+    add("GET", "/healthz", bind(healthz));
+    add("GET", "/metrics", bind(metrics));
+}
+
+}

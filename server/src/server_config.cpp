@@ -1,0 +1,140 @@
+#include "server_config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace charter::server {
+
+namespace {
+
+Result<int64_t> parse_number(std::string const& text, std::string const& option, int64_t min, int64_t max)
+{
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < min || value > max)
+        return make_error(ErrorKind::invalid_input, option + " \"" + text + "\" must be a whole number from " + std::to_string(min)
+                + " to " + std::to_string(max));
+    return value;
+}
+
+Result<void> parse_listen(std::string const& text, ServerConfig& config)
+{
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        return make_error(ErrorKind::invalid_input, "--listen \"" + text + "\" must be HOST:PORT, e.g. 127.0.0.1:8420");
+    auto port = parse_number(text.substr(colon + 1), "--listen port", 0, 65535);
+    if (!port)
+        return port.error();
+    config.host = text.substr(0, colon);
+    if (config.host.size() > 2 && config.host.front() == '[' && config.host.back() == ']')
+        config.host = config.host.substr(1, config.host.size() - 2);
+    config.port = int(*port);
+    return {};
+}
+
+// Applies one option; `value` comes from the command line or the environment.
+Result<void> apply(ServerConfig& config, std::string const& option, std::string const& value)
+{
+    if (option == "--data-dir") {
+        config.data_dir = value;
+    } else if (option == "--listen") {
+        return parse_listen(value, config);
+    } else if (option == "--threads") {
+        auto threads = parse_number(value, option, 1, 1024);
+        if (!threads)
+            return threads.error();
+        config.threads = size_t(*threads);
+    } else if (option == "--tls-cert") {
+        config.tls_cert = value;
+    } else if (option == "--tls-key") {
+        config.tls_key = value;
+    } else if (option == "--max-body") {
+        auto bytes = parse_number(value, option, 1024, int64_t(1) << 30);
+        if (!bytes)
+            return bytes.error();
+        config.max_body_bytes = size_t(*bytes);
+    } else if (option == "--read-timeout") {
+        auto seconds = parse_number(value, option, 1, 300);
+        if (!seconds)
+            return seconds.error();
+        config.read_timeout_seconds = int(*seconds);
+        config.write_timeout_seconds = int(*seconds);
+    } else if (option == "--auth-failure-limit") {
+        auto limit = parse_number(value, option, 1, 1000000);
+        if (!limit)
+            return limit.error();
+        config.auth_failures_per_minute = int(*limit);
+    } else {
+        return make_error(ErrorKind::invalid_input, "unknown option " + option + " (see --help)");
+    }
+    return {};
+}
+
+struct EnvOption {
+    char const* variable;
+    char const* option;
+};
+
+constexpr EnvOption env_options[] = {
+    { "CHARTER_DATA_DIR", "--data-dir" },
+    { "CHARTER_LISTEN", "--listen" },
+    { "CHARTER_THREADS", "--threads" },
+    { "CHARTER_TLS_CERT", "--tls-cert" },
+    { "CHARTER_TLS_KEY", "--tls-key" },
+    { "CHARTER_MAX_BODY", "--max-body" },
+    { "CHARTER_READ_TIMEOUT", "--read-timeout" },
+    { "CHARTER_AUTH_FAILURE_LIMIT", "--auth-failure-limit" },
+};
+
+}
+
+char const* server_usage()
+{
+    return "usage: charter-server [--data-dir DIR] [--listen HOST:PORT] [--threads N]\n"
+           "                      [--tls-cert FILE --tls-key FILE] [--max-body BYTES]\n"
+           "                      [--read-timeout SECONDS] [--auth-failure-limit N]\n"
+           "\n"
+           "Serves Charter's admin API, online validation and customer downloads.\n"
+           "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_LISTEN,\n"
+           "CHARTER_THREADS, CHARTER_TLS_CERT, CHARTER_TLS_KEY, CHARTER_MAX_BODY,\n"
+           "CHARTER_READ_TIMEOUT, CHARTER_AUTH_FAILURE_LIMIT (options win). A passphrase-protected\n"
+           "signing key is unlocked with CHARTER_PASSPHRASE.\n"
+           "Defaults: --data-dir ./charter-data, --listen 127.0.0.1:8420 (port 0 picks a free one),\n"
+           "--threads 16, --max-body 1048576, --read-timeout 5, --auth-failure-limit 20 (per address per minute).\n";
+}
+
+Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)
+{
+    ServerConfig config;
+    for (auto const& [variable, option] : env_options) {
+        char const* value = std::getenv(variable);
+        if (!value || !*value)
+            continue;
+        if (auto applied = apply(config, option, value); !applied)
+            return make_error(ErrorKind::invalid_input, std::string(variable) + ": " + applied.error().message);
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string option = args[i];
+        if (option == "--help" || option == "-h") {
+            config.help = true;
+            return config;
+        }
+        std::string value;
+        if (auto equals = option.find('='); equals != std::string::npos && option.starts_with("--")) {
+            value = option.substr(equals + 1);
+            option = option.substr(0, equals);
+        } else {
+            if (i + 1 >= args.size())
+                return make_error(ErrorKind::invalid_input, option.starts_with("--") ? option + " needs a value"
+                                                                                      : "unexpected argument \"" + option + "\"");
+            value = args[++i];
+        }
+        if (auto applied = apply(config, option, value); !applied)
+            return applied.error();
+    }
+    if (config.tls_cert.has_value() != config.tls_key.has_value())
+        return make_error(ErrorKind::invalid_input, "--tls-cert and --tls-key go together");
+    return config;
+}
+
+}

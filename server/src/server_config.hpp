@@ -1,0 +1,34 @@
+#pragma once
+// charter-server's settings: command-line options, each with an environment variable
+// fallback (docs/operations.md lists them).
+
+#include "charter/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace charter::server {
+
+struct ServerConfig {
+    std::optional<std::string> data_dir;     // --data-dir, CHARTER_DATA_DIR
+    std::string host { "127.0.0.1" };        // --listen HOST:PORT, CHARTER_LISTEN
+    int port { 8420 };
+    size_t threads { 16 };                   // --threads, CHARTER_THREADS
+    std::optional<std::string> tls_cert;     // --tls-cert, CHARTER_TLS_CERT
+    std::optional<std::string> tls_key;      // --tls-key, CHARTER_TLS_KEY
+    size_t max_body_bytes { 1 << 20 };       // --max-body, CHARTER_MAX_BODY (JSON bodies)
+    int read_timeout_seconds { 5 };          // --read-timeout, CHARTER_READ_TIMEOUT
+    int write_timeout_seconds { 5 };
+    size_t keep_alive_max_count { 100 };
+    int auth_failures_per_minute { 20 };     // --auth-failure-limit, CHARTER_AUTH_FAILURE_LIMIT
+    bool help { false };
+};
+
+/// Parses argv (without argv[0]) over the environment's values. Errors name the option.
+Result<ServerConfig> parse_server_config(std::vector<std::string> const& args);
+
+char const* server_usage();
+
+}

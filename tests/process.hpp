@@ -1,0 +1,133 @@
+#pragma once
+// Runs a real program (the charter CLI, the server) the way a user would, capturing its
+// exit code, stdout and stderr. POSIX only.
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace charter::testing {
+
+struct ProcessResult {
+    int exit_code { -1 };
+    std::string out;
+    std::string err;
+};
+
+/// Runs `argv` with the current environment plus `env` (an empty value unsets), feeding
+/// `input` on stdin, and waits for it.
+inline ProcessResult run_process(std::vector<std::string> const& argv, std::map<std::string, std::string> const& env = {},
+    std::string const& input = {})
+{
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe))
+        throw std::runtime_error("pipe failed");
+    pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        dup2(in_pipe[0], 0);
+        dup2(out_pipe[1], 1);
+        dup2(err_pipe[1], 2);
+        for (int fd : { in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1] })
+            close(fd);
+        for (auto const& [name, value] : env) {
+            if (value.empty())
+                unsetenv(name.c_str());
+            else
+                setenv(name.c_str(), value.c_str(), 1);
+        }
+        std::vector<char*> args;
+        for (auto const& arg : argv)
+            args.push_back(const_cast<char*>(arg.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    signal(SIGPIPE, SIG_IGN);
+    size_t written = 0;
+    bool in_open = true;
+    if (input.empty()) {
+        close(in_pipe[1]);
+        in_open = false;
+    }
+    ProcessResult result;
+    bool out_open = true, err_open = true;
+    while (out_open || err_open) {
+        std::vector<pollfd> fds;
+        if (out_open)
+            fds.push_back({ out_pipe[0], POLLIN, 0 });
+        if (err_open)
+            fds.push_back({ err_pipe[0], POLLIN, 0 });
+        if (in_open)
+            fds.push_back({ in_pipe[1], POLLOUT, 0 });
+        poll(fds.data(), fds.size(), -1);
+        for (auto const& fd : fds) {
+            if (!fd.revents)
+                continue;
+            if (fd.fd == in_pipe[1]) {
+                ssize_t n = write(in_pipe[1], input.data() + written, input.size() - written);
+                if (n > 0)
+                    written += size_t(n);
+                if (n < 0 || written == input.size()) {
+                    close(in_pipe[1]);
+                    in_open = false;
+                }
+                continue;
+            }
+            char buffer[65536];
+            ssize_t n = read(fd.fd, buffer, sizeof buffer);
+            if (n <= 0) {
+                close(fd.fd);
+                (fd.fd == out_pipe[0] ? out_open : err_open) = false;
+                continue;
+            }
+            (fd.fd == out_pipe[0] ? result.out : result.err).append(buffer, size_t(n));
+        }
+    }
+    if (in_open)
+        close(in_pipe[1]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+/// A fresh folder under /tmp, removed with its contents at scope exit.
+class TempDir {
+public:
+    TempDir()
+    {
+        char pattern[] = "/tmp/charter-test-XXXXXX";
+        char* made = mkdtemp(pattern);
+        if (!made)
+            throw std::runtime_error("mkdtemp failed");
+        m_path = made;
+    }
+    ~TempDir()
+    {
+        std::string command = "chmod -R u+rwx '" + m_path + "' 2>/dev/null; rm -rf '" + m_path + "'";
+        [[maybe_unused]] int ignored = std::system(command.c_str());
+    }
+    TempDir(TempDir const&) = delete;
+    TempDir& operator=(TempDir const&) = delete;
+    std::string const& path() const { return m_path; }
+    std::string operator/(std::string const& name) const { return m_path + "/" + name; }
+
+private:
+    std::string m_path;
+};
+
+}

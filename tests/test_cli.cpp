@@ -1,0 +1,523 @@
+// The `charter` CLI as a vendor uses it: real processes, real SQLite files in fresh data
+// directories. Each bad input gets its exit code and a message naming the cause, and loses
+// nothing.
+
+#include "charter/verify.hpp"
+#include "process.hpp"
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace charter::testing;
+
+namespace {
+
+struct Cli {
+    TempDir temp;
+    std::string data_dir = temp / "data";
+    std::map<std::string, std::string> env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" }, { "NO_COLOR", "1" } };
+
+    ProcessResult run(std::vector<std::string> args, std::string const& input = {}) const
+    {
+        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
+        return run_process(args, env, input);
+    }
+
+    ProcessResult ok(std::vector<std::string> args, std::string const& input = {}) const
+    {
+        auto result = run(args, input);
+        INFO("charter " << args[0] << " stderr: " << result.err);
+        REQUIRE(result.exit_code == 0);
+        return result;
+    }
+
+    std::string line(std::vector<std::string> args) const
+    {
+        auto out = ok(std::move(args)).out;
+        REQUIRE(!out.empty());
+        REQUIRE(out.back() == '\n');
+        out.pop_back();
+        REQUIRE(out.find('\n') == std::string::npos);
+        return out;
+    }
+
+    // A data directory with a product and a customer, ready to issue.
+    std::string setup()
+    {
+        ok({ "init", "--issuer", "Acme Inc." });
+        ok({ "product", "add", "acme-pro", "--name", "Acme Pro" });
+        return line({ "customer", "add", "--email", "jane@example.com", "--name", "Jane Doe" });
+    }
+
+    int64_t count(std::string const& status = {}) const
+    {
+        std::vector<std::string> args { "list", "--json" };
+        if (!status.empty()) {
+            args.push_back("--status");
+            args.push_back(status);
+        }
+        return int64_t(nlohmann::json::parse(ok(args).out).size());
+    }
+
+    std::string sql(std::string const& query) const
+    {
+        auto result = run_process({ "/usr/bin/sqlite3", data_dir + "/charter.db", query });
+        REQUIRE(result.exit_code == 0);
+        return result.out;
+    }
+};
+
+bool contains(std::string const& text, std::string const& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+}
+
+TEST_CASE("init creates the database, a 0700 keys folder and a 0600 key file")
+{
+    Cli cli;
+    auto result = cli.ok({ "init", "--issuer", "Acme Inc." });
+    CHECK(contains(result.out, "k4.pid."));
+    struct stat info {};
+    REQUIRE(stat((cli.data_dir + "/charter.db").c_str(), &info) == 0);
+    REQUIRE(stat((cli.data_dir + "/keys").c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0700);
+    auto keys = nlohmann::json::parse(cli.ok({ "key", "list", "--json" }).out);
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0]["current"] == true);
+    std::string kid = keys[0]["kid"];
+    std::string key_file = cli.data_dir + "/keys/" + kid.substr(7) + ".key";
+    REQUIRE(stat(key_file.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    CHECK(read_file(key_file).starts_with("k4.secret."));
+    // The database holds only the public half.
+    CHECK_FALSE(contains(cli.sql("select * from signing_keys"), "k4.secret"));
+
+    auto again = cli.run({ "init", "--issuer", "Acme Inc." });
+    CHECK(again.exit_code == 5);
+    CHECK(contains(again.err, "already initialised"));
+}
+
+TEST_CASE("issue prints only the key on stdout; it verifies and is listed")
+{
+    Cli cli;
+    auto customer = cli.setup();
+    auto result = cli.ok({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--expires", "1y",
+        "--updates-until", "2030-01-01", "--entitlement", "sso", "--entitlement", "audit-log", "--seats", "5", "--name",
+        "Jane Doe", "--meta", "order=A-1001" });
+    std::string key = result.out.substr(0, result.out.size() - 1);
+    CHECK(result.out == key + "\n");
+    CHECK(key.starts_with("v4.public."));
+    CHECK(contains(result.err, "issued lic_"));
+
+    auto verified = cli.ok({ "verify", key });
+    CHECK(contains(verified.out, "valid"));
+    CHECK(contains(verified.out, "sso audit-log"));
+    auto json = nlohmann::json::parse(cli.ok({ "verify", "--json", key }).out);
+    CHECK(json["valid"] == true);
+    CHECK(json["claims"]["sub"] == customer);
+    CHECK(json["claims"]["iss"] == "Acme Inc.");
+    CHECK(json["claims"]["seats"] == 5);
+    CHECK(json["claims"]["meta"]["order"] == "A-1001");
+    CHECK(json["claims"]["updates_until"] == "2030-01-01T00:00:00Z");
+
+    auto listed = nlohmann::json::parse(cli.ok({ "list", "--json", "--product", "acme-pro" }).out);
+    REQUIRE(listed.size() == 1);
+    std::string id = listed[0]["id"];
+    CHECK(listed[0]["status"] == "active");
+    auto shown = nlohmann::json::parse(cli.ok({ "show", id, "--json" }).out);
+    CHECK(shown["key"] == key);
+    CHECK(shown["customer"] == customer);
+    // The same key from stdin, and the issue audit row.
+    CHECK(cli.ok({ "verify", "-" }, key + "\n").exit_code == 0);
+    auto audit = nlohmann::json::parse(cli.ok({ "audit", "--json" }).out);
+    CHECK(std::any_of(audit.begin(), audit.end(), [&](auto const& entry) {
+        return entry["action"] == "license.issue" && entry["subject"] == id;
+    }));
+
+    auto issued_json = nlohmann::json::parse(cli.ok({ "issue", "--product", "acme-pro", "--customer", customer, "--json" }).out);
+    CHECK(issued_json["key"].get<std::string>().starts_with("v4.public."));
+    CHECK(issued_json["expires_at"].is_null());
+}
+
+TEST_CASE("verify with explicit keys, a time, a tampered key and another product")
+{
+    Cli cli;
+    cli.setup();
+    cli.ok({ "product", "add", "acme-basic" });
+    auto key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--expires", "2030-01-01" });
+    auto public_key = cli.line({ "key", "export" });
+    CHECK(public_key.starts_with("k4.public."));
+
+    Cli elsewhere; // no data directory at all: --key is enough
+    CHECK(elsewhere.ok({ "verify", "--key", public_key, key }).exit_code == 0);
+    auto expired = elsewhere.run({ "verify", "--key", public_key, "--at", "2030-01-02", key });
+    CHECK(expired.exit_code == 1);
+    CHECK(contains(expired.out, "expired on 2030-01-01"));
+    auto other_product = elsewhere.run({ "verify", "--key", public_key, "--product", "acme-basic", key });
+    CHECK(other_product.exit_code == 1);
+    CHECK(contains(other_product.out, "another product"));
+    std::string tampered = key;
+    tampered[20] = tampered[20] == 'A' ? 'B' : 'A';
+    auto bad = elsewhere.run({ "verify", "--key", public_key, tampered });
+    CHECK(bad.exit_code == 1);
+    auto no_dir = elsewhere.run({ "verify", key });
+    CHECK(no_dir.exit_code == 4);
+    CHECK(contains(no_dir.err, "--key"));
+    auto bad_key = elsewhere.run({ "verify", "--key", "k4.public.nope", key });
+    CHECK(bad_key.exit_code == 3);
+
+    auto inspected = cli.ok({ "inspect", key });
+    CHECK(contains(inspected.err, "NOT VERIFIED"));
+    CHECK(contains(inspected.out, "acme-pro"));
+    CHECK(cli.run({ "inspect", "garbage" }).exit_code == 3);
+}
+
+TEST_CASE("revoke: verify then says revoked; the revocation list names it")
+{
+    Cli cli;
+    cli.setup();
+    auto key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    std::string id = nlohmann::json::parse(cli.ok({ "list", "--json" }).out)[0]["id"];
+    cli.ok({ "revoke", id, "--reason", "chargeback" });
+    auto verified = cli.run({ "verify", key });
+    CHECK(verified.exit_code == 1);
+    CHECK(contains(verified.out, "revoked"));
+    CHECK(contains(verified.out, "chargeback"));
+    CHECK(cli.count("revoked") == 1);
+    CHECK(cli.count("active") == 0);
+
+    auto again = cli.run({ "revoke", id });
+    CHECK(again.exit_code == 5);
+    auto unknown = cli.run({ "revoke", "lic_doesnotexist" });
+    CHECK(unknown.exit_code == 4);
+    CHECK(contains(unknown.err, "lic_doesnotexist"));
+    CHECK(cli.run({ "show", "lic_doesnotexist" }).exit_code == 4);
+
+    auto list = cli.line({ "revocations", "export", "--product", "acme-pro" });
+    charter::Verifier verifier("acme-pro");
+    REQUIRE(verifier.add_key(cli.line({ "key", "export" }).c_str()) == CHARTER_OK);
+    std::string detail;
+    REQUIRE(verifier.set_revocation_list(list, &detail) == CHARTER_OK);
+    CHECK(verifier.verify(key).status == CHARTER_E_REVOKED);
+    CHECK(cli.run({ "revocations", "export", "--product", "nope" }).exit_code == 4);
+}
+
+TEST_CASE("bad input: unknown product or customer, duplicates, bad dates and durations")
+{
+    Cli cli;
+    cli.setup();
+    auto issue = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args { "issue", "--product", "acme-pro", "--customer", "jane@example.com" };
+        args.insert(args.end(), extra.begin(), extra.end());
+        return cli.run(args);
+    };
+    auto unknown_product = cli.run({ "issue", "--product", "nope", "--customer", "jane@example.com" });
+    CHECK(unknown_product.exit_code == 4);
+    CHECK(contains(unknown_product.err, "nope"));
+    auto unknown_customer = cli.run({ "issue", "--product", "acme-pro", "--customer", "who@example.com" });
+    CHECK(unknown_customer.exit_code == 4);
+    CHECK(contains(unknown_customer.err, "who@example.com"));
+    auto duplicate_product = cli.run({ "product", "add", "acme-pro" });
+    CHECK(duplicate_product.exit_code == 5);
+    CHECK(contains(duplicate_product.err, "acme-pro"));
+    auto duplicate_email = cli.run({ "customer", "add", "--email", "JANE@example.com" });
+    CHECK(duplicate_email.exit_code == 5);
+    CHECK(cli.run({ "customer", "add", "--email", "not-an-email" }).exit_code == 3);
+    CHECK(cli.run({ "product", "add", "Bad Id" }).exit_code == 3);
+
+    for (auto const& bad : { "2026-02-30", "2026-13-01", "tomorrow", "30x", "0d", "-5d", "2026-11-28t10:00:00Z", "1e3d" }) {
+        auto result = issue({ "--expires", bad });
+        INFO(bad << ": " << result.err);
+        CHECK(result.exit_code == 3);
+        CHECK(contains(result.err, "expires"));
+    }
+    auto past = issue({ "--expires", "2020-01-01" });
+    CHECK(past.exit_code == 3);
+    CHECK(contains(past.err, "not after the issue time"));
+    CHECK(issue({ "--seats", "0" }).exit_code == 3);
+    CHECK(issue({ "--meta", "novalue" }).exit_code == 3);
+    CHECK(issue({ "--entitlement", "a", "--entitlement", "a" }).exit_code == 3);
+    CHECK(cli.run({ "issue", "--product", "acme-pro" }).exit_code == 3);
+    CHECK(cli.run({ "list", "--status", "weird" }).exit_code == 2);
+    CHECK(cli.run({ "frobnicate" }).exit_code == 2);
+    CHECK(cli.count() == 0);
+}
+
+TEST_CASE("a missing or unusable data directory says what to do")
+{
+    Cli cli;
+    auto missing = cli.run({ "list" });
+    CHECK(missing.exit_code == 4);
+    CHECK(contains(missing.err, "charter init"));
+    Cli blocked;
+    blocked.data_dir = "/dev/null/charter";
+    auto cannot = blocked.run({ "init", "--issuer", "x" });
+    CHECK(cannot.exit_code == 7);
+    CHECK(contains(cannot.err, "/dev/null/charter"));
+
+    // The environment variable is the fallback for --data-dir.
+    Cli env;
+    env.setup();
+    auto result = run_process({ CHARTER_CLI_PATH, "product", "list" }, { { "CHARTER_DATA_DIR", env.data_dir } });
+    CHECK(result.exit_code == 0);
+    CHECK(contains(result.out, "acme-pro"));
+}
+
+TEST_CASE("a database from a newer charter is refused")
+{
+    Cli cli;
+    cli.setup();
+    cli.sql("PRAGMA user_version = 999;");
+    auto result = cli.run({ "list" });
+    CHECK(result.exit_code == 8);
+    CHECK(contains(result.err, "999"));
+    CHECK(contains(result.err, "newer"));
+}
+
+TEST_CASE("passphrase-protected signing keys")
+{
+    Cli cli;
+    cli.env["CHARTER_PASSPHRASE"] = "correct horse";
+    cli.setup();
+    auto kid = nlohmann::json::parse(cli.ok({ "key", "list", "--json" }).out)[0]["kid"].get<std::string>();
+    CHECK(read_file(cli.data_dir + "/keys/" + kid.substr(7) + ".key").starts_with("k4.secret-pw."));
+    CHECK(cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).starts_with("v4.public."));
+
+    cli.env["CHARTER_PASSPHRASE"] = "";
+    auto missing = cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    CHECK(missing.exit_code == 6);
+    CHECK(contains(missing.err, "CHARTER_PASSPHRASE"));
+    CHECK(cli.run({ "key", "rotate" }).exit_code == 6);
+    // Reading needs no passphrase.
+    CHECK(cli.run({ "list" }).exit_code == 0);
+
+    cli.env["CHARTER_PASSPHRASE"] = "wrong horse";
+    auto wrong = cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    CHECK(wrong.exit_code == 6);
+    CHECK(contains(wrong.err, "wrong passphrase"));
+    CHECK(cli.run({ "key", "rotate" }).exit_code == 6);
+    CHECK(cli.count() == 1);
+
+    auto prompt = cli.run({ "--passphrase-prompt", "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    CHECK(prompt.exit_code == 6); // no terminal here, and the env passphrase is wrong
+}
+
+TEST_CASE("a key file readable by others is used with a warning")
+{
+    Cli cli;
+    cli.setup();
+    auto kid = nlohmann::json::parse(cli.ok({ "key", "list", "--json" }).out)[0]["kid"].get<std::string>();
+    std::string key_file = cli.data_dir + "/keys/" + kid.substr(7) + ".key";
+    REQUIRE(chmod(key_file.c_str(), 0644) == 0);
+    auto result = cli.ok({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    CHECK(contains(result.err, "warning"));
+    CHECK(contains(result.err, "chmod 600"));
+}
+
+TEST_CASE("key rotation keeps old licenses valid until their key is retired")
+{
+    Cli cli;
+    cli.setup();
+    auto old_key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    auto old_kid = nlohmann::json::parse(cli.ok({ "key", "list", "--json" }).out)[0]["kid"].get<std::string>();
+    auto new_kid = cli.line({ "key", "rotate" });
+    CHECK(new_kid != old_kid);
+    auto new_key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    CHECK(nlohmann::json::parse(cli.ok({ "verify", "--json", new_key }).out)["kid"] == new_kid);
+    CHECK(cli.ok({ "verify", old_key }).exit_code == 0);
+    auto exported = cli.ok({ "key", "export" }).out;
+    CHECK(std::count(exported.begin(), exported.end(), '\n') == 2);
+
+    auto retire_current = cli.run({ "key", "retire", new_kid });
+    CHECK(retire_current.exit_code != 0);
+    cli.ok({ "key", "retire", old_kid });
+    auto refused = cli.run({ "verify", old_key });
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.out, "not a trusted key"));
+    CHECK(cli.ok({ "verify", new_key }).exit_code == 0);
+
+    // key new adds a trusted key that does not sign yet; rotate KID switches to it.
+    auto staged = cli.line({ "key", "new" });
+    CHECK(nlohmann::json::parse(cli.ok({ "verify", "--json", cli.line({ "issue", "--product", "acme-pro", "--customer",
+        "jane@example.com" }) }).out)["kid"] == new_kid);
+    cli.ok({ "key", "rotate", staged });
+    CHECK(nlohmann::json::parse(cli.ok({ "verify", "--json", cli.line({ "issue", "--product", "acme-pro", "--customer",
+        "jane@example.com" }) }).out)["kid"] == staged);
+}
+
+TEST_CASE("key export as ready-to-paste source")
+{
+    Cli cli;
+    cli.setup();
+    auto public_key = cli.line({ "key", "export", "--format", "paserk" });
+    auto c = cli.ok({ "key", "export", "--format", "c" }).out;
+    CHECK(contains(c, "static const char *const charter_public_keys[CHARTER_PUBLIC_KEY_COUNT]"));
+    CHECK(contains(c, "\"" + public_key + "\""));
+    CHECK(contains(cli.ok({ "key", "export", "--format", "cpp" }).out, "std::array<std::string_view, 1> charter_public_keys"));
+    CHECK(contains(cli.ok({ "key", "export", "--format", "ruby" }).out, "CHARTER_PUBLIC_KEYS = [\n  \"" + public_key));
+    CHECK(contains(cli.ok({ "key", "export", "--format", "python" }).out, "CHARTER_PUBLIC_KEYS = (\n    \"" + public_key));
+    CHECK(cli.run({ "key", "export", "--format", "java" }).exit_code == 2);
+}
+
+TEST_CASE("batch issuance: all rows in one transaction or none")
+{
+    Cli cli;
+    cli.setup();
+    cli.ok({ "customer", "add", "--email", "bob@example.com" });
+    std::string good = cli.temp / "good.csv";
+    std::ofstream(good) << "customer,product,expires,entitlements,seats,name,meta\r\n"
+                        << "jane@example.com,acme-pro,1y,sso;audit-log,3,\"Doe, Jane\",order=1;channel=web\r\n"
+                        << "bob@example.com,acme-pro,,,,,\r\n"
+                        << "\r\n"
+                        << "\"bob@example.com\",acme-pro,2030-01-01,,,\"Bob \"\"B\"\"\",\r\n";
+    auto result = cli.ok({ "issue", "--batch", good });
+    CHECK(std::count(result.out.begin(), result.out.end(), '\n') == 3);
+    CHECK(cli.count() == 3);
+    std::istringstream keys(result.out);
+    std::string first;
+    std::getline(keys, first);
+    auto claims = nlohmann::json::parse(cli.ok({ "verify", "--json", first }).out)["claims"];
+    CHECK(claims["name"] == "Doe, Jane");
+    CHECK(claims["entitlements"] == nlohmann::json::array({ "sso", "audit-log" }));
+    CHECK(claims["meta"]["channel"] == "web");
+
+    auto json_lines = cli.ok({ "issue", "--batch", good, "--json" }).out;
+    CHECK(std::count(json_lines.begin(), json_lines.end(), '\n') == 3);
+    CHECK(nlohmann::json::parse(json_lines.substr(0, json_lines.find('\n')))["key"].get<std::string>().starts_with("v4."));
+    CHECK(cli.count() == 6);
+
+    std::string bad = cli.temp / "bad.csv";
+    std::ofstream(bad) << "customer,product,expires\n"
+                       << "jane@example.com,acme-pro,1y\n"
+                       << "bob@example.com,acme-pro,2026-02-30\n";
+    auto refused = cli.run({ "issue", "--batch", bad });
+    CHECK(refused.exit_code == 3);
+    CHECK(contains(refused.err, "line 3"));
+    CHECK(contains(refused.err, "nothing was issued"));
+    CHECK(refused.out.empty());
+    CHECK(cli.count() == 6);
+
+    std::string unknown = cli.temp / "unknown.csv";
+    std::ofstream(unknown) << "customer,product\njane@example.com,acme-pro\nnobody@example.com,acme-pro\n";
+    auto not_found = cli.run({ "issue", "--batch", unknown });
+    CHECK(not_found.exit_code == 4);
+    CHECK(contains(not_found.err, "line 3"));
+    CHECK(cli.count() == 6);
+
+    std::string truncated = cli.temp / "truncated.csv";
+    std::ofstream(truncated) << "customer,product,name\njane@example.com,acme-pro,\"Jane\nbob@example.com,acme-pro,\"Bo";
+    auto cut = cli.run({ "issue", "--batch", truncated });
+    CHECK(cut.exit_code == 3);
+    CHECK(contains(cut.err, "truncated"));
+    CHECK(cli.count() == 6);
+
+    std::string header = cli.temp / "header.csv";
+    std::ofstream(header) << "customer,colour\njane@example.com,red\n";
+    auto bad_header = cli.run({ "issue", "--batch", header, "--product", "acme-pro" });
+    CHECK(bad_header.exit_code == 3);
+    CHECK(contains(bad_header.err, "line 1"));
+    CHECK(contains(bad_header.err, "colour"));
+    CHECK(cli.run({ "issue", "--batch", cli.temp / "missing.csv" }).exit_code == 4);
+
+    // From stdin with a default product.
+    auto piped = cli.ok({ "issue", "--batch", "-", "--product", "acme-pro" }, "customer\njane@example.com\n");
+    CHECK(std::count(piped.out.begin(), piped.out.end(), '\n') == 1);
+}
+
+TEST_CASE("customer show, product list, token create/list/revoke, backup")
+{
+    Cli cli;
+    auto customer = cli.setup();
+    cli.ok({ "issue", "--product", "acme-pro", "--customer", customer });
+    auto shown = nlohmann::json::parse(cli.ok({ "customer", "show", "jane@example.com", "--json" }).out);
+    CHECK(shown["id"] == customer);
+    CHECK(shown["licenses"].size() == 1);
+    CHECK(cli.run({ "customer", "show", "nobody@example.com" }).exit_code == 4);
+    CHECK(contains(cli.ok({ "product", "list" }).out, "Acme Pro"));
+
+    auto token = cli.line({ "token", "create", "--scope", "issue,read", "--name", "webhook" });
+    CHECK(token.starts_with("chrt_"));
+    CHECK_FALSE(contains(cli.sql("select * from admin_tokens"), token));
+    auto tokens = nlohmann::json::parse(cli.ok({ "token", "list", "--json" }).out);
+    REQUIRE(tokens.size() == 1);
+    CHECK(tokens[0]["scopes"] == nlohmann::json::array({ "issue", "read" }));
+    CHECK(cli.run({ "token", "create", "--scope", "issue,root" }).exit_code == 3);
+    cli.ok({ "token", "revoke", tokens[0]["id"] });
+    CHECK_FALSE(nlohmann::json::parse(cli.ok({ "token", "list", "--json" }).out)[0]["revoked_at"].is_null());
+
+    std::string backup = cli.temp / "backup.db";
+    cli.ok({ "db", "backup", backup });
+    auto counted = run_process({ "/usr/bin/sqlite3", backup, "select count(*) from licenses" });
+    CHECK(counted.out == "1\n");
+}
+
+TEST_CASE("a full disk or a read-only database: a clear error, nothing half-written")
+{
+    if (geteuid() != 0) {
+        WARN("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    Cli cli;
+    std::string mount_point = cli.temp / "small";
+    REQUIRE(mkdir(mount_point.c_str(), 0700) == 0);
+    if (mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=4m") != 0) {
+        WARN("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    struct Unmount {
+        std::string path;
+        ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+    } unmount { mount_point };
+    cli.data_dir = mount_point + "/data";
+    cli.setup();
+    CHECK(cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).starts_with("v4.public."));
+
+    // Fill the disk.
+    std::string filler = mount_point + "/filler";
+    {
+        std::ofstream out(filler, std::ios::binary);
+        std::string block(65536, 'x');
+        while (out.write(block.data(), std::streamsize(block.size())) && out.flush()) { }
+    }
+    int failures = 0;
+    int successes = 0;
+    for (int i = 0; i < 50 && failures == 0; ++i) {
+        auto result = cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+        if (result.exit_code == 0) {
+            ++successes; // the WAL may still have room for a few
+            continue;
+        }
+        ++failures;
+        CHECK(result.exit_code == 7);
+        CHECK(contains(result.err, "disk full"));
+        CHECK(result.out.empty()); // no key shown for a license that was not stored
+    }
+    CHECK(failures == 1);
+    REQUIRE(unlink(filler.c_str()) == 0);
+    // Space is back: everything that was acknowledged is there, and issuing works again.
+    CHECK(cli.count() == 1 + successes);
+    CHECK(cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).starts_with("v4.public."));
+    int64_t stored = cli.count();
+    CHECK(stored == 2 + successes);
+    CHECK(cli.sql("PRAGMA integrity_check;") == "ok\n");
+
+    REQUIRE(mount("tmpfs", mount_point.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=4m") == 0);
+    auto read_only = cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    CHECK(read_only.exit_code == 7);
+    CHECK(contains(read_only.err, "read-only"));
+    CHECK(read_only.out.empty());
+    // A WAL database cannot even be read where its -shm file cannot be created: say so.
+    auto listing = cli.run({ "list" });
+    CHECK(listing.exit_code == 7);
+    CHECK(contains(listing.err, "read-only file system"));
+    REQUIRE(mount("tmpfs", mount_point.c_str(), "tmpfs", MS_REMOUNT, "size=4m") == 0);
+    CHECK(cli.count() == stored);
+}

@@ -1,0 +1,117 @@
+// keygen/ops pieces that need no process: time input, CSV and batch parsing.
+
+#include "batch.hpp"
+#include "csv_reader.hpp"
+#include "time_input.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using namespace charter;
+using namespace charter::ops;
+
+namespace {
+constexpr int64_t now = 1795860000; // 2026-11-28T10:00:00Z
+}
+
+TEST_CASE("time input: RFC 3339, dates and durations")
+{
+    CHECK(*parse_time_input("2027-01-31T00:00:00Z", now, "--expires") == 1801353600);
+    CHECK(*parse_time_input("2027-01-31", now, "--expires") == 1801353600);
+    CHECK(*parse_time_input("12h", now, "--expires") == now + 12 * 3600);
+    CHECK(*parse_time_input("30d", now, "--expires") == now + 30 * 86400);
+    CHECK(*parse_time_input("2w", now, "--expires") == now + 14 * 86400);
+    CHECK(*parse_time_input("1y", now, "--expires") == 1827396000);  // 2027-11-28T10:00:00Z
+    CHECK(*parse_time_input("3mo", now, "--expires") == 1803808800); // 2027-02-28T10:00:00Z
+    for (auto const* bad : { "", "2027-02-29", "2027-1-01", "30", "d", "30x", "0d", "-1d", "1.5d", "100001d", "2027-01-31T00:00Z" }) {
+        auto result = parse_time_input(bad, now, "--expires");
+        INFO(bad);
+        REQUIRE_FALSE(result);
+        CHECK(result.error().kind == ErrorKind::invalid_input);
+        CHECK(result.error().message.find("--expires") == 0);
+    }
+}
+
+TEST_CASE("add_months clamps to the end of the month")
+{
+    int64_t jan31 = 1801353600 + 3600; // 2027-01-31T01:00:00Z
+    CHECK(add_months(jan31, 1) == 1803776400);      // 2027-02-28T01:00:00Z
+    CHECK(add_months(jan31, 13) == 1835398800);     // 2028-02-29T01:00:00Z
+    CHECK(add_months(jan31, -2) == 1796000400);     // 2026-11-30T01:00:00Z
+}
+
+TEST_CASE("CSV: quotes, escaped quotes, CRLF, embedded newlines, truncation")
+{
+    std::istringstream in("a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",,x\nlast");
+    CsvReader reader(in);
+    auto first = reader.next();
+    REQUIRE(first);
+    CHECK(first->line == 1);
+    CHECK(first->fields == std::vector<std::string> { "a", "b,c", "say \"hi\"" });
+    auto second = reader.next();
+    REQUIRE(second);
+    CHECK(second->line == 2);
+    CHECK(second->fields == std::vector<std::string> { "multi\nline", "", "x" });
+    auto third = reader.next();
+    REQUIRE(third);
+    CHECK(third->line == 4);
+    CHECK(third->fields == std::vector<std::string> { "last" });
+    CHECK(reader.at_end());
+
+    std::istringstream cut("a,\"unterminated\n");
+    CsvReader truncated(cut);
+    auto error = truncated.next();
+    REQUIRE_FALSE(error);
+    CHECK(error.error().message == "line 1: unterminated quoted field (the file looks truncated)");
+
+    std::istringstream stray("\"a\"b\n");
+    CsvReader after(stray);
+    CHECK_FALSE(after.next());
+}
+
+TEST_CASE("batch rows become issue requests; bad rows name their line")
+{
+    std::istringstream in("customer,seats,entitlements,meta\njane@example.com,3,a;b,k=v;x=y\n\nbob@example.com,,,\n");
+    auto batch = BatchReader::open(in, std::string("acme-pro"));
+    REQUIRE(batch);
+    auto row = batch->next();
+    REQUIRE(row);
+    REQUIRE(*row);
+    CHECK((*row)->line == 2);
+    CHECK((*row)->request.product == "acme-pro");
+    CHECK((*row)->request.seats == 3);
+    CHECK((*row)->request.entitlements == std::vector<std::string> { "a", "b" });
+    CHECK((*row)->request.meta["x"] == "y");
+    auto second = batch->next();
+    REQUIRE(second);
+    REQUIRE(*second);
+    CHECK((*second)->line == 4);
+    CHECK_FALSE((*second)->request.seats);
+    auto end = batch->next();
+    REQUIRE(end);
+    CHECK_FALSE(*end);
+
+    auto error_of = [](std::string const& text, std::optional<std::string> product = std::nullopt) -> std::string {
+        std::istringstream input(text);
+        auto opened = BatchReader::open(input, product);
+        if (!opened)
+            return opened.error().message;
+        while (true) {
+            auto next = opened->next();
+            if (!next)
+                return next.error().message;
+            if (!*next)
+                return "";
+        }
+    };
+    CHECK(error_of("") .find("empty") != std::string::npos);
+    CHECK(error_of("product\nacme-pro\n") == "line 1: the header has no \"customer\" column");
+    CHECK(error_of("customer\njane@example.com\n") == "line 1: the header has no \"product\" column (or pass --product)");
+    CHECK(error_of("customer,customer\n", "p") == "line 1: column \"customer\" appears twice");
+    CHECK(error_of("customer,seats\nj@x.com,many\n", "p") == "line 2: seats \"many\" is not a whole number");
+    CHECK(error_of("customer,seats\nj@x.com\n", "p") == "line 2: has 1 fields, the header has 2");
+    CHECK(error_of("customer,meta\nj@x.com,novalue\n", "p").find("line 2: --meta") == 0);
+    CHECK(error_of("customer,product\n,acme\n") == "line 2: the customer is empty");
+    CHECK(error_of("customer,product\nj@x.com,acme\n").empty());
+}
