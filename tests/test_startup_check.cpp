@@ -13,7 +13,9 @@
 #include <optional>
 #include <string>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace charter;
 namespace fs = std::filesystem;
@@ -533,6 +535,30 @@ TEST_CASE_METHOD(Fixture, "key files: whitespace, byte-order mark, size limit, u
         CHECK(result.places[1].detail == "Permission denied");
         CHECK(contains(result.message, config_file.string() + " could not be read (Permission denied)"));
     }
+}
+
+TEST_CASE_METHOD(Fixture, "one configured check runs on many threads at once")
+{
+    write_file(config_file, token());
+    auto check = startup();
+    check.grace_days(14);
+    std::vector<int> valid_counts(4, 0);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < valid_counts.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 50; ++i) {
+                charter_startup_result* result = nullptr;
+                if (charter_startup_check(check.get(), t0, &result) == CHARTER_OK
+                    && std::string(charter_startup_result_source(result)) == config_file.string())
+                    ++valid_counts[t];
+                charter_startup_result_free(result);
+            }
+        });
+    }
+    for (auto& thread : threads)
+        thread.join();
+    for (int count : valid_counts)
+        CHECK(count == 50);
 }
 
 TEST_CASE_METHOD(Fixture, "configuration errors and the C ABI's edges")
