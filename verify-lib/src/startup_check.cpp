@@ -194,8 +194,8 @@ std::optional<std::string> expand_home(std::string const& path, std::string& det
     return expanded + path.substr(1);
 }
 
-// Looks at the environment variable then the files, in order; the first key found wins and
-// the places after it are listed as not checked. Returns the key, or nullopt.
+// Looks at the environment variable, then the files and values in the order added; the first
+// key found wins and the places after it are listed as not checked. Returns the key, or nullopt.
 std::optional<std::string> find_key(charter_startup const& check, charter_startup_result& result)
 {
     std::optional<std::string> key;
@@ -223,14 +223,13 @@ std::optional<std::string> find_key(charter_startup const& check, charter_startu
         result.places.push_back(std::move(place));
     }
     for (auto const& source : check.sources) {
-        std::string const& file = source.name;
-        Place place { source.kind, file, file, CHARTER_PLACE_NOT_CHECKED, {} };
+        Place place { source.kind, source.name, source.name, CHARTER_PLACE_NOT_CHECKED, {} };
         if (!key && source.kind == CHARTER_SOURCE_VALUE) {
             place.state = CHARTER_PLACE_NOT_SET;
             if (source.value)
                 settle(place, *source.value);
         } else if (!key) {
-            if (auto path = expand_home(file, place.detail)) {
+            if (auto path = expand_home(source.name, place.detail)) {
                 place.path = *path;
                 auto contents = read_small_file(place.path, CHARTER_MAX_KEY_FILE_SIZE);
                 place.state = contents.state;
@@ -298,11 +297,6 @@ std::string no_license_message(charter_startup const& check, std::vector<Place> 
     return "no license key found: " + (cause.empty() ? "" : cause + "; ") + where_to_put_the_key(check);
 }
 
-std::string date(int64_t unix_seconds)
-{
-    return format_date(unix_seconds);
-}
-
 // The product a token claims, read without trusting it: only used to word a refusal.
 std::optional<std::string> claimed_product(std::string_view token)
 {
@@ -333,26 +327,26 @@ Outcome explain(charter_startup const& check, charter_startup_result const& resu
     switch (result.status) {
     case CHARTER_OK: {
         auto const& expires = license->claims.expires_at;
-        return { the_license + " is valid" + (expires ? " until " + date(*expires) : "") };
+        return { the_license + " is valid" + (expires ? " until " + format_date(*expires) : "") };
     }
     case CHARTER_E_EXPIRED: {
         int64_t expired = *license->claims.expires_at;
         int64_t grace_end = expired + int64_t(check.grace_days) * seconds_per_day;
         std::string grace = "grace period of " + std::to_string(check.grace_days) + (check.grace_days == 1 ? " day" : " days");
         if (check.grace_days > 0 && now <= grace_end)
-            return { the_license + " expired on " + date(expired) + "; it keeps working until " + date(grace_end) + " ("
+            return { the_license + " expired on " + format_date(expired) + "; it keeps working until " + format_date(grace_end) + " ("
                     + grace + ")" + renew,
                 true };
-        std::string ended = check.grace_days > 0 ? " and its " + grace + " ended on " + date(grace_end) : "";
-        return { the_license + " expired on " + date(expired) + ended
+        std::string ended = check.grace_days > 0 ? " and its " + grace + " ended on " + format_date(grace_end) : "";
+        return { the_license + " expired on " + format_date(expired) + ended
             + (renew.empty() ? "; renew it and replace the key in " + result.source : renew) };
     }
     case CHARTER_E_NOT_YET_VALID:
-        return { the_license + " starts on " + date(*license->claims.not_before)
+        return { the_license + " starts on " + format_date(*license->claims.not_before)
             + "; if that date has passed, check this computer's clock" };
     case CHARTER_E_UPDATES_ENDED:
-        return { the_license + " covers releases up to " + date(*license->claims.updates_until) + ", and this release is from "
-            + date(*check.verifier->build_time) + "; use an earlier release"
+        return { the_license + " covers releases up to " + format_date(*license->claims.updates_until) + ", and this release is from "
+            + format_date(*check.verifier->build_time) + "; use an earlier release"
             + (check.renew_url.empty() ? " or renew the license" : " or renew at " + check.renew_url) };
     case CHARTER_E_REVOKED:
         return { the_license + " has been revoked; contact " + license->claims.issuer + " for a new key" };
