@@ -69,6 +69,7 @@ void register_issue(CLI::App& app, Context& context);
 void register_licenses(CLI::App& app, Context& context);
 void register_verify(CLI::App& app, Context& context);
 void register_admin(CLI::App& app, Context& context);
+void register_releases(CLI::App& app, Context& context);
 
 /// Parses an RFC 3339 time or date (for --at, --since) or fails with the option's name.
 Result<int64_t> parse_time_option(std::string const& text, int64_t now, char const* option);

@@ -10,9 +10,13 @@
 
 int main(int argc, char** argv)
 {
+    // `--version` is handled here, not as a CLI11 flag: `release add --version V` needs the name.
+    if (argc == 2 && std::string(argv[1]) == "--version") {
+        std::cout << "charter " << CHARTER_VERSION_STRING << "\n";
+        return 0;
+    }
     charter::cli::Context context;
     CLI::App app { "charter: issue, list, revoke and verify license keys (PASETO v4.public, Ed25519)", "charter" };
-    app.set_version_flag("--version", std::string("charter ") + CHARTER_VERSION_STRING);
     app.require_subcommand(1);
     app.add_option("--data-dir", context.data_dir, "data directory (default: $CHARTER_DATA_DIR, else ./charter-data)");
     app.add_flag("--passphrase-prompt", context.passphrase_prompt,
@@ -29,6 +33,7 @@ int main(int argc, char** argv)
     charter::cli::register_licenses(app, context);
     charter::cli::register_verify(app, context);
     charter::cli::register_admin(app, context);
+    charter::cli::register_releases(app, context);
 
     try {
         app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include "admin_tokens.hpp"
 #include "charter/verify.hpp"
 #include "http_util.hpp"
+#include "paseto.hpp"
 #include "rfc3339.hpp"
 #include "token_signer.hpp"
 
@@ -24,6 +25,8 @@ struct RequestScope {
     std::string route;
 };
 thread_local RequestScope current_request;
+
+std::regex const upload_route("^/v1/products/[^/]+/releases$");
 
 constexpr auto key_cache_lifetime = std::chrono::seconds(5);
 constexpr auto token_touch_interval = std::chrono::seconds(60);
@@ -112,7 +115,9 @@ void HttpServer::install_hardening()
     auto& http = *m_http;
     // Without TCP_NODELAY every small response waits for the peer's delayed ACK (~40 ms).
     http.set_tcp_nodelay(true);
-    http.set_payload_max_length(m_config.max_body_bytes);
+    // The library-wide limit is the largest body any route takes (release uploads); the
+    // pre-routing handler applies the per-route limit before anything is read.
+    http.set_payload_max_length(std::max<size_t>(m_config.max_body_bytes, size_t(m_config.max_upload_bytes)));
     http.set_read_timeout(m_config.read_timeout_seconds, 0);
     http.set_write_timeout(m_config.write_timeout_seconds, 0);
     http.set_keep_alive_max_count(m_config.keep_alive_max_count);
@@ -147,9 +152,10 @@ void HttpServer::install_hardening()
                 send_error(response, 400, "bad_request", "Content-Length is not a number");
                 return httplib::Server::HandlerResponse::Handled;
             }
-            if (std::stoull(text) > m_config.max_body_bytes) {
-                send_error(response, 413, "payload_too_large", "the request body is larger than "
-                        + std::to_string(m_config.max_body_bytes) + " bytes");
+            bool upload = request.method == "POST" && std::regex_match(request.path, upload_route);
+            uint64_t limit = upload ? uint64_t(m_config.max_upload_bytes) : uint64_t(m_config.max_body_bytes);
+            if (std::stoull(text) > limit) {
+                send_error(response, 413, "payload_too_large", "the request body is larger than " + std::to_string(limit) + " bytes");
                 return httplib::Server::HandlerResponse::Handled;
             }
         }
@@ -157,7 +163,8 @@ void HttpServer::install_hardening()
     });
 
     http.set_error_handler([this](httplib::Request const& request, httplib::Response& response) {
-        if (!response.body.empty())
+        // 304 and 416 carry no body by design.
+        if (!response.body.empty() || response.status == 304 || response.status == 416)
             return;
         if (response.status == 404) {
             std::string allowed;
@@ -217,11 +224,102 @@ void HttpServer::add_route(char const* method, std::string const& pattern, Handl
         m_http->Delete(regex, wrapped);
 }
 
+void HttpServer::add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler)
+{
+    m_routes.push_back({ method, pattern });
+    std::string regex = to_regex(pattern);
+    m_route_matchers.emplace_back(method, std::regex(regex));
+    m_http->Post(regex, [pattern, handler = std::move(handler)](httplib::Request const& request, httplib::Response& response,
+                            httplib::ContentReader const& reader) {
+        current_request.route = pattern;
+        handler(request, response, reader);
+    });
+}
+
 void HttpServer::register_routes()
 {
     auto add = [this](char const* method, std::string const& pattern, Handler handler) { add_route(method, pattern, std::move(handler)); };
     register_public_routes(*this, add);
     register_admin_routes(*this, add);
+    register_download_routes(*this, add);
+}
+
+std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(httplib::Request const& request,
+    httplib::Response& response)
+{
+    auto const& address = request.remote_addr;
+    if (auto wait = m_auth_limiter.retry_after(address); wait > 0) {
+        response.set_header("Retry-After", std::to_string(wait));
+        send_error(response, 429, "too_many_requests", "too many failed authentications from this address; retry in "
+                + std::to_string(wait) + " s");
+        return std::nullopt;
+    }
+    auto refuse = [&](std::string const& message) -> std::optional<PresentedLicense> {
+        m_auth_limiter.record_failure(address);
+        m_metrics.auth_failure();
+        response.set_header("WWW-Authenticate", "Basic realm=\"charter\"");
+        send_error(response, 401, "unauthorized", message);
+        return std::nullopt;
+    };
+    auto header = request.get_header_value("Authorization");
+    std::string key;
+    if (header.starts_with("Basic ")) {
+        auto credentials = decode_base64(header.substr(6));
+        auto colon = credentials ? credentials->find(':') : std::string::npos;
+        if (colon == std::string::npos)
+            return refuse("HTTP Basic credentials must be USER:LICENSE_KEY");
+        key = credentials->substr(colon + 1);
+    } else if (header.starts_with("Bearer ")) {
+        key = header.substr(7);
+    } else {
+        return refuse("send your license key: HTTP Basic with the key as the password, or Authorization: Bearer KEY");
+    }
+    // The key names its product; the signature (implicit assertion) decides whether that is true.
+    format::DecodedToken decoded;
+    std::string detail;
+    std::string product;
+    if (format::decode_v4_public(key, decoded, detail) == CHARTER_OK) {
+        auto claims = Json::parse(decoded.message, nullptr, false);
+        if (claims.is_object() && claims.contains("product") && claims["product"].is_string())
+            product = claims["product"];
+    }
+    if (product.empty())
+        return refuse("the license key is not valid: " + (detail.empty() ? std::string("it names no product") : detail));
+    auto verifier = verifier_for(product);
+    if (!verifier) {
+        send_failure(response, verifier.error());
+        return std::nullopt;
+    }
+    auto result = (*verifier)->verify(key, now());
+    if (result.status != CHARTER_OK && result.status != CHARTER_E_EXPIRED) {
+        if (result.status == CHARTER_E_NOT_YET_VALID) {
+            send_error(response, 403, "not_yet_valid", result.detail);
+            return std::nullopt;
+        }
+        return refuse("the license key is not valid: " + result.detail);
+    }
+    auto const& license = *result.license;
+    PresentedLicense presented;
+    presented.facts.id = license.id();
+    presented.facts.product = license.product();
+    presented.facts.signature_valid = true;
+    presented.facts.expires_at = license.expires_at();
+    presented.facts.updates_until = license.updates_until();
+    presented.customer = license.customer();
+    auto store = m_pool.lease();
+    if (!store) {
+        send_failure(response, store.error());
+        return std::nullopt;
+    }
+    auto record = (*store)->get_license(presented.facts.id);
+    if (!record) {
+        if (record.error().kind == ErrorKind::not_found)
+            return refuse("license " + presented.facts.id + " is not known to this server");
+        send_failure(response, record.error());
+        return std::nullopt;
+    }
+    presented.facts.revoked = record->status == "revoked";
+    return presented;
 }
 
 Result<int> HttpServer::bind()

@@ -8,6 +8,7 @@
 #include "rate_limiter.hpp"
 #include "server_config.hpp"
 #include "store_pool.hpp"
+#include "entitlement.hpp"
 #include "workspace.hpp"
 
 #include <httplib.h>
@@ -53,6 +54,14 @@ public:
         std::vector<std::string> scopes;
     };
     using Handler = std::function<void(httplib::Request const&, httplib::Response&)>;
+    using StreamingHandler
+        = std::function<void(httplib::Request const&, httplib::Response&, httplib::ContentReader const&)>;
+
+    /// A license presented by a customer (HTTP Basic password, or Bearer).
+    struct PresentedLicense {
+        ops::LicenseFacts facts;
+        std::string customer;
+    };
 
     ServerConfig const& config() const { return m_config; }
     StorePool& pool() { return m_pool; }
@@ -63,6 +72,10 @@ public:
 
     /// Checks the Bearer token and its scope; on failure sets 401/403/429 and returns nullopt.
     std::optional<AdminToken> authorize(httplib::Request const& request, httplib::Response& response, char const* scope);
+    /// Checks the license key of a download request; on failure sets 401/403/429 and returns nullopt.
+    std::optional<PresentedLicense> authenticate_license(httplib::Request const& request, httplib::Response& response);
+    ops::DataDir const& dir() const { return m_dir; }
+    void add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler);
     /// A verifier for `product` trusting the current set of non-retired keys.
     Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product);
     /// The signed revocation list of a product, re-signed only when the list changed.
@@ -97,6 +110,7 @@ private:
 };
 
 void register_admin_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+void register_download_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_public_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 
 }

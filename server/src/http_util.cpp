@@ -62,6 +62,40 @@ std::optional<Json> read_json_body(httplib::Request const& request, httplib::Res
     return body;
 }
 
+std::optional<std::string> decode_base64(std::string_view text)
+{
+    auto value_of = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z')
+            return c - 'A';
+        if (c >= 'a' && c <= 'z')
+            return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+            return c - '0' + 52;
+        if (c == '+')
+            return 62;
+        if (c == '/')
+            return 63;
+        return -1;
+    };
+    while (!text.empty() && text.back() == '=')
+        text.remove_suffix(1);
+    std::string out;
+    uint32_t group = 0;
+    int bits = 0;
+    for (char c : text) {
+        int value = value_of(c);
+        if (value < 0)
+            return std::nullopt;
+        group = (group << 6) | uint32_t(value);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((group >> bits) & 0xff);
+        }
+    }
+    return out;
+}
+
 bool FieldReader::wrong(char const* name, char const* expected)
 {
     send_error(m_response, 400, "invalid_field", std::string("field \"") + name + "\" must be " + expected);

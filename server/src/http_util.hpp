@@ -26,6 +26,9 @@ void send_failure(httplib::Response& response, Error const& error);
 /// nullopt returned. `required`: a body must be present.
 std::optional<Json> read_json_body(httplib::Request const& request, httplib::Response& response, bool required = true);
 
+/// Standard base64 with padding (RFC 4648 §4), as in HTTP Basic credentials.
+std::optional<std::string> decode_base64(std::string_view text);
+
 /// Field readers: on a wrong type they set a 400 naming the field and return false.
 class FieldReader {
 public:

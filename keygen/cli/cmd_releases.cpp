@@ -1,0 +1,167 @@
+// charter release add|list|yank
+
+#include "artifact_store.hpp"
+#include "context.hpp"
+#include "releases.hpp"
+#include "rfc3339.hpp"
+
+#include <filesystem>
+#include <iostream>
+
+namespace charter::cli {
+
+namespace {
+
+struct ReleaseOptions {
+    std::string product;
+    std::string version;
+    std::string released_at;
+    std::vector<std::string> files;
+    std::string id;
+    bool replace { false };
+    bool json { false };
+};
+
+int run_add(Context& context, ReleaseOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    int64_t now = context.now();
+    std::optional<int64_t> released_at;
+    if (!options.released_at.empty()) {
+        auto parsed = parse_time_option(options.released_at, now, "--released-at");
+        if (!parsed)
+            return context.fail(parsed.error());
+        released_at = *parsed;
+    }
+    ops::ArtifactStore artifacts(workspace->dir());
+    std::vector<std::pair<ops::NewRelease, ops::StoredArtifact>> staged;
+    for (auto const& file : options.files) {
+        ops::NewRelease release { options.product, options.version, std::filesystem::path(file).filename().string(), released_at,
+            options.replace };
+        if (auto checked = ops::check_release_names(release); !checked)
+            return context.fail(checked.error());
+        if (!std::filesystem::is_regular_file(file))
+            return context.fail(make_error(ErrorKind::not_found, "no file " + file));
+        auto stored = artifacts.store_file(file);
+        if (!stored)
+            return context.fail(stored.error());
+        staged.emplace_back(std::move(release), *stored);
+    }
+    std::vector<db::Release> added;
+    auto committed = workspace->store().transaction([&]() -> Result<void> {
+        for (auto const& [release, artifact] : staged) {
+            auto recorded = ops::record_release(workspace->store(), release, artifact, now, context.actor());
+            if (!recorded)
+                return recorded.error();
+            added.push_back(*recorded);
+        }
+        return {};
+    });
+    if (!committed)
+        return context.fail(committed.error());
+    if (options.json) {
+        ops::Json list = ops::Json::array();
+        for (auto const& release : added)
+            list.push_back(ops::release_json(release));
+        Context::print_json(list);
+        return exit_ok;
+    }
+    for (auto const& release : added)
+        std::cout << release.id << "  " << release.product_id << " " << release.version << "  " << release.filename << "  "
+                  << release.size << " bytes  sha256:" << release.sha256 << "\n";
+    return exit_ok;
+}
+
+int run_list(Context& context, ReleaseOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    std::optional<std::string> product;
+    if (!options.product.empty())
+        product = options.product;
+    auto releases = workspace->store().list_releases(product);
+    if (!releases)
+        return context.fail(releases.error());
+    if (options.json) {
+        ops::Json list = ops::Json::array();
+        for (auto const& release : *releases)
+            list.push_back(ops::release_json(release));
+        Context::print_json(list);
+        return exit_ok;
+    }
+    for (auto const& release : *releases)
+        std::cout << release.id << "  " << release.product_id << "  " << release.version << "  " << release.filename << "  "
+                  << format::format_date(release.released_at) << (release.yanked ? "  yanked" : "") << "\n";
+    return exit_ok;
+}
+
+int run_yank(Context& context, ReleaseOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto& store = workspace->store();
+    std::vector<std::string> ids;
+    if (!options.id.empty()) {
+        ids.push_back(options.id);
+    } else {
+        if (options.product.empty() || options.version.empty())
+            return context.fail(make_error(ErrorKind::invalid_input, "give a RELEASE_ID or --product and --version"));
+        auto releases = store.list_releases(options.product);
+        if (!releases)
+            return context.fail(releases.error());
+        for (auto const& release : *releases) {
+            if (release.version == options.version)
+                ids.push_back(release.id);
+        }
+        if (ids.empty())
+            return context.fail(make_error(ErrorKind::not_found, "no release " + options.version + " of " + options.product));
+    }
+    auto committed = store.transaction([&]() -> Result<void> {
+        for (auto const& id : ids) {
+            if (auto yanked = store.yank_release(id, context.now(), context.actor()); !yanked)
+                return yanked.error();
+        }
+        return {};
+    });
+    if (!committed)
+        return context.fail(committed.error());
+    std::cerr << "yanked " << ids.size() << " file(s): hidden from listings and new installs\n";
+    return exit_ok;
+}
+
+}
+
+void register_releases(CLI::App& app, Context& context)
+{
+    auto options = std::make_shared<ReleaseOptions>();
+    auto* release = app.add_subcommand("release", "releases customers can download");
+    release->require_subcommand(1);
+    auto* add = release->add_subcommand("add", "add the files of a release (stored under artifacts/ by SHA-256)");
+    add->add_option("--product", options->product, "product id")->required();
+    add->add_option("--version", options->version, "release version, e.g. 2.3.1")->required();
+    add->add_option("--released-at", options->released_at, "publication time (default: now); compared with updates_until");
+    add->add_flag("--replace", options->replace, "overwrite a file this version already has");
+    add->add_flag("--json", options->json, "print JSON");
+    add->add_option("FILE", options->files, "files of the release")->required();
+    add->footer("Example:\n  charter release add --product acme-pro --version 2.3.1 dist/acme-pro-2.3.1.tar.gz");
+    add->callback([&context, options] { context.exit_code = run_add(context, *options); });
+
+    auto* list = release->add_subcommand("list", "list releases");
+    list->add_option("--product", options->product, "only this product");
+    list->add_flag("--json", options->json, "print JSON");
+    list->footer("Example:\n  charter release list --product acme-pro");
+    list->callback([&context, options] { context.exit_code = run_list(context, *options); });
+
+    auto* yank = release->add_subcommand("yank", "hide a release from listings and new installs");
+    yank->add_option("RELEASE_ID", options->id, "rel_… (or use --product and --version)");
+    yank->add_option("--product", options->product, "product id");
+    yank->add_option("--version", options->version, "version to yank (all its files)");
+    yank->footer("Examples:\n  charter release yank --product acme-pro --version 2.3.0\n  charter release yank rel_…");
+    yank->callback([&context, options] { context.exit_code = run_yank(context, *options); });
+}
+
+}

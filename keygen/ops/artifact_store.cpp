@@ -1,0 +1,146 @@
+#include "artifact_store.hpp"
+
+#include <sodium.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace charter::ops {
+
+namespace {
+
+// Writes chunks to a temporary file in the artifacts folder while hashing them.
+class HashingWriter {
+public:
+    explicit HashingWriter(std::filesystem::path root) : m_root(std::move(root)) { crypto_hash_sha256_init(&m_state); }
+    ~HashingWriter()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+        if (!m_temporary.empty())
+            ::unlink(m_temporary.c_str());
+    }
+
+    Result<void> open()
+    {
+        std::error_code error;
+        std::filesystem::create_directories(m_root, error);
+        std::string pattern = (m_root / ".upload-XXXXXX").string();
+        m_fd = ::mkstemp(pattern.data());
+        if (m_fd < 0)
+            return make_error(ErrorKind::io, "cannot create a file in " + m_root.string() + ": " + std::strerror(errno));
+        m_temporary = pattern;
+        return {};
+    }
+
+    Result<void> write(char const* data, size_t size)
+    {
+        crypto_hash_sha256_update(&m_state, reinterpret_cast<unsigned char const*>(data), size);
+        m_size += int64_t(size);
+        while (size > 0) {
+            ssize_t written = ::write(m_fd, data, size);
+            if (written < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == ENOSPC)
+                    return make_error(ErrorKind::io, "disk full while storing an artifact in " + m_root.string()
+                            + "; nothing was changed");
+                return make_error(ErrorKind::io, "cannot write to " + m_root.string() + ": " + std::strerror(errno));
+            }
+            data += written;
+            size -= size_t(written);
+        }
+        return {};
+    }
+
+    int64_t size() const { return m_size; }
+
+    Result<StoredArtifact> finish()
+    {
+        unsigned char digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256_final(&m_state, digest);
+        char hex[crypto_hash_sha256_BYTES * 2 + 1];
+        sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+        if (::fsync(m_fd) != 0)
+            return make_error(ErrorKind::io, "cannot write to " + m_root.string() + ": " + std::strerror(errno));
+        ::fchmod(m_fd, 0644);
+        ::close(m_fd);
+        m_fd = -1;
+        auto destination = m_root / hex;
+        if (::rename(m_temporary.c_str(), destination.c_str()) != 0)
+            return make_error(ErrorKind::io, "cannot store " + destination.string() + ": " + std::strerror(errno));
+        m_temporary.clear();
+        return StoredArtifact { hex, m_size };
+    }
+
+private:
+    std::filesystem::path m_root;
+    crypto_hash_sha256_state m_state;
+    std::string m_temporary;
+    int m_fd { -1 };
+    int64_t m_size { 0 };
+};
+
+}
+
+Result<StoredArtifact> ArtifactStore::store_file(std::filesystem::path const& source)
+{
+    int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return make_error(ErrorKind::not_found, "cannot read " + source.string() + ": " + std::strerror(errno));
+    HashingWriter writer(m_root);
+    if (auto opened = writer.open(); !opened) {
+        ::close(fd);
+        return opened.error();
+    }
+    char buffer[1 << 16];
+    while (true) {
+        ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int saved = errno;
+            ::close(fd);
+            return make_error(ErrorKind::io, "cannot read " + source.string() + ": " + std::strerror(saved));
+        }
+        if (got == 0)
+            break;
+        if (auto written = writer.write(buffer, size_t(got)); !written) {
+            ::close(fd);
+            return written.error();
+        }
+    }
+    ::close(fd);
+    return writer.finish();
+}
+
+Result<StoredArtifact> ArtifactStore::store_stream(ChunkSource const& source, int64_t max_size)
+{
+    HashingWriter writer(m_root);
+    if (auto opened = writer.open(); !opened)
+        return opened.error();
+    std::optional<Error> failure;
+    bool completed = source([&](char const* data, size_t size) {
+        if (writer.size() + int64_t(size) > max_size) {
+            failure = make_error(ErrorKind::invalid_input, "the upload is larger than the limit of " + std::to_string(max_size)
+                    + " bytes");
+            return false;
+        }
+        if (auto written = writer.write(data, size); !written) {
+            failure = written.error();
+            return false;
+        }
+        return true;
+    });
+    if (failure)
+        return *failure;
+    if (!completed)
+        return make_error(ErrorKind::invalid_input, "the upload was interrupted");
+    return writer.finish();
+}
+
+}

@@ -1,0 +1,264 @@
+// Customer downloads, authenticated by the license key: the list of entitled releases, the
+// files themselves (streamed in fixed memory, single-range requests, digests), and release
+// uploads for the vendor (admin token, scope "upload").
+
+#include "admin_tokens.hpp"
+#include "artifact_store.hpp"
+#include "entitlement.hpp"
+#include "http_server.hpp"
+#include "http_util.hpp"
+#include "json_views.hpp"
+#include "releases.hpp"
+#include "rfc3339.hpp"
+
+#include <sodium.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace charter::server {
+
+namespace {
+
+using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
+
+char const* outcome_code(ops::Entitlement outcome)
+{
+    switch (outcome) {
+    case ops::Entitlement::allowed: return "ok";
+    case ops::Entitlement::invalid_key: return "invalid_key";
+    case ops::Entitlement::revoked: return "revoked";
+    case ops::Entitlement::wrong_product: return "wrong_product";
+    case ops::Entitlement::updates_ended: return "updates_ended";
+    case ops::Entitlement::expired: return "expired";
+    }
+    return "denied";
+}
+
+std::string download_url(db::Release const& release)
+{
+    return "/downloads/" + release.product_id + "/" + release.version + "/" + release.filename;
+}
+
+std::string hex_to_base64(std::string const& hex)
+{
+    unsigned char bytes[32];
+    size_t length = 0;
+    if (sodium_hex2bin(bytes, sizeof bytes, hex.c_str(), hex.size(), nullptr, &length, nullptr) != 0)
+        return {};
+    char out[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(out, sizeof out, bytes, length, sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}
+
+void list_downloads(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto license = server.authenticate_license(request, response);
+    if (!license)
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto product = (*store)->get_product(license->facts.product);
+    if (!product)
+        return send_failure(response, product.error());
+    auto releases = (*store)->list_releases(license->facts.product);
+    if (!releases)
+        return send_failure(response, releases.error());
+    int64_t now = server.now();
+    Json data = Json::array();
+    for (auto const& release : *releases) {
+        if (release.yanked || !ops::decide_entitlement(license->facts, *product, release, now).allowed())
+            continue;
+        auto json = ops::release_json(release);
+        json.erase("id");
+        json.erase("yanked");
+        json["url"] = download_url(release);
+        data.push_back(json);
+    }
+    send_json(response, 200, Json { { "license", license->facts.id }, { "product", license->facts.product }, { "releases", data } });
+}
+
+void download(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    auto license = server.authenticate_license(request, response);
+    if (!license)
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    std::string product_id = request.matches[1], version = request.matches[2], filename = request.matches[3];
+    db::Download entry;
+    entry.at = server.now();
+    entry.license_id = license->facts.id;
+    entry.remote_address = request.remote_addr;
+    auto release = (*store)->find_release(product_id, version, filename);
+    if (!release) {
+        entry.outcome = "not_found";
+        (void)(*store)->record_download(entry);
+        if (release.error().kind == ErrorKind::not_found)
+            return send_error(response, 404, "not_found", "no file " + filename + " in " + product_id + " " + version);
+        return send_failure(response, release.error());
+    }
+    entry.release_id = release->id;
+    auto product = (*store)->get_product(product_id);
+    if (!product)
+        return send_failure(response, product.error());
+    auto decision = ops::decide_entitlement(license->facts, *product, *release, entry.at);
+    if (!decision.allowed()) {
+        entry.outcome = outcome_code(decision.outcome);
+        (void)(*store)->record_download(entry);
+        return send_error(response, 403, outcome_code(decision.outcome), decision.reason);
+    }
+
+    std::string etag = "\"" + release->sha256 + "\"";
+    auto digest = hex_to_base64(release->sha256);
+    response.set_header("ETag", etag);
+    response.set_header("Accept-Ranges", "bytes");
+    response.set_header("Repr-Digest", "sha-256=:" + digest + ":");
+    response.set_header("Digest", "SHA-256=" + digest);
+    response.set_header("Content-Disposition", "attachment; filename=\"" + release->filename + "\"");
+    response.set_header("Cache-Control", "private, max-age=0");
+    if (request.get_header_value("If-None-Match") == etag) {
+        entry.outcome = "not_modified";
+        (void)(*store)->record_download(entry);
+        response.status = 304;
+        return;
+    }
+
+    // Single byte ranges only: anything else is answered with the whole file (RFC 9110
+    // allows ignoring Range); an unsatisfiable range is 416.
+    int64_t size = release->size;
+    int64_t first = 0, last = size - 1;
+    bool partial = false;
+    if (request.has_header("Range")) {
+        auto range = request.get_header_value("Range");
+        if (range.starts_with("bytes=") && range.find(',') == std::string::npos) {
+            auto spec = range.substr(6);
+            auto dash = spec.find('-');
+            bool digits_only = dash != std::string::npos && spec.find_first_not_of("0123456789-") == std::string::npos
+                && spec.find('-', dash + 1) == std::string::npos;
+            if (digits_only && spec.size() <= 40) {
+                std::string start = spec.substr(0, dash), end = spec.substr(dash + 1);
+                if (start.empty() && !end.empty()) {
+                    int64_t suffix = std::stoll(end);
+                    first = std::max<int64_t>(0, size - suffix);
+                    partial = suffix > 0;
+                } else if (!start.empty()) {
+                    first = std::stoll(start);
+                    last = end.empty() ? size - 1 : std::min<int64_t>(std::stoll(end), size - 1);
+                    partial = true;
+                    if (first >= size || first > last) {
+                        entry.outcome = "range_not_satisfiable";
+                        (void)(*store)->record_download(entry);
+                        // No body: cpp-httplib would apply the request's range to it.
+                        response.status = 416;
+                        response.set_header("Content-Range", "bytes */" + std::to_string(size));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    int64_t length = partial ? last - first + 1 : size;
+    entry.bytes = length;
+    entry.outcome = "ok";
+    (void)(*store)->record_download(entry);
+
+    if (auto prefix = server.config().accel_redirect) {
+        // nginx serves the file (and any Range) from its internal location over artifacts/.
+        response.set_header("X-Accel-Redirect", *prefix + "/" + release->sha256);
+        response.status = 200;
+        response.set_header("Content-Type", "application/octet-stream");
+        return;
+    }
+
+    auto path = ops::ArtifactStore(server.dir()).path_for(release->sha256);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return send_error(response, 500, "internal", "the release file is missing on the server");
+    auto file = std::shared_ptr<int>(new int(fd), [](int* descriptor) {
+        ::close(*descriptor);
+        delete descriptor;
+    });
+    // cpp-httplib cuts the requested range out of the whole file and sets Content-Range
+    // itself when the status is 206; the provider always sees offsets into the whole file.
+    response.status = partial ? 206 : 200;
+    // Fixed memory whatever the size: the provider reads at most 64 KiB per call.
+    response.set_content_provider(size_t(size), "application/octet-stream",
+        [file](size_t offset, size_t wanted, httplib::DataSink& sink) {
+            char buffer[1 << 16];
+            size_t chunk = std::min(wanted, sizeof buffer);
+            ssize_t got = ::pread(*file, buffer, chunk, off_t(offset));
+            if (got <= 0)
+                return false;
+            return sink.write(buffer, size_t(got));
+        });
+}
+
+void upload_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
+    httplib::ContentReader const& reader)
+{
+    auto token = server.authorize(request, response, "upload");
+    if (!token)
+        return;
+    if (!request.has_header("Content-Length"))
+        return send_error(response, 411, "length_required", "send the file with a Content-Length header");
+    ops::NewRelease release;
+    release.product = request.matches[1];
+    release.version = request.get_param_value("version");
+    release.filename = request.get_param_value("filename");
+    release.replace = request.get_param_value("replace") == "true";
+    if (request.has_param("released_at")) {
+        auto at = format::parse_rfc3339(request.get_param_value("released_at"));
+        if (!at)
+            return send_error(response, 400, "invalid_parameter", "released_at must be an RFC 3339 time");
+        release.released_at = *at;
+    }
+    if (auto checked = ops::check_release_names(release); !checked)
+        return send_error(response, 400, "invalid_parameter", checked.error().message + " (query parameters version and filename)");
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    if (auto product = (*store)->get_product(release.product); !product)
+        return send_failure(response, product.error());
+    if (!release.replace) {
+        if (auto existing = (*store)->find_release(release.product, release.version, release.filename); existing)
+            return send_error(response, 409, "conflict", release.product + " " + release.version + " already has "
+                    + release.filename + " (add ?replace=true to overwrite it)");
+    }
+    ops::ArtifactStore artifacts(server.dir());
+    // Streamed to disk while hashing: the body is never held in memory.
+    auto stored = artifacts.store_stream(
+        [&](auto const& sink) { return reader([&](char const* data, size_t size) { return sink(data, size); }); },
+        server.config().max_upload_bytes);
+    if (!stored) {
+        if (stored.error().kind == ErrorKind::invalid_input)
+            return send_error(response, 413, "payload_too_large", stored.error().message);
+        return send_failure(response, stored.error());
+    }
+    auto recorded = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token->id });
+    if (!recorded)
+        return send_failure(response, recorded.error());
+    send_json(response, 201, ops::release_json(*recorded));
+}
+
+}
+
+void register_download_routes(HttpServer& server, Add add)
+{
+    add("GET", "/v1/downloads", [&server](httplib::Request const& request, httplib::Response& response) {
+        list_downloads(server, request, response);
+    });
+    add("GET", "/downloads/{product}/{version}/{file}", [&server](httplib::Request const& request, httplib::Response& response) {
+        download(server, request, response);
+    });
+    server.add_streaming_route("POST", "/v1/products/{id}/releases",
+        [&server](httplib::Request const& request, httplib::Response& response, httplib::ContentReader const& reader) {
+            upload_release(server, request, response, reader);
+        });
+}
+
+}
