@@ -96,7 +96,10 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     size_t change_at = 0;
     char change_to = 0;
     if (mode == 6) {
-        change_at = size_t(input.take_byte()) << 8 | input.take_byte();
+        // Two statements: the operands of | are not sequenced, so one expression could read
+        // the bytes in either order.
+        change_at = size_t(input.take_byte()) << 8;
+        change_at |= input.take_byte();
         change_to = static_cast<char>(input.take_byte());
     } else if (mode == 7) {
         detail_size = input.take_byte() % 32;
