@@ -18,7 +18,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 2> migrations {
+constexpr std::array<char const*, 3> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -122,6 +122,50 @@ CREATE TABLE downloads (
     outcome TEXT NOT NULL
 );
 CREATE INDEX downloads_by_license ON downloads (license_id, at);
+)sql",
+    // 3: gem metadata beside releases, and a change counter that triggers keep, so that a
+    // server notices releases added by the CLI (another process) with one row read.
+    R"sql(
+CREATE TABLE gems (
+    release_id TEXT PRIMARY KEY REFERENCES releases (id),
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    platform TEXT NOT NULL DEFAULT 'ruby',
+    required_ruby_version TEXT NOT NULL DEFAULT '',     -- requirements, one per line
+    required_rubygems_version TEXT NOT NULL DEFAULT '', -- requirements, one per line
+    summary TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '',  -- one per line
+    licenses TEXT NOT NULL DEFAULT '', -- one per line
+    date TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL
+);
+CREATE INDEX gems_by_name ON gems (name);
+
+CREATE TABLE gem_dependencies (
+    release_id TEXT NOT NULL REFERENCES gems (release_id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    requirements TEXT NOT NULL, -- one per line
+    PRIMARY KEY (release_id, position)
+);
+
+CREATE TABLE generations (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO generations (name, value) VALUES ('releases', 0);
+CREATE TRIGGER releases_insert_generation AFTER INSERT ON releases
+    BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
+CREATE TRIGGER releases_update_generation AFTER UPDATE ON releases
+    BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
+CREATE TRIGGER releases_delete_generation AFTER DELETE ON releases
+    BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
+CREATE TRIGGER gems_insert_generation AFTER INSERT ON gems
+    BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
+CREATE TRIGGER gems_update_generation AFTER UPDATE ON gems
+    BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
+CREATE TRIGGER gems_delete_generation AFTER DELETE ON gems
+    BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
 )sql",
 };
 

@@ -84,6 +84,35 @@ struct Release {
     int64_t created_at { 0 };
 };
 
+/// A runtime dependency of a gem: the gem's name and its requirements ("~> 1.0", ">= 1.0.2").
+struct GemDependency {
+    std::string name {};
+    std::vector<std::string> requirements {};
+};
+
+/// What a release that is a RubyGems package says about itself (its Gem::Specification),
+/// kept beside the release so that the RubyGems indexes never reopen the file.
+struct GemMetadata {
+    std::string release_id {};
+    std::string name {};
+    std::string version {};
+    std::string platform { "ruby" }; // "ruby" or e.g. "x86_64-linux"
+    std::vector<GemDependency> dependencies {}; // runtime only, in the gemspec's order
+    std::vector<std::string> required_ruby_version {};     // requirements; empty = any
+    std::vector<std::string> required_rubygems_version {}; // requirements; empty = any
+    std::string summary {};
+    std::vector<std::string> authors {};
+    std::vector<std::string> licenses {};
+    std::string date {}; // the gemspec's date, "YYYY-MM-DD"
+    std::string sha256 {}; // hex, of the whole .gem file
+};
+
+/// A gem release with its metadata, as the RubyGems source reads them.
+struct GemRelease {
+    Release release {};
+    GemMetadata gem {};
+};
+
 /// One line of the downloads log (written by the server, not audited: it is its own log).
 struct Download {
     int64_t id { 0 }; // assigned by the store

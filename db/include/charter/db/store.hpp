@@ -117,6 +117,18 @@ public:
     Result<int64_t> record_download(Download const& download);
     Result<std::vector<Download>> list_downloads(std::optional<int64_t> after_id, std::optional<int64_t> limit);
 
+    // Gems: the metadata of releases that are RubyGems packages (written with the release,
+    // by the caller's transaction; not audited separately: "release.add" covers it).
+    /// Stores (or replaces) the metadata of an existing release.
+    Result<void> put_gem_metadata(GemMetadata const& gem);
+    Result<GemMetadata> find_gem_metadata(std::string const& release_id);
+    /// Every release that has gem metadata, yanked included, in (product, name, released_at, id) order.
+    Result<std::vector<GemRelease>> list_gem_releases(std::optional<std::string> const& product_id);
+    /// A number that changes whenever a release or its gem metadata is added, replaced,
+    /// yanked or removed, in this process or another: the RubyGems indexes are rebuilt only
+    /// when it moves.
+    Result<int64_t> releases_generation();
+
     // Audit log.
     Result<std::vector<AuditEntry>> list_audit(AuditFilter const& filter); // in id order
 

@@ -1,0 +1,26 @@
+#pragma once
+// Reading a .gem: a tar archive holding metadata.gz (the gzipped YAML of its
+// Gem::Specification, with !ruby/object: tags), data.tar.gz and checksums.yaml.gz. Only
+// metadata.gz is read; the file is never unpacked to disk.
+
+#include "charter/db/records.hpp"
+#include "charter/result.hpp"
+
+#include <filesystem>
+#include <string>
+
+namespace charter::ops {
+
+/// The gem's metadata (sha256 and release_id left empty: the caller knows them). A file that
+/// is not a gem is ErrorKind::invalid_input with the reason: not a tar archive, no
+/// metadata.gz, metadata.gz not gzip, YAML that is not a Gem::Specification, no name or version.
+Result<db::GemMetadata> read_gem(std::filesystem::path const& file);
+
+/// The release filename RubyGems expects: NAME-VERSION.gem, or NAME-VERSION-PLATFORM.gem
+/// for a platform other than "ruby".
+std::string gem_filename(db::GemMetadata const& gem);
+
+/// The gem's full name as RubyGems writes it: NAME-VERSION[-PLATFORM].
+std::string gem_full_name(db::GemMetadata const& gem);
+
+}
