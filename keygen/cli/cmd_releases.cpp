@@ -2,6 +2,7 @@
 
 #include "artifact_store.hpp"
 #include "context.hpp"
+#include "gem_reader.hpp"
 #include "releases.hpp"
 #include "rfc3339.hpp"
 
@@ -36,25 +37,52 @@ int run_add(Context& context, ReleaseOptions const& options)
         released_at = *parsed;
     }
     ops::ArtifactStore artifacts(workspace->dir());
-    std::vector<std::pair<ops::NewRelease, ops::StoredArtifact>> staged;
+    struct Staged {
+        ops::NewRelease release;
+        ops::StoredArtifact artifact;
+        std::optional<db::GemMetadata> gem;
+    };
+    std::vector<Staged> staged;
     for (auto const& file : options.files) {
         ops::NewRelease release { options.product, options.version, std::filesystem::path(file).filename().string(), released_at,
             options.replace };
-        if (auto checked = ops::check_release_names(release); !checked)
-            return context.fail(checked.error());
         if (!std::filesystem::is_regular_file(file))
             return context.fail(make_error(ErrorKind::not_found, "no file " + file));
+        // A gem names itself: its version and filename come from its specification, so that
+        // the RubyGems source serves it under the name RubyGems asks for.
+        std::optional<db::GemMetadata> gem;
+        if (file.ends_with(".gem")) {
+            auto read = ops::read_gem(file);
+            if (!read)
+                return context.fail(read.error());
+            if (!options.version.empty() && options.version != read->version)
+                return context.fail(make_error(ErrorKind::invalid_input, file + " is version " + read->version + ", not "
+                        + options.version + " (leave out --version for gems)"));
+            release.version = read->version;
+            release.filename = ops::gem_filename(*read);
+            gem = std::move(*read);
+        } else if (options.version.empty()) {
+            return context.fail(make_error(ErrorKind::invalid_input, "--version is required for " + file + " (only .gem files carry their own)"));
+        }
+        if (auto checked = ops::check_release_names(release); !checked)
+            return context.fail(checked.error());
         auto stored = artifacts.store_file(file);
         if (!stored)
             return context.fail(stored.error());
-        staged.emplace_back(std::move(release), *stored);
+        staged.push_back(Staged { std::move(release), *stored, std::move(gem) });
     }
     std::vector<db::Release> added;
     auto committed = workspace->store().transaction([&]() -> Result<void> {
-        for (auto const& [release, artifact] : staged) {
+        for (auto& [release, artifact, gem] : staged) {
             auto recorded = ops::record_release(workspace->store(), release, artifact, now, context.actor());
             if (!recorded)
                 return recorded.error();
+            if (gem) {
+                gem->release_id = recorded->id;
+                gem->sha256 = artifact.sha256;
+                if (auto put = workspace->store().put_gem_metadata(*gem); !put)
+                    return put.error();
+            }
             added.push_back(*recorded);
         }
         return {};
@@ -142,12 +170,13 @@ void register_releases(CLI::App& app, Context& context)
     release->require_subcommand(1);
     auto* add = release->add_subcommand("add", "add the files of a release (stored under artifacts/ by SHA-256)");
     add->add_option("--product", options->product, "product id")->required();
-    add->add_option("--version", options->version, "release version, e.g. 2.3.1")->required();
+    add->add_option("--version", options->version, "release version, e.g. 2.3.1 (read from the file for .gem files)");
     add->add_option("--released-at", options->released_at, "publication time (default: now); compared with updates_until");
     add->add_flag("--replace", options->replace, "overwrite a file this version already has");
     add->add_flag("--json", options->json, "print JSON");
     add->add_option("FILE", options->files, "files of the release")->required();
-    add->footer("Example:\n  charter release add --product acme-pro --version 2.3.1 dist/acme-pro-2.3.1.tar.gz");
+    add->footer("Examples:\n  charter release add --product acme-pro --version 2.3.1 dist/acme-pro-2.3.1.tar.gz\n"
+                "  charter release add --product acme-pro pkg/acme-pro-2.3.1.gem pkg/acme-pro-2.3.1-x86_64-linux.gem");
     add->callback([&context, options] { context.exit_code = run_add(context, *options); });
 
     auto* list = release->add_subcommand("list", "list releases");

@@ -242,6 +242,7 @@ void HttpServer::register_routes()
     register_public_routes(*this, add);
     register_admin_routes(*this, add);
     register_download_routes(*this, add);
+    register_rubygems_routes(*this, add);
 }
 
 std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(httplib::Request const& request,

@@ -111,6 +111,14 @@ private:
 
 void register_admin_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_download_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+void register_rubygems_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_public_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+
+/// Sends a release's file to a presented license after the entitlement rule allowed it, and
+/// writes the downloads log line either way: ETag, If-None-Match, single ranges, digests, and
+/// X-Accel-Redirect when configured. Shared by /downloads/ and /rubygems/gems/.
+void serve_release_file(HttpServer& server, httplib::Request const& request, httplib::Response& response,
+    HttpServer::PresentedLicense const& license, std::string const& product_id, std::string const& version,
+    std::string const& filename);
 
 }

@@ -86,10 +86,66 @@ void download(HttpServer& server, httplib::Request const& request, httplib::Resp
     auto license = server.authenticate_license(request, response);
     if (!license)
         return;
+    serve_release_file(server, request, response, *license, request.matches[1], request.matches[2], request.matches[3]);
+}
+
+void upload_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
+    httplib::ContentReader const& reader)
+{
+    auto token = server.authorize(request, response, "upload");
+    if (!token)
+        return;
+    if (!request.has_header("Content-Length"))
+        return send_error(response, 411, "length_required", "send the file with a Content-Length header");
+    ops::NewRelease release;
+    release.product = request.matches[1];
+    release.version = request.get_param_value("version");
+    release.filename = request.get_param_value("filename");
+    release.replace = request.get_param_value("replace") == "true";
+    if (request.has_param("released_at")) {
+        auto at = format::parse_rfc3339(request.get_param_value("released_at"));
+        if (!at)
+            return send_error(response, 400, "invalid_parameter", "released_at must be an RFC 3339 time");
+        release.released_at = *at;
+    }
+    if (auto checked = ops::check_release_names(release); !checked)
+        return send_error(response, 400, "invalid_parameter", checked.error().message + " (query parameters version and filename)");
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
-    std::string product_id = request.matches[1], version = request.matches[2], filename = request.matches[3];
+    if (auto product = (*store)->get_product(release.product); !product)
+        return send_failure(response, product.error());
+    if (!release.replace) {
+        if (auto existing = (*store)->find_release(release.product, release.version, release.filename); existing)
+            return send_error(response, 409, "conflict", release.product + " " + release.version + " already has "
+                    + release.filename + " (add ?replace=true to overwrite it)");
+    }
+    ops::ArtifactStore artifacts(server.dir());
+    // Streamed to disk while hashing: the body is never held in memory.
+    auto stored = artifacts.store_stream(
+        [&](auto const& sink) { return reader([&](char const* data, size_t size) { return sink(data, size); }); },
+        server.config().max_upload_bytes);
+    if (!stored) {
+        if (stored.error().kind == ErrorKind::invalid_input)
+            return send_error(response, 413, "payload_too_large", stored.error().message);
+        return send_failure(response, stored.error());
+    }
+    auto recorded = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token->id });
+    if (!recorded)
+        return send_failure(response, recorded.error());
+    send_json(response, 201, ops::release_json(*recorded));
+}
+
+}
+
+void serve_release_file(HttpServer& server, httplib::Request const& request, httplib::Response& response,
+    HttpServer::PresentedLicense const& presented, std::string const& product_id, std::string const& version,
+    std::string const& filename)
+{
+    auto const* license = &presented;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
     db::Download entry;
     entry.at = server.now();
     entry.license_id = license->facts.id;
@@ -196,55 +252,6 @@ void download(HttpServer& server, httplib::Request const& request, httplib::Resp
                 return false;
             return sink.write(buffer, size_t(got));
         });
-}
-
-void upload_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
-    httplib::ContentReader const& reader)
-{
-    auto token = server.authorize(request, response, "upload");
-    if (!token)
-        return;
-    if (!request.has_header("Content-Length"))
-        return send_error(response, 411, "length_required", "send the file with a Content-Length header");
-    ops::NewRelease release;
-    release.product = request.matches[1];
-    release.version = request.get_param_value("version");
-    release.filename = request.get_param_value("filename");
-    release.replace = request.get_param_value("replace") == "true";
-    if (request.has_param("released_at")) {
-        auto at = format::parse_rfc3339(request.get_param_value("released_at"));
-        if (!at)
-            return send_error(response, 400, "invalid_parameter", "released_at must be an RFC 3339 time");
-        release.released_at = *at;
-    }
-    if (auto checked = ops::check_release_names(release); !checked)
-        return send_error(response, 400, "invalid_parameter", checked.error().message + " (query parameters version and filename)");
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    if (auto product = (*store)->get_product(release.product); !product)
-        return send_failure(response, product.error());
-    if (!release.replace) {
-        if (auto existing = (*store)->find_release(release.product, release.version, release.filename); existing)
-            return send_error(response, 409, "conflict", release.product + " " + release.version + " already has "
-                    + release.filename + " (add ?replace=true to overwrite it)");
-    }
-    ops::ArtifactStore artifacts(server.dir());
-    // Streamed to disk while hashing: the body is never held in memory.
-    auto stored = artifacts.store_stream(
-        [&](auto const& sink) { return reader([&](char const* data, size_t size) { return sink(data, size); }); },
-        server.config().max_upload_bytes);
-    if (!stored) {
-        if (stored.error().kind == ErrorKind::invalid_input)
-            return send_error(response, 413, "payload_too_large", stored.error().message);
-        return send_failure(response, stored.error());
-    }
-    auto recorded = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token->id });
-    if (!recorded)
-        return send_failure(response, recorded.error());
-    send_json(response, 201, ops::release_json(*recorded));
-}
-
 }
 
 void register_download_routes(HttpServer& server, Add add)

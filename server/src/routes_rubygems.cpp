@@ -1,0 +1,273 @@
+// The private RubyGems source under /rubygems/ (docs/rubygems.md): the compact index Bundler
+// reads, the legacy Marshal index `gem install` reads, and the .gem files, each answered
+// with exactly the releases the presented license is entitled to.
+//
+// Indexes are computed once per change of the releases (the database's generation counter)
+// and per set of visible releases, then shared by every request with the same set: a
+// request costs the license check, one counter read and the entitlement rule per release.
+
+#include "compression.hpp"
+#include "entitlement.hpp"
+#include "gem_index.hpp"
+#include "gem_reader.hpp"
+#include "http_server.hpp"
+#include "http_util.hpp"
+#include "md5.hpp"
+
+#include <sodium.h>
+
+#include <mutex>
+
+namespace charter::server {
+
+namespace {
+
+using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
+
+/// A body with the validators Bundler and caches use.
+struct Document {
+    std::string body;
+    std::string etag;   // quoted MD5 hex: Bundler 2.3 compares it with the MD5 of its copy
+    std::string digest; // Repr-Digest value
+
+    static Document of(std::string body)
+    {
+        Document document;
+        unsigned char hash[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(hash, reinterpret_cast<unsigned char const*>(body.data()), body.size());
+        char base64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+        sodium_bin2base64(base64, sizeof base64, hash, sizeof hash, sodium_base64_VARIANT_ORIGINAL);
+        document.etag = "\"" + ops::md5_hex(body) + "\"";
+        document.digest = std::string("sha-256=:") + base64 + ":";
+        document.body = std::move(body);
+        return document;
+    }
+};
+
+/// Every gem release of the database at one generation.
+struct Catalog {
+    int64_t generation { -1 };
+    std::vector<db::GemRelease> gems;
+    std::map<std::string, db::Product> products;
+};
+
+/// What one set of visible releases sees.
+struct View {
+    std::shared_ptr<Catalog const> catalog; // owns what the pointers below point into
+    Document versions;
+    Document names;
+    std::map<std::string, Document> info;
+    Document specs, latest_specs, prerelease_specs; // gzipped Marshal
+    std::map<std::string, db::GemMetadata const*> by_full_name;
+};
+
+class GemSource {
+public:
+    explicit GemSource(HttpServer& server) : m_server(server) { }
+
+    /// The catalog and the view of `license`; on failure the response is set.
+    std::shared_ptr<View const> view_for(HttpServer::PresentedLicense const& license, httplib::Response& response)
+    {
+        auto catalog = current_catalog(response);
+        if (!catalog)
+            return nullptr;
+        std::string key = std::to_string(catalog->generation);
+        std::vector<db::GemRelease const*> visible;
+        if (auto product = catalog->products.find(license.facts.product); product != catalog->products.end()) {
+            int64_t now = m_server.now();
+            for (auto const& gem : catalog->gems) {
+                if (gem.release.product_id != license.facts.product || gem.release.yanked)
+                    continue;
+                if (!ops::decide_entitlement(license.facts, product->second, gem.release, now).allowed())
+                    continue;
+                visible.push_back(&gem);
+                key += ' ';
+                key += gem.release.id;
+            }
+        }
+        std::lock_guard lock(m_mutex);
+        if (auto found = m_views.find(key); found != m_views.end())
+            return found->second;
+        auto view = build_view(catalog, visible);
+        // Bounded: entitlement sets are few (products × distinct updates_until), but a
+        // cap keeps a pathological mix from growing without end.
+        if (m_views.size() >= 512)
+            m_views.clear();
+        m_views.emplace(key, view);
+        return view;
+    }
+
+    /// The gem release of `product` with this filename, visible or not (the download path
+    /// applies the entitlement rule and logs the refusal).
+    std::optional<db::Release> find_file(std::string const& product, std::string const& filename, httplib::Response& response)
+    {
+        auto catalog = current_catalog(response);
+        if (!catalog)
+            return std::nullopt;
+        for (auto const& gem : catalog->gems) {
+            if (gem.release.product_id == product && gem.release.filename == filename)
+                return gem.release;
+        }
+        return db::Release {};
+    }
+
+private:
+    std::shared_ptr<Catalog const> current_catalog(httplib::Response& response)
+    {
+        auto store = m_server.pool().lease();
+        if (!store) {
+            send_failure(response, store.error());
+            return nullptr;
+        }
+        auto generation = (*store)->releases_generation();
+        if (!generation) {
+            send_failure(response, generation.error());
+            return nullptr;
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_catalog && m_catalog->generation == *generation)
+                return m_catalog;
+        }
+        auto catalog = std::make_shared<Catalog>();
+        catalog->generation = *generation;
+        auto gems = (*store)->list_gem_releases(std::nullopt);
+        auto products = (*store)->list_products();
+        if (!gems || !products) {
+            send_failure(response, gems ? products.error() : gems.error());
+            return nullptr;
+        }
+        catalog->gems = std::move(*gems);
+        for (auto& product : *products)
+            catalog->products.emplace(product.id, std::move(product));
+        std::lock_guard lock(m_mutex);
+        if (!m_catalog || m_catalog->generation != catalog->generation) {
+            m_catalog = catalog;
+            m_views.clear();
+        }
+        return m_catalog;
+    }
+
+    static std::shared_ptr<View const> build_view(std::shared_ptr<Catalog const> catalog,
+        std::vector<db::GemRelease const*> const& visible)
+    {
+        auto view = std::make_shared<View>();
+        view->catalog = std::move(catalog);
+        auto compact = ops::build_compact_index(visible);
+        view->versions = Document::of(std::move(compact.versions));
+        view->names = Document::of(std::move(compact.names));
+        for (auto& [name, body] : compact.info)
+            view->info.emplace(name, Document::of(std::move(body)));
+        std::vector<db::GemMetadata const*> specs;
+        for (auto const* gem : visible) {
+            specs.push_back(&gem->gem);
+            view->by_full_name.emplace(ops::gem_full_name(gem->gem), &gem->gem);
+        }
+        view->specs = Document::of(ops::gzip(ops::marshal_specs(specs, ops::SpecsKind::released)));
+        view->latest_specs = Document::of(ops::gzip(ops::marshal_specs(specs, ops::SpecsKind::latest)));
+        view->prerelease_specs = Document::of(ops::gzip(ops::marshal_specs(specs, ops::SpecsKind::prerelease)));
+        return view;
+    }
+
+    HttpServer& m_server;
+    std::mutex m_mutex;
+    std::shared_ptr<Catalog const> m_catalog;
+    std::map<std::string, std::shared_ptr<View const>> m_views;
+};
+
+void send_document(httplib::Request const& request, httplib::Response& response, Document const& document,
+    char const* content_type)
+{
+    // cpp-httplib cuts every response to the request's parsed Range after the handler, even a
+    // 200; Bundler sends "Range: bytes=N-" with its cached copy and accepts a full 200 (it
+    // then checks the whole body against the ETag), so indexes always go out whole.
+    const_cast<httplib::Request&>(request).ranges.clear();
+    response.set_header("ETag", document.etag);
+    response.set_header("Repr-Digest", document.digest);
+    response.set_header("Cache-Control", "private, max-age=0");
+    if (request.get_header_value("If-None-Match") == document.etag) {
+        response.status = 304;
+        return;
+    }
+    response.status = 200;
+    response.set_content(document.body, content_type);
+}
+
+constexpr char const* text_type = "text/plain; charset=utf-8";
+constexpr char const* binary_type = "application/octet-stream";
+
+// Each handler: the license first (401 on every path), then the customer's view.
+template<typename Body>
+HttpServer::Handler with_view(HttpServer& server, std::shared_ptr<GemSource> source, Body body)
+{
+    return [&server, source = std::move(source), body](httplib::Request const& request, httplib::Response& response) {
+        auto license = server.authenticate_license(request, response);
+        if (!license)
+            return;
+        auto view = source->view_for(*license, response);
+        if (!view)
+            return;
+        body(request, response, *view);
+    };
+}
+
+}
+
+void register_rubygems_routes(HttpServer& server, Add add)
+{
+    auto source = std::make_shared<GemSource>(server);
+
+    // RubyGems probes the source's root (HEAD) and takes anything but 200 as "no compact index".
+    add("GET", "/rubygems/", [&server](httplib::Request const& request, httplib::Response& response) {
+        if (!server.authenticate_license(request, response))
+            return;
+        response.status = 200;
+        response.set_content("Charter RubyGems source\n", text_type);
+    });
+    add("GET", "/rubygems/versions", with_view(server, source, [](auto const& request, auto& response, View const& view) {
+        send_document(request, response, view.versions, text_type);
+    }));
+    add("GET", "/rubygems/names", with_view(server, source, [](auto const& request, auto& response, View const& view) {
+        send_document(request, response, view.names, text_type);
+    }));
+    // A gem this customer cannot see is an empty 200, as for a name nobody publishes here:
+    // a 404 makes `gem install` with several sources give up instead of trying the next.
+    add("GET", "/rubygems/info/{name}", with_view(server, source, [](auto const& request, auto& response, View const& view) {
+        static Document const empty = Document::of("");
+        auto found = view.info.find(request.matches[1]);
+        send_document(request, response, found == view.info.end() ? empty : found->second, text_type);
+    }));
+    add("GET", "/rubygems/specs.4.8.gz", with_view(server, source, [](auto const& request, auto& response, View const& view) {
+        send_document(request, response, view.specs, binary_type);
+    }));
+    add("GET", "/rubygems/latest_specs.4.8.gz", with_view(server, source, [](auto const& request, auto& response, View const& view) {
+        send_document(request, response, view.latest_specs, binary_type);
+    }));
+    add("GET", "/rubygems/prerelease_specs.4.8.gz",
+        with_view(server, source, [](auto const& request, auto& response, View const& view) {
+            send_document(request, response, view.prerelease_specs, binary_type);
+        }));
+    add("GET", "/rubygems/quick/Marshal.4.8/{file}",
+        with_view(server, source, [](auto const& request, auto& response, View const& view) {
+            std::string file = request.matches[1];
+            constexpr std::string_view suffix = ".gemspec.rz";
+            auto found = file.ends_with(suffix) ? view.by_full_name.find(file.substr(0, file.size() - suffix.size()))
+                                                : view.by_full_name.end();
+            if (found == view.by_full_name.end())
+                return send_error(response, 404, "not_found", "no gem specification " + file + " for this license");
+            send_document(request, response, Document::of(ops::zlib_deflate(ops::marshal_gemspec(*found->second))), binary_type);
+        }));
+    add("GET", "/rubygems/gems/{file}", [&server, source](httplib::Request const& request, httplib::Response& response) {
+        auto license = server.authenticate_license(request, response);
+        if (!license)
+            return;
+        std::string filename = request.matches[1];
+        auto release = source->find_file(license->facts.product, filename, response);
+        if (!release)
+            return;
+        // Unknown files go through too, so that the downloads log records the miss.
+        serve_release_file(server, request, response, *license, license->facts.product, release->version, filename);
+    });
+}
+
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# The private RubyGems source with the real clients (docs/rubygems.md): Debian's Bundler and
+# RubyGems against charter-server on 127.0.0.1, each run with an empty HOME, no other gem
+# source, a private install path and no network besides the loopback server.
+#
+# usage: test_rubygems.sh CHARTER CHARTER_SERVER WORK_DIR
+set -euo pipefail
+
+charter=$1
+server=$2
+work=$3
+rm -rf "$work"
+mkdir -p "$work"
+
+fail() {
+    echo "FAIL: $*" >&2
+    [[ -f $work/server.out ]] && tail -n 30 "$work/server.out" >&2
+    exit 1
+}
+
+server_pid=
+stop_server() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+}
+trap stop_server EXIT
+
+# --- The vendor: a data directory, two products, licenses of every kind ----------------------
+
+export CHARTER_DATA_DIR=$work/charter-data
+unset CHARTER_NOW CHARTER_PASSPHRASE
+"$charter" init --issuer "Acme Inc." >/dev/null
+"$charter" product add acme-pro --name "Acme Pro" >/dev/null
+"$charter" product add acme-basic --name "Acme Basic" >/dev/null
+"$charter" customer add --email jane@example.com --name "Jane Doe" >/dev/null
+
+# issue ARGS…: prints "lic_… v4.public.…"
+issue() {
+    "$charter" issue --customer jane@example.com --json "$@" \
+        | sed -n -e 's/^  "id": "\(lic_[^"]*\)".*/\1/p' -e 's/^  "key": "\([^"]*\)".*/\1/p' | paste -sd ' '
+}
+rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+now=$(date -u +%s)
+day=86400
+
+read -r _ valid < <(issue --product acme-pro --expires 1y)
+read -r _ old < <(issue --product acme-pro --expires 1y --updates-until "$(rfc3339 $((now - 10 * day)))")
+read -r revoked_id revoked < <(issue --product acme-pro --expires 1y)
+read -r _ other_product < <(issue --product acme-basic --expires 1y)
+"$charter" revoke "$revoked_id" --reason "chargeback" >/dev/null 2>&1
+[[ $valid == v4.public.* ]] || fail "no license key issued: '$valid'"
+
+# --- Two gems built here: acme-pro depends on acme-base (~> and >=), and has a platform build -
+
+build_gem() { # DIR NAME VERSION [PLATFORM] [EXTRA]
+    local dir=$1 name=$2 version=$3 platform=${4:-ruby} extra=${5:-}
+    mkdir -p "$dir/lib"
+    echo "module ${name//-/_}; VERSION = '$version'; PLATFORM = '$platform'; end" >"$dir/lib/$name.rb"
+    cat >"$dir/$name.gemspec" <<GEMSPEC
+Gem::Specification.new do |s|
+  s.name = "$name"
+  s.version = "$version"
+  s.summary = "$name for tests"
+  s.authors = ["Acme Inc."]
+  s.licenses = ["Nonstandard"]
+  s.files = ["lib/$name.rb"]
+  s.platform = "$platform"
+  $extra
+end
+GEMSPEC
+    (cd "$dir" && HOME=$dir gem build "$name.gemspec" >/dev/null 2>&1) || fail "gem build $name $version"
+}
+gems=$work/gem-src
+build_gem "$gems/base-1.0.3" acme-base 1.0.3
+build_gem "$gems/base-1.1.0" acme-base 1.1.0
+build_gem "$gems/pro" acme-pro 1.2.0 ruby 's.add_dependency "acme-base", "~> 1.0", ">= 1.0.2"'
+build_gem "$gems/pro-linux" acme-pro 1.2.0 x86_64-linux 's.add_dependency "acme-base", "~> 1.0", ">= 1.0.2"'
+
+# Published 30 days ago (covered by the old license), except acme-base 1.1.0 (published now).
+"$charter" release add --product acme-pro --released-at "$(rfc3339 $((now - 30 * day)))" \
+    "$gems/base-1.0.3/acme-base-1.0.3.gem" "$gems/pro/acme-pro-1.2.0.gem" \
+    "$gems/pro-linux/acme-pro-1.2.0-x86_64-linux.gem" >/dev/null || fail "release add (gems)"
+"$charter" release add --product acme-pro "$gems/base-1.1.0/acme-base-1.1.0.gem" >/dev/null || fail "release add 1.1.0"
+"$charter" release list --product acme-pro | grep -q "acme-pro-1.2.0-x86_64-linux.gem" || fail "platform gem not listed by filename"
+echo "not a gem" >"$work/broken.gem"
+if "$charter" release add --product acme-pro "$work/broken.gem" 2>"$work/broken.err"; then
+    fail "a file that is not a gem was accepted"
+fi
+grep -q "is not a gem" "$work/broken.err" || fail "no reason for refusing broken.gem: $(cat "$work/broken.err")"
+
+# --- The server --------------------------------------------------------------------------------
+
+"$server" --listen 127.0.0.1:0 --threads 4 >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+for _ in $(seq 100); do
+    grep -q "listening on" "$work/server.out" 2>/dev/null && break
+    sleep 0.1
+done
+url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$work/server.out" | head -n 1)
+[[ -n $url ]] || fail "charter-server did not start: $(cat "$work/server.err")"
+port=${url##*:}
+port=${port%%/*}
+source_url=http://127.0.0.1:$port/rubygems/
+
+# --- HTTP contract (curl) ----------------------------------------------------------------------
+
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[[ $(status -I -u "license:$valid" "$source_url") == 200 ]] || fail "HEAD /rubygems/ with a key is not 200"
+[[ $(status -I "$source_url") == 401 ]] || fail "HEAD /rubygems/ without a key is not 401"
+curl -s -I "${source_url}versions" | grep -qi '^WWW-Authenticate: Basic realm=' || fail "401 without WWW-Authenticate"
+[[ $(status "${source_url}info/acme-pro") == 401 ]] || fail "GET /info without a key is not 401"
+[[ $(status -u "license:$valid" "${source_url}info/acme-pro") == 200 ]] || fail "GET /info with a key is not 200"
+curl -s -u "license:$valid" "${source_url}versions" >"$work/versions"
+head -n 2 "$work/versions" | tail -n 1 | grep -qx -- "---" || fail "versions header: $(cat "$work/versions")"
+curl -s -u "license:$valid" "${source_url}info/acme-pro" >"$work/info-pro"
+grep -Eq "^acme-pro (1.2.0,1.2.0-x86_64-linux|1.2.0-x86_64-linux,1.2.0) $(md5sum <"$work/info-pro" | cut -c1-32)\$" "$work/versions" \
+    || fail "versions line of acme-pro: $(cat "$work/versions")"
+grep -q "^1.2.0-x86_64-linux acme-base:~> 1.0&>= 1.0.2|checksum:[0-9a-f]\{64\}\$" "$work/info-pro" \
+    || fail "info line: $(cat "$work/info-pro")"
+etag=$(curl -s -D - -o /dev/null -u "license:$valid" "${source_url}versions" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
+[[ $etag == "\"$(md5sum <"$work/versions" | cut -c1-32)\"" ]] || fail "versions ETag $etag is not the quoted MD5"
+[[ $(status -u "license:$valid" -H "If-None-Match: $etag" "${source_url}versions") == 304 ]] || fail "no 304 for a matching ETag"
+curl -s -D - -o /dev/null -u "license:$valid" "${source_url}versions" | grep -qi '^Repr-Digest: sha-256=:' || fail "no Repr-Digest"
+# Invisible gems: empty 200 (old license cannot see acme-base 1.1.0; other product sees nothing).
+[[ -z $(curl -s -u "license:$other_product" "${source_url}info/acme-pro") ]] || fail "/info of an invisible gem is not empty"
+[[ $(status -u "license:$other_product" "${source_url}info/acme-pro") == 200 ]] || fail "/info of an invisible gem is not 200"
+curl -s -u "license:$old" "${source_url}info/acme-base" | grep -q "^1.1.0 " && fail "release after updates_until is visible"
+curl -s -u "license:$old" "${source_url}info/acme-base" | grep -q "^1.0.3 " || fail "release before updates_until is invisible"
+[[ $(status -u "license:$old" "${source_url}gems/acme-base-1.1.0.gem") == 403 ]] || fail "download after updates_until not refused"
+[[ $(status -u "license:$revoked" "${source_url}gems/acme-base-1.0.3.gem") == 403 ]] || fail "revoked license downloaded"
+ruby -rzlib -e 'specs = Marshal.load(Zlib.gunzip(STDIN.read)); exit(specs.map { |n, v, p| "#{n}-#{v}-#{p}" }.sort ==
+  ["acme-base-1.0.3-ruby", "acme-base-1.1.0-ruby", "acme-pro-1.2.0-ruby", "acme-pro-1.2.0-x86_64-linux"] ? 0 : 1)' \
+    < <(curl -s -u "license:$valid" "${source_url}specs.4.8.gz") || fail "specs.4.8.gz does not list the four gems"
+
+# --- Bundler ---------------------------------------------------------------------------------
+
+# client NAME: an empty HOME and private paths; nothing from the machine's configuration.
+client_env() {
+    local name=$1
+    mkdir -p "$work/$name/home" "$work/$name/app"
+    echo "env -i PATH=/usr/bin:/bin HOME=$work/$name/home LANG=C.UTF-8 GEM_HOME=$work/$name/gems GEM_PATH=$work/$name/gems" \
+        "BUNDLE_PATH=$work/$name/bundle BUNDLE_USER_HOME=$work/$name/home/.bundle BUNDLE_DISABLE_VERSION_CHECK=true" \
+        "BUNDLE_GEMFILE=$work/$name/app/Gemfile BUNDLE_APP_CONFIG=$work/$name/app/.bundle BUNDLE_SILENCE_ROOT_WARNING=true" \
+        "BUNDLE_IGNORE_MESSAGES=true BUNDLE_RETRY=0 http_proxy= https_proxy= no_proxy=127.0.0.1"
+}
+gemfile() { # NAME GEM
+    printf 'source "%s"\n\ngem "%s"\n' "$source_url" "$2" >"$work/$1/app/Gemfile"
+}
+host_key=BUNDLE_127__0__0__1 # Bundler 2.3 looks credentials up by the URL, then by host (no port)
+
+env_ok=$(client_env bundle-ok)
+gemfile bundle-ok acme-pro
+(cd "$work/bundle-ok/app" && $env_ok "$host_key=license:$valid" bundle install) >"$work/bundle-ok.log" 2>&1 \
+    || fail "bundle install with a valid key: $(cat "$work/bundle-ok.log")"
+out=$(cd "$work/bundle-ok/app" && $env_ok "$host_key=license:$valid" bundle exec ruby -e 'require "acme-pro"; require "acme-base"; puts "#{Acme_pro::VERSION} #{Acme_pro::PLATFORM} #{Acme_base::VERSION}"' 2>&1) \
+    || fail "bundle exec: $out"
+[[ $out == "1.2.0 x86_64-linux 1.1.0" ]] || fail "bundle exec loaded '$out', expected the platform build and acme-base 1.1.0"
+
+# A second install with a warm cache: the index answers 304.
+before=$(wc -l <"$work/server.out")
+(cd "$work/bundle-ok/app" && rm -f Gemfile.lock && $env_ok "$host_key=license:$valid" bundle install) >"$work/bundle-again.log" 2>&1 \
+    || fail "second bundle install: $(cat "$work/bundle-again.log")"
+tail -n +$((before + 1)) "$work/server.out" | grep '"path":"/rubygems/versions"' | grep -q '"status":304' \
+    || fail "the second bundle install got no 304 for /versions: $(tail -n +$((before + 1)) "$work/server.out")"
+
+# Without a credential: Bundler's own message.
+env_none=$(client_env bundle-none)
+gemfile bundle-none acme-pro
+if (cd "$work/bundle-none/app" && $env_none bundle install) >"$work/bundle-none.log" 2>&1; then
+    fail "bundle install without a credential succeeded"
+fi
+grep -q "Authentication is required" "$work/bundle-none.log" || fail "no 'Authentication is required': $(cat "$work/bundle-none.log")"
+
+# A revoked and a wrong-product license cannot install.
+for who in revoked other_product; do
+    env_bad=$(client_env "bundle-$who")
+    gemfile "bundle-$who" acme-pro
+    if (cd "$work/bundle-$who/app" && $env_bad "$host_key=license:${!who}" bundle install) >"$work/bundle-$who.log" 2>&1; then
+        fail "bundle install with a $who license succeeded"
+    fi
+done
+
+# updates_until: the old license installs acme-base 1.0.3, never 1.1.0.
+env_old=$(client_env bundle-old)
+gemfile bundle-old acme-base
+(cd "$work/bundle-old/app" && $env_old "$host_key=license:$old" bundle install) >"$work/bundle-old.log" 2>&1 \
+    || fail "bundle install with an old license: $(cat "$work/bundle-old.log")"
+grep -q "acme-base (1.0.3)" "$work/bundle-old/app/Gemfile.lock" || fail "old license did not get acme-base 1.0.3: $(cat "$work/bundle-old/app/Gemfile.lock")"
+
+# --- gem install (the legacy index), the credential in the URL ---------------------------------
+
+env_gem=$(client_env gem-install)
+(cd "$work/gem-install" && $env_gem gem install --clear-sources --source "http://license:$valid@127.0.0.1:$port/rubygems/" \
+    --no-document acme-pro) >"$work/gem-install.log" 2>&1 || fail "gem install: $(cat "$work/gem-install.log")"
+ls "$work/gem-install/gems/gems" | grep -q "^acme-pro-1.2.0-x86_64-linux\$" || fail "gem install did not install the platform build"
+ls "$work/gem-install/gems/gems" | grep -q "^acme-base-1.1.0\$" || fail "gem install did not install acme-base 1.1.0"
+
+env_gem_old=$(client_env gem-old)
+(cd "$work/gem-old" && $env_gem_old gem install --clear-sources --source "http://license:$old@127.0.0.1:$port/rubygems/" \
+    --no-document acme-base) >"$work/gem-old.log" 2>&1 || fail "gem install (old license): $(cat "$work/gem-old.log")"
+ls "$work/gem-old/gems/gems" | grep -q "^acme-base-1.0.3\$" || fail "old license: not acme-base 1.0.3"
+
+env_gem_bad=$(client_env gem-revoked)
+if (cd "$work/gem-revoked" && $env_gem_bad gem install --clear-sources --source "http://license:$revoked@127.0.0.1:$port/rubygems/" \
+    --no-document acme-pro) >"$work/gem-revoked.log" 2>&1; then
+    fail "gem install with a revoked license succeeded"
+fi
+
+echo "ok: bundle install, bundle exec, 304s, authentication, revoked, wrong product, updates_until, gem install"
