@@ -4,27 +4,56 @@
 
 namespace charter::ops {
 
+namespace {
+
+// Two instants for a customer: dates, unless both fall on the same day, where only the times
+// show which came first.
+std::pair<std::string, std::string> dates(int64_t first, int64_t second)
+{
+    auto a = format::format_date(first), b = format::format_date(second);
+    if (a != b)
+        return { a, b };
+    return { format::format_rfc3339(first), format::format_rfc3339(second) };
+}
+
+}
+
+std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license)
+{
+    if (!license.signature_valid)
+        return EntitlementDecision { Entitlement::invalid_key, "the license key is not valid; check that it was copied whole" };
+    if (license.revoked)
+        return EntitlementDecision { Entitlement::revoked,
+            "license " + license.id + " has been revoked; contact the vendor for a new key" };
+    return std::nullopt;
+}
+
 EntitlementDecision decide_entitlement(LicenseFacts const& license, db::Product const& product, db::Release const& release,
     int64_t now)
 {
     auto refuse = [](Entitlement outcome, std::string reason) { return EntitlementDecision { outcome, std::move(reason) }; };
-    if (!license.signature_valid)
-        return refuse(Entitlement::invalid_key, "the license key is not valid");
-    if (license.revoked)
-        return refuse(Entitlement::revoked, "license " + license.id + " has been revoked");
+    auto const name = release.product_id + " " + release.version;
+    if (auto refused = license_refusal(license))
+        return *refused;
     if (license.product != release.product_id || product.id != release.product_id)
         return refuse(Entitlement::wrong_product, "license " + license.id + " is for " + license.product + ", not "
-                + release.product_id);
-    if (license.updates_until && release.released_at > *license.updates_until)
-        return refuse(Entitlement::updates_ended, "license " + license.id + ": updates ended on "
-                + format::format_date(*license.updates_until) + "; " + release.product_id + " " + release.version
-                + " was released on " + format::format_date(release.released_at));
+                + release.product_id + "; use a license key for " + release.product_id);
+    if (license.updates_until && release.released_at > *license.updates_until) {
+        auto [ended, released] = dates(*license.updates_until, release.released_at);
+        return refuse(Entitlement::updates_ended, "license " + license.id + ": updates ended on " + ended + " and " + name
+                + " was released on " + released + "; download an earlier release or renew the license");
+    }
+    // Expired means now > exp, as in verify-lib: at exp itself the license still runs.
     if (license.expires_at && now > *license.expires_at) {
         if (!product.keep_access_after_expiry)
-            return refuse(Entitlement::expired, "license " + license.id + " expired on " + format::format_date(*license.expires_at));
-        if (release.released_at >= *license.expires_at)
             return refuse(Entitlement::expired, "license " + license.id + " expired on " + format::format_date(*license.expires_at)
-                    + "; " + release.product_id + " " + release.version + " was released after that");
+                    + "; renew it to download " + release.product_id + " releases");
+        if (release.released_at >= *license.expires_at) {
+            auto [expired, released] = dates(*license.expires_at, release.released_at);
+            return refuse(Entitlement::expired, "license " + license.id + " expired on " + expired + " and " + name
+                    + " was released on " + released
+                    + "; only releases published before the expiry stay available, renew the license to download this one");
+        }
     }
     return EntitlementDecision { Entitlement::allowed, {} };
 }

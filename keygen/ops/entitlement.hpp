@@ -43,6 +43,11 @@ struct EntitlementDecision {
     bool allowed() const { return outcome == Entitlement::allowed; }
 };
 
+/// The refusals that depend on the license alone (a key that did not verify, a revoked
+/// license), for answers about no particular release; nullopt when the license itself is fine.
+std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license);
+
+/// The rule itself: may `license` download `release` of `product` at `now`?
 EntitlementDecision decide_entitlement(LicenseFacts const& license, db::Product const& product, db::Release const& release,
     int64_t now);
 
