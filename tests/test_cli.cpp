@@ -521,3 +521,127 @@ TEST_CASE("a full disk or a read-only database: a clear error, nothing half-writ
     REQUIRE(mount("tmpfs", mount_point.c_str(), "tmpfs", MS_REMOUNT, "size=4m") == 0);
     CHECK(cli.count() == stored);
 }
+
+TEST_CASE("text that is not UTF-8 is refused with its line, never a crash")
+{
+    Cli cli;
+    cli.setup();
+    auto latin1 = cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--name", "caf\xE9" });
+    CHECK(latin1.exit_code == 3);
+    CHECK(contains(latin1.err, "name is not valid UTF-8"));
+    CHECK(cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--entitlement", "\xFF" }).exit_code == 3);
+    CHECK(cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--meta", "k=\xC3" }).exit_code == 3);
+    CHECK(cli.run({ "customer", "add", "--email", "zoe@example.com", "--name", "Zo\xEB" }).exit_code == 3);
+    CHECK(cli.run({ "product", "add", "acme-basic", "--name", "Acme \xFF" }).exit_code == 3);
+    Cli other;
+    CHECK(other.run({ "init", "--issuer", "Acme \xFF" }).exit_code == 3);
+
+    // A batch saved as Latin-1: the bad row's line, and nothing issued.
+    std::string batch = cli.temp / "latin1.csv";
+    std::ofstream(batch) << "customer,product,name\njane@example.com,acme-pro,Jane\njane@example.com,acme-pro,Ren\xE9\n";
+    auto refused = cli.run({ "issue", "--batch", batch });
+    CHECK(refused.exit_code == 3);
+    CHECK(contains(refused.err, "line 3: name is not valid UTF-8"));
+    CHECK(contains(refused.err, "nothing was issued"));
+    CHECK(cli.count() == 0);
+
+    // UTF-8 itself is fine, and comes back unchanged.
+    auto key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--name", "Zoë \"東京\"" });
+    CHECK(nlohmann::json::parse(cli.ok({ "verify", "--json", key }).out)["claims"]["name"] == "Zoë \"東京\"");
+}
+
+TEST_CASE("batch: the keys printed are the keys stored, in row order; per-license options are refused")
+{
+    Cli cli;
+    cli.setup();
+    cli.ok({ "customer", "add", "--email", "bob@example.com" });
+    std::string batch = cli.temp / "rows.csv";
+    {
+        std::ofstream out(batch);
+        out << "customer,product,seats\n";
+        for (int i = 1; i <= 1500; ++i)
+            out << (i % 2 ? "jane@example.com" : "bob@example.com") << ",acme-pro," << i << "\n";
+    }
+    auto result = cli.ok({ "issue", "--batch", batch });
+    CHECK(contains(result.err, "issued 1500 licenses"));
+    CHECK(result.out == cli.sql("select token from licenses order by rowid"));
+    std::istringstream keys(result.out);
+    std::string first;
+    std::getline(keys, first);
+    CHECK(nlohmann::json::parse(cli.ok({ "verify", "--json", first }).out)["claims"]["seats"] == 1);
+
+    auto json_lines = cli.ok({ "issue", "--batch", batch, "--json" }).out;
+    std::istringstream lines(json_lines);
+    std::string line;
+    int count = 0;
+    while (std::getline(lines, line)) {
+        auto license = nlohmann::json::parse(line);
+        CHECK(license["claims"]["seats"] == ++count);
+        CHECK(license["key"].get<std::string>().starts_with("v4.public."));
+    }
+    CHECK(count == 1500);
+    // No progress bar when stderr is not a terminal.
+    CHECK_FALSE(contains(result.err, "["));
+    // Temporary files of the held output are gone.
+    CHECK_FALSE(contains(run_process({ "/bin/ls", "-A", cli.data_dir }).out, ".charter-batch"));
+
+    for (auto const& option : { "--customer", "--expires", "--name", "--seats", "--entitlement", "--meta" }) {
+        auto mixed = cli.run({ "issue", "--batch", batch, option, "1" });
+        INFO(option);
+        CHECK(mixed.exit_code == 2);
+        CHECK(contains(mixed.err, "excludes"));
+    }
+    CHECK(cli.count() == 3000);
+}
+
+TEST_CASE("colour only on a terminal, and never with NO_COLOR")
+{
+    Cli cli;
+    cli.setup();
+    auto key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    cli.env.erase("NO_COLOR");
+    cli.env["TERM"] = "xterm-256color";
+    for (auto const& args : std::vector<std::vector<std::string>> { { "list" }, { "verify", key }, { "show",
+             nlohmann::json::parse(cli.ok({ "list", "--json" }).out)[0]["id"] } }) {
+        auto result = cli.ok(args);
+        INFO(args[0]);
+        CHECK_FALSE(contains(result.out, "\033["));
+        CHECK_FALSE(contains(result.err, "\033["));
+    }
+}
+
+TEST_CASE("every subcommand's help has examples")
+{
+    Cli cli;
+    std::vector<std::vector<std::string>> commands { { "init" }, { "key", "list" }, { "key", "new" }, { "key", "rotate" },
+        { "key", "retire" }, { "key", "export" }, { "product", "add" }, { "product", "list" }, { "customer", "add" },
+        { "customer", "list" }, { "customer", "show" }, { "issue" }, { "list" }, { "show" }, { "revoke" }, { "verify" },
+        { "inspect" }, { "revocations", "export" }, { "audit" }, { "db", "backup" }, { "token", "create" },
+        { "token", "list" }, { "token", "revoke" } };
+    for (auto args : commands) {
+        args.push_back("--help");
+        auto result = cli.run(args);
+        INFO(args[0] << " " << args[1]);
+        CHECK(result.exit_code == 0);
+        CHECK(contains(result.out, "Example"));
+    }
+    auto top = cli.run({ "--help" });
+    CHECK(top.exit_code == 0);
+    CHECK(contains(top.out, "Exit codes"));
+}
+
+TEST_CASE("CHARTER_NOW pins the clock; a value that is not a time says so")
+{
+    Cli cli;
+    cli.setup();
+    cli.env["CHARTER_NOW"] = "2030-06-01T12:00:00Z";
+    auto key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--expires", "30d" });
+    auto claims = nlohmann::json::parse(cli.ok({ "verify", "--json", key }).out)["claims"];
+    CHECK(claims["iat"] == "2030-06-01T12:00:00Z");
+    CHECK(claims["exp"] == "2030-07-01T12:00:00Z");
+
+    cli.env["CHARTER_NOW"] = "yesterday";
+    auto result = cli.ok({ "list" });
+    CHECK(contains(result.err, "CHARTER_NOW"));
+    CHECK(contains(result.err, "yesterday"));
+}

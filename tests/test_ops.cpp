@@ -1,12 +1,15 @@
-// keygen/ops pieces that need no process: time input, CSV and batch parsing.
+// keygen/ops pieces that need no process: time input, CSV and batch parsing, held batch output.
 
 #include "batch.hpp"
 #include "csv_reader.hpp"
+#include "test_support.hpp"
 #include "time_input.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <sstream>
+#include <unistd.h>
 
 using namespace charter;
 using namespace charter::ops;
@@ -114,4 +117,40 @@ TEST_CASE("batch rows become issue requests; bad rows name their line")
     CHECK(error_of("customer,meta\nj@x.com,novalue\n", "p").find("line 2: --meta") == 0);
     CHECK(error_of("customer,product\n,acme\n") == "line 2: the customer is empty");
     CHECK(error_of("customer,product\nj@x.com,acme\n").empty());
+}
+
+TEST_CASE("held output: kept out of memory until copied, then all of it, in order")
+{
+    char directory_template[] = "/tmp/charter-test-ops-XXXXXX";
+    REQUIRE(mkdtemp(directory_template));
+    std::filesystem::path directory = directory_template;
+    {
+        auto held = HeldOutput::create(directory);
+        REQUIRE(held);
+        // Nothing named is left in the directory: the file is unlinked from the start.
+        CHECK(std::filesystem::is_empty(directory));
+        std::string expected;
+        for (int i = 0; i < 20000; ++i) { // ~ 600 KiB, several times the write buffer
+            std::string line = "v4.public.line-" + std::to_string(i) + std::string(20, 'x') + "\n";
+            REQUIRE(held->append(line));
+            expected += line;
+        }
+        char output_template[] = "/tmp/charter-test-ops-out-XXXXXX";
+        int fd = mkstemp(output_template);
+        REQUIRE(fd >= 0);
+        REQUIRE(held->copy_to(fd));
+        ::close(fd);
+        CHECK(charter::testing::read_file(output_template) == expected);
+        std::filesystem::remove(output_template);
+        // A closed descriptor: an error, not a crash.
+        auto failed = held->copy_to(fd);
+        REQUIRE_FALSE(failed);
+        CHECK(failed.error().kind == ErrorKind::io);
+    }
+    CHECK(std::filesystem::is_empty(directory));
+    std::filesystem::remove(directory);
+
+    auto nowhere = HeldOutput::create("/nonexistent/charter");
+    REQUIRE_FALSE(nowhere);
+    CHECK(nowhere.error().message.find("/nonexistent/charter") != std::string::npos);
 }

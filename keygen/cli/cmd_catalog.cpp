@@ -30,6 +30,8 @@ int run_product_add(Context& context, CatalogOptions const& options)
     }
     if (options.id.empty() || options.id.size() > 64)
         return context.fail(make_error(ErrorKind::invalid_input, "product id must be 1 to 64 characters"));
+    if (!keygen::is_valid_utf8(options.name))
+        return context.fail(make_error(ErrorKind::invalid_input, "--name is not valid UTF-8"));
     db::Product product { options.id, options.name.empty() ? options.id : options.name, options.keep_access, context.now() };
     if (auto added = workspace->store().add_product(product, context.actor()); !added)
         return context.fail(added.error());
@@ -70,6 +72,8 @@ int run_customer_add(Context& context, CatalogOptions const& options)
     if (at == std::string::npos || at == 0 || at + 1 == options.email.size() || options.email.find_first_of(" \t\r\n,;<>")
             != std::string::npos)
         return context.fail(make_error(ErrorKind::invalid_input, "\"" + options.email + "\" is not an email address"));
+    if (!keygen::is_valid_utf8(options.email) || !keygen::is_valid_utf8(options.name))
+        return context.fail(make_error(ErrorKind::invalid_input, "--email and --name must be valid UTF-8"));
     db::Customer customer { keygen::new_id("cus_"), options.email, options.name, context.now() };
     if (auto added = workspace->store().add_customer(customer, context.actor()); !added)
         return context.fail(added.error());

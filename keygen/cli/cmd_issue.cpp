@@ -165,11 +165,17 @@ int run_batch(Context& context, IssueOptions const& options)
     if (!issuer)
         return context.fail(issuer.error());
 
-    // Rows are read, signed and stored one at a time inside one transaction; only the ids are
-    // kept, so memory stays flat whatever the batch size. Keys are printed after the commit.
+    // Rows are read, signed and stored one at a time inside one transaction, and what is to be
+    // printed is held in a temporary file: memory stays flat whatever the batch size. The keys
+    // are printed only once the transaction has committed.
+    auto held = ops::HeldOutput::create(workspace->dir().root());
+    if (!held)
+        return nothing_issued(held.error());
     int64_t now = context.now();
-    std::vector<std::string> issued;
+    auto actor = context.actor();
+    size_t issued = 0;
     ProgressBar progress(total_rows);
+    std::string line;
     auto committed = workspace->store().transaction([&]() -> Result<void> {
         while (true) {
             auto row = batch->next();
@@ -177,27 +183,24 @@ int run_batch(Context& context, IssueOptions const& options)
                 return row.error();
             if (!*row)
                 return {};
-            auto license = issuer->issue((*row)->request, context.actor(), now);
+            auto license = issuer->issue((*row)->request, actor, now);
             if (!license)
                 return make_error(license.error().kind, "line " + std::to_string((*row)->line) + ": " + license.error().message);
-            issued.push_back(std::move(license->id));
-            progress.update(issued.size());
+            line = options.json ? ops::license_json(*license, now).dump() : std::move(license->token);
+            line += '\n';
+            if (auto appended = held->append(line); !appended)
+                return appended.error();
+            progress.update(++issued);
         }
     });
     progress.finish();
     if (!committed)
         return nothing_issued(committed.error());
-    for (auto const& id : issued) {
-        auto license = workspace->store().get_license(id);
-        if (!license)
-            return context.fail(license.error());
-        if (options.json)
-            std::cout << ops::license_json(*license, now).dump() << "\n";
-        else
-            std::cout << license->token << "\n";
-    }
     std::cout << std::flush;
-    std::cerr << "issued " << issued.size() << " licenses\n";
+    if (auto copied = held->copy_to(STDOUT_FILENO); !copied)
+        return context.fail(make_error(copied.error().kind, "the " + std::to_string(issued) + " licenses were issued, but "
+                + copied.error().message + "; list them with `charter list --json`"));
+    std::cerr << "issued " << issued << " licenses\n";
     return exit_ok;
 }
 
@@ -207,16 +210,22 @@ void register_issue(CLI::App& app, Context& context)
 {
     auto options = std::make_shared<IssueOptions>();
     auto* issue = app.add_subcommand("issue", "issue a license key (prints only the key on stdout)");
-    issue->add_option("--product", options->product, "product id");
-    issue->add_option("--customer", options->customer, "customer id (cus_…) or email");
-    issue->add_option("--expires", options->expires, "end of the license: RFC 3339, YYYY-MM-DD or a duration (30d, 1y)");
-    issue->add_option("--updates-until", options->updates_until, "releases after this are not covered (same forms)");
-    issue->add_option("--not-before", options->not_before, "not valid before (same forms)");
-    issue->add_option("--entitlement", options->entitlements, "a feature flag; repeat for several");
-    issue->add_option("--seats", options->seats, "licensed seats");
-    issue->add_option("--name", options->name, "licensee display name");
-    issue->add_option("--meta", options->meta, "KEY=VALUE vendor data; repeat for several");
-    issue->add_option("--batch", options->batch, "issue one license per row of a CSV file (- for stdin), all or nothing");
+    issue->add_option("--product", options->product, "product id (with --batch: the default for rows without one)");
+    std::vector<CLI::Option*> per_license {
+        issue->add_option("--customer", options->customer, "customer id (cus_…) or email"),
+        issue->add_option("--expires", options->expires, "end of the license: RFC 3339, YYYY-MM-DD or a duration (30d, 1y)"),
+        issue->add_option("--updates-until", options->updates_until, "releases after this are not covered (same forms)"),
+        issue->add_option("--not-before", options->not_before, "not valid before (same forms)"),
+        issue->add_option("--entitlement", options->entitlements, "a feature flag; repeat for several"),
+        issue->add_option("--seats", options->seats, "licensed seats"),
+        issue->add_option("--name", options->name, "licensee display name"),
+        issue->add_option("--meta", options->meta, "KEY=VALUE vendor data; repeat for several"),
+    };
+    auto* batch = issue->add_option("--batch", options->batch,
+        "issue one license per row of a CSV file (- for stdin), all or nothing");
+    // In a batch these come from the CSV's columns; a value on the command line would be ignored.
+    for (auto* option : per_license)
+        batch->excludes(option);
     issue->add_flag("--json", options->json, "print the license as JSON (JSON lines with --batch)");
     issue->footer("Examples:\n"
                   "  KEY=$(charter issue --product acme-pro --customer jane@example.com --expires 1y)\n"

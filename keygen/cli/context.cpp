@@ -52,6 +52,11 @@ int64_t Context::now() const
     if (char const* pinned = std::getenv("CHARTER_NOW"); pinned && *pinned) {
         if (auto parsed = format::parse_rfc3339(pinned))
             return *parsed;
+        static bool warned = false;
+        if (!warned)
+            warn(std::string("CHARTER_NOW \"") + pinned + "\" is not an RFC 3339 time (like 2027-01-31T10:00:00Z); "
+                 "using the system clock");
+        warned = true;
     }
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }

@@ -26,29 +26,171 @@ std::string sign_v4_public(SigningKey const& key, std::string_view message, std:
     return token;
 }
 
+namespace {
+
+// The length of the UTF-8 sequence starting at text[at] when it is well formed (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), else 0.
+size_t utf8_sequence_length(std::string_view text, size_t at)
+{
+    auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    auto continuation = [&](size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
+    unsigned char lead = byte(at);
+    if (lead < 0x80)
+        return 1;
+    if (lead >= 0xC2 && lead <= 0xDF)
+        return continuation(at + 1) ? 2 : 0;
+    if (lead >= 0xE0 && lead <= 0xEF) {
+        if (!continuation(at + 1) || !continuation(at + 2))
+            return 0;
+        if ((lead == 0xE0 && byte(at + 1) < 0xA0) || (lead == 0xED && byte(at + 1) > 0x9F))
+            return 0; // overlong, or a UTF-16 surrogate
+        return 3;
+    }
+    if (lead >= 0xF0 && lead <= 0xF4) {
+        if (!continuation(at + 1) || !continuation(at + 2) || !continuation(at + 3))
+            return 0;
+        if ((lead == 0xF0 && byte(at + 1) < 0x90) || (lead == 0xF4 && byte(at + 1) > 0x8F))
+            return 0; // overlong, or above U+10FFFF
+        return 4;
+    }
+    return 0;
+}
+
+// A JSON string exactly as nlohmann's dump() writes it (so the bytes of a license do not
+// depend on which writer made them): '"' and '\\' escaped, \b \f \n \r \t, other control
+// characters as \u00xx, everything else verbatim. An ill-formed UTF-8 sequence, which
+// Issuer::issue never lets through, becomes U+FFFD rather than invalid JSON.
+void append_json_string(std::string& out, std::string_view text)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; };
+    out += '"';
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t run = i;
+        while (run < text.size() && plain(static_cast<unsigned char>(text[run])))
+            ++run;
+        out.append(text.substr(i, run - i));
+        i = run;
+        if (i == text.size())
+            break;
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x80) {
+            size_t length = utf8_sequence_length(text, i);
+            out.append(length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(i, length));
+            i += length == 0 ? 1 : length;
+            continue;
+        }
+        ++i;
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+    out += '"';
+}
+
+void append_member(std::string& out, std::string_view key)
+{
+    out += out.size() > 1 ? ",\"" : "\"";
+    out += key;
+    out += "\":";
+}
+
+void append_string_member(std::string& out, std::string_view key, std::string_view value)
+{
+    append_member(out, key);
+    append_json_string(out, value);
+}
+
+void append_time_member(std::string& out, std::string_view key, int64_t time)
+{
+    append_member(out, key);
+    out += '"';
+    out += format::format_rfc3339(time);
+    out += '"';
+}
+
+}
+
+bool is_valid_utf8(std::string_view text)
+{
+    for (size_t i = 0; i < text.size();) {
+        size_t length = utf8_sequence_length(text, i);
+        if (length == 0)
+            return false;
+        i += length;
+    }
+    return true;
+}
+
 std::string claims_to_json(LicenseClaims const& claims)
 {
-    nlohmann::ordered_json json;
-    json["iss"] = claims.issuer;
-    json["sub"] = claims.customer;
-    json["jti"] = claims.license_id;
-    json["iat"] = format::format_rfc3339(claims.issued_at);
+    // Written directly rather than through an nlohmann object: this runs once per license, and
+    // a batch issues 100,000 of them (docs/performance.md). The bytes are the same as
+    // ordered_json::dump() gives for the same claims (tests/test_token_signer.cpp).
+    std::string out;
+    out.reserve(384 + claims.issuer.size() + (claims.name ? claims.name->size() : 0));
+    out += '{';
+    append_string_member(out, "iss", claims.issuer);
+    append_string_member(out, "sub", claims.customer);
+    append_string_member(out, "jti", claims.license_id);
+    append_time_member(out, "iat", claims.issued_at);
     if (claims.not_before)
-        json["nbf"] = format::format_rfc3339(*claims.not_before);
+        append_time_member(out, "nbf", *claims.not_before);
     if (claims.expires_at)
-        json["exp"] = format::format_rfc3339(*claims.expires_at);
-    json["product"] = claims.product;
+        append_time_member(out, "exp", *claims.expires_at);
+    append_string_member(out, "product", claims.product);
     if (claims.name)
-        json["name"] = *claims.name;
-    if (!claims.entitlements.empty())
-        json["entitlements"] = claims.entitlements;
+        append_string_member(out, "name", *claims.name);
+    if (!claims.entitlements.empty()) {
+        append_member(out, "entitlements");
+        out += '[';
+        for (size_t i = 0; i < claims.entitlements.size(); ++i) {
+            if (i > 0)
+                out += ',';
+            append_json_string(out, claims.entitlements[i]);
+        }
+        out += ']';
+    }
     if (claims.updates_until)
-        json["updates_until"] = format::format_rfc3339(*claims.updates_until);
-    if (claims.seats)
-        json["seats"] = *claims.seats;
-    if (!claims.meta.empty())
-        json["meta"] = claims.meta;
-    return json.dump();
+        append_time_member(out, "updates_until", *claims.updates_until);
+    if (claims.seats) {
+        append_member(out, "seats");
+        out += std::to_string(*claims.seats);
+    }
+    if (!claims.meta.empty()) {
+        append_member(out, "meta");
+        bool all_strings = claims.meta.is_object();
+        for (auto const& [key, value] : claims.meta.items())
+            all_strings = all_strings && value.is_string();
+        if (!all_strings) {
+            out += claims.meta.dump();
+        } else {
+            out += '{';
+            bool first = true;
+            for (auto const& [key, value] : claims.meta.items()) {
+                if (!first)
+                    out += ',';
+                first = false;
+                append_json_string(out, key);
+                out += ':';
+                append_json_string(out, value.get_ref<std::string const&>());
+            }
+            out += '}';
+        }
+    }
+    out += '}';
+    return out;
 }
 
 SignedLicense sign_license(SigningKey const& key, LicenseClaims const& claims)
@@ -74,9 +216,25 @@ std::string sign_revocation_list(SigningKey const& key, std::string_view issuer,
 std::string new_id(std::string_view prefix)
 {
     static constexpr char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    std::string id(prefix);
-    for (int i = 0; i < 22; ++i)
-        id += alphabet[randombytes_uniform(62)];
+    constexpr size_t length = 22;
+    // One call to the system's random source per id, not one per character: libsodium's
+    // default source is a getrandom() system call, and ids are made in batches of 100,000.
+    // Each character is a random byte below 248 (= 4 × 62) taken modulo 62, so all 62 are
+    // equally likely; a byte of 248 or more (3 % of them) is skipped.
+    unsigned char random[48];
+    size_t used = sizeof random;
+    std::string id;
+    id.reserve(prefix.size() + length);
+    id.append(prefix);
+    while (id.size() < prefix.size() + length) {
+        if (used == sizeof random) {
+            randombytes_buf(random, sizeof random);
+            used = 0;
+        }
+        unsigned char byte = random[used++];
+        if (byte < 248)
+            id += alphabet[byte % 62];
+    }
     return id;
 }
 

@@ -33,8 +33,12 @@ struct LicenseClaims {
     nlohmann::ordered_json meta = nlohmann::ordered_json::object(); // written only when not empty
 };
 
-/// The message of a license key: compact JSON with the claims in a fixed order.
+/// The message of a license key: compact JSON with the claims in a fixed order. Every string
+/// must be valid UTF-8 (check with is_valid_utf8); an ill-formed sequence is written as U+FFFD.
 std::string claims_to_json(LicenseClaims const& claims);
+
+/// True when `text` is well-formed UTF-8 (RFC 3629), as JSON text and a license's claims must be.
+bool is_valid_utf8(std::string_view text);
 
 struct SignedLicense {
     std::string token;

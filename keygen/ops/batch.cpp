@@ -1,8 +1,12 @@
 #include "batch.hpp"
 
-
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+#include <utility>
 
 namespace charter::ops {
 
@@ -80,19 +84,19 @@ Result<std::optional<BatchRow>> BatchReader::next()
                 continue;
             auto& request = row.request;
             if (column == "customer") {
-                request.customer = value;
+                request.customer = std::move(value);
             } else if (column == "product") {
-                request.product = value;
+                request.product = std::move(value);
             } else if (column == "expires") {
-                request.expires = value;
+                request.expires = std::move(value);
             } else if (column == "updates_until") {
-                request.updates_until = value;
+                request.updates_until = std::move(value);
             } else if (column == "not_before") {
-                request.not_before = value;
+                request.not_before = std::move(value);
             } else if (column == "entitlements") {
                 request.entitlements = split(value, ';');
             } else if (column == "name") {
-                request.name = value;
+                request.name = std::move(value);
             } else if (column == "seats") {
                 int64_t seats = 0;
                 auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seats);
@@ -113,6 +117,97 @@ Result<std::optional<BatchRow>> BatchReader::next()
         return std::optional<BatchRow>(std::move(row));
     }
     return std::optional<BatchRow> {};
+}
+
+namespace {
+
+constexpr size_t held_output_buffer_size = 1 << 16;
+
+Error held_output_error(std::string const& what, int error)
+{
+    return make_error(ErrorKind::io, "cannot " + what + " the batch output: " + std::strerror(error));
+}
+
+Result<void> write_all(int fd, char const* data, size_t size)
+{
+    while (size > 0) {
+        ssize_t written = ::write(fd, data, size);
+        if (written < 0) {
+            if (errno == EINTR)
+                continue;
+            return held_output_error("write", errno);
+        }
+        data += written;
+        size -= size_t(written);
+    }
+    return {};
+}
+
+}
+
+Result<HeldOutput> HeldOutput::create(std::filesystem::path const& directory)
+{
+    int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        // A file system without O_TMPFILE: a named file, unlinked at once.
+        std::string path = (directory / ".charter-batch-XXXXXX").string();
+        fd = ::mkostemp(path.data(), O_CLOEXEC);
+        if (fd >= 0)
+            ::unlink(path.c_str());
+    }
+    if (fd < 0) {
+        int error = errno;
+        return held_output_error("create a temporary file in " + directory.string() + " for", error);
+    }
+    return HeldOutput(fd);
+}
+
+HeldOutput::HeldOutput(HeldOutput&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1))
+    , m_buffer(std::move(other.m_buffer))
+{
+}
+
+HeldOutput::~HeldOutput()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+Result<void> HeldOutput::flush()
+{
+    auto written = write_all(m_fd, m_buffer.data(), m_buffer.size());
+    m_buffer.clear();
+    return written;
+}
+
+Result<void> HeldOutput::append(std::string_view text)
+{
+    m_buffer.append(text);
+    if (m_buffer.size() < held_output_buffer_size)
+        return {};
+    return flush();
+}
+
+Result<void> HeldOutput::copy_to(int fd)
+{
+    if (auto flushed = flush(); !flushed)
+        return flushed;
+    if (::lseek(m_fd, 0, SEEK_SET) < 0)
+        return held_output_error("rewind", errno);
+    std::string chunk(held_output_buffer_size, '\0');
+    while (true) {
+        ssize_t got = ::read(m_fd, chunk.data(), chunk.size());
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return held_output_error("read back", errno);
+        }
+        if (got == 0)
+            return {};
+        if (auto written = write_all(fd, chunk.data(), size_t(got)); !written)
+            return written;
+    }
 }
 
 }

@@ -10,9 +10,11 @@
 #include "csv_reader.hpp"
 #include "licensing.hpp"
 
+#include <filesystem>
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace charter::ops {
@@ -41,6 +43,29 @@ private:
     CsvReader m_reader;
     std::optional<std::string> m_default_product;
     std::vector<std::string> m_columns;
+};
+
+/// What a batch prints, held back until its transaction has committed (a key is never shown
+/// before its license is durable). It goes to an unlinked temporary file in `directory` (the
+/// data directory, where the same keys are stored anyway), not to memory, so a batch of any
+/// size runs in flat memory and nothing has to be read back from the database.
+class HeldOutput {
+public:
+    static Result<HeldOutput> create(std::filesystem::path const& directory);
+    HeldOutput(HeldOutput&& other) noexcept;
+    HeldOutput& operator=(HeldOutput&&) = delete;
+    ~HeldOutput();
+
+    Result<void> append(std::string_view text);
+    /// Writes everything appended so far to `fd`, from the start.
+    Result<void> copy_to(int fd);
+
+private:
+    explicit HeldOutput(int fd) : m_fd(fd) { }
+    Result<void> flush();
+
+    int m_fd { -1 };
+    std::string m_buffer;
 };
 
 }

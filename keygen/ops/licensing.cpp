@@ -22,6 +22,8 @@ Result<void> check_text(std::string const& value, std::string_view what)
         if (c < 0x20 || c == 0x7f)
             return make_error(ErrorKind::invalid_input, std::string(what) + " contains a control character");
     }
+    if (!keygen::is_valid_utf8(value))
+        return make_error(ErrorKind::invalid_input, std::string(what) + " is not valid UTF-8 (save the file as UTF-8)");
     return {};
 }
 
@@ -117,6 +119,8 @@ Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& 
     for (auto const& [key, value] : request.meta.items()) {
         if (key.empty() || !value.is_string())
             return make_error(ErrorKind::invalid_input, "meta must map non-empty keys to strings");
+        if (!keygen::is_valid_utf8(key) || !keygen::is_valid_utf8(value.get_ref<std::string const&>()))
+            return make_error(ErrorKind::invalid_input, "a meta key or value is not valid UTF-8 (save the file as UTF-8)");
     }
     claims.meta = request.meta;
 

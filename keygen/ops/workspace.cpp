@@ -1,5 +1,7 @@
 #include "workspace.hpp"
 
+#include "token_signer.hpp"
+
 namespace charter::ops {
 
 namespace {
@@ -23,6 +25,9 @@ Result<Workspace> Workspace::initialize(DataDir const& dir, std::string const& i
 {
     if (issuer.empty())
         return make_error(ErrorKind::invalid_input, "--issuer must not be empty");
+    // It is the "iss" claim of every license: JSON text.
+    if (!keygen::is_valid_utf8(issuer))
+        return make_error(ErrorKind::invalid_input, "--issuer is not valid UTF-8");
     if (auto created = dir.create(); !created)
         return created.error();
     auto store = db::Store::open(dir.database(), db::OpenMode::create);
