@@ -1,0 +1,257 @@
+// Crash safety (issue 8): charter-server killed with SIGKILL while 8 clients issue licenses,
+// `charter issue --batch` killed midway, and a full disk during issuance through the server.
+// Whatever a client was told (a key) must be in the database and verify; nothing else may be
+// half-written; the database passes PRAGMA integrity_check.
+
+#include "server_harness.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+using namespace charter::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+std::string const issue_body = R"({"product":"acme-pro","customer":"jane@example.com"})";
+
+httplib::Headers bearer(std::string const& token) { return { { "Authorization", "Bearer " + token } }; }
+
+// Every (id, key) the database holds.
+std::map<std::string, std::string> stored_licenses(std::string const& data_dir)
+{
+    std::map<std::string, std::string> licenses;
+    std::istringstream rows(sql(data_dir, "select id || '|' || token from licenses"));
+    std::string row;
+    while (std::getline(rows, row)) {
+        auto bar = row.find('|');
+        licenses[row.substr(0, bar)] = row.substr(bar + 1);
+    }
+    return licenses;
+}
+
+}
+
+TEST_CASE("charter-server killed with SIGKILL while 8 clients issue: every key a client received is stored and verifies")
+{
+    TempDir temp;
+    std::string data_dir = temp / "data";
+    std::string admin = make_vendor(data_dir);
+    auto server = std::make_unique<ServerChild>(data_dir, temp.path(), std::vector<std::string> { "--threads", "8" });
+    int port = server->port();
+
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> received; // (id, key) of every 201
+    std::atomic<bool> stop { false };
+    std::atomic<int> failures_after_kill { 0 };
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 8; ++i) {
+        clients.emplace_back([&] {
+            httplib::Client client("127.0.0.1", port);
+            client.set_connection_timeout(5, 0);
+            client.set_read_timeout(10, 0);
+            while (!stop) {
+                auto result = client.Post("/v1/licenses", bearer(admin), issue_body, "application/json");
+                if (!result) {
+                    ++failures_after_kill;
+                    if (stop)
+                        return;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    continue;
+                }
+                if (result->status != 201)
+                    continue;
+                auto json = Json::parse(result->body);
+                std::lock_guard lock(mutex);
+                received.emplace_back(json.at("id").get<std::string>(), json.at("key").get<std::string>());
+            }
+        });
+    }
+    // About two seconds of issuance, then the kill, while requests are in flight.
+    for (int i = 0; i < 200; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::lock_guard lock(mutex);
+        if (i >= 200 - 1 && received.empty())
+            i -= 50; // a loaded machine: wait until something was issued
+    }
+    server->kill_hard();
+    stop = true;
+    for (auto& client : clients)
+        client.join();
+    INFO("keys received before the kill: " << received.size());
+    REQUIRE(!received.empty());
+
+    // Restart on the same data directory.
+    server = std::make_unique<ServerChild>(data_dir, temp.path(), std::vector<std::string> { "--threads", "2" });
+    auto stored = stored_licenses(data_dir);
+    std::set<std::string> ids;
+    httplib::Client client("127.0.0.1", server->port());
+    size_t verified = 0;
+    for (auto const& [id, key] : received) {
+        CHECK(ids.insert(id).second); // ids unique
+        auto found = stored.find(id);
+        REQUIRE(found != stored.end());
+        CHECK(found->second == key);
+        auto result = client.Post("/v1/validate", Json { { "key", key }, { "product", "acme-pro" } }.dump(), "application/json");
+        REQUIRE(result);
+        CHECK(result->status == 200);
+        auto json = Json::parse(result->body);
+        if (json.value("valid", false))
+            ++verified;
+    }
+    CHECK(verified == received.size());
+    // A few with the CLI too (the offline verifier, verify-lib).
+    for (size_t i = 0; i < received.size(); i += std::max<size_t>(1, received.size() / 5)) {
+        auto verify = charter_cli(data_dir, { "verify", received[i].second });
+        CHECK(verify.exit_code == 0);
+    }
+    CHECK(charter_cli(data_dir, { "verify", received.back().second }).exit_code == 0);
+    // Stored ones no client saw (in flight at the kill) are whole licenses too.
+    CHECK(stored.size() >= received.size());
+    CHECK(sql(data_dir, "select count(*) from licenses where token not like 'v4.public.%'") == "0\n");
+    CHECK(sql(data_dir, "select count(*) from licenses l where not exists (select 1 from audit a where a.subject = l.id)") == "0\n");
+    CHECK(sql(data_dir, "PRAGMA integrity_check") == "ok\n");
+    // Service continues.
+    auto again = client.Post("/v1/licenses", bearer(admin), issue_body, "application/json");
+    REQUIRE(again);
+    CHECK(again->status == 201);
+    WARN("crash safety (server): " << received.size() << " keys received by 8 clients before SIGKILL, " << stored.size()
+                                   << " licenses stored, all received ones stored and valid; " << failures_after_kill.load()
+                                   << " requests failed at the kill");
+}
+
+TEST_CASE("charter issue --batch killed with SIGKILL midway: all rows or none")
+{
+    TempDir temp;
+    std::string data_dir = temp / "data";
+    make_vendor(data_dir);
+    std::string csv = temp / "batch.csv";
+    int const rows = 20000;
+    {
+        std::ofstream out(csv);
+        out << "customer,product,name\n";
+        for (int i = 0; i < rows; ++i)
+            out << "jane@example.com,acme-pro,Row " << i << "\n";
+    }
+    int64_t before = std::stoll(sql(data_dir, "select count(*) from licenses"));
+    int kills = 0, completed = 0;
+    std::vector<int64_t> counts;
+    // Kill at growing delays until one run is cut midway; a run that finishes must hold every row.
+    for (int delay_ms : { 300, 1000, 2500 }) {
+        std::vector<std::string> argv { CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv };
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            std::vector<char*> args;
+            for (auto& arg : argv)
+                args.push_back(arg.data());
+            args.push_back(nullptr);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        bool killed = kill(pid, SIGKILL) == 0;
+        int status = 0;
+        waitpid(pid, &status, 0);
+        bool was_killed = killed && WIFSIGNALED(status);
+        int64_t count = std::stoll(sql(data_dir, "select count(*) from licenses"));
+        counts.push_back(count - before);
+        CHECK(sql(data_dir, "PRAGMA integrity_check") == "ok\n");
+        if (was_killed) {
+            ++kills;
+            CHECK((count == before || count == before + rows)); // all or nothing
+        } else {
+            ++completed;
+            CHECK(WEXITSTATUS(status) == 0);
+            CHECK(count == before + rows);
+        }
+        before = count;
+    }
+    CHECK(kills >= 1);
+    std::string seen;
+    for (auto count : counts)
+        seen += std::to_string(count) + " ";
+    WARN("crash safety (batch): " << rows << "-row batch, " << kills << " runs killed, " << completed
+                                  << " completed; rows added per run: " << seen);
+}
+
+TEST_CASE("a full disk during issuance through the server: 507, no key, nothing half-written, service continues")
+{
+    if (geteuid() != 0) {
+        WARN("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    TempDir temp;
+    std::string mount_point = temp / "small";
+    REQUIRE(mkdir(mount_point.c_str(), 0700) == 0);
+    if (mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=4m") != 0) {
+        WARN("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    struct Unmount {
+        std::string path;
+        ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+    } unmount { mount_point };
+    std::string data_dir = mount_point + "/data";
+    std::string admin = make_vendor(data_dir);
+    ServerChild server(data_dir, temp.path(), { "--threads", "2" });
+    httplib::Client client("127.0.0.1", server.port());
+    auto first = client.Post("/v1/licenses", bearer(admin), issue_body, "application/json");
+    REQUIRE(first);
+    REQUIRE(first->status == 201);
+
+    std::string filler = mount_point + "/filler";
+    {
+        std::ofstream out(filler, std::ios::binary);
+        std::string block(65536, 'x');
+        while (out.write(block.data(), std::streamsize(block.size())) && out.flush()) { }
+    }
+    std::set<std::string> acknowledged { Json::parse(first->body).at("id").get<std::string>() };
+    int refused = 0;
+    for (int i = 0; i < 200 && refused == 0; ++i) {
+        auto result = client.Post("/v1/licenses", bearer(admin), issue_body, "application/json");
+        REQUIRE(result);
+        auto json = Json::parse(result->body); // always JSON
+        if (result->status == 201) {
+            acknowledged.insert(json.at("id").get<std::string>()); // the WAL may have room for a few
+            continue;
+        }
+        ++refused;
+        INFO(result->body);
+        CHECK(result->status >= 500);
+        CHECK(result->status == 507);
+        CHECK(!json.contains("key"));
+        CHECK(contains(json.at("error").at("message").get<std::string>(), "disk is full"));
+    }
+    REQUIRE(refused == 1);
+    CHECK(server.running());
+    auto health = client.Get("/healthz");
+    REQUIRE(health);
+
+    REQUIRE(unlink(filler.c_str()) == 0);
+    // Space is back: exactly the acknowledged licenses are stored, and issuance works again.
+    auto stored = stored_licenses(data_dir);
+    CHECK(stored.size() == acknowledged.size());
+    for (auto const& id : acknowledged)
+        CHECK(stored.count(id) == 1);
+    auto again = client.Post("/v1/licenses", bearer(admin), issue_body, "application/json");
+    REQUIRE(again);
+    CHECK(again->status == 201);
+    CHECK(charter_cli(data_dir, { "verify", Json::parse(again->body).at("key").get<std::string>() }).exit_code == 0);
+    CHECK(stored_licenses(data_dir).size() == acknowledged.size() + 1);
+    CHECK(sql(data_dir, "PRAGMA integrity_check") == "ok\n");
+    WARN("crash safety (full disk): " << acknowledged.size() << " licenses acknowledged on a 4 MB tmpfs, then 1 refused with 507; "
+                                      << "issuance resumed after freeing space");
+}

