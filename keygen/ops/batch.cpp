@@ -121,7 +121,7 @@ Result<std::optional<BatchRow>> BatchReader::next()
 
 namespace {
 
-constexpr size_t held_output_buffer_size = 1 << 16;
+constexpr size_t held_output_buffer_size = 1 << 18;
 
 Error held_output_error(std::string const& what, int error)
 {

@@ -10,6 +10,7 @@ namespace {
 
 constexpr size_t max_text_size = 200;
 constexpr int64_t max_seats = 1000000000;
+constexpr size_t max_cached_customers = 4096;
 
 Result<void> check_text(std::string const& value, std::string_view what)
 {
@@ -29,26 +30,27 @@ Result<void> check_text(std::string const& value, std::string_view what)
 
 }
 
-Result<db::Customer> Issuer::customer(std::string const& id_or_email)
+Result<db::Customer const*> Issuer::customer(std::string const& id_or_email)
 {
     if (auto it = m_customers.find(id_or_email); it != m_customers.end())
-        return it->second;
+        return &it->second;
     auto found = m_store.find_customer(id_or_email);
     if (!found)
         return found.error();
-    m_customers.emplace(id_or_email, *found);
-    return found;
+    // A batch of 100,000 rows may name as many customers: memory stays bounded.
+    if (m_customers.size() >= max_cached_customers)
+        m_customers.clear();
+    return &m_customers.emplace(id_or_email, std::move(*found)).first->second;
 }
 
-Result<db::Product> Issuer::product(std::string const& id)
+Result<db::Product const*> Issuer::product(std::string const& id)
 {
     if (auto it = m_products.find(id); it != m_products.end())
-        return it->second;
+        return &it->second;
     auto found = m_store.get_product(id);
     if (!found)
         return found.error();
-    m_products.emplace(id, *found);
-    return found;
+    return &m_products.emplace(id, std::move(*found)).first->second;
 }
 
 Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& actor, int64_t now)
@@ -66,9 +68,9 @@ Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& 
 
     keygen::LicenseClaims claims;
     claims.issuer = m_issuer_name;
-    claims.customer = customer->id;
+    claims.customer = (*customer)->id;
     claims.license_id = keygen::new_id("lic_");
-    claims.product = product->id;
+    claims.product = (*product)->id;
     claims.issued_at = now;
     auto parse_optional = [&](std::optional<std::string> const& text, char const* what) -> Result<std::optional<int64_t>> {
         if (!text)

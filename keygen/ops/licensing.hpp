@@ -48,8 +48,9 @@ public:
     keygen::SigningKey const& key() const { return m_key; }
 
 private:
-    Result<db::Customer> customer(std::string const& id_or_email);
-    Result<db::Product> product(std::string const& id);
+    // Pointers into the caches below (stable: unordered_map never moves its elements).
+    Result<db::Customer const*> customer(std::string const& id_or_email);
+    Result<db::Product const*> product(std::string const& id);
 
     db::Store& m_store;
     keygen::SigningKey m_key;
