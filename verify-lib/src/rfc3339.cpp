@@ -1,6 +1,6 @@
 #include "rfc3339.hpp"
 
-#include <cstdio>
+#include <string>
 
 namespace charter::format {
 
@@ -136,10 +136,20 @@ std::string format_rfc3339(int64_t unix_seconds)
     int64_t year;
     unsigned month, day;
     civil_from_days(days, year, month, day);
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02dZ", int(year), month, day, int(rest / 3600),
-        int(rest % 3600 / 60), int(rest % 60));
-    return buffer;
+    // By hand rather than with snprintf: `charter issue --batch` formats several times per
+    // license (docs/performance.md), and the clamp above keeps every field in range.
+    std::string text = "0000-00-00T00:00:00Z";
+    auto put = [&](size_t at, unsigned value, size_t digits) {
+        for (size_t i = digits; i-- > 0; value /= 10)
+            text[at + i] = char('0' + value % 10);
+    };
+    put(0, unsigned(year), 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, unsigned(rest / 3600), 2);
+    put(14, unsigned(rest % 3600 / 60), 2);
+    put(17, unsigned(rest % 60), 2);
+    return text;
 }
 
 std::string format_date(int64_t unix_seconds)
