@@ -46,7 +46,9 @@ now=$(date -u +%s)
 day=86400
 
 read -r _ valid < <(issue --product acme-pro --expires 1y)
-read -r _ old < <(issue --product acme-pro --expires 1y --updates-until "$(rfc3339 $((now - 10 * day)))")
+# Issued 40 days ago with updates until 10 days ago: covers releases published before then.
+read -r _ old < <(CHARTER_NOW=$(rfc3339 $((now - 40 * day))) issue --product acme-pro --expires 1y \
+    --updates-until "$(rfc3339 $((now - 10 * day)))")
 read -r revoked_id revoked < <(issue --product acme-pro --expires 1y)
 read -r _ other_product < <(issue --product acme-basic --expires 1y)
 "$charter" revoke "$revoked_id" --reason "chargeback" >/dev/null 2>&1
@@ -56,8 +58,9 @@ read -r _ other_product < <(issue --product acme-basic --expires 1y)
 
 build_gem() { # DIR NAME VERSION [PLATFORM] [EXTRA]
     local dir=$1 name=$2 version=$3 platform=${4:-ruby} extra=${5:-}
+    local module=${name//-/_}
     mkdir -p "$dir/lib"
-    echo "module ${name//-/_}; VERSION = '$version'; PLATFORM = '$platform'; end" >"$dir/lib/$name.rb"
+    echo "module ${module^}; VERSION = '$version'; PLATFORM = '$platform'; end" >"$dir/lib/$name.rb"
     cat >"$dir/$name.gemspec" <<GEMSPEC
 Gem::Specification.new do |s|
   s.name = "$name"
