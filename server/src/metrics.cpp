@@ -4,10 +4,10 @@
 
 namespace charter::server {
 
-void Metrics::record_request(std::string const& route, int status, double seconds)
+void Metrics::record_request(std::string const& method, std::string const& route, int status, double seconds)
 {
     std::lock_guard lock(m_mutex);
-    ++m_requests[{ route, status }];
+    ++m_requests[{ method, route, status }];
     for (size_t i = 0; i < buckets.size(); ++i) {
         if (seconds <= buckets[i])
             ++m_bucket_counts[i];
@@ -20,10 +20,13 @@ std::string Metrics::render() const
 {
     std::ostringstream out;
     std::lock_guard lock(m_mutex);
-    out << "# HELP charter_http_requests_total HTTP requests by route pattern and status.\n"
+    out << "# HELP charter_http_requests_total HTTP requests by method, route pattern and status.\n"
         << "# TYPE charter_http_requests_total counter\n";
-    for (auto const& [key, count] : m_requests)
-        out << "charter_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} " << count << "\n";
+    for (auto const& [key, count] : m_requests) {
+        auto const& [method, route, status] = key;
+        out << "charter_http_requests_total{method=\"" << method << "\",route=\"" << route << "\",status=\"" << status << "\"} "
+            << count << "\n";
+    }
     out << "# HELP charter_http_request_duration_seconds Time from request parsed to response produced.\n"
         << "# TYPE charter_http_request_duration_seconds histogram\n";
     for (size_t i = 0; i < buckets.size(); ++i)

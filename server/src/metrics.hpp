@@ -1,5 +1,5 @@
 #pragma once
-// Prometheus text-format metrics: requests by route and status, a latency histogram,
+// Prometheus text-format metrics: requests by method, route and status, a latency histogram,
 // licenses issued and revoked, authentication failures.
 
 #include <array>
@@ -7,13 +7,14 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace charter::server {
 
 class Metrics {
 public:
-    void record_request(std::string const& route, int status, double seconds);
+    void record_request(std::string const& method, std::string const& route, int status, double seconds);
     void license_issued() { ++m_issued; }
     void license_revoked() { ++m_revoked; }
     void auth_failure() { ++m_auth_failures; }
@@ -24,7 +25,7 @@ public:
 
 private:
     mutable std::mutex m_mutex;
-    std::map<std::pair<std::string, int>, uint64_t> m_requests;
+    std::map<std::tuple<std::string, std::string, int>, uint64_t> m_requests; // method, route, status
     std::array<uint64_t, buckets.size()> m_bucket_counts {};
     uint64_t m_latency_count { 0 };
     double m_latency_sum { 0 };

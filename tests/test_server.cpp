@@ -1,0 +1,1246 @@
+// charter-server as a payment webhook, an application and an operator meet it: the real binary
+// on an ephemeral loopback port, driven over HTTP (cpp-httplib's client) and, where a client
+// library would refuse to send the request, over a raw socket. Every server is stopped by the
+// test that started it.
+
+#include "charter/verify.hpp"
+#include "http_server.hpp"
+#include "process.hpp"
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <yaml-cpp/yaml.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+using namespace charter::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+bool contains(std::string const& text, std::string const& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+std::string trimmed(std::string text)
+{
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
+    return text;
+}
+
+// Variables that would change what the CLI or the server does, cleared for every child.
+std::map<std::string, std::string> const clean_env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" },
+    { "CHARTER_LISTEN", "" }, { "CHARTER_THREADS", "" }, { "CHARTER_TLS_CERT", "" }, { "CHARTER_TLS_KEY", "" },
+    { "CHARTER_MAX_BODY", "" }, { "CHARTER_READ_TIMEOUT", "" }, { "CHARTER_AUTH_FAILURE_LIMIT", "" },
+    { "CHARTER_MAX_UPLOAD", "" }, { "CHARTER_ACCEL_REDIRECT", "" }, { "CHARTER_NOW", "" }, { "NO_COLOR", "1" } };
+
+// A vendor's data directory, made with the CLI: a product, a customer and admin tokens.
+struct Vendor {
+    TempDir temp;
+    std::string data_dir = temp / "data";
+    std::string customer;
+    std::string admin_token;
+
+    Vendor()
+    {
+        cli({ "init", "--issuer", "Acme Inc." });
+        cli({ "product", "add", "acme-pro", "--name", "Acme Pro" });
+        customer = trimmed(cli({ "customer", "add", "--email", "jane@example.com", "--name", "Jane Doe" }).out);
+        admin_token = token("admin");
+    }
+
+    ProcessResult cli(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
+        auto result = run_process(args, clean_env);
+        INFO("charter " << args[3] << ": " << result.err);
+        REQUIRE(result.exit_code == 0);
+        return result;
+    }
+
+    std::string token(std::string const& scopes) const { return trimmed(cli({ "token", "create", "--scope", scopes }).out); }
+
+    std::set<std::string> license_ids() const
+    {
+        std::set<std::string> ids;
+        for (auto const& license : Json::parse(cli({ "list", "--json" }).out))
+            ids.insert(license["id"].get<std::string>());
+        return ids;
+    }
+
+    std::string public_key() const
+    {
+        auto keys = Json::parse(cli({ "key", "list", "--json" }).out);
+        REQUIRE(keys.size() == 1);
+        return keys[0]["public_key"];
+    }
+};
+
+// A charter-server child process. Its stdout (the first line, then the access log) goes to a
+// file, so that logging never blocks on a pipe nobody reads.
+class Server {
+public:
+    explicit Server(Vendor const& vendor, std::vector<std::string> options = {}, std::map<std::string, std::string> env = {})
+    {
+        static int counter = 0;
+        auto name = vendor.temp / ("server-" + std::to_string(++counter));
+        m_out_path = name + ".out";
+        m_err_path = name + ".err";
+        std::vector<std::string> argv { CHARTER_SERVER_PATH, "--data-dir", vendor.data_dir, "--listen", "127.0.0.1:0" };
+        argv.insert(argv.end(), options.begin(), options.end());
+        start(argv, env);
+    }
+
+    Server(Server const&) = delete;
+    Server& operator=(Server const&) = delete;
+
+    ~Server()
+    {
+        if (m_pid <= 0)
+            return;
+        kill(m_pid, SIGTERM);
+        for (int i = 0; i < 1000; ++i) {
+            if (waitpid(m_pid, nullptr, WNOHANG) == m_pid)
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        kill(m_pid, SIGKILL);
+        waitpid(m_pid, nullptr, 0);
+    }
+
+    /// SIGTERM, then waits for the exit; returns the exit code (128 + signal when killed).
+    int stop()
+    {
+        REQUIRE(m_pid > 0);
+        kill(m_pid, SIGTERM);
+        return wait();
+    }
+
+    int wait()
+    {
+        int status = 0;
+        waitpid(m_pid, &status, 0);
+        m_pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+    pid_t pid() const { return m_pid; }
+    int port() const { return m_port; }
+    std::string const& first_line() const { return m_first_line; }
+    std::string stderr_text() const { return read_file(m_err_path); }
+
+    httplib::Client client() const
+    {
+        httplib::Client client("127.0.0.1", m_port);
+        client.set_read_timeout(60, 0);
+        client.set_write_timeout(60, 0);
+        return client;
+    }
+
+    /// Every access-log line written so far (stdout after the first line), fields in order.
+    std::vector<nlohmann::ordered_json> access_log() const
+    {
+        std::vector<nlohmann::ordered_json> lines;
+        std::istringstream in(read_file(m_out_path));
+        std::string line;
+        std::getline(in, line);
+        while (std::getline(in, line))
+            lines.push_back(nlohmann::ordered_json::parse(line));
+        return lines;
+    }
+
+    /// The access-log line of one request. The server logs after the response is sent, so
+    /// this waits for the line to appear.
+    nlohmann::ordered_json log_line(std::string const& request_id) const
+    {
+        for (int i = 0; i < 6000; ++i) {
+            for (auto const& line : access_log()) {
+                if (line["request_id"] == request_id)
+                    return line;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        FAIL("no access-log line for " << request_id);
+        return {};
+    }
+
+private:
+    void start(std::vector<std::string> const& argv, std::map<std::string, std::string> env)
+    {
+        // The environment is prepared before fork(): the child only opens, dups and execs.
+        std::map<std::string, std::string> variables;
+        for (char** entry = environ; *entry; ++entry) {
+            std::string text = *entry;
+            auto equals = text.find('=');
+            if (equals != std::string::npos)
+                variables[text.substr(0, equals)] = text.substr(equals + 1);
+        }
+        env.insert(clean_env.begin(), clean_env.end());
+        for (auto const& [name, value] : env) {
+            if (value.empty())
+                variables.erase(name);
+            else
+                variables[name] = value;
+        }
+        std::vector<std::string> env_strings;
+        for (auto const& [name, value] : variables)
+            env_strings.push_back(name + "=" + value);
+        std::vector<char*> envp, args;
+        for (auto& text : env_strings)
+            envp.push_back(text.data());
+        envp.push_back(nullptr);
+        std::vector<std::string> argv_copy = argv;
+        for (auto& arg : argv_copy)
+            args.push_back(arg.data());
+        args.push_back(nullptr);
+
+        m_pid = fork();
+        REQUIRE(m_pid >= 0);
+        if (m_pid == 0) {
+            int in = open("/dev/null", O_RDONLY);
+            int out = open(m_out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            int err = open(m_err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (in < 0 || out < 0 || err < 0)
+                _exit(126);
+            dup2(in, 0);
+            dup2(out, 1);
+            dup2(err, 2);
+            execve(args[0], args.data(), envp.data());
+            _exit(127);
+        }
+        // The first line comes once the socket is bound; a server that exits instead fails here.
+        for (int i = 0; i < 6000; ++i) {
+            std::ifstream in(m_out_path);
+            if (std::getline(in, m_first_line) && !in.eof())
+                break;
+            m_first_line.clear();
+            int status = 0;
+            if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
+                m_pid = -1;
+                FAIL("charter-server exited before listening: " << read_file(m_err_path));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        std::smatch match;
+        static std::regex const listening("listening on https?://127\\.0\\.0\\.1:([0-9]+)");
+        INFO("first line: " << m_first_line << "; stderr: " << read_file(m_err_path));
+        REQUIRE(std::regex_match(m_first_line, match, listening));
+        m_port = std::stoi(match[1]);
+        REQUIRE(m_port > 0);
+    }
+
+    std::string m_out_path;
+    std::string m_err_path;
+    std::string m_first_line;
+    pid_t m_pid { -1 };
+    int m_port { 0 };
+};
+
+httplib::Headers bearer(std::string const& token, httplib::Headers extra = {})
+{
+    extra.emplace("Authorization", "Bearer " + token);
+    return extra;
+}
+
+Json body_of(httplib::Result const& result)
+{
+    REQUIRE(result);
+    return Json::parse(result->body);
+}
+
+// An error answer: the status, {"error":{"code","message"}}, and a message naming `mention`.
+void check_error(httplib::Result const& result, int status, std::string const& code, std::string const& mention = {})
+{
+    REQUIRE(result);
+    INFO("status " << result->status << ": " << result->body);
+    CHECK(result->status == status);
+    auto body = Json::parse(result->body, nullptr, false);
+    REQUIRE(body.is_object());
+    CHECK(body["error"]["code"] == code);
+    REQUIRE(body["error"]["message"].is_string());
+    if (!mention.empty())
+        CHECK(contains(body["error"]["message"], mention));
+}
+
+Json issue_body(Vendor const& vendor, Json extra = Json::object())
+{
+    Json body { { "product", "acme-pro" }, { "customer", vendor.customer } };
+    body.update(extra);
+    return body;
+}
+
+httplib::Result issue(httplib::Client& client, std::string const& token, Json const& body, httplib::Headers extra = {})
+{
+    return client.Post("/v1/licenses", bearer(token, std::move(extra)), body.dump(), "application/json");
+}
+
+Json validate(httplib::Client& client, std::string const& key, std::string const& product = "acme-pro")
+{
+    auto result = client.Post("/v1/validate", Json { { "key", key }, { "product", product } }.dump(), "application/json");
+    REQUIRE(result);
+    REQUIRE(result->status == 200);
+    return Json::parse(result->body);
+}
+
+// --- Raw sockets, for requests an HTTP client library would not send ---------------------------
+
+class RawConnection {
+public:
+    explicit RawConnection(int port)
+    {
+        m_fd = socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(m_fd >= 0);
+        timeval timeout { 60, 0 };
+        setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(uint16_t(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(connect(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    }
+    ~RawConnection() { close(m_fd); }
+    RawConnection(RawConnection const&) = delete;
+    RawConnection& operator=(RawConnection const&) = delete;
+
+    /// Sends what it can; false when the server has closed the connection.
+    bool send_all(std::string const& bytes)
+    {
+        size_t sent = 0;
+        while (sent < bytes.size()) {
+            ssize_t n = ::send(m_fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            sent += size_t(n);
+        }
+        return true;
+    }
+
+    /// Everything the server sends until it closes the connection.
+    std::string read_to_end()
+    {
+        std::string text;
+        char buffer[65536];
+        for (;;) {
+            ssize_t n = recv(m_fd, buffer, sizeof buffer, 0);
+            if (n <= 0)
+                return text;
+            text.append(buffer, size_t(n));
+        }
+    }
+
+    /// One response whose body has a Content-Length (the connection may stay open).
+    std::string read_response()
+    {
+        std::string text;
+        char buffer[65536];
+        for (;;) {
+            auto end = text.find("\r\n\r\n");
+            if (end != std::string::npos) {
+                std::smatch match;
+                static std::regex const length("\r\ncontent-length: *([0-9]+)", std::regex::icase);
+                std::string head = text.substr(0, end + 2);
+                size_t body = std::regex_search(head, match, length) ? std::stoul(match[1]) : 0;
+                if (text.size() >= end + 4 + body)
+                    return text;
+            }
+            ssize_t n = recv(m_fd, buffer, sizeof buffer, 0);
+            if (n <= 0)
+                return text;
+            text.append(buffer, size_t(n));
+        }
+    }
+
+    int local_port() const
+    {
+        sockaddr_in address {};
+        socklen_t size = sizeof address;
+        getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &size);
+        return ntohs(address.sin_port);
+    }
+
+private:
+    int m_fd { -1 };
+};
+
+int status_of(std::string const& response)
+{
+    if (!response.starts_with("HTTP/1.1 ") || response.size() < 12)
+        return -1;
+    return std::stoi(response.substr(9, 3));
+}
+
+size_t response_count(std::string const& stream)
+{
+    size_t count = 0;
+    for (size_t at = stream.find("HTTP/1.1 "); at != std::string::npos; at = stream.find("HTTP/1.1 ", at + 1))
+        ++count;
+    return count;
+}
+
+std::string header_of(std::string const& response, std::string const& name)
+{
+    std::smatch match;
+    std::regex pattern("\r\n" + name + ": *([^\r]*)\r\n", std::regex::icase);
+    auto head = response.substr(0, response.find("\r\n\r\n") + 2);
+    return std::regex_search(head, match, pattern) ? std::string(match[1]) : std::string();
+}
+
+std::string body_of_raw(std::string const& response)
+{
+    auto end = response.find("\r\n\r\n");
+    return end == std::string::npos ? std::string() : response.substr(end + 4);
+}
+
+// Bytes of a connection's data that the server has not read yet (its receive queue in
+// /proc/net/tcp), or -1 when the server's end of the connection is not listed.
+long unread_by_server(int server_port, int client_port)
+{
+    std::ifstream in("/proc/net/tcp");
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+        unsigned local_address = 0, local_port = 0, remote_address = 0, remote_port = 0, state = 0;
+        unsigned long tx_queue = 0, rx_queue = 0;
+        if (std::sscanf(line.c_str(), " %*d: %8X:%4X %8X:%4X %2X %8lX:%8lX", &local_address, &local_port, &remote_address,
+                &remote_port, &state, &tx_queue, &rx_queue)
+            != 7)
+            continue;
+        if (int(local_port) == server_port && int(remote_port) == client_port)
+            return long(rx_queue);
+    }
+    return -1;
+}
+
+std::string metric_line_value(std::string const& metrics, std::string const& series)
+{
+    std::istringstream in(metrics);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with(series + " "))
+            return line.substr(series.size() + 1);
+    }
+    return "absent";
+}
+
+}
+
+// --- The license lifecycle ---------------------------------------------------------------------
+
+TEST_CASE("a license issued over HTTP validates, is revoked, then validates as revoked")
+{
+    Vendor vendor;
+    Server server(vendor);
+    CHECK(server.first_line() == "listening on http://127.0.0.1:" + std::to_string(server.port()));
+    auto client = server.client();
+
+    auto issued = issue(client, vendor.admin_token,
+        issue_body(vendor, { { "expires", "2099-12-31" }, { "entitlements", { "sso", "audit-log" } }, { "seats", 5 } }));
+    REQUIRE(issued);
+    INFO(issued->body);
+    REQUIRE(issued->status == 201);
+    auto license = Json::parse(issued->body);
+    std::string id = license["id"];
+    std::string key = license["key"];
+    CHECK(id.starts_with("lic_"));
+    CHECK(key.starts_with("v4.public."));
+    CHECK(license["status"] == "active");
+    CHECK(license["product"] == "acme-pro");
+    CHECK(license["customer"] == vendor.customer);
+    CHECK(license["expires_at"] == "2099-12-31T00:00:00Z");
+    CHECK(license["claims"]["seats"] == 5);
+    CHECK(issued->get_header_value("Location") == "/v1/licenses/" + id);
+    CHECK(vendor.license_ids() == std::set<std::string> { id });
+
+    // The key verifies offline with the public key the server publishes.
+    auto keys = body_of(client.Get("/v1/keys"));
+    REQUIRE(keys["keys"].size() == 1);
+    charter::Verifier verifier("acme-pro");
+    REQUIRE(verifier.add_key(keys["keys"][0]["public_key"].get<std::string>().c_str()) == CHARTER_OK);
+    CHECK(verifier.verify(key).status == CHARTER_OK);
+
+    auto valid = validate(client, key);
+    CHECK(valid["valid"] == true);
+    CHECK(valid["status"] == "valid");
+    CHECK(valid["license"]["id"] == id);
+    CHECK(valid["license"]["entitlements"] == Json { "sso", "audit-log" });
+    // Validation tells no more than the key itself holds: no email, no revocation reason.
+    CHECK_FALSE(contains(valid.dump(), "jane@example.com"));
+
+    auto other_product = validate(client, key, "acme-enterprise");
+    CHECK(other_product["valid"] == false);
+    CHECK(other_product["status"] == "bad_signature");
+    CHECK(validate(client, "v4.public.not-a-key")["status"] == "bad_encoding");
+
+    auto revoked = client.Post("/v1/licenses/" + id + "/revoke", bearer(vendor.admin_token),
+        Json { { "reason", "refunded" } }.dump(), "application/json");
+    REQUIRE(revoked);
+    REQUIRE(revoked->status == 200);
+    CHECK(Json::parse(revoked->body)["status"] == "revoked");
+    CHECK(Json::parse(revoked->body)["revoke_reason"] == "refunded");
+
+    auto after = validate(client, key);
+    CHECK(after["valid"] == false);
+    CHECK(after["status"] == "revoked");
+    CHECK(contains(after["message"], "revoked"));
+    CHECK_FALSE(contains(after.dump(), "refunded"));
+
+    auto shown = body_of(client.Get("/v1/licenses/" + id, bearer(vendor.admin_token)));
+    CHECK(shown["status"] == "revoked");
+    CHECK(shown["key"] == key);
+    check_error(client.Post("/v1/licenses/" + id + "/revoke", bearer(vendor.admin_token), "", "application/json"), 409,
+        "conflict", "already revoked");
+
+    // Both changes are in the audit log, attributed to the token.
+    auto audit = body_of(client.Get("/v1/audit", bearer(vendor.admin_token)));
+    std::set<std::string> actions;
+    for (auto const& entry : audit["data"]) {
+        if (entry["subject"] == id) {
+            actions.insert(entry["action"].get<std::string>());
+            CHECK(entry["actor"].get<std::string>().starts_with("token:tok_"));
+        }
+    }
+    CHECK(actions == std::set<std::string> { "license.issue", "license.revoke" });
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("an Idempotency-Key makes a retried issuance return the same license")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto body = issue_body(vendor, { { "name", "Order A-1001" } });
+    httplib::Headers retry { { "Idempotency-Key", "order-A-1001" } };
+
+    auto first = issue(client, vendor.admin_token, body, retry);
+    REQUIRE(first);
+    REQUIRE(first->status == 201);
+    CHECK_FALSE(first->has_header("Idempotent-Replayed"));
+    auto second = issue(client, vendor.admin_token, body, retry);
+    REQUIRE(second);
+    REQUIRE(second->status == 201);
+    CHECK(second->get_header_value("Idempotent-Replayed") == "true");
+    CHECK(Json::parse(second->body)["id"] == Json::parse(first->body)["id"]);
+    CHECK(Json::parse(second->body)["key"] == Json::parse(first->body)["key"]);
+
+    // The same key with another body is a client bug, not a retry.
+    check_error(issue(client, vendor.admin_token, issue_body(vendor, { { "name", "Order A-1002" } }), retry), 409,
+        "idempotency_conflict", "Idempotency-Key");
+    check_error(issue(client, vendor.admin_token, body, { { "Idempotency-Key", std::string(256, 'k') } }), 400,
+        "invalid_header", "Idempotency-Key");
+    CHECK(vendor.license_ids().size() == 1);
+
+    // Eight webhooks retrying at once with one key: one license.
+    std::vector<std::string> ids(8);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        threads.emplace_back([&, i] {
+            auto parallel = server.client();
+            auto result = issue(parallel, vendor.admin_token, body, { { "Idempotency-Key", "order-A-2000" } });
+            if (result && result->status == 201)
+                ids[i] = Json::parse(result->body)["id"];
+        });
+    }
+    for (auto& thread : threads)
+        thread.join();
+    CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == 1);
+    CHECK_FALSE(ids[0].empty());
+    CHECK(vendor.license_ids().size() == 2);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("concurrent issuance from 8 clients loses nothing")
+{
+    Vendor vendor;
+    Server server(vendor, { "--threads", "8" });
+    constexpr int clients = 8;
+    constexpr int per_client = 25;
+    std::mutex mutex;
+    std::vector<std::string> ids;
+    std::vector<std::string> failures;
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+            auto client = server.client();
+            client.set_keep_alive(true);
+            for (int i = 0; i < per_client; ++i) {
+                auto body = issue_body(vendor, { { "meta", { { "order", std::to_string(c) + "-" + std::to_string(i) } } } });
+                auto result = issue(client, vendor.admin_token, body);
+                std::lock_guard lock(mutex);
+                if (result && result->status == 201)
+                    ids.push_back(Json::parse(result->body)["id"]);
+                else
+                    failures.push_back(result ? std::to_string(result->status) + " " + result->body : httplib::to_string(result.error()));
+            }
+        });
+    }
+    for (auto& thread : threads)
+        thread.join();
+    INFO("first failure: " << (failures.empty() ? "" : failures[0]));
+    CHECK(failures.empty());
+    REQUIRE(ids.size() == size_t(clients * per_client));
+    std::set<std::string> unique(ids.begin(), ids.end());
+    CHECK(unique.size() == ids.size());
+    // Every returned license is in the database ...
+    CHECK(vendor.license_ids() == unique);
+
+    // ... and the API lists each exactly once across pages.
+    auto client = server.client();
+    std::vector<std::string> listed;
+    std::string cursor;
+    int pages = 0;
+    for (;;) {
+        auto page = body_of(client.Get("/v1/licenses?limit=64" + (cursor.empty() ? "" : "&after=" + cursor), bearer(vendor.admin_token)));
+        ++pages;
+        for (auto const& license : page["data"]) {
+            listed.push_back(license["id"]);
+            CHECK_FALSE(license.contains("key"));
+        }
+        if (page["next_cursor"].is_null())
+            break;
+        cursor = page["next_cursor"];
+    }
+    CHECK(pages == 4);
+    CHECK(listed.size() == unique.size());
+    CHECK(std::set<std::string>(listed.begin(), listed.end()) == unique);
+    CHECK(server.stop() == 0);
+}
+
+// --- Admin tokens and scopes -------------------------------------------------------------------
+
+TEST_CASE("admin tokens: 401 without a valid token, 403 without the scope")
+{
+    Vendor vendor;
+    auto read_only = vendor.token("read");
+    auto issue_only = vendor.token("issue");
+    auto revoked = Json::parse(vendor.cli({ "token", "create", "--scope", "admin", "--json" }).out);
+    vendor.cli({ "token", "revoke", revoked["id"] });
+    Server server(vendor);
+    auto client = server.client();
+    auto body = issue_body(vendor);
+
+    auto check_unauthorized = [](httplib::Result const& result, std::string const& mention) {
+        check_error(result, 401, "unauthorized", mention);
+        CHECK(result->get_header_value("WWW-Authenticate") == "Bearer realm=\"charter\"");
+    };
+    check_unauthorized(client.Post("/v1/licenses", body.dump(), "application/json"), "Authorization: Bearer");
+    check_unauthorized(issue(client, "chrt_not-a-real-token", body), "not valid");
+    check_unauthorized(issue(client, revoked["token"], body), "not valid");
+    check_unauthorized(client.Post("/v1/licenses", { { "Authorization", "Basic dXNlcjpwYXNz" } }, body.dump(), "application/json"),
+        "Bearer");
+    check_unauthorized(client.Get("/v1/licenses", bearer("")), "");
+
+    check_error(issue(client, read_only, body), 403, "forbidden", "\"issue\"");
+    check_error(client.Get("/v1/audit", bearer(issue_only)), 403, "forbidden", "\"admin\"");
+    check_error(client.Post("/v1/licenses/lic_x/revoke", bearer(issue_only), "", "application/json"), 403, "forbidden", "\"revoke\"");
+    check_error(client.Post("/v1/products", bearer(issue_only), Json { { "id", "acme-lite" } }.dump(), "application/json"), 403,
+        "forbidden", "\"admin\"");
+
+    // Each scope opens what it names; admin opens everything.
+    auto issued = issue(client, issue_only, body);
+    REQUIRE(issued);
+    CHECK(issued->status == 201);
+    auto listed = client.Get("/v1/licenses", bearer(read_only));
+    REQUIRE(listed);
+    CHECK(listed->status == 200);
+    auto audit = client.Get("/v1/audit", bearer(vendor.admin_token));
+    REQUIRE(audit);
+    CHECK(audit->status == 200);
+    // A refused request changed nothing.
+    CHECK(vendor.license_ids().size() == 1);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("an address that keeps failing authentication gets 429 with Retry-After")
+{
+    Vendor vendor;
+    Server server(vendor, { "--auth-failure-limit", "3" });
+    auto client = server.client();
+    for (int i = 0; i < 3; ++i)
+        check_error(client.Get("/v1/licenses", bearer("chrt_wrong")), 401, "unauthorized");
+    auto limited = client.Get("/v1/licenses", bearer("chrt_wrong"));
+    check_error(limited, 429, "too_many_requests", "retry in");
+    auto retry_after = limited->get_header_value("Retry-After");
+    REQUIRE_FALSE(retry_after.empty());
+    CHECK(std::stoi(retry_after) >= 1);
+    CHECK(std::stoi(retry_after) <= 60);
+    // The address is limited, whatever token it now presents; public endpoints stay open.
+    check_error(client.Get("/v1/licenses", bearer(vendor.admin_token)), 429, "too_many_requests");
+    auto health = client.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metric_line_value(metrics->body, "charter_auth_failures_total") == "3");
+    CHECK(server.stop() == 0);
+}
+
+// --- Every error status ------------------------------------------------------------------------
+
+TEST_CASE("request errors: 400, 404, 405, 409, 415, 422, each as a JSON error")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto const& token = vendor.admin_token;
+    auto post = [&](std::string const& path, std::string const& body, std::string const& type = "application/json") {
+        return client.Post(path.c_str(), bearer(token), body, type.c_str());
+    };
+
+    SECTION("400: malformed JSON, wrong types (naming the field), unknown fields, bad parameters")
+    {
+        check_error(post("/v1/licenses", "{\"product\": "), 400, "malformed_json");
+        check_error(post("/v1/licenses", "[1, 2]"), 400, "malformed_json", "object");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "product", 5 } }).dump()), 400, "invalid_field", "\"product\"");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "seats", "five" } }).dump()), 400, "invalid_field", "\"seats\"");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "entitlements", "sso" } }).dump()), 400, "invalid_field",
+            "\"entitlements\"");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "meta", { { "order", 1 } } } }).dump()), 400, "invalid_field",
+            "\"meta\"");
+        check_error(post("/v1/licenses", Json { { "product", "acme-pro" } }.dump()), 400, "invalid_field", "\"customer\"");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "colour", "red" } }).dump()), 400, "unknown_field", "\"colour\"");
+        check_error(post("/v1/customers", Json { { "email", true } }.dump()), 400, "invalid_field", "\"email\"");
+        check_error(post("/v1/products", Json { { "id", "acme-lite" }, { "keep_access_after_expiry", "yes" } }.dump()), 400,
+            "invalid_field", "\"keep_access_after_expiry\"");
+        check_error(client.Post("/v1/validate", Json { { "key", 1 }, { "product", "acme-pro" } }.dump(), "application/json"), 400,
+            "invalid_field", "\"key\"");
+        check_error(post("/v1/licenses", ""), 400, "bad_request", "empty");
+        check_error(client.Get("/v1/licenses?limit=0", bearer(token)), 400, "invalid_parameter", "limit");
+        check_error(client.Get("/v1/licenses?status=lost", bearer(token)), 400, "invalid_parameter", "status");
+        check_error(client.Get("/v1/audit?since=yesterday", bearer(token)), 400, "invalid_parameter", "since");
+    }
+    SECTION("404: unknown license, customer, product, route")
+    {
+        check_error(client.Get("/v1/licenses/lic_unknown", bearer(token)), 404, "not_found", "lic_unknown");
+        check_error(post("/v1/licenses/lic_unknown/revoke", ""), 404, "not_found", "lic_unknown");
+        check_error(client.Get("/v1/customers/cus_unknown", bearer(token)), 404, "not_found");
+        check_error(client.Get("/v1/revocations/acme-unknown"), 404, "not_found", "acme-unknown");
+        check_error(client.Get("/v2/licenses"), 404, "not_found");
+        check_error(client.Get("/"), 404, "not_found");
+    }
+    SECTION("405 with Allow")
+    {
+        auto put = client.Put("/v1/licenses", bearer(token), "{}", "application/json");
+        check_error(put, 405, "method_not_allowed", "PUT");
+        auto allow = put->get_header_value("Allow");
+        CHECK(contains(allow, "GET"));
+        CHECK(contains(allow, "POST"));
+        auto remove = client.Delete("/v1/licenses/lic_x", bearer(token));
+        check_error(remove, 405, "method_not_allowed");
+        CHECK(remove->get_header_value("Allow") == "GET");
+        auto health = client.Post("/healthz", "{}", "application/json");
+        check_error(health, 405, "method_not_allowed");
+        CHECK(health->get_header_value("Allow") == "GET");
+    }
+    SECTION("409: a product id or a customer email that exists")
+    {
+        check_error(post("/v1/products", Json { { "id", "acme-pro" } }.dump()), 409, "conflict", "acme-pro");
+        check_error(post("/v1/customers", Json { { "email", "jane@example.com" } }.dump()), 409, "conflict", "jane@example.com");
+    }
+    SECTION("415: a body that is not application/json")
+    {
+        check_error(post("/v1/licenses", issue_body(vendor).dump(), "text/plain"), 415, "unsupported_media_type", "application/json");
+        check_error(post("/v1/licenses", "product=acme-pro", "application/x-www-form-urlencoded"), 415, "unsupported_media_type");
+        CHECK(post("/v1/licenses", issue_body(vendor).dump(), "application/json; charset=utf-8")->status == 201);
+    }
+    SECTION("422: an unknown product or customer, a bad date, a bad email or product id")
+    {
+        check_error(post("/v1/licenses", issue_body(vendor, { { "product", "acme-unknown" } }).dump()), 422, "invalid", "acme-unknown");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "customer", "nobody@example.com" } }).dump()), 422, "invalid",
+            "nobody@example.com");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "expires", "next tuesday" } }).dump()), 422, "invalid", "next tuesday");
+        check_error(post("/v1/licenses", issue_body(vendor, { { "updates_until", "2026-02-30" } }).dump()), 422, "invalid");
+        check_error(post("/v1/customers", Json { { "email", "not-an-email" } }.dump()), 422, "invalid", "not-an-email");
+        check_error(post("/v1/products", Json { { "id", "Acme Pro!" } }.dump()), 422, "invalid", "product id");
+    }
+    // Nothing above issued a license, except the one 415 case that was correct.
+    CHECK(vendor.license_ids().size() <= 1);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("bodies refused before they are read: 411 chunked, 415 encoded, 413 too large, 400 bad length")
+{
+    Vendor vendor;
+    Server server(vendor, { "--max-body", "4096" });
+    std::string auth = "Authorization: Bearer " + vendor.admin_token + "\r\n";
+    std::string json = issue_body(vendor).dump();
+
+    SECTION("411: Transfer-Encoding: chunked; the chunks are never parsed as requests")
+    {
+        RawConnection connection(server.port());
+        connection.send_all("POST /v1/licenses HTTP/1.1\r\nHost: x\r\n" + auth
+            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        auto response = connection.read_response();
+        CHECK(status_of(response) == 411);
+        CHECK(header_of(response, "Connection") == "close");
+        CHECK(Json::parse(body_of_raw(response))["error"]["code"] == "length_required");
+        // The chunks arrive after the refusal and smuggle a request: a server that kept the
+        // connection open would answer it.
+        std::string smuggled = "GET /v1/keys HTTP/1.1\r\nHost: x\r\n\r\n";
+        char size[16];
+        std::snprintf(size, sizeof size, "%zx", smuggled.size());
+        connection.send_all(size + ("\r\n" + smuggled + "\r\n0\r\n\r\n"));
+        CHECK(connection.read_to_end().empty());
+    }
+    SECTION("415: Content-Encoding: gzip is refused without inflating")
+    {
+        RawConnection connection(server.port());
+        connection.send_all("POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Encoding: gzip\r\nContent-Length: 10\r\n\r\n");
+        // No body sent: the answer must not wait for it.
+        auto stream = connection.read_to_end();
+        CHECK(status_of(stream) == 415);
+        CHECK(response_count(stream) == 1);
+        CHECK(Json::parse(body_of_raw(stream))["error"]["code"] == "unsupported_media_type");
+        auto client = server.client();
+        check_error(client.Post("/v1/validate", { { "Content-Encoding", "gzip" } }, "{}", "application/json"), 415,
+            "unsupported_media_type", "compressed");
+    }
+    SECTION("413: an oversized Content-Length is answered before the body is sent")
+    {
+        RawConnection connection(server.port());
+        connection.send_all("POST /v1/licenses HTTP/1.1\r\nHost: x\r\n" + auth
+            + "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n");
+        auto stream = connection.read_to_end();
+        CHECK(status_of(stream) == 413);
+        CHECK(response_count(stream) == 1);
+        CHECK(Json::parse(body_of_raw(stream))["error"]["code"] == "payload_too_large");
+        CHECK(contains(body_of_raw(stream), "4096"));
+        // Just over the limit, with the body sent.
+        auto client = server.client();
+        check_error(client.Post("/v1/validate", std::string(4097, ' '), "application/json"), 413, "payload_too_large");
+    }
+    SECTION("400: a Content-Length that is not a number, or given twice with different values")
+    {
+        for (auto const* length : { "ten", "-1", "0x10", "99999999999999999999999" }) {
+            RawConnection connection(server.port());
+            connection.send_all(std::string("POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+                + "Content-Length: " + length + "\r\n\r\n{}");
+            auto stream = connection.read_to_end();
+            INFO("Content-Length: " << length);
+            CHECK(status_of(stream) == 400);
+            CHECK(response_count(stream) == 1);
+        }
+        RawConnection connection(server.port());
+        connection.send_all("POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Length: 2\r\nContent-Length: 36\r\n\r\n");
+        auto response = connection.read_response();
+        CHECK(status_of(response) == 400);
+        CHECK(contains(body_of_raw(response), "Content-Length"));
+        connection.send_all("{}GET /v1/keys HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(connection.read_to_end().empty());
+    }
+    SECTION("400: a GET with a body; the body is never parsed as a request")
+    {
+        RawConnection connection(server.port());
+        std::string smuggled = "GET /v1/keys HTTP/1.1\r\nHost: x\r\n\r\n";
+        connection.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(smuggled.size()) + "\r\n\r\n");
+        auto response = connection.read_response();
+        CHECK(status_of(response) == 400);
+        CHECK(contains(body_of_raw(response), "body"));
+        connection.send_all(smuggled);
+        CHECK(connection.read_to_end().empty());
+    }
+    SECTION("400 or 431: a 1 MB header line, and the server is fine afterwards")
+    {
+        RawConnection connection(server.port());
+        connection.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(1 << 20, 'a') + "\r\n\r\n");
+        auto stream = connection.read_to_end();
+        int status = status_of(stream);
+        CHECK((status == 400 || status == 431));
+        CHECK(response_count(stream) == 1);
+        CHECK(header_of(stream, "X-Request-Id").starts_with("req_"));
+        CHECK(Json::parse(body_of_raw(stream), nullptr, false).contains("error"));
+    }
+    SECTION("414: a request target over 8 KiB")
+    {
+        RawConnection connection(server.port());
+        connection.send_all("GET /v1/" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto stream = connection.read_to_end();
+        CHECK(status_of(stream) == 414);
+        CHECK(header_of(stream, "X-Request-Id").starts_with("req_"));
+    }
+    // After every refusal the server still answers, and none of them issued anything.
+    auto client = server.client();
+    auto health = client.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    CHECK(vendor.license_ids().empty());
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a database failure is a 500 that shows no internals")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    REQUIRE(client.Get("/v1/products", bearer(vendor.admin_token))->status == 200);
+    // An operator mangles the schema under the running server.
+    auto altered = run_process({ "/usr/bin/sqlite3", vendor.data_dir + "/charter.db", "alter table products rename to products_gone" });
+    REQUIRE(altered.exit_code == 0);
+    auto failed = client.Get("/v1/products", bearer(vendor.admin_token));
+    check_error(failed, 500, "internal");
+    CHECK(Json::parse(failed->body)["error"]["message"] == "internal error");
+    for (auto const* internal : { "products", "sqlite", "SQL", "table", "charter.db", "/tmp" })
+        CHECK_FALSE(contains(failed->body, internal));
+    CHECK(server.log_line(failed->get_header_value("X-Request-Id"))["status"] == 500);
+    CHECK(server.stop() == 0);
+}
+
+// --- Shutdown, logging, metrics ----------------------------------------------------------------
+
+TEST_CASE("SIGTERM: in-flight requests complete, then the server exits 0 and accepts nothing")
+{
+    Vendor vendor;
+    auto key = Json::parse(vendor.cli({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--json" }).out)["key"]
+                   .get<std::string>();
+    Server server(vendor, { "--threads", "4", "--read-timeout", "120" });
+
+    // Three requests whose bodies arrive in two halves: the server is reading them when the
+    // signal comes.
+    std::vector<std::string> bodies {
+        Json { { "key", key }, { "product", "acme-pro" } }.dump(),
+        Json { { "key", key }, { "product", "acme-pro" } }.dump(),
+        issue_body(vendor, { { "name", "in flight" } }).dump(),
+    };
+    std::vector<std::string> paths { "/v1/validate", "/v1/validate", "/v1/licenses" };
+    std::vector<std::unique_ptr<RawConnection>> connections;
+    for (size_t i = 0; i < bodies.size(); ++i) {
+        auto connection = std::make_unique<RawConnection>(server.port());
+        auto half = bodies[i].size() / 2;
+        REQUIRE(connection->send_all("POST " + paths[i] + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + vendor.admin_token
+            + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(bodies[i].size()) + "\r\n\r\n"
+            + bodies[i].substr(0, half)));
+        connections.push_back(std::move(connection));
+    }
+    // Wait until a worker has read each request's first half (the server's receive queue is
+    // empty), so each is really in flight and not waiting in the listen backlog.
+    for (auto const& connection : connections) {
+        long unread = -1;
+        for (int i = 0; i < 6000 && unread != 0; ++i) {
+            unread = unread_by_server(server.port(), connection->local_port());
+            if (unread != 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        REQUIRE(unread == 0);
+    }
+
+    REQUIRE(kill(server.pid(), SIGTERM) == 0);
+    // The listening socket closes: new connections are refused.
+    bool refused = false;
+    for (int i = 0; i < 6000 && !refused; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(uint16_t(server.port()));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        refused = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0;
+        close(fd);
+        if (!refused)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(refused);
+
+    // The requests in flight finish normally.
+    for (size_t i = 0; i < connections.size(); ++i) {
+        REQUIRE(connections[i]->send_all(bodies[i].substr(bodies[i].size() / 2)));
+        auto response = connections[i]->read_response();
+        INFO(paths[i] << ": " << response);
+        CHECK(status_of(response) == (paths[i] == "/v1/licenses" ? 201 : 200));
+        if (paths[i] == "/v1/validate")
+            CHECK(Json::parse(body_of_raw(response))["valid"] == true);
+    }
+    CHECK(server.wait() == 0);
+    CHECK(contains(server.stderr_text(), "SIGTERM"));
+    CHECK(contains(server.stderr_text(), "stopped"));
+    // The license issued during shutdown is in the database, which was closed cleanly.
+    CHECK(vendor.license_ids().size() == 2);
+    CHECK(vendor.cli({ "db", "backup", vendor.temp / "after-shutdown.db" }).exit_code == 0);
+}
+
+TEST_CASE("the access log: one JSON line per request, ids made by the server, paths without queries")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto result = client.Get("/v1/licenses?limit=5&customer=jane%40example.com",
+        bearer(vendor.admin_token, { { "X-Request-Id", "client-chosen-id" }, { "X-Forwarded-For", "203.0.113.9" } }));
+    REQUIRE(result);
+    REQUIRE(result->status == 200);
+    auto id = result->get_header_value("X-Request-Id");
+    CHECK(id.starts_with("req_"));
+    CHECK(id != "client-chosen-id");
+    CHECK_FALSE(contains(result->body, "client-chosen-id"));
+
+    auto line = server.log_line(id);
+    std::vector<std::string> fields;
+    for (auto const& [name, value] : line.items())
+        fields.push_back(name);
+    CHECK(fields == std::vector<std::string> { "time", "request_id", "method", "path", "route", "status", "bytes", "duration_ms", "remote" });
+    CHECK(std::regex_match(line["time"].get<std::string>(), std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")));
+    CHECK(line["method"] == "GET");
+    CHECK(line["path"] == "/v1/licenses");
+    CHECK(line["route"] == "/v1/licenses");
+    CHECK(line["status"] == 200);
+    CHECK(line["bytes"] == std::stoll(result->get_header_value("Content-Length")));
+    CHECK(line["duration_ms"].is_number());
+    CHECK(line["duration_ms"].get<double>() >= 0);
+    CHECK(line["remote"] == "127.0.0.1");
+    CHECK_FALSE(contains(line.dump(), "jane"));
+    CHECK_FALSE(contains(line.dump(), vendor.admin_token));
+
+    // Refusals and unknown routes are logged too, each with its own id.
+    auto refused = client.Get("/v1/nowhere?token=secret");
+    REQUIRE(refused);
+    auto refused_line = server.log_line(refused->get_header_value("X-Request-Id"));
+    CHECK(refused_line["status"] == 404);
+    CHECK(refused_line["path"] == "/v1/nowhere");
+    CHECK(refused_line["route"] == "-");
+
+    // Ids are unique across requests.
+    std::set<std::string> ids;
+    auto lines = server.access_log();
+    for (auto const& entry : lines)
+        ids.insert(entry["request_id"].get<std::string>());
+    CHECK(ids.size() == lines.size());
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("/metrics counts requests by route and status, licenses, auth failures")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    // One connection: its requests run one after another on one worker, each logged (and
+    // counted) before the next is read.
+    client.set_keep_alive(true);
+    auto issued = issue(client, vendor.admin_token, issue_body(vendor));
+    REQUIRE(issued);
+    REQUIRE(issued->status == 201);
+    std::string key = Json::parse(issued->body)["key"];
+    std::string id = Json::parse(issued->body)["id"];
+    for (int i = 0; i < 3; ++i)
+        validate(client, key);
+    REQUIRE(client.Get("/v1/licenses", bearer("chrt_wrong"))->status == 401);
+    REQUIRE(client.Post("/v1/licenses/" + id + "/revoke", bearer(vendor.admin_token), "", "application/json")->status == 200);
+    REQUIRE(client.Get("/nowhere")->status == 404);
+
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    REQUIRE(metrics->status == 200);
+    CHECK(contains(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4"));
+    auto const& text = metrics->body;
+    CHECK(metric_line_value(text, "charter_http_requests_total{method=\"POST\",route=\"/v1/licenses\",status=\"201\"}") == "1");
+    CHECK(metric_line_value(text, "charter_http_requests_total{method=\"POST\",route=\"/v1/validate\",status=\"200\"}") == "3");
+    CHECK(metric_line_value(text, "charter_http_requests_total{method=\"GET\",route=\"/v1/licenses\",status=\"401\"}") == "1");
+    CHECK(metric_line_value(text, "charter_http_requests_total{method=\"POST\",route=\"/v1/licenses/{id}/revoke\",status=\"200\"}") == "1");
+    CHECK(metric_line_value(text, "charter_http_requests_total{method=\"GET\",route=\"-\",status=\"404\"}") == "1");
+    CHECK(metric_line_value(text, "charter_http_request_duration_seconds_count") == "7");
+    CHECK(metric_line_value(text, "charter_http_request_duration_seconds_bucket{le=\"+Inf\"}") == "7");
+    CHECK(metric_line_value(text, "charter_licenses_issued_total") == "1");
+    CHECK(metric_line_value(text, "charter_licenses_revoked_total") == "1");
+    CHECK(metric_line_value(text, "charter_auth_failures_total") == "1");
+    CHECK(contains(text, "# TYPE charter_http_request_duration_seconds histogram"));
+    // An idle keep-alive connection holds its worker (and a graceful stop) until it times out.
+    client.stop();
+    CHECK(server.stop() == 0);
+}
+
+// --- Public keys and revocation lists ----------------------------------------------------------
+
+TEST_CASE("/v1/keys lists the trusted keys; /v1/revocations/{product} verifies and is cacheable")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto public_key = vendor.public_key();
+
+    auto keys = client.Get("/v1/keys");
+    REQUIRE(keys);
+    REQUIRE(keys->status == 200);
+    auto listed = Json::parse(keys->body)["keys"];
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["public_key"] == public_key);
+    CHECK(listed[0]["kid"].get<std::string>().starts_with("k4.pid."));
+    CHECK(listed[0]["status"] == "current");
+    CHECK_FALSE(contains(keys->body, "k4.secret"));
+    // Brotli at cpp-httplib's quality costs milliseconds per response: never offered.
+    for (auto const* accepted : { "br", "gzip, deflate, br", "br;q=1.0, gzip;q=0.5" }) {
+        RawConnection connection(server.port());
+        connection.send_all(std::string("GET /v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: ") + accepted + "\r\n\r\n");
+        auto response = connection.read_to_end();
+        INFO(accepted);
+        CHECK(status_of(response) == 200);
+        CHECK(header_of(response, "Content-Encoding") != "br");
+    }
+
+    std::vector<std::string> license_keys, ids;
+    for (int i = 0; i < 2; ++i) {
+        auto issued = body_of(issue(client, vendor.admin_token, issue_body(vendor)));
+        license_keys.push_back(issued["key"]);
+        ids.push_back(issued["id"]);
+    }
+    REQUIRE(client.Post("/v1/licenses/" + ids[0] + "/revoke", bearer(vendor.admin_token), "", "application/json")->status == 200);
+
+    auto list = client.Get("/v1/revocations/acme-pro");
+    REQUIRE(list);
+    REQUIRE(list->status == 200);
+    auto etag = list->get_header_value("ETag");
+    CHECK(etag.size() > 2);
+    CHECK(contains(list->get_header_value("Cache-Control"), "max-age"));
+    std::string token = trimmed(list->body);
+    CHECK(token.starts_with("v4.public."));
+
+    charter::Verifier verifier("acme-pro");
+    REQUIRE(verifier.add_key(public_key.c_str()) == CHARTER_OK);
+    std::string detail;
+    REQUIRE(verifier.set_revocation_list(token, &detail) == CHARTER_OK);
+    CHECK(verifier.verify(license_keys[0]).status == CHARTER_E_REVOKED);
+    CHECK(verifier.verify(license_keys[1]).status == CHARTER_OK);
+    // The list is for one product only.
+    charter::Verifier other("acme-other");
+    REQUIRE(other.add_key(public_key.c_str()) == CHARTER_OK);
+    CHECK(other.set_revocation_list(token) != CHARTER_OK);
+
+    auto unchanged = client.Get("/v1/revocations/acme-pro", { { "If-None-Match", etag } });
+    REQUIRE(unchanged);
+    CHECK(unchanged->status == 304);
+    CHECK(unchanged->body.empty());
+    CHECK(unchanged->get_header_value("ETag") == etag);
+
+    // A new revocation changes the list and its ETag.
+    REQUIRE(client.Post("/v1/licenses/" + ids[1] + "/revoke", bearer(vendor.admin_token), "", "application/json")->status == 200);
+    auto changed = client.Get("/v1/revocations/acme-pro", { { "If-None-Match", etag } });
+    REQUIRE(changed);
+    CHECK(changed->status == 200);
+    CHECK(changed->get_header_value("ETag") != etag);
+    charter::Verifier updated("acme-pro");
+    REQUIRE(updated.add_key(public_key.c_str()) == CHARTER_OK);
+    REQUIRE(updated.set_revocation_list(trimmed(changed->body)) == CHARTER_OK);
+    CHECK(updated.verify(license_keys[1]).status == CHARTER_E_REVOKED);
+    CHECK(server.stop() == 0);
+}
+
+// --- Running it --------------------------------------------------------------------------------
+
+TEST_CASE("TLS: with --tls-cert and --tls-key the server speaks https")
+{
+    Vendor vendor;
+    auto cert = vendor.temp / "cert.pem";
+    auto key = vendor.temp / "key.pem";
+    auto made = run_process({ "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1" });
+    INFO(made.err);
+    REQUIRE(made.exit_code == 0);
+
+    Server server(vendor, { "--tls-cert", cert, "--tls-key", key });
+    CHECK(server.first_line() == "listening on https://127.0.0.1:" + std::to_string(server.port()));
+    httplib::SSLClient client("127.0.0.1", server.port());
+    client.enable_server_certificate_verification(false);
+    client.set_read_timeout(60, 0);
+    auto health = client.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    auto issued = client.Post("/v1/licenses", bearer(vendor.admin_token), issue_body(vendor).dump(), "application/json");
+    REQUIRE(issued);
+    CHECK(issued->status == 201);
+    // Plain HTTP on the TLS port gets no answer.
+    auto plain = server.client().Get("/healthz");
+    CHECK((!plain || plain->status != 200));
+    CHECK(server.stop() == 0);
+
+    auto bad = run_process({ CHARTER_SERVER_PATH, "--data-dir", vendor.data_dir, "--listen", "127.0.0.1:0", "--tls-cert", key,
+                               "--tls-key", cert },
+        clean_env);
+    CHECK(bad.exit_code == 1);
+    CHECK(contains(bad.err, "--tls-cert"));
+}
+
+TEST_CASE("options and environment variables")
+{
+    Vendor vendor;
+    auto run = [&](std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+        args.insert(args.begin(), CHARTER_SERVER_PATH);
+        env.insert(clean_env.begin(), clean_env.end());
+        return run_process(args, env);
+    };
+    auto help = run({ "--help" });
+    CHECK(help.exit_code == 0);
+    CHECK(contains(help.out, "CHARTER_LISTEN"));
+    auto threads = run({ "--threads", "0" });
+    CHECK(threads.exit_code == 2);
+    CHECK(contains(threads.err, "--threads"));
+    auto lonely = run({ "--tls-cert", "cert.pem" });
+    CHECK(lonely.exit_code == 2);
+    CHECK(contains(lonely.err, "--tls-key"));
+    auto from_env = run({}, { { "CHARTER_LISTEN", "nowhere" } });
+    CHECK(from_env.exit_code == 2);
+    CHECK(contains(from_env.err, "CHARTER_LISTEN"));
+    auto no_data = run({ "--data-dir", vendor.temp / "missing", "--listen", "127.0.0.1:0" });
+    CHECK(no_data.exit_code == 1);
+    CHECK(contains(no_data.err, "charter init"));
+
+    // The environment alone is enough to run it.
+    Server server(vendor, {}, { { "CHARTER_THREADS", "2" }, { "CHARTER_AUTH_FAILURE_LIMIT", "1" } });
+    auto client = server.client();
+    REQUIRE(client.Get("/v1/licenses", bearer("chrt_wrong"))->status == 401);
+    CHECK(client.Get("/v1/licenses", bearer("chrt_wrong"))->status == 429);
+    CHECK(server.stop() == 0);
+}
+
+// --- The documents match the server ------------------------------------------------------------
+
+TEST_CASE("every registered route is in docs/openapi.yaml and docs/api.md, and nothing else is")
+{
+    Vendor vendor;
+    charter::server::ServerConfig config;
+    config.data_dir = vendor.data_dir;
+    auto server = charter::server::HttpServer::create(config);
+    REQUIRE(server);
+    std::set<std::string> registered;
+    for (auto const& route : (*server)->routes())
+        registered.insert(route.method + " " + route.pattern);
+    REQUIRE(registered.size() == (*server)->routes().size());
+
+    auto document = YAML::LoadFile(std::string(CHARTER_SOURCE_DIR) + "/docs/openapi.yaml");
+    CHECK(document["openapi"].as<std::string>().starts_with("3.0"));
+    std::set<std::string> documented;
+    for (auto const& path : document["paths"]) {
+        for (auto const& operation : path.second) {
+            auto method = operation.first.as<std::string>();
+            if (method == "parameters")
+                continue;
+            std::transform(method.begin(), method.end(), method.begin(), [](char c) { return char(std::toupper(c)); });
+            documented.insert(method + " " + path.first.as<std::string>());
+            CHECK(operation.second["responses"].IsMap());
+        }
+    }
+    CHECK(documented == registered);
+
+    auto api = read_file(std::string(CHARTER_SOURCE_DIR) + "/docs/api.md");
+    for (auto const& route : registered) {
+        INFO(route);
+        CHECK(contains(api, "### `" + route + "`"));
+    }
+    std::regex heading("### `([A-Z]+ /[^`]*)`");
+    for (std::sregex_iterator it(api.begin(), api.end(), heading), end; it != end; ++it) {
+        INFO((*it)[1]);
+        CHECK(registered.count((*it)[1]) == 1);
+    }
+}
