@@ -645,3 +645,20 @@ TEST_CASE("CHARTER_NOW pins the clock; a value that is not a time says so")
     CHECK(contains(result.err, "CHARTER_NOW"));
     CHECK(contains(result.err, "yesterday"));
 }
+
+TEST_CASE("audit --since takes a time, a date, or a duration ago")
+{
+    Cli cli;
+    cli.env["CHARTER_NOW"] = "2026-11-28T10:00:00Z";
+    cli.setup();
+    cli.env["CHARTER_NOW"] = "2026-12-28T10:00:00Z";
+    cli.ok({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    auto count = [&](std::string const& since) {
+        return nlohmann::json::parse(cli.ok({ "audit", "--json", "--since", since }).out).size();
+    };
+    CHECK(count("2026-11-01") == 5); // setting, key, product, customer, license
+    CHECK(count("7d") == 1);          // only the license of today
+    CHECK(count("2mo") == 5);
+    CHECK(count("2027-01-01") == 0);
+    CHECK(cli.run({ "audit", "--since", "lately" }).exit_code == 3);
+}

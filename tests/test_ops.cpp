@@ -27,6 +27,10 @@ TEST_CASE("time input: RFC 3339, dates and durations")
     CHECK(*parse_time_input("2w", now, "--expires") == now + 14 * 86400);
     CHECK(*parse_time_input("1y", now, "--expires") == 1827396000);  // 2027-11-28T10:00:00Z
     CHECK(*parse_time_input("3mo", now, "--expires") == 1803808800); // 2027-02-28T10:00:00Z
+    // --since counts durations back from now; absolute times are the same either way.
+    CHECK(*parse_time_input("7d", now, "--since", DurationFromNow::ago) == now - 7 * 86400);
+    CHECK(*parse_time_input("1mo", now, "--since", DurationFromNow::ago) == 1793181600); // 2026-10-28T10:00:00Z
+    CHECK(*parse_time_input("2027-01-31", now, "--since", DurationFromNow::ago) == 1801353600);
     for (auto const* bad : { "", "2027-02-29", "2027-1-01", "30", "d", "30x", "0d", "-1d", "1.5d", "100001d", "2027-01-31T00:00Z" }) {
         auto result = parse_time_input(bad, now, "--expires");
         INFO(bad);
@@ -34,6 +38,14 @@ TEST_CASE("time input: RFC 3339, dates and durations")
         CHECK(result.error().kind == ErrorKind::invalid_input);
         CHECK(result.error().message.find("--expires") == 0);
     }
+    // The message says what is wrong with it.
+    auto why = [](char const* text) { return parse_time_input(text, now, "--expires").error().message; };
+    CHECK(why("2027-01-31t10:00:00z").find("is not a valid RFC 3339 time") != std::string::npos);
+    CHECK(why("2027-1-31").find("is not a valid RFC 3339 time") != std::string::npos);
+    CHECK(why("-5d").find("is negative") != std::string::npos);
+    CHECK(why("1.5d").find("whole number") != std::string::npos);
+    CHECK(why("30x").find("unknown unit") != std::string::npos);
+    CHECK(why("0d").find("out-of-range") != std::string::npos);
 }
 
 TEST_CASE("add_months clamps to the end of the month")

@@ -27,7 +27,7 @@ int run_audit(Context& context, AdminOptions const& options)
         return context.fail(workspace.error());
     db::AuditFilter filter;
     if (!options.since.empty()) {
-        auto since = parse_time_option(options.since, context.now(), "--since");
+        auto since = parse_time_option(options.since, context.now(), "--since", ops::DurationFromNow::ago);
         if (!since)
             return context.fail(since.error());
         filter.since = *since;
@@ -125,10 +125,10 @@ void register_admin(CLI::App& app, Context& context)
 {
     auto options = std::make_shared<AdminOptions>();
     auto* audit = app.add_subcommand("audit", "show the audit log");
-    audit->add_option("--since", options->since, "entries at or after this time (RFC 3339 or YYYY-MM-DD)");
+    audit->add_option("--since", options->since, "entries at or after this time: RFC 3339, YYYY-MM-DD, or a duration ago (7d)");
     audit->add_option("--limit", options->limit, "at most this many entries");
     audit->add_flag("--json", options->json, "print JSON");
-    audit->footer("Example:\n  charter audit --since 2026-11-01 --json");
+    audit->footer("Examples:\n  charter audit --since 2026-11-01 --json\n  charter audit --since 24h   # the last day");
     audit->callback([&context, options] { context.exit_code = run_audit(context, *options); });
 
     auto* database = app.add_subcommand("db", "database maintenance");

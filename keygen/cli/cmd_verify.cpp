@@ -125,23 +125,23 @@ int run_verify(Context& context, VerifyOptions const& options)
     }
     auto const& license = *result.license;
     std::cout << context.green("valid") << ": " << license.id() << " for " << license.product() << "\n"
-              << "  customer:     " << license.customer() << "\n";
+              << "  customer:      " << license.customer() << "\n";
     if (auto name = license.name())
-        std::cout << "  name:         " << *name << "\n";
-    std::cout << "  issued:       " << format::format_rfc3339(license.issued_at()) << "\n"
-              << "  expires:      " << (license.expires_at() ? format::format_rfc3339(*license.expires_at()) : "never") << "\n";
+        std::cout << "  name:          " << *name << "\n";
+    std::cout << "  issued:        " << format::format_rfc3339(license.issued_at()) << "\n"
+              << "  expires:       " << (license.expires_at() ? format::format_rfc3339(*license.expires_at()) : "never") << "\n";
     if (auto until = license.updates_until())
         std::cout << "  updates until: " << format::format_rfc3339(*until) << "\n";
     if (auto seats = license.seats())
-        std::cout << "  seats:        " << *seats << "\n";
+        std::cout << "  seats:         " << *seats << "\n";
     auto entitlements = license.entitlements();
     if (!entitlements.empty()) {
-        std::cout << "  entitlements:";
-        for (auto const& entitlement : entitlements)
-            std::cout << " " << entitlement;
+        std::cout << "  entitlements:  ";
+        for (size_t i = 0; i < entitlements.size(); ++i)
+            std::cout << (i ? " " : "") << entitlements[i];
         std::cout << "\n";
     }
-    std::cout << "  signed by:    " << license.kid() << "\n";
+    std::cout << "  signed by:     " << license.kid() << "\n";
     return exit_ok;
 }
 
@@ -176,7 +176,7 @@ void register_verify(CLI::App& app, Context& context)
     verify->add_option("KEY", options->token, "the license key, or - to read it from stdin")->required();
     verify->add_option("--product", options->product, "verify for this product (default: the key's own product claim)");
     verify->add_option("--key", options->keys, "trust this k4.public key instead of the data directory's keys; repeatable");
-    verify->add_option("--at", options->at, "verify as of this time (RFC 3339 or YYYY-MM-DD)");
+    verify->add_option("--at", options->at, "verify as of this time: RFC 3339, YYYY-MM-DD, or a duration from now (30d)");
     verify->add_flag("--json", options->json, "print status and claims as JSON");
     verify->footer("Examples:\n  charter verify \"$KEY\"\n  echo \"$KEY\" | charter verify --product acme-pro -\n"
                    "  charter verify --key k4.public.… --at 2027-06-01 \"$KEY\" --json");

@@ -132,9 +132,9 @@ void Context::print_json(ops::Json const& json)
     std::cout << json.dump(2) << "\n";
 }
 
-Result<int64_t> parse_time_option(std::string const& text, int64_t now, char const* option)
+Result<int64_t> parse_time_option(std::string const& text, int64_t now, char const* option, ops::DurationFromNow direction)
 {
-    return ops::parse_time_input(text, now, option);
+    return ops::parse_time_input(text, now, option, direction);
 }
 
 }

@@ -4,6 +4,7 @@
 
 #include "charter/result.hpp"
 #include "json_views.hpp"
+#include "time_input.hpp"
 #include "workspace.hpp"
 
 #include <CLI/CLI.hpp>
@@ -71,7 +72,9 @@ void register_verify(CLI::App& app, Context& context);
 void register_admin(CLI::App& app, Context& context);
 void register_releases(CLI::App& app, Context& context);
 
-/// Parses an RFC 3339 time or date (for --at, --since) or fails with the option's name.
-Result<int64_t> parse_time_option(std::string const& text, int64_t now, char const* option);
+/// Parses a time option (--at, --since, --released-at: RFC 3339, a date or a duration) or
+/// fails with the option's name. A duration counts from now in `direction`.
+Result<int64_t> parse_time_option(std::string const& text, int64_t now, char const* option,
+    ops::DurationFromNow direction = ops::DurationFromNow::ahead);
 
 }

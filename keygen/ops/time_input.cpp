@@ -42,7 +42,7 @@ int64_t add_months(int64_t unix_seconds, int64_t months)
     return format::days_from_civil(year, unsigned(month + 1), day) * 86400 + seconds_of_day;
 }
 
-Result<int64_t> parse_time_input(std::string_view text, int64_t now, std::string_view what)
+Result<int64_t> parse_time_input(std::string_view text, int64_t now, std::string_view what, DurationFromNow direction)
 {
     auto invalid = [&](std::string_view why) {
         return make_error(ErrorKind::invalid_input, std::string(what) + " \"" + std::string(text) + "\" " + std::string(why)
@@ -66,26 +66,32 @@ Result<int64_t> parse_time_input(std::string_view text, int64_t now, std::string
     size_t digits = 0;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
         ++digits;
-    if (digits == 0 || digits == text.size()) {
-        if (text.find('T') != std::string_view::npos || text.find('-') != std::string_view::npos)
-            return invalid("is not a valid RFC 3339 time");
+    // What is left after the digits tells a mistyped time (2027-01-31t10:00:00z, 2027-1-31)
+    // from a mistyped duration (1.5d, -5d, 30).
+    if (text.find_first_of("-:") != std::string_view::npos && text.front() != '-')
+        return invalid("is not a valid RFC 3339 time or YYYY-MM-DD date (note: 'T' and 'Z' are upper case)");
+    if (text.front() == '-')
+        return invalid("is negative");
+    if (digits < text.size() && (text[digits] == '.' || text[digits] == ','))
+        return invalid("is not a whole number of units (write 36h, not 1.5d)");
+    if (digits == 0 || digits == text.size())
         return invalid("is neither a time nor a duration");
-    }
     int64_t count = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + digits, count);
     if (error != std::errc() || end != text.data() + digits || count <= 0 || count > max_duration_count)
         return invalid("has an out-of-range count");
     std::string_view unit = text.substr(digits);
+    int64_t sign = direction == DurationFromNow::ahead ? 1 : -1;
     if (unit == "h")
-        return now + count * 3600;
+        return now + sign * count * 3600;
     if (unit == "d")
-        return now + count * 86400;
+        return now + sign * count * 86400;
     if (unit == "w")
-        return now + count * 7 * 86400;
+        return now + sign * count * 7 * 86400;
     if (unit == "mo")
-        return add_months(now, count);
+        return add_months(now, sign * count);
     if (unit == "y")
-        return add_months(now, count * 12);
+        return add_months(now, sign * count * 12);
     return invalid("has an unknown unit (use h, d, w, mo or y)");
 }
 
