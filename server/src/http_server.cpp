@@ -211,6 +211,9 @@ void HttpServer::install_hardening()
     http.set_pre_routing_handler([this](httplib::Request const& request, httplib::Response& response) {
         begin_request();
         response.set_header("X-Request-Id", current_request.id);
+        // cpp-httplib cuts every response to the request's Range header after the handler, even a
+        // 200 JSON body or an error; only the file downloads serve ranges, and they set them again.
+        const_cast<httplib::Request&>(request).ranges.clear();
         drop_brotli(request);
         // Refuse bodies we will not read before cpp-httplib reads (and inflates) them.
         if (request.has_header("Transfer-Encoding"))

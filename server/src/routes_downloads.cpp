@@ -13,9 +13,13 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
+#include <string_view>
 #include <unistd.h>
 
 namespace charter::server {
@@ -53,11 +57,87 @@ std::string hex_to_base64(std::string const& hex)
     return out;
 }
 
+// What a Range header asks of a file (RFC 9110 14.1.2). Only a single "bytes=" range is
+// served; anything else gets the whole file, as RFC 9110 allows a server to ignore Range.
+enum class RangeRequest {
+    whole,
+    partial,
+    unsatisfiable,
+};
+
+// Digits as a byte position, saturating: a position past any file stays past it.
+std::optional<int64_t> byte_position(std::string_view digits)
+{
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos)
+        return std::nullopt;
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (error == std::errc::result_out_of_range)
+        return std::numeric_limits<int64_t>::max();
+    if (error != std::errc() || end != digits.data() + digits.size())
+        return std::nullopt;
+    return value;
+}
+
+/// Sets [first, last] to the bytes to send of a file of `size` bytes.
+RangeRequest parse_range(std::string_view header, int64_t size, int64_t& first, int64_t& last)
+{
+    first = 0;
+    last = size - 1;
+    if (!header.starts_with("bytes=") || header.find(',') != std::string_view::npos)
+        return RangeRequest::whole;
+    header.remove_prefix(6);
+    auto dash = header.find('-');
+    if (dash == std::string_view::npos)
+        return RangeRequest::whole;
+    auto start = header.substr(0, dash), end = header.substr(dash + 1);
+    if (start.empty()) {
+        // "bytes=-N": the last N bytes; the last 0 bytes of anything are no bytes at all.
+        auto suffix = byte_position(end);
+        if (!suffix)
+            return RangeRequest::whole;
+        if (*suffix == 0 || size == 0)
+            return RangeRequest::unsatisfiable;
+        first = size - std::min(*suffix, size);
+        return RangeRequest::partial;
+    }
+    auto from = byte_position(start);
+    if (!from)
+        return RangeRequest::whole;
+    std::optional<int64_t> to;
+    if (!end.empty()) {
+        to = byte_position(end);
+        if (!to || *to < *from)
+            return RangeRequest::whole;
+    }
+    if (*from >= size)
+        return RangeRequest::unsatisfiable;
+    first = *from;
+    last = to ? std::min(*to, size - 1) : size - 1;
+    return RangeRequest::partial;
+}
+
+// cpp-httplib cuts every response to the parsed Range of the request (Request::ranges) after
+// the handler returns, whatever the status: a 200 would become the wrong bytes, an error's JSON
+// would be truncated. The download sets exactly the range it checked, or none.
+void serve_ranges(httplib::Request const& request, RangeRequest range, int64_t first, int64_t last)
+{
+    auto& ranges = const_cast<httplib::Request&>(request).ranges;
+    ranges.clear();
+    if (range == RangeRequest::partial)
+        ranges.emplace_back(ssize_t(first), ssize_t(last));
+}
+
 void list_downloads(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
     auto license = server.authenticate_license(request, response);
     if (!license)
         return;
+    // A revoked license is told so rather than shown an empty list.
+    if (license->facts.revoked) {
+        auto refused = ops::license_refusal(license->facts);
+        return send_error(response, 403, outcome_code(refused->outcome), refused->reason);
+    }
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
@@ -84,13 +164,25 @@ void list_downloads(HttpServer& server, httplib::Request const& request, httplib
 void download(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
     auto license = server.authenticate_license(request, response);
-    if (!license)
+    if (!license) {
+        // Refusals before the rule are logged too, without a license; throttled requests (429)
+        // are not, so that a flood cannot fill the log.
+        if (response.status == 401 || response.status == 403) {
+            if (auto store = server.pool().lease()) {
+                db::Download entry;
+                entry.at = server.now();
+                entry.remote_address = request.remote_addr;
+                entry.outcome = response.status == 401 ? "unauthorized" : "not_yet_valid";
+                (void)(*store)->record_download(entry);
+            }
+        }
         return;
+    }
     serve_release_file(server, request, response, *license, request.matches[1], request.matches[2], request.matches[3]);
 }
 
-void upload_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
-    httplib::ContentReader const& reader)
+void accept_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
+    ops::ChunkSource const& body)
 {
     auto token = server.authorize(request, response, "upload");
     if (!token)
@@ -122,9 +214,7 @@ void upload_release(HttpServer& server, httplib::Request const& request, httplib
     }
     ops::ArtifactStore artifacts(server.dir());
     // Streamed to disk while hashing: the body is never held in memory.
-    auto stored = artifacts.store_stream(
-        [&](auto const& sink) { return reader([&](char const* data, size_t size) { return sink(data, size); }); },
-        server.config().max_upload_bytes);
+    auto stored = artifacts.store_stream(body, server.config().max_upload_bytes);
     if (!stored) {
         if (stored.error().kind == ErrorKind::invalid_input)
             return send_error(response, 413, "payload_too_large", stored.error().message);
@@ -134,6 +224,30 @@ void upload_release(HttpServer& server, httplib::Request const& request, httplib
     if (!recorded)
         return send_failure(response, recorded.error());
     send_json(response, 201, ops::release_json(*recorded));
+}
+
+void upload_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
+    httplib::ContentReader const& reader)
+{
+    // The body is read to its end whatever the answer. Left on the socket, it would be parsed as
+    // the next request of the connection: behind a proxy's shared upstream connection, a request
+    // smuggled in by one client and answered to another. A client that sends the whole body
+    // before reading (most do) also gets the answer instead of a reset connection.
+    bool started = false;
+    ops::ChunkSource body = [&](auto const& sink) {
+        started = true;
+        bool accepting = true;
+        bool completed = reader([&](char const* data, size_t size) {
+            if (accepting)
+                accepting = sink(data, size);
+            return true; // after a refusal the rest is read and dropped
+        });
+        return completed && accepting;
+    };
+    accept_release(server, request, response, body);
+    // Without Content-Length (and chunked bodies are refused earlier) there is no body.
+    if (!started && request.has_header("Content-Length"))
+        body([](char const*, size_t) { return true; });
 }
 
 }
@@ -184,47 +298,27 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
         return;
     }
 
-    // Single byte ranges only: anything else is answered with the whole file (RFC 9110
-    // allows ignoring Range); an unsatisfiable range is 416.
-    int64_t size = release->size;
-    int64_t first = 0, last = size - 1;
-    bool partial = false;
-    if (request.has_header("Range")) {
-        auto range = request.get_header_value("Range");
-        if (range.starts_with("bytes=") && range.find(',') == std::string::npos) {
-            auto spec = range.substr(6);
-            auto dash = spec.find('-');
-            bool digits_only = dash != std::string::npos && spec.find_first_not_of("0123456789-") == std::string::npos
-                && spec.find('-', dash + 1) == std::string::npos;
-            if (digits_only && spec.size() <= 40) {
-                std::string start = spec.substr(0, dash), end = spec.substr(dash + 1);
-                if (start.empty() && !end.empty()) {
-                    int64_t suffix = std::stoll(end);
-                    first = std::max<int64_t>(0, size - suffix);
-                    partial = suffix > 0;
-                } else if (!start.empty()) {
-                    first = std::stoll(start);
-                    last = end.empty() ? size - 1 : std::min<int64_t>(std::stoll(end), size - 1);
-                    partial = true;
-                    if (first >= size || first > last) {
-                        entry.outcome = "range_not_satisfiable";
-                        (void)(*store)->record_download(entry);
-                        // No body: cpp-httplib would apply the request's range to it.
-                        response.status = 416;
-                        response.set_header("Content-Range", "bytes */" + std::to_string(size));
-                        return;
-                    }
-                }
-            }
-        }
+    int64_t size = release->size, first = 0, last = size - 1;
+    auto range = RangeRequest::whole;
+    if (request.has_header("Range"))
+        range = parse_range(request.get_header_value("Range"), size, first, last);
+    if (range == RangeRequest::unsatisfiable) {
+        entry.outcome = "range_not_satisfiable";
+        (void)(*store)->record_download(entry);
+        response.status = 416;
+        response.set_header("Content-Range", "bytes */" + std::to_string(size));
+        return;
     }
+    bool partial = range == RangeRequest::partial;
     int64_t length = partial ? last - first + 1 : size;
     entry.bytes = length;
     entry.outcome = "ok";
     (void)(*store)->record_download(entry);
 
     if (auto prefix = server.config().accel_redirect) {
-        // nginx serves the file (and any Range) from its internal location over artifacts/.
+        // nginx serves the file (and any Range) from its internal location over artifacts/,
+        // and says Accept-Ranges itself.
+        response.headers.erase("Accept-Ranges");
         response.set_header("X-Accel-Redirect", *prefix + "/" + release->sha256);
         response.status = 200;
         response.set_header("Content-Type", "application/octet-stream");
@@ -239,8 +333,9 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
         ::close(*descriptor);
         delete descriptor;
     });
-    // cpp-httplib cuts the requested range out of the whole file and sets Content-Range
-    // itself when the status is 206; the provider always sees offsets into the whole file.
+    // cpp-httplib cuts the range set here out of the whole file and sets Content-Range and
+    // Content-Length itself; the provider always sees offsets into the whole file.
+    serve_ranges(request, range, first, last);
     response.status = partial ? 206 : 200;
     // Fixed memory whatever the size: the provider reads at most 64 KiB per call.
     response.set_content_provider(size_t(size), "application/octet-stream",

@@ -1,0 +1,727 @@
+// Releases and license-gated downloads as vendors and customers meet them: the real `charter`
+// CLI and the real charter-server on an ephemeral loopback port, with the clock pinned
+// (CHARTER_NOW) so that expiry and updates_until are exact. Every server is stopped by the
+// test that started it.
+
+#include "child_process.hpp"
+#include "process.hpp"
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <sodium.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+
+using namespace charter::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+// The server's clock, and the CLI's when it issues licenses and adds releases.
+constexpr char const* server_now = "2027-06-30T00:00:00Z";
+constexpr char const* vendor_now = "2026-01-01T00:00:00Z";
+
+std::map<std::string, std::string> const clean_env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" },
+    { "CHARTER_LISTEN", "" }, { "CHARTER_THREADS", "" }, { "CHARTER_TLS_CERT", "" }, { "CHARTER_TLS_KEY", "" },
+    { "CHARTER_MAX_BODY", "" }, { "CHARTER_READ_TIMEOUT", "" }, { "CHARTER_AUTH_FAILURE_LIMIT", "" },
+    { "CHARTER_MAX_UPLOAD", "" }, { "CHARTER_ACCEL_REDIRECT", "" }, { "NO_COLOR", "1" } };
+
+bool contains(std::string const& text, std::string const& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+std::string sha256_hex(std::string const& data)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(data.data()), data.size());
+    char hex[sizeof digest * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+std::string hex_to_base64(std::string const& hex)
+{
+    auto bytes = from_hex(hex);
+    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<unsigned char const*>(bytes.data()), bytes.size(),
+        sodium_base64_VARIANT_ORIGINAL);
+    out.resize(out.size() - 1);
+    return out;
+}
+
+std::string random_bytes(size_t size, uint64_t seed)
+{
+    std::mt19937_64 generator(seed);
+    std::string data(size, '\0');
+    for (size_t i = 0; i < size; i += 8) {
+        uint64_t value = generator();
+        std::memcpy(data.data() + i, &value, std::min<size_t>(8, size - i));
+    }
+    return data;
+}
+
+void write_file(std::string const& path, std::string const& data)
+{
+    std::ofstream out(path, std::ios::binary);
+    out.write(data.data(), std::streamsize(data.size()));
+    REQUIRE(out.good());
+}
+
+struct Issued {
+    std::string id;
+    std::string key;
+};
+
+// A vendor's data directory, made with the CLI: products, a customer, releases, licenses.
+struct Shop {
+    TempDir temp;
+    std::string data_dir = temp / "data";
+
+    Shop()
+    {
+        cli({ "init", "--issuer", "Acme Inc." });
+        cli({ "product", "add", "acme-pro", "--name", "Acme Pro" });
+        cli({ "product", "add", "acme-legacy", "--name", "Acme Legacy", "--keep-access-after-expiry" });
+        cli({ "customer", "add", "--email", "jane@example.com", "--name", "Jane Doe" });
+    }
+
+    ProcessResult run(std::vector<std::string> args) const
+    {
+        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
+        auto env = clean_env;
+        env["CHARTER_NOW"] = vendor_now;
+        return run_process(args, env);
+    }
+
+    ProcessResult cli(std::vector<std::string> args) const
+    {
+        auto result = run(args);
+        INFO("charter " << args[0] << ": " << result.err);
+        REQUIRE(result.exit_code == 0);
+        return result;
+    }
+
+    Issued issue(std::string const& product, std::vector<std::string> extra = {}) const
+    {
+        std::vector<std::string> args { "issue", "--json", "--product", product, "--customer", "jane@example.com" };
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto json = Json::parse(cli(args).out);
+        return { json["id"], json["key"] };
+    }
+
+    std::string token(std::string const& scopes) const
+    {
+        auto out = cli({ "token", "create", "--scope", scopes }).out;
+        return out.substr(0, out.find('\n'));
+    }
+
+    // Writes `data` as temp/name and adds it as a release with the CLI.
+    Json add_release(std::string const& product, std::string const& version, std::string const& name, std::string const& data,
+        std::string const& released_at) const
+    {
+        auto path = temp / name;
+        write_file(path, data);
+        auto added = Json::parse(cli({ "release", "add", "--json", "--product", product, "--version", version, "--released-at",
+            released_at, path }).out);
+        REQUIRE(added.size() == 1);
+        return added[0];
+    }
+
+    std::string sql(std::string const& query) const
+    {
+        auto result = run_process({ "/usr/bin/sqlite3", "-cmd", ".timeout 10000", data_dir + "/charter.db", query });
+        INFO(result.err);
+        REQUIRE(result.exit_code == 0);
+        return result.out;
+    }
+
+    // The files of artifacts/, by name.
+    std::set<std::string> artifacts() const
+    {
+        std::set<std::string> names;
+        if (!std::filesystem::exists(data_dir + "/artifacts"))
+            return names;
+        for (auto const& entry : std::filesystem::directory_iterator(data_dir + "/artifacts"))
+            names.insert(entry.path().filename().string());
+        return names;
+    }
+};
+
+class Server {
+public:
+    explicit Server(Shop const& shop, std::vector<std::string> options = {})
+        : m_process(arguments(shop, options), server_env(), shop.temp / ("server-" + std::to_string(++s_started)))
+    {
+        auto port = m_process.wait_for_line(std::regex("^listening on http://127\\.0\\.0\\.1:([0-9]+)$"));
+        INFO("charter-server stderr: " << m_process.err());
+        REQUIRE(port);
+        m_port = std::stoi(*port);
+    }
+
+    int port() const { return m_port; }
+    ChildProcess& process() { return m_process; }
+
+    httplib::Client client() const
+    {
+        httplib::Client client("127.0.0.1", m_port);
+        client.set_read_timeout(60, 0);
+        client.set_write_timeout(60, 0);
+        return client;
+    }
+
+private:
+    static std::vector<std::string> arguments(Shop const& shop, std::vector<std::string> const& options)
+    {
+        std::vector<std::string> argv { CHARTER_SERVER_PATH, "--data-dir", shop.data_dir, "--listen", "127.0.0.1:0", "--threads",
+            "4", "--auth-failure-limit", "1000" };
+        argv.insert(argv.end(), options.begin(), options.end());
+        return argv;
+    }
+
+    static std::map<std::string, std::string> server_env()
+    {
+        auto env = clean_env;
+        env["CHARTER_NOW"] = server_now;
+        return env;
+    }
+
+    static inline int s_started = 0;
+    ChildProcess m_process;
+    int m_port { 0 };
+};
+
+httplib::Headers basic(std::string const& key, httplib::Headers extra = {})
+{
+    extra.insert(httplib::make_basic_authentication_header("jane", key));
+    return extra;
+}
+
+httplib::Headers bearer(std::string const& secret, httplib::Headers extra = {})
+{
+    extra.emplace("Authorization", "Bearer " + secret);
+    return extra;
+}
+
+// An error answer: the status, {"error":{"code","message"}}, and a message naming `mention`.
+void check_error(httplib::Result const& result, int status, std::string const& code, std::string const& mention = {})
+{
+    REQUIRE(result);
+    INFO("status " << result->status << ": " << result->body);
+    CHECK(result->status == status);
+    auto body = Json::parse(result->body, nullptr, false);
+    REQUIRE(body.is_object());
+    CHECK(body["error"]["code"] == code);
+    REQUIRE(body["error"]["message"].is_string());
+    if (!mention.empty())
+        CHECK(contains(body["error"]["message"], mention));
+}
+
+std::string url_of(std::string const& product, std::string const& version, std::string const& filename)
+{
+    return "/downloads/" + product + "/" + version + "/" + filename;
+}
+
+httplib::Result upload(httplib::Client& client, std::string const& token, std::string const& product, std::string const& query,
+    std::string const& data)
+{
+    return client.Post(("/v1/products/" + product + "/releases?" + query).c_str(), bearer(token), data,
+        "application/octet-stream");
+}
+
+// The (version, filename) pairs of a /v1/downloads answer.
+std::set<std::string> listed(httplib::Client& client, std::string const& key)
+{
+    auto result = client.Get("/v1/downloads", basic(key));
+    REQUIRE(result);
+    INFO(result->body);
+    REQUIRE(result->status == 200);
+    auto json = Json::parse(result->body);
+    std::set<std::string> names;
+    for (auto const& release : json["releases"])
+        names.insert(release["version"].get<std::string>() + "/" + release["filename"].get<std::string>());
+    return names;
+}
+
+// The body of an HTTP response read off a raw socket (everything after the blank line).
+std::string raw_body(std::string const& response)
+{
+    auto end = response.find("\r\n\r\n");
+    return end == std::string::npos ? std::string() : response.substr(end + 4);
+}
+
+int raw_status(std::string const& response)
+{
+    if (!response.starts_with("HTTP/1.1 ") || response.size() < 12)
+        return -1;
+    return std::stoi(response.substr(9, 3));
+}
+
+}
+
+TEST_CASE("release add with the CLI and the upload API: digests, one copy per content, 409, replace")
+{
+    Shop shop;
+    auto first = random_bytes(300000, 1);
+    auto second = random_bytes(200001, 2);
+    auto added = shop.add_release("acme-pro", "1.0", "acme-pro-1.0.tar.gz", first, "2026-02-01");
+    CHECK(added["sha256"] == sha256_hex(first));
+    CHECK(added["size"] == first.size());
+    CHECK(added["released_at"] == "2026-02-01T00:00:00Z");
+    CHECK(shop.artifacts() == std::set<std::string> { sha256_hex(first) });
+    CHECK(read_file(shop.data_dir + "/artifacts/" + sha256_hex(first)) == first);
+
+    // The CLI refuses a second file of the same name in the version, and replaces it when told.
+    auto again = shop.run({ "release", "add", "--product", "acme-pro", "--version", "1.0", shop.temp / "acme-pro-1.0.tar.gz" });
+    CHECK(again.exit_code != 0);
+    CHECK(contains(again.err, "acme-pro 1.0 already has acme-pro-1.0.tar.gz"));
+    CHECK(contains(again.err, "--replace"));
+
+    Server server(shop);
+    auto client = server.client();
+    auto uploader = shop.token("upload");
+
+    // The same bytes uploaded as another version share the stored copy.
+    auto uploaded = upload(client, uploader, "acme-pro", "version=1.1&filename=acme-pro-1.1.tar.gz&released_at=2026-03-01T00:00:00Z",
+        first);
+    REQUIRE(uploaded);
+    INFO(uploaded->body);
+    REQUIRE(uploaded->status == 201);
+    auto body = Json::parse(uploaded->body);
+    CHECK(body["sha256"] == sha256_hex(first));
+    CHECK(body["size"] == first.size());
+    CHECK(body["version"] == "1.1");
+    CHECK(body["released_at"] == "2026-03-01T00:00:00Z");
+    CHECK(shop.artifacts() == std::set<std::string> { sha256_hex(first) });
+
+    check_error(upload(client, uploader, "acme-pro", "version=1.1&filename=acme-pro-1.1.tar.gz", second), 409, "conflict",
+        "replace=true");
+    auto replaced = upload(client, uploader, "acme-pro", "version=1.1&filename=acme-pro-1.1.tar.gz&replace=true", second);
+    REQUIRE(replaced);
+    REQUIRE(replaced->status == 201);
+    CHECK(Json::parse(replaced->body)["sha256"] == sha256_hex(second));
+    CHECK(shop.artifacts() == std::set<std::string> { sha256_hex(first), sha256_hex(second) });
+    auto releases = Json::parse(shop.cli({ "release", "list", "--json", "--product", "acme-pro" }).out);
+    REQUIRE(releases.size() == 2);
+    CHECK(releases[1]["version"] == "1.1");
+    CHECK(releases[1]["sha256"] == sha256_hex(second));
+    CHECK(releases[1]["size"] == second.size());
+
+    // The CLI's --replace, back to the first content.
+    write_file(shop.temp / "acme-pro-1.1.tar.gz", first);
+    shop.cli({ "release", "add", "--replace", "--product", "acme-pro", "--version", "1.1", shop.temp / "acme-pro-1.1.tar.gz" });
+    releases = Json::parse(shop.cli({ "release", "list", "--json", "--product", "acme-pro" }).out);
+    CHECK(releases[1]["sha256"] == sha256_hex(first));
+
+    // Names that could not be a single URL segment, and an unknown product.
+    for (auto const* query : { "version=1.2&filename=..", "version=..&filename=a.tar.gz", "version=1.2&filename=a%2Fb",
+             "version=1.2&filename=a%00b", "version=1.2", "filename=a.tar.gz", "version=1.2&filename=a%5Cb" }) {
+        INFO(query);
+        check_error(upload(client, uploader, "acme-pro", query, "x"), 400, "invalid_parameter");
+    }
+    check_error(upload(client, uploader, "acme-nothing", "version=1.0&filename=a.tar.gz", "x"), 404, "not_found");
+    // No temporary file is left behind by refused uploads.
+    for (auto const& name : shop.artifacts())
+        CHECK_FALSE(name.starts_with(".upload-"));
+}
+
+TEST_CASE("uploads need the upload scope, respect --max-upload, and are streamed past --max-body")
+{
+    Shop shop;
+    Server server(shop, { "--max-body", "1024", "--max-upload", "4194304" });
+    auto client = server.client();
+    auto data = random_bytes(3000000, 3);
+
+    // Refusals read the whole body first, so that the client (which sends it all before reading)
+    // gets the answer, and the connection stays in step for the next request.
+    auto anonymous = client.Post("/v1/products/acme-pro/releases?version=1.0&filename=a.bin", data, "application/octet-stream");
+    check_error(anonymous, 401, "unauthorized");
+    check_error(upload(client, shop.token("read,issue"), "acme-pro", "version=1.0&filename=a.bin", data), 403, "forbidden",
+        "upload");
+    check_error(upload(client, "chrt_not_a_token", "acme-pro", "version=1.0&filename=a.bin", data), 401, "unauthorized");
+    CHECK(shop.artifacts().empty());
+    // A refused upload's body is read to its end, never parsed as requests of its own: the
+    // connection stays in step, and the next request on it is answered as itself.
+    RawConnection connection(server.port());
+    REQUIRE(connection.send_all("POST /v1/products/acme-pro/releases?version=1.0&filename=a.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Content-Length: 100000\r\n\r\n"
+        + std::string(100000, 'x')));
+    CHECK(raw_status(connection.read_response()) == 401);
+    REQUIRE(connection.send_all("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    CHECK(raw_status(connection.read_response()) == 200);
+
+    // 3 MB through a server whose JSON bodies stop at 1 KiB: the upload route streams to disk.
+    auto uploader = shop.token("upload");
+    auto uploaded = upload(client, uploader, "acme-pro", "version=1.0&filename=a.bin", data);
+    REQUIRE(uploaded);
+    INFO(uploaded->body);
+    REQUIRE(uploaded->status == 201);
+    CHECK(Json::parse(uploaded->body)["sha256"] == sha256_hex(data));
+    CHECK(read_file(shop.data_dir + "/artifacts/" + sha256_hex(data)) == data);
+
+    // Over --max-upload: refused before the body is read, nothing stored.
+    auto big = random_bytes(4194305, 4);
+    httplib::Client fresh = server.client();
+    auto refused = upload(fresh, uploader, "acme-pro", "version=2.0&filename=a.bin", big);
+    if (refused) {
+        check_error(refused, 413, "payload_too_large", "4194304");
+    } else {
+        // The server may close the connection while the client is still sending the body.
+        CHECK(refused.error() == httplib::Error::Write);
+    }
+    CHECK(shop.artifacts() == std::set<std::string> { sha256_hex(data) });
+    CHECK(shop.sql("select count(*) from releases") == "1\n");
+}
+
+TEST_CASE("an upload of 64 MiB keeps the server's memory flat")
+{
+    Shop shop;
+    Server server(shop, { "--max-body", "1024" });
+    auto client = server.client();
+    auto uploader = shop.token("upload");
+    // A warm-up request: worker threads and the database connection exist before measuring.
+    REQUIRE(upload(client, uploader, "acme-pro", "version=0.1&filename=warm.bin", "warm up")->status == 201);
+    auto before = server.process().peak_rss_kib();
+
+    size_t const size = size_t(64) << 20;
+    std::string block = random_bytes(1 << 20, 5);
+    std::string expected_hash;
+    {
+        crypto_hash_sha256_state state;
+        crypto_hash_sha256_init(&state);
+        for (size_t i = 0; i < size >> 20; ++i)
+            crypto_hash_sha256_update(&state, reinterpret_cast<unsigned char const*>(block.data()), block.size());
+        unsigned char digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256_final(&state, digest);
+        char hex[sizeof digest * 2 + 1];
+        sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+        expected_hash = hex;
+    }
+    auto result = client.Post("/v1/products/acme-pro/releases?version=1.0&filename=big.bin", bearer(uploader), size,
+        [&](size_t offset, size_t length, httplib::DataSink& sink) {
+            size_t at = offset % block.size();
+            return sink.write(block.data() + at, std::min(length, block.size() - at));
+        },
+        "application/octet-stream");
+    REQUIRE(result);
+    INFO(result->body);
+    REQUIRE(result->status == 201);
+    CHECK(Json::parse(result->body)["sha256"] == expected_hash);
+    auto after = server.process().peak_rss_kib();
+    WARN("upload of 64 MiB: server peak RSS " << before << " KiB before, " << after << " KiB after");
+    CHECK(after - before < 16 * 1024);
+}
+
+TEST_CASE("/v1/downloads lists exactly the entitled releases")
+{
+    Shop shop;
+    // acme-pro: no access after expiry. acme-legacy: releases before exp stay available.
+    shop.add_release("acme-pro", "1.0", "pro-1.0.tgz", "pro one", "2026-02-01");
+    shop.add_release("acme-pro", "2.0", "pro-2.0.tgz", "pro two", "2026-08-01");
+    shop.add_release("acme-pro", "3.0", "pro-3.0.tgz", "pro three", "2027-03-01");
+    shop.add_release("acme-pro", "3.1", "pro-3.1.tgz", "pro three one", "2027-04-01");
+    shop.add_release("acme-legacy", "1.0", "legacy-1.0.tgz", "legacy one", "2026-02-01");
+    shop.add_release("acme-legacy", "2.0", "legacy-2.0.tgz", "legacy two", "2027-03-01");
+    shop.cli({ "release", "yank", "--product", "acme-pro", "--version", "3.1" });
+
+    auto perpetual = shop.issue("acme-pro");
+    auto updates = shop.issue("acme-pro", { "--updates-until", "2026-06-30" });
+    auto expired = shop.issue("acme-pro", { "--expires", "2026-12-31" });
+    auto legacy = shop.issue("acme-legacy", { "--expires", "2026-12-31" });
+    auto legacy_updates = shop.issue("acme-legacy", { "--expires", "2026-12-31", "--updates-until", "2026-01-15" });
+
+    Server server(shop);
+    auto client = server.client();
+    CHECK(listed(client, perpetual.key) == std::set<std::string> { "1.0/pro-1.0.tgz", "2.0/pro-2.0.tgz", "3.0/pro-3.0.tgz" });
+    CHECK(listed(client, updates.key) == std::set<std::string> { "1.0/pro-1.0.tgz" });
+    CHECK(listed(client, expired.key).empty());
+    CHECK(listed(client, legacy.key) == std::set<std::string> { "1.0/legacy-1.0.tgz" });
+    CHECK(listed(client, legacy_updates.key).empty());
+
+    // Each entry has what a customer's script needs, and its URL downloads it.
+    auto answer = client.Get("/v1/downloads", { { "Authorization", "Bearer " + legacy.key } });
+    REQUIRE(answer);
+    REQUIRE(answer->status == 200);
+    auto json = Json::parse(answer->body);
+    CHECK(json["license"] == legacy.id);
+    CHECK(json["product"] == "acme-legacy");
+    REQUIRE(json["releases"].size() == 1);
+    auto entry = json["releases"][0];
+    CHECK(entry["url"] == "/downloads/acme-legacy/1.0/legacy-1.0.tgz");
+    CHECK(entry["size"] == 10);
+    CHECK(entry["sha256"] == sha256_hex("legacy one"));
+    CHECK(entry["released_at"] == "2026-02-01T00:00:00Z");
+    auto file = client.Get(entry["url"].get<std::string>().c_str(), basic(legacy.key));
+    REQUIRE(file);
+    CHECK(file->status == 200);
+    CHECK(file->body == "legacy one");
+
+    // A yanked release is hidden from the list but its URL still serves those who pinned it.
+    auto yanked = client.Get(url_of("acme-pro", "3.1", "pro-3.1.tgz").c_str(), basic(perpetual.key));
+    REQUIRE(yanked);
+    CHECK(yanked->status == 200);
+    CHECK(yanked->body == "pro three one");
+    shop.cli({ "release", "yank", "--product", "acme-pro", "--version", "2.0" });
+    CHECK(listed(client, perpetual.key) == std::set<std::string> { "1.0/pro-1.0.tgz", "3.0/pro-3.0.tgz" });
+
+    // A revoked license is told so, not shown an empty list.
+    shop.cli({ "revoke", perpetual.id, "--reason", "chargeback" });
+    check_error(client.Get("/v1/downloads", basic(perpetual.key)), 403, "revoked", "revoked");
+    check_error(client.Get("/v1/downloads"), 401, "unauthorized");
+}
+
+TEST_CASE("a download is the file itself: length, ETag, digests, 304, ranges")
+{
+    Shop shop;
+    // Not a multiple of the server's read size, so the last read is short.
+    auto data = random_bytes(1234567, 7);
+    auto hash = sha256_hex(data);
+    shop.add_release("acme-pro", "1.0", "acme-pro-1.0.tar.gz", data, "2026-02-01");
+    auto license = shop.issue("acme-pro");
+    Server server(shop);
+    auto client = server.client();
+    auto url = url_of("acme-pro", "1.0", "acme-pro-1.0.tar.gz");
+
+    auto full = client.Get(url.c_str(), basic(license.key));
+    REQUIRE(full);
+    CHECK(full->status == 200);
+    CHECK(full->body.size() == data.size());
+    CHECK(sha256_hex(full->body) == hash);
+    CHECK(full->body == data);
+    CHECK(full->get_header_value("Content-Length") == std::to_string(data.size()));
+    CHECK(full->get_header_value("Content-Type") == "application/octet-stream");
+    CHECK(full->get_header_value("ETag") == "\"" + hash + "\"");
+    CHECK(full->get_header_value("Accept-Ranges") == "bytes");
+    CHECK(full->get_header_value("Digest") == "SHA-256=" + hex_to_base64(hash));
+    CHECK(full->get_header_value("Repr-Digest") == "sha-256=:" + hex_to_base64(hash) + ":");
+    CHECK(full->get_header_value("Content-Disposition") == "attachment; filename=\"acme-pro-1.0.tar.gz\"");
+
+    // Bearer works as well as Basic.
+    auto with_bearer = client.Get(url.c_str(), bearer(license.key));
+    REQUIRE(with_bearer);
+    CHECK(with_bearer->status == 200);
+    CHECK(with_bearer->body == data);
+
+    auto cached = client.Get(url.c_str(), basic(license.key, { { "If-None-Match", "\"" + hash + "\"" } }));
+    REQUIRE(cached);
+    CHECK(cached->status == 304);
+    CHECK(cached->body.empty());
+    CHECK(cached->get_header_value("ETag") == "\"" + hash + "\"");
+    auto stale = client.Get(url.c_str(), basic(license.key, { { "If-None-Match", "\"" + std::string(64, '0') + "\"" } }));
+    REQUIRE(stale);
+    CHECK(stale->status == 200);
+    CHECK(stale->body == data);
+
+    auto size = std::to_string(data.size());
+    struct RangeCase {
+        char const* header;
+        size_t first;
+        size_t length;
+    };
+    for (auto [header, first, length] : { RangeCase { "bytes=0-0", 0, 1 }, RangeCase { "bytes=100-199", 100, 100 },
+             RangeCase { "bytes=65530-131080", 65530, 65551 }, RangeCase { "bytes=-500", data.size() - 500, 500 },
+             RangeCase { "bytes=1234000-", 1234000, 567 }, RangeCase { "bytes=1234560-99999999", 1234560, 7 },
+             RangeCase { "bytes=-99999999", 0, data.size() } }) {
+        INFO(header);
+        auto part = client.Get(url.c_str(), basic(license.key, { { "Range", header } }));
+        REQUIRE(part);
+        CHECK(part->status == 206);
+        CHECK(part->body == data.substr(first, length));
+        CHECK(part->get_header_value("Content-Length") == std::to_string(length));
+        CHECK(part->get_header_value("Content-Range")
+            == "bytes " + std::to_string(first) + "-" + std::to_string(first + length - 1) + "/" + size);
+        CHECK(part->get_header_value("ETag") == "\"" + hash + "\"");
+    }
+    for (auto const* header : { "bytes=1234567-", "bytes=2000000-2000010", "bytes=-0" }) {
+        INFO(header);
+        auto unsatisfiable = client.Get(url.c_str(), basic(license.key, { { "Range", header } }));
+        REQUIRE(unsatisfiable);
+        CHECK(unsatisfiable->status == 416);
+        CHECK(unsatisfiable->get_header_value("Content-Range") == "bytes */" + size);
+        CHECK(unsatisfiable->body.empty());
+    }
+    // Several ranges at once are answered with the whole file (RFC 9110 lets a server ignore Range).
+    auto several = client.Get(url.c_str(), basic(license.key, { { "Range", "bytes=0-9,20-29" } }));
+    REQUIRE(several);
+    CHECK(several->status == 200);
+    CHECK(several->body == data);
+    CHECK_FALSE(several->has_header("Content-Range"));
+}
+
+TEST_CASE("refusals say why: 401 without a key, 403 naming the cause, 404 for unknown files")
+{
+    Shop shop;
+    shop.add_release("acme-pro", "1.0", "pro-1.0.tgz", "pro one", "2026-02-01");
+    shop.add_release("acme-pro", "2.0", "pro-2.0.tgz", "pro two", "2026-08-01");
+    shop.add_release("acme-legacy", "1.0", "legacy-1.0.tgz", "legacy one", "2026-02-01");
+    shop.add_release("acme-legacy", "2.0", "legacy-2.0.tgz", "legacy two", "2027-03-01");
+    auto valid = shop.issue("acme-pro");
+    auto expired = shop.issue("acme-pro", { "--expires", "2026-12-31" });
+    auto updates = shop.issue("acme-pro", { "--updates-until", "2026-06-30" });
+    auto revoked = shop.issue("acme-pro");
+    auto legacy = shop.issue("acme-legacy", { "--expires", "2026-12-31" });
+    shop.cli({ "revoke", revoked.id });
+    Server server(shop);
+    auto client = server.client();
+    auto pro_1 = url_of("acme-pro", "1.0", "pro-1.0.tgz");
+    auto pro_2 = url_of("acme-pro", "2.0", "pro-2.0.tgz");
+
+    auto missing = client.Get(pro_1.c_str());
+    check_error(missing, 401, "unauthorized", "license key");
+    CHECK(missing->get_header_value("WWW-Authenticate") == "Basic realm=\"charter\"");
+    auto garbage = client.Get(pro_1.c_str(), basic("v4.public.not-a-key"));
+    check_error(garbage, 401, "unauthorized", "not valid");
+    CHECK(garbage->get_header_value("WWW-Authenticate") == "Basic realm=\"charter\"");
+    // A genuine key with one character changed in its signature.
+    auto tampered = valid.key;
+    tampered[tampered.find('.', 10) - 5] ^= 1;
+    check_error(client.Get(pro_1.c_str(), basic(tampered)), 401, "unauthorized", "not valid");
+
+    check_error(client.Get(pro_1.c_str(), basic(expired.key)), 403, "expired",
+        "license " + expired.id + " expired on 2026-12-31");
+    check_error(client.Get(pro_2.c_str(), basic(updates.key)), 403, "updates_ended",
+        "license " + updates.id + ": updates ended on 2026-06-30 and acme-pro 2.0 was released on 2026-08-01");
+    check_error(client.Get(pro_1.c_str(), basic(revoked.key)), 403, "revoked", "license " + revoked.id + " has been revoked");
+    check_error(client.Get(url_of("acme-legacy", "1.0", "legacy-1.0.tgz").c_str(), basic(valid.key)), 403, "wrong_product",
+        "is for acme-pro, not acme-legacy");
+    check_error(client.Get(url_of("acme-legacy", "2.0", "legacy-2.0.tgz").c_str(), basic(legacy.key)), 403, "expired",
+        "expired on 2026-12-31 and acme-legacy 2.0 was released on 2027-03-01");
+    // A refusal is the whole JSON message even when the request asked for a range of the file.
+    check_error(client.Get(pro_1.c_str(), basic(expired.key, { { "Range", "bytes=0-3" } })), 403, "expired", "expired on");
+    check_error(client.Get(url_of("acme-pro", "9.9", "pro-1.0.tgz").c_str(), basic(valid.key)), 404, "not_found");
+    check_error(client.Get(url_of("acme-pro", "1.0", "pro-2.0.tgz").c_str(), basic(valid.key)), 404, "not_found");
+
+    auto allowed = client.Get(pro_2.c_str(), basic(updates.key, { { "Range", "bytes=0-2" } }));
+    REQUIRE(allowed);
+    CHECK(allowed->status == 403);
+    auto ok = client.Get(pro_1.c_str(), basic(updates.key));
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+    CHECK(ok->body == "pro one");
+}
+
+TEST_CASE("every download and refusal is written to the downloads log")
+{
+    Shop shop;
+    auto one = shop.add_release("acme-pro", "1.0", "pro-1.0.tgz", "pro one", "2026-02-01");
+    auto two = shop.add_release("acme-pro", "2.0", "pro-2.0.tgz", "pro two", "2026-08-01");
+    auto valid = shop.issue("acme-pro");
+    auto updates = shop.issue("acme-pro", { "--updates-until", "2026-06-30" });
+    Server server(shop);
+    auto client = server.client();
+    auto pro_1 = url_of("acme-pro", "1.0", "pro-1.0.tgz");
+
+    REQUIRE(client.Get(pro_1.c_str(), basic(valid.key))->status == 200);
+    REQUIRE(client.Get(pro_1.c_str(), basic(valid.key, { { "Range", "bytes=2-4" } }))->status == 206);
+    REQUIRE(client.Get(pro_1.c_str(), basic(valid.key, { { "If-None-Match", "\"" + sha256_hex("pro one") + "\"" } }))->status
+        == 304);
+    REQUIRE(client.Get(pro_1.c_str(), basic(valid.key, { { "Range", "bytes=100-" } }))->status == 416);
+    REQUIRE(client.Get(url_of("acme-pro", "2.0", "pro-2.0.tgz").c_str(), basic(updates.key))->status == 403);
+    REQUIRE(client.Get(url_of("acme-pro", "3.0", "pro-3.0.tgz").c_str(), basic(valid.key))->status == 404);
+    REQUIRE(client.Get(pro_1.c_str())->status == 401);
+
+    auto one_id = one["id"].get<std::string>(), two_id = two["id"].get<std::string>();
+    auto rows = shop.sql("select outcome, ifnull(license_id, '-'), ifnull(release_id, '-'), bytes, remote_address, at "
+                         "from downloads order by id");
+    auto at = "1814313600"; // server_now
+    std::string expected = "ok|" + valid.id + "|" + one_id + "|7|127.0.0.1|" + at + "\n" + "ok|" + valid.id + "|" + one_id
+        + "|3|127.0.0.1|" + at + "\n" + "not_modified|" + valid.id + "|" + one_id + "|0|127.0.0.1|" + at + "\n"
+        + "range_not_satisfiable|" + valid.id + "|" + one_id + "|0|127.0.0.1|" + at + "\n" + "updates_ended|" + updates.id + "|"
+        + two_id + "|0|127.0.0.1|" + at + "\n" + "not_found|" + valid.id + "|-|0|127.0.0.1|" + at + "\n"
+        + "unauthorized|-|-|0|127.0.0.1|" + at + "\n";
+    CHECK(rows == expected);
+}
+
+TEST_CASE("path parameters never reach outside artifacts/")
+{
+    Shop shop;
+    shop.add_release("acme-pro", "1.0", "pro-1.0.tgz", "pro one", "2026-02-01");
+    auto license = shop.issue("acme-pro");
+    write_file(shop.temp / "secret.txt", "TOP-SECRET-CONTENT");
+    Server server(shop);
+    auto authorization = httplib::make_basic_authentication_header("jane", license.key).second;
+    auto sha = sha256_hex("pro one");
+
+    // Raw requests: an HTTP client would normalise most of these paths before sending them.
+    for (std::string target : std::vector<std::string> { "/downloads/acme-pro/1.0/../../../../../../etc/passwd", "/downloads/acme-pro/1.0/..%2F..%2F..%2Fetc%2Fpasswd",
+             "/downloads/acme-pro/1.0/%2Fetc%2Fpasswd", "/downloads/acme-pro/1.0/%2e%2e%2f%2e%2e%2fcharter.db",
+             "/downloads/acme-pro/1.0/pro-1.0.tgz%00", "/downloads/acme-pro/1.0/pro-1.0.tgz%00.txt",
+             "/downloads/acme-pro/1.0/%00", "/downloads/acme-pro/%2E%2E/charter.db", "/downloads/../charter.db",
+             "/downloads/acme-pro/..%2F..%2Fsecret.txt/x", "/downloads/acme-pro/1.0/..%5C..%5Csecret.txt",
+             "/downloads/acme-pro/1.0/" + sha, "/downloads/acme-pro/1.0/..%2Fartifacts%2F" + sha,
+             "/downloads/acme-pro/1.0//etc/passwd", "/downloads//etc/passwd/x", "//etc/passwd", "/etc/passwd",
+             "/../../../../etc/passwd", "http://127.0.0.1/etc/passwd", "/downloads/acme-pro/1.0/%252e%252e%252fsecret.txt",
+             "/downloads/acme-pro/1.0/....//....//etc/passwd", "/downloads/acme-pro/1.0/pro-1.0.tgz/../../../charter.db" }) {
+        INFO(target);
+        auto response = raw_http(server.port(), "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + authorization
+                + "\r\nConnection: close\r\n\r\n");
+        auto status = raw_status(response);
+        CHECK((status == 400 || status == 404));
+        auto body = raw_body(response);
+        CHECK_FALSE(contains(body, "root:"));
+        CHECK_FALSE(contains(body, "SQLite format"));
+        CHECK_FALSE(contains(body, "TOP-SECRET"));
+        CHECK_FALSE(contains(body, "pro one"));
+        CHECK_FALSE(contains(body, "k4.secret"));
+    }
+    // The genuine URL over the same raw path works, so the refusals above are not an accident.
+    auto genuine = raw_http(server.port(), "GET /downloads/acme-pro/1.0/pro-1.0.tgz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+            + authorization + "\r\nConnection: close\r\n\r\n");
+    CHECK(raw_status(genuine) == 200);
+    CHECK(raw_body(genuine) == "pro one");
+}
+
+TEST_CASE("streaming a 200 MB file keeps the server's memory flat")
+{
+    Shop shop;
+    // A sparse file: 200 MB of zeros that cost no disk until the CLI copies them in.
+    auto path = shop.temp / "acme-pro-big.bin";
+    size_t const size = size_t(200) << 20;
+    {
+        std::ofstream out(path, std::ios::binary);
+    }
+    REQUIRE(truncate(path.c_str(), off_t(size)) == 0);
+    auto added = Json::parse(
+        shop.cli({ "release", "add", "--json", "--product", "acme-pro", "--version", "1.0", "--released-at", "2026-02-01", path })
+            .out);
+    auto license = shop.issue("acme-pro");
+    Server server(shop);
+    auto client = server.client();
+    // A warm-up download: worker threads, TLS-free buffers and the database connection exist
+    // before measuring.
+    REQUIRE(client.Get("/downloads/acme-pro/1.0/acme-pro-big.bin", basic(license.key, { { "Range", "bytes=0-1023" } }))->status
+        == 206);
+    auto rss_before = server.process().rss_kib();
+    auto peak_before = server.process().peak_rss_kib();
+
+    crypto_hash_sha256_state state;
+    crypto_hash_sha256_init(&state);
+    size_t received = 0;
+    auto result = client.Get("/downloads/acme-pro/1.0/acme-pro-big.bin", basic(license.key),
+        [&](char const* data, size_t length) {
+            crypto_hash_sha256_update(&state, reinterpret_cast<unsigned char const*>(data), length);
+            received += length;
+            return true;
+        });
+    REQUIRE(result);
+    CHECK(result->status == 200);
+    CHECK(received == size);
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&state, digest);
+    char hex[sizeof digest * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    CHECK(added[0]["sha256"] == hex);
+    CHECK(result->get_header_value("ETag") == "\"" + std::string(hex) + "\"");
+
+    auto rss_after = server.process().rss_kib();
+    auto peak_after = server.process().peak_rss_kib();
+    WARN("download of 200 MiB: server RSS " << rss_before << " KiB before, " << rss_after << " KiB after; peak " << peak_before
+                                            << " KiB before, " << peak_after << " KiB after");
+    CHECK(peak_after - peak_before < 16 * 1024);
+    CHECK(rss_after - rss_before < 16 * 1024);
+}
