@@ -1,0 +1,270 @@
+// The production front of docs/deploy/nginx.conf, for real: Debian's nginx on loopback with a
+// certificate made here by the openssl CLI, its configuration generated from the documented
+// file (placeholders filled in with temporary paths and free ports), in front of a charter-server
+// that answers authorised downloads with X-Accel-Redirect. Customers' requests go over HTTPS.
+// Both programs are stopped by the test.
+
+#include "child_process.hpp"
+#include "process.hpp"
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <sodium.h>
+
+#include <filesystem>
+#include <random>
+
+using namespace charter::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr char const* accel_prefix = "/_charter_artifacts";
+
+std::map<std::string, std::string> const clean_env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" },
+    { "CHARTER_LISTEN", "" }, { "CHARTER_THREADS", "" }, { "CHARTER_TLS_CERT", "" }, { "CHARTER_TLS_KEY", "" },
+    { "CHARTER_MAX_BODY", "" }, { "CHARTER_READ_TIMEOUT", "" }, { "CHARTER_AUTH_FAILURE_LIMIT", "" },
+    { "CHARTER_MAX_UPLOAD", "" }, { "CHARTER_ACCEL_REDIRECT", "" }, { "CHARTER_NOW", "2027-06-30T00:00:00Z" },
+    { "NO_COLOR", "1" } };
+
+bool contains(std::string const& text, std::string const& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+std::string sha256_hex(std::string const& data)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(data.data()), data.size());
+    char hex[sizeof digest * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+void write_file(std::string const& path, std::string const& data)
+{
+    std::ofstream out(path, std::ios::binary);
+    out.write(data.data(), std::streamsize(data.size()));
+    REQUIRE(out.good());
+}
+
+std::string replace_all(std::string text, std::string const& from, std::string const& to)
+{
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+ProcessResult must(std::vector<std::string> const& argv, std::map<std::string, std::string> const& env = clean_env)
+{
+    auto result = run_process(argv, env);
+    INFO(argv[0] << " " << (argv.size() > 1 ? argv[1] : "") << ": " << result.err);
+    REQUIRE(result.exit_code == 0);
+    return result;
+}
+
+// nginx from docs/deploy/nginx.conf with its placeholders filled in; runs in the foreground
+// (daemon off) with every path in `dir`.
+class Nginx {
+public:
+    Nginx(std::string const& dir, std::map<std::string, std::string> values)
+    {
+        auto config = read_file(std::string(CHARTER_SOURCE_DIR) + "/docs/deploy/nginx.conf");
+        values["CHARTER_NGINX_USER"] = "root";
+        values["CHARTER_NGINX_RUN"] = dir;
+        values["CHARTER_NGINX_LOGS"] = dir;
+        values["CHARTER_NGINX_STATE"] = dir;
+        for (auto const& [name, value] : values)
+            config = replace_all(config, "${" + name + "}", value);
+        // Every placeholder outside the comments was known.
+        std::istringstream lines(config);
+        for (std::string line; std::getline(lines, line);) {
+            if (auto start = line.find_first_not_of(' '); start != std::string::npos && line[start] != '#')
+                CHECK_FALSE(contains(line, "${"));
+        }
+        auto path = dir + "/nginx.conf";
+        write_file(path, config);
+        auto checked = run_process({ NGINX_PATH, "-t", "-q", "-p", dir + "/", "-c", path });
+        INFO("nginx -t: " << checked.err);
+        REQUIRE(checked.exit_code == 0);
+        m_process.emplace(std::vector<std::string> { NGINX_PATH, "-p", dir + "/", "-c", path, "-g", "daemon off;" },
+            std::map<std::string, std::string> {}, dir + "/nginx");
+        m_error_log = dir + "/error.log";
+    }
+
+    /// Waits until `port` accepts connections; false when nginx exited (a port taken meanwhile).
+    bool wait_until_listening(int port)
+    {
+        for (int i = 0; i < 3000; ++i) {
+            if (!m_process->running())
+                return false;
+            if (port_accepts(port))
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    }
+
+    std::string error_log() const
+    {
+        std::ifstream in(m_error_log);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str() + m_process->err();
+    }
+
+    ChildProcess& process() { return *m_process; }
+
+private:
+    std::optional<ChildProcess> m_process;
+    std::string m_error_log;
+};
+
+}
+
+TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
+{
+    TempDir temp;
+    auto data_dir = temp / "data";
+    auto cli = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
+        auto env = clean_env;
+        env["CHARTER_NOW"] = "2026-01-01T00:00:00Z";
+        return must(args, env).out;
+    };
+    cli({ "init", "--issuer", "Acme Inc." });
+    cli({ "product", "add", "acme-pro" });
+    cli({ "customer", "add", "--email", "jane@example.com" });
+    std::string data(3 * 1024 * 1024 + 17, '\0');
+    std::mt19937 generator(11);
+    for (auto& byte : data)
+        byte = char(generator());
+    auto hash = sha256_hex(data);
+    write_file(temp / "acme-pro-1.0.tar.gz", data);
+    cli({ "release", "add", "--product", "acme-pro", "--version", "1.0", "--released-at", "2026-02-01", temp / "acme-pro-1.0.tar.gz" });
+    auto valid = Json::parse(cli({ "issue", "--json", "--product", "acme-pro", "--customer", "jane@example.com" }));
+    auto expired = Json::parse(
+        cli({ "issue", "--json", "--product", "acme-pro", "--customer", "jane@example.com", "--expires", "2026-12-31" }));
+    std::string valid_key = valid["key"], expired_key = expired["key"], expired_id = expired["id"];
+
+    // A self-signed certificate for 127.0.0.1, made by the openssl CLI.
+    auto cert = temp / "cert.pem", key = temp / "key.pem";
+    must({ OPENSSL_PATH, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+        "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1" });
+
+    ChildProcess server({ CHARTER_SERVER_PATH, "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--threads", "4",
+                            "--accel-redirect", accel_prefix },
+        clean_env, temp / "server");
+    auto server_port = server.wait_for_line(std::regex("^listening on http://127\\.0\\.0\\.1:([0-9]+)$"));
+    INFO("charter-server: " << server.err());
+    REQUIRE(server_port);
+
+    // nginx cannot listen on port 0; a port free a moment ago may be taken before nginx binds
+    // it, so try a few.
+    std::optional<Nginx> nginx;
+    int https_port = 0, http_port = 0;
+    for (int attempt = 0; attempt < 5 && !nginx; ++attempt) {
+        https_port = free_loopback_port();
+        http_port = free_loopback_port();
+        auto dir = temp / ("nginx-" + std::to_string(attempt));
+        std::filesystem::create_directories(dir);
+        nginx.emplace(dir,
+            std::map<std::string, std::string> { { "CHARTER_SERVER_NAME", "localhost" },
+                { "CHARTER_HTTPS_LISTEN", "127.0.0.1:" + std::to_string(https_port) },
+                { "CHARTER_HTTP_LISTEN", "127.0.0.1:" + std::to_string(http_port) }, { "CHARTER_TLS_CERT", cert },
+                { "CHARTER_TLS_KEY", key }, { "CHARTER_UPSTREAM", "127.0.0.1:" + *server_port },
+                { "CHARTER_ARTIFACTS", data_dir + "/artifacts" } });
+        if (!nginx->wait_until_listening(https_port)) {
+            WARN("nginx did not start (attempt " << attempt + 1 << "): " << nginx->error_log());
+            nginx.reset();
+        }
+    }
+    REQUIRE(nginx);
+
+    httplib::SSLClient client("127.0.0.1", https_port);
+    client.set_ca_cert_path(cert.c_str());
+    client.enable_server_certificate_verification(true);
+    client.set_read_timeout(60, 0);
+    auto auth = [](std::string const& license_key, httplib::Headers extra = {}) {
+        extra.insert(httplib::make_basic_authentication_header("jane", license_key));
+        return extra;
+    };
+    auto url = "/downloads/acme-pro/1.0/acme-pro-1.0.tar.gz";
+
+    auto full = client.Get(url, auth(valid_key));
+    INFO("nginx: " << nginx->error_log());
+    REQUIRE(full);
+    CHECK(full->status == 200);
+    CHECK(full->body.size() == data.size());
+    CHECK(sha256_hex(full->body) == hash);
+    CHECK(full->get_header_value("Content-Length") == std::to_string(data.size()));
+    CHECK(full->get_header_value("ETag") == "\"" + hash + "\"");
+    CHECK(contains(full->get_header_value("Repr-Digest"), "sha-256=:"));
+    CHECK(full->get_header_value("Content-Disposition") == "attachment; filename=\"acme-pro-1.0.tar.gz\"");
+    CHECK(full->get_header_value("Accept-Ranges") == "bytes");
+    CHECK(full->has_header("Strict-Transport-Security"));
+
+    auto part = client.Get(url, auth(valid_key, { { "Range", "bytes=1000000-1000099" } }));
+    REQUIRE(part);
+    CHECK(part->status == 206);
+    CHECK(part->body == data.substr(1000000, 100));
+    CHECK(part->get_header_value("Content-Range") == "bytes 1000000-1000099/" + std::to_string(data.size()));
+    auto tail = client.Get(url, auth(valid_key, { { "Range", "bytes=-10" } }));
+    REQUIRE(tail);
+    CHECK(tail->status == 206);
+    CHECK(tail->body == data.substr(data.size() - 10));
+    auto unsatisfiable = client.Get(url, auth(valid_key, { { "Range", "bytes=99999999-" } }));
+    REQUIRE(unsatisfiable);
+    CHECK(unsatisfiable->status == 416);
+    auto cached = client.Get(url, auth(valid_key, { { "If-None-Match", "\"" + hash + "\"" } }));
+    REQUIRE(cached);
+    CHECK(cached->status == 304);
+
+    // Refusals come from charter-server, JSON and all.
+    auto refused = client.Get(url, auth(expired_key));
+    REQUIRE(refused);
+    CHECK(refused->status == 403);
+    auto body = Json::parse(refused->body, nullptr, false);
+    REQUIRE(body.is_object());
+    CHECK(body["error"]["code"] == "expired");
+    CHECK(body["error"]["message"] == "license " + expired_id + " expired on 2026-12-31; renew it to download acme-pro releases");
+    auto anonymous = client.Get(url);
+    REQUIRE(anonymous);
+    CHECK(anonymous->status == 401);
+    CHECK(anonymous->get_header_value("WWW-Authenticate") == "Basic realm=\"charter\"");
+    auto listing = client.Get("/v1/downloads", auth(valid_key));
+    REQUIRE(listing);
+    CHECK(listing->status == 200);
+    CHECK(Json::parse(listing->body)["releases"][0]["sha256"] == hash);
+
+    // The artifacts location is internal: not reachable from outside, not even with a key.
+    auto direct = client.Get((std::string(accel_prefix) + "/" + hash).c_str(), auth(valid_key));
+    REQUIRE(direct);
+    CHECK(direct->status == 404);
+    CHECK_FALSE(contains(direct->body, data.substr(0, 64)));
+
+    // Plain HTTP only redirects to HTTPS, before any key is sent.
+    httplib::Client plain("127.0.0.1", http_port);
+    auto redirected = plain.Get(url);
+    REQUIRE(redirected);
+    CHECK(redirected->status == 301);
+    CHECK(redirected->get_header_value("Location").starts_with("https://"));
+
+    CHECK(nginx->process().stop() == 0);
+    nginx.reset();
+    CHECK(server.stop() == 0);
+    // charter-server itself sent no file bytes: every authorised download was an X-Accel-Redirect.
+    auto log = server.out();
+    CHECK(contains(log, "\"status\":200"));
+    std::istringstream lines(log);
+    std::string line;
+    int downloads = 0;
+    while (std::getline(lines, line)) {
+        if (!contains(line, "\"route\":\"/downloads/{product}/{version}/{file}\"") || !contains(line, "\"status\":200"))
+            continue;
+        ++downloads;
+        CHECK(contains(line, "\"bytes\":0"));
+    }
+    CHECK(downloads == 3);
+}
