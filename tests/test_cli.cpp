@@ -662,3 +662,26 @@ TEST_CASE("audit --since takes a time, a date, or a duration ago")
     CHECK(count("2027-01-01") == 0);
     CHECK(cli.run({ "audit", "--since", "lately" }).exit_code == 3);
 }
+
+TEST_CASE("a key that cannot be written out is an error that says the license exists")
+{
+    Cli cli;
+    cli.setup();
+    auto to_full_disk = [&](std::string const& args) {
+        return run_process({ "/bin/sh", "-c", std::string(CHARTER_CLI_PATH) + " --data-dir '" + cli.data_dir + "' " + args
+                + " > /dev/full" }, cli.env);
+    };
+    auto single = to_full_disk("issue --product acme-pro --customer jane@example.com");
+    CHECK(single.exit_code == 7);
+    CHECK(contains(single.err, "was issued"));
+    CHECK(contains(single.err, "charter show lic_"));
+    CHECK(cli.count() == 1);
+
+    std::string batch = cli.temp / "rows.csv";
+    std::ofstream(batch) << "customer,product\njane@example.com,acme-pro\njane@example.com,acme-pro\n";
+    auto many = to_full_disk("issue --batch '" + batch + "'");
+    CHECK(many.exit_code == 7);
+    CHECK(contains(many.err, "the 2 licenses were issued"));
+    CHECK(contains(many.err, "charter list --json"));
+    CHECK(cli.count() == 3);
+}

@@ -85,12 +85,16 @@ int run_single(Context& context, IssueOptions const& options)
     if (!license)
         return context.fail(license.error());
     // Only now, with the license committed, is its key shown to anyone.
-    if (options.json) {
+    if (options.json)
         Context::print_json(ops::license_json(*license, now));
-        return exit_ok;
-    }
-    std::cout << license->token << "\n";
-    std::cerr << describe(*license) << "\n";
+    else
+        std::cout << license->token << "\n";
+    // A key lost on the way out (a full disk behind `> keys.txt`) must not look like success.
+    if (!std::cout.flush())
+        return context.fail(make_error(ErrorKind::io, "license " + license->id + " was issued, but its key could not be "
+                "written to stdout; get it with `charter show " + license->id + "`"));
+    if (!options.json)
+        std::cerr << describe(*license) << "\n";
     return exit_ok;
 }
 
