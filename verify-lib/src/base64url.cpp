@@ -24,26 +24,29 @@ constexpr auto reverse_table = make_reverse_table();
 
 std::string base64url_encode(uint8_t const* bytes, size_t size)
 {
-    std::string out;
-    out.reserve((size * 4 + 2) / 3);
+    // Into a buffer of the final size (no capacity check per character): every license a
+    // batch issues is encoded here.
+    std::string out((size * 4 + 2) / 3, '\0');
+    char* next = out.data();
     size_t i = 0;
     for (; i + 3 <= size; i += 3) {
         uint32_t group = (uint32_t(bytes[i]) << 16) | (uint32_t(bytes[i + 1]) << 8) | bytes[i + 2];
-        out += alphabet[(group >> 18) & 63];
-        out += alphabet[(group >> 12) & 63];
-        out += alphabet[(group >> 6) & 63];
-        out += alphabet[group & 63];
+        next[0] = alphabet[(group >> 18) & 63];
+        next[1] = alphabet[(group >> 12) & 63];
+        next[2] = alphabet[(group >> 6) & 63];
+        next[3] = alphabet[group & 63];
+        next += 4;
     }
     size_t rest = size - i;
     if (rest == 1) {
         uint32_t group = uint32_t(bytes[i]) << 16;
-        out += alphabet[(group >> 18) & 63];
-        out += alphabet[(group >> 12) & 63];
+        next[0] = alphabet[(group >> 18) & 63];
+        next[1] = alphabet[(group >> 12) & 63];
     } else if (rest == 2) {
         uint32_t group = (uint32_t(bytes[i]) << 16) | (uint32_t(bytes[i + 1]) << 8);
-        out += alphabet[(group >> 18) & 63];
-        out += alphabet[(group >> 12) & 63];
-        out += alphabet[(group >> 6) & 63];
+        next[0] = alphabet[(group >> 18) & 63];
+        next[1] = alphabet[(group >> 12) & 63];
+        next[2] = alphabet[(group >> 6) & 63];
     }
     return out;
 }
