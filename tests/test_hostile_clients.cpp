@@ -173,7 +173,10 @@ TEST_CASE("malformed request lines and headers: 400 or closed, the server stays 
         "POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad\x01Name: y\r\n\r\n",
         "GET /healthz HTTP/1.1\nHost: x\n\n", // bare LF
-        std::string("GET /heal\0thz HTTP/1.1\r\nHost: x\r\n\r\n", 37),
+        [] {
+            static constexpr char with_nul[] = "GET /heal\0thz HTTP/1.1\r\nHost: x\r\n\r\n";
+            return std::string(with_nul, sizeof with_nul - 1);
+        }(),
         "\r\n\r\n\r\n",
     };
     int refused = 0, closed_only = 0, other = 0;
