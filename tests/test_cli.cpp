@@ -585,6 +585,20 @@ TEST_CASE("batch: the keys printed are the keys stored, in row order; per-licens
     // Temporary files of the held output are gone.
     CHECK_FALSE(contains(run_process({ "/bin/ls", "-A", cli.data_dir }).out, ".charter-batch"));
 
+    // Listings are printed a page at a time, in the same JSON as one document.
+    auto listed = cli.ok({ "list", "--json" }).out;
+    CHECK(listed == nlohmann::ordered_json::parse(listed).dump(2) + "\n");
+    CHECK(nlohmann::json::parse(listed).size() == 3000);
+    CHECK(nlohmann::json::parse(listed)[2999]["claims"]["seats"] == 1500);
+    auto plain = cli.ok({ "list" }).out;
+    CHECK(std::count(plain.begin(), plain.end(), '\n') == 3000);
+    auto audit = cli.ok({ "audit", "--json" }).out;
+    CHECK(audit == nlohmann::ordered_json::parse(audit).dump(2) + "\n");
+    CHECK(nlohmann::json::parse(audit).size() == 3005); // + setting, key, product, 2 customers
+    CHECK(nlohmann::json::parse(cli.ok({ "audit", "--json", "--limit", "1500" }).out).size() == 1500);
+    CHECK(cli.ok({ "list", "--json", "--product", "nothing-here" }).out == "[]\n");
+    CHECK(cli.run({ "audit", "--limit", "-5" }).exit_code == 2);
+
     for (auto const& option : { "--customer", "--expires", "--name", "--seats", "--entitlement", "--meta" }) {
         auto mixed = cli.run({ "issue", "--batch", batch, option, "1" });
         INFO(option);

@@ -4,6 +4,7 @@
 #include "context.hpp"
 #include "rfc3339.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace charter::cli {
@@ -32,20 +33,30 @@ int run_audit(Context& context, AdminOptions const& options)
             return context.fail(since.error());
         filter.since = *since;
     }
-    filter.limit = options.limit;
-    auto entries = workspace->store().list_audit(filter);
-    if (!entries)
-        return context.fail(entries.error());
-    if (options.json) {
-        ops::Json list = ops::Json::array();
-        for (auto const& entry : *entries)
-            list.push_back(ops::audit_json(entry));
-        Context::print_json(list);
-        return exit_ok;
+    // A page at a time: a 100,000-license batch leaves as many audit rows.
+    constexpr int64_t page_size = 1000;
+    std::optional<int64_t> remaining = options.limit;
+    JsonArrayPrinter json;
+    while (!remaining || *remaining > 0) {
+        filter.limit = remaining ? std::min(*remaining, page_size) : page_size;
+        auto entries = workspace->store().list_audit(filter);
+        if (!entries)
+            return context.fail(entries.error());
+        for (auto const& entry : *entries) {
+            if (options.json)
+                json.add(ops::audit_json(entry));
+            else
+                std::cout << format::format_rfc3339(entry.at) << "  " << entry.actor << "  " << entry.action << "  "
+                          << entry.subject << "  " << entry.details_json << "\n";
+        }
+        if (remaining)
+            *remaining -= int64_t(entries->size());
+        if (entries->size() < size_t(*filter.limit))
+            break;
+        filter.after_id = entries->back().id;
     }
-    for (auto const& entry : *entries)
-        std::cout << format::format_rfc3339(entry.at) << "  " << entry.actor << "  " << entry.action << "  " << entry.subject
-                  << "  " << entry.details_json << "\n";
+    if (options.json)
+        json.finish();
     return exit_ok;
 }
 
@@ -126,7 +137,7 @@ void register_admin(CLI::App& app, Context& context)
     auto options = std::make_shared<AdminOptions>();
     auto* audit = app.add_subcommand("audit", "show the audit log");
     audit->add_option("--since", options->since, "entries at or after this time: RFC 3339, YYYY-MM-DD, or a duration ago (7d)");
-    audit->add_option("--limit", options->limit, "at most this many entries");
+    audit->add_option("--limit", options->limit, "at most this many entries (the oldest first)")->check(CLI::PositiveNumber);
     audit->add_flag("--json", options->json, "print JSON");
     audit->footer("Examples:\n  charter audit --since 2026-11-01 --json\n  charter audit --since 24h   # the last day");
     audit->callback([&context, options] { context.exit_code = run_audit(context, *options); });

@@ -10,6 +10,8 @@ namespace charter::cli {
 
 namespace {
 
+constexpr int64_t list_page_size = 1000;
+
 struct LicenseOptions {
     std::string product;
     std::string customer;
@@ -41,22 +43,29 @@ int run_list(Context& context, LicenseOptions const& options)
         filter.state = db::LicenseState::revoked;
     else if (options.status == "expired")
         filter.state = db::LicenseState::expired;
-    auto licenses = store.list_licenses(filter);
-    if (!licenses)
-        return context.fail(licenses.error());
-    if (options.json) {
-        ops::Json list = ops::Json::array();
-        for (auto const& license : *licenses)
-            list.push_back(ops::license_json(license, filter.now, false));
-        Context::print_json(list);
-        return exit_ok;
+    // A page at a time: a vendor with 100,000 licenses lists them in flat memory.
+    filter.limit = list_page_size;
+    JsonArrayPrinter json;
+    while (true) {
+        auto page = store.list_licenses(filter);
+        if (!page)
+            return context.fail(page.error());
+        for (auto const& license : *page) {
+            if (options.json) {
+                json.add(ops::license_json(license, filter.now, false));
+                continue;
+            }
+            auto state = ops::license_state(license, filter.now);
+            auto shown = state == "active" ? context.green(state) : context.red(state);
+            std::cout << license.id << "  " << license.product_id << "  " << license.customer_id << "  " << shown << "  "
+                      << (license.expires_at ? "expires " + format::format_date(*license.expires_at) : "perpetual") << "\n";
+        }
+        if (page->size() < size_t(list_page_size))
+            break;
+        filter.after_id = page->back().id;
     }
-    for (auto const& license : *licenses) {
-        auto state = ops::license_state(license, filter.now);
-        auto shown = state == "active" ? context.green(state) : context.red(state);
-        std::cout << license.id << "  " << license.product_id << "  " << license.customer_id << "  " << shown << "  "
-                  << (license.expires_at ? "expires " + format::format_date(*license.expires_at) : "perpetual") << "\n";
-    }
+    if (options.json)
+        json.finish();
     return exit_ok;
 }
 

@@ -132,6 +132,25 @@ void Context::print_json(ops::Json const& json)
     std::cout << json.dump(2) << "\n";
 }
 
+void JsonArrayPrinter::add(ops::Json const& element)
+{
+    std::string text = element.dump(2);
+    std::string indented = "  ";
+    indented.reserve(text.size() + text.size() / 8);
+    for (char c : text) {
+        indented += c;
+        if (c == '\n')
+            indented += "  ";
+    }
+    std::cout << (m_started ? ",\n" : "[\n") << indented;
+    m_started = true;
+}
+
+void JsonArrayPrinter::finish()
+{
+    std::cout << (m_started ? "\n]\n" : "[]\n");
+}
+
 Result<int64_t> parse_time_option(std::string const& text, int64_t now, char const* option, ops::DurationFromNow direction)
 {
     return ops::parse_time_input(text, now, option, direction);

@@ -62,6 +62,18 @@ private:
     std::string paint(char const* code, std::string const& text, int fd) const;
 };
 
+/// Prints a JSON array element by element, byte for byte as Context::print_json would print
+/// the whole array, so that a listing of 100,000 licenses never has to be held in memory.
+class JsonArrayPrinter {
+public:
+    void add(ops::Json const& element);
+    /// Closes the array ("[]" when nothing was added).
+    void finish();
+
+private:
+    bool m_started { false };
+};
+
 /// Registers a subcommand group; each is in its own file.
 void register_init(CLI::App& app, Context& context);
 void register_keys(CLI::App& app, Context& context);
