@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -520,6 +521,49 @@ TEST_CASE("a license issued over HTTP validates, is revoked, then validates as r
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("validation remembers good keys, but expiry and retired signing keys still apply")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    // A license that ends a few seconds from now: valid at first, expired later in this test.
+    auto ends = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + 4;
+    std::tm parts {};
+    gmtime_r(&ends, &parts);
+    char expires[32];
+    std::strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    auto short_lived = body_of(issue(client, vendor.admin_token, issue_body(vendor, { { "expires", expires } })));
+    auto lasting = body_of(issue(client, vendor.admin_token, issue_body(vendor)));
+    for (int i = 0; i < 3; ++i) {
+        CHECK(validate(client, short_lived["key"])["status"] == "valid");
+        CHECK(validate(client, lasting["key"])["status"] == "valid");
+    }
+    // Once the server's clock is past the expiry, the remembered key is expired.
+    while (std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) <= ends + 1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto expired = validate(client, short_lived["key"]);
+    CHECK(expired["status"] == "expired");
+    CHECK(expired["valid"] == false);
+    CHECK(contains(expired["message"], "expired on"));
+    // The same key for another product never matches a remembered verdict.
+    CHECK(validate(client, lasting["key"], "acme-other")["status"] == "bad_signature");
+
+    // The vendor rotates keys and retires the old one: the server notices within seconds and
+    // forgets what it verified with it.
+    auto old_kid = Json::parse(vendor.cli({ "key", "list", "--json" }).out)[0]["kid"].get<std::string>();
+    vendor.cli({ "key", "rotate" });
+    vendor.cli({ "key", "retire", old_kid });
+    std::string status = "valid";
+    for (int i = 0; i < 600 && status == "valid"; ++i) {
+        status = validate(client, lasting["key"])["status"];
+        if (status == "valid")
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(status == "unknown_key");
+    client.stop();
+    CHECK(server.stop() == 0);
+}
+
 TEST_CASE("an Idempotency-Key makes a retried issuance return the same license")
 {
     Vendor vendor;
@@ -574,19 +618,29 @@ TEST_CASE("concurrent issuance from 8 clients loses nothing")
     std::mutex mutex;
     std::vector<std::string> ids;
     std::vector<std::string> failures;
+    int refused = 0;
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
             auto client = server.client();
             client.set_keep_alive(true);
             for (int i = 0; i < per_client; ++i) {
+                // Every fifth request names an unknown product: concurrent issues share commits,
+                // and a bad one must fail alone.
+                bool bad = i % 5 == 4;
                 auto body = issue_body(vendor, { { "meta", { { "order", std::to_string(c) + "-" + std::to_string(i) } } } });
+                if (bad)
+                    body["product"] = "acme-unknown";
                 auto result = issue(client, vendor.admin_token, body);
                 std::lock_guard lock(mutex);
-                if (result && result->status == 201)
-                    ids.push_back(Json::parse(result->body)["id"]);
-                else
+                if (result && result->status == (bad ? 422 : 201)) {
+                    if (!bad)
+                        ids.push_back(Json::parse(result->body)["id"]);
+                    else
+                        ++refused;
+                } else {
                     failures.push_back(result ? std::to_string(result->status) + " " + result->body : httplib::to_string(result.error()));
+                }
             }
         });
     }
@@ -594,11 +648,16 @@ TEST_CASE("concurrent issuance from 8 clients loses nothing")
         thread.join();
     INFO("first failure: " << (failures.empty() ? "" : failures[0]));
     CHECK(failures.empty());
-    REQUIRE(ids.size() == size_t(clients * per_client));
+    CHECK(refused == clients * per_client / 5);
+    REQUIRE(ids.size() == size_t(clients * per_client * 4 / 5));
     std::set<std::string> unique(ids.begin(), ids.end());
     CHECK(unique.size() == ids.size());
-    // Every returned license is in the database ...
+    // Every returned license is in the database, each with its one audit row ...
     CHECK(vendor.license_ids() == unique);
+    auto audited = run_process({ "/usr/bin/sqlite3", vendor.data_dir + "/charter.db",
+        "select count(*), count(distinct subject) from audit where action = 'license.issue'" });
+    REQUIRE(audited.exit_code == 0);
+    CHECK(trimmed(audited.out) == std::to_string(ids.size()) + "|" + std::to_string(ids.size()));
 
     // ... and the API lists each exactly once across pages.
     auto client = server.client();
@@ -616,7 +675,7 @@ TEST_CASE("concurrent issuance from 8 clients loses nothing")
             break;
         cursor = page["next_cursor"];
     }
-    CHECK(pages == 4);
+    CHECK(pages == 3);
     CHECK(listed.size() == unique.size());
     CHECK(std::set<std::string>(listed.begin(), listed.end()) == unique);
     CHECK(server.stop() == 0);

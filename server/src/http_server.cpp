@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
 
@@ -126,9 +127,31 @@ std::string to_regex(std::string const& pattern)
     return regex;
 }
 
+// A JSON string literal. Paths, routes and addresses are nearly always plain printable ASCII,
+// written as they are; anything else goes through the JSON library (escapes, invalid UTF-8).
 std::string json_escape(std::string const& text)
 {
-    return Json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    bool plain = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+    if (!plain)
+        return Json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string quoted;
+    quoted.reserve(text.size() + 2);
+    quoted += '"';
+    quoted += text;
+    quoted += '"';
+    return quoted;
+}
+
+// The log's time, formatted once per second per thread.
+std::string const& log_time(int64_t now)
+{
+    thread_local int64_t formatted_at = -1;
+    thread_local std::string text;
+    if (now != formatted_at) {
+        text = format::format_rfc3339(now);
+        formatted_at = now;
+    }
+    return text;
 }
 
 }
@@ -301,7 +324,7 @@ void HttpServer::log_request(httplib::Request const& request, httplib::Response 
     std::string line;
     line.reserve(256);
     line += "{\"time\":\"";
-    line += format::format_rfc3339(now());
+    line += log_time(now());
     line += "\",\"request_id\":\"";
     line += current_request.id;
     line += "\",\"method\":\"";
@@ -315,11 +338,13 @@ void HttpServer::log_request(httplib::Request const& request, httplib::Response 
     line += ",\"bytes\":";
     line += bytes;
     line += ",\"duration_ms\":";
-    line += std::to_string(elapsed * 1000.0);
+    char milliseconds[32];
+    auto written = std::to_chars(milliseconds, milliseconds + sizeof milliseconds, elapsed * 1000.0, std::chars_format::fixed, 3);
+    line.append(milliseconds, written.ptr);
     line += ",\"remote\":";
     line += json_escape(request.remote_addr);
     line += "}\n";
-    std::cout << line << std::flush;
+    m_access_log.write(line);
     current_request.id.clear();
 }
 
@@ -364,21 +389,33 @@ void HttpServer::register_routes()
     register_rubygems_routes(*this, add);
 }
 
+bool HttpServer::throttled(httplib::Request const& request, httplib::Response& response)
+{
+    auto wait = m_auth_limiter.retry_after(request.remote_addr);
+    if (wait <= 0)
+        return false;
+    response.set_header("Retry-After", std::to_string(wait));
+    send_error(response, 429, "too_many_requests", "too many failed authentications from this address; retry in "
+            + std::to_string(wait) + " s");
+    return true;
+}
+
+void HttpServer::refuse_credential(httplib::Request const& request, httplib::Response& response, char const* scheme,
+    std::string const& message)
+{
+    m_auth_limiter.record_failure(request.remote_addr);
+    m_metrics.auth_failure();
+    response.set_header("WWW-Authenticate", std::string(scheme) + " realm=\"charter\"");
+    send_error(response, 401, "unauthorized", message);
+}
+
 std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(httplib::Request const& request,
     httplib::Response& response)
 {
-    auto const& address = request.remote_addr;
-    if (auto wait = m_auth_limiter.retry_after(address); wait > 0) {
-        response.set_header("Retry-After", std::to_string(wait));
-        send_error(response, 429, "too_many_requests", "too many failed authentications from this address; retry in "
-                + std::to_string(wait) + " s");
+    if (throttled(request, response))
         return std::nullopt;
-    }
     auto refuse = [&](std::string const& message) -> std::optional<PresentedLicense> {
-        m_auth_limiter.record_failure(address);
-        m_metrics.auth_failure();
-        response.set_header("WWW-Authenticate", "Basic realm=\"charter\"");
-        send_error(response, 401, "unauthorized", message);
+        refuse_credential(request, response, "Basic", message);
         return std::nullopt;
     };
     auto header = request.get_header_value("Authorization");
@@ -477,18 +514,10 @@ std::string HttpServer::url() const
 std::optional<HttpServer::AdminToken> HttpServer::authorize(httplib::Request const& request, httplib::Response& response,
     char const* scope)
 {
-    auto const& address = request.remote_addr;
-    if (auto wait = m_auth_limiter.retry_after(address); wait > 0) {
-        response.set_header("Retry-After", std::to_string(wait));
-        send_error(response, 429, "too_many_requests", "too many failed authentications from this address; retry in "
-                + std::to_string(wait) + " s");
+    if (throttled(request, response))
         return std::nullopt;
-    }
     auto refuse = [&](std::string const& message) -> std::optional<AdminToken> {
-        m_auth_limiter.record_failure(address);
-        m_metrics.auth_failure();
-        response.set_header("WWW-Authenticate", "Bearer realm=\"charter\"");
-        send_error(response, 401, "unauthorized", message);
+        refuse_credential(request, response, "Bearer", message);
         return std::nullopt;
     };
     auto header = request.get_header_value("Authorization");
@@ -551,6 +580,7 @@ Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string con
         if (trusted != m_trusted_keys) {
             m_trusted_keys = std::move(trusted);
             m_verifiers.clear();
+            m_key_checker.clear();
         }
         m_keys_loaded_at = steady_now;
     }
@@ -563,6 +593,18 @@ Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string con
         m_verifiers.clear();
     m_verifiers.emplace(product, verifier);
     return std::shared_ptr<Verifier const>(verifier);
+}
+
+Result<KeyCheck> HttpServer::check_license_key(std::string const& product, std::string const& key, int64_t now)
+{
+    auto generation = m_key_checker.generation();
+    // Reloads the trusted keys when due, which forgets every remembered verdict if they changed.
+    auto verifier = verifier_for(product);
+    if (!verifier)
+        return verifier.error();
+    if (auto known = m_key_checker.find(product, key, now))
+        return *known;
+    return m_key_checker.check(**verifier, product, key, now, generation);
 }
 
 Result<std::string> HttpServer::revocation_list(std::string const& product)

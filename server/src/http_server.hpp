@@ -3,7 +3,10 @@
 // public validation and key endpoints, metrics; hardened around cpp-httplib 0.11.4's
 // defaults (see docs/operations.md "Hardening").
 
+#include "access_log.hpp"
 #include "charter/result.hpp"
+#include "issue_batcher.hpp"
+#include "key_checker.hpp"
 #include "metrics.hpp"
 #include "rate_limiter.hpp"
 #include "server_config.hpp"
@@ -69,6 +72,11 @@ public:
     keygen::SigningKey const& signing_key() const { return m_key; }
     std::string const& issuer() const { return m_issuer; }
     int64_t now() const;
+    /// Issues a license through ops::Issuer; concurrent calls share one commit (IssueBatcher).
+    Result<db::License> issue(ops::IssueRequest const& request, db::Actor const& actor, int64_t now)
+    {
+        return m_issue_batcher.issue(request, actor, now);
+    }
 
     /// Checks the Bearer token and its scope; on failure sets 401/403/429 and returns nullopt.
     std::optional<AdminToken> authorize(httplib::Request const& request, httplib::Response& response, char const* scope);
@@ -78,6 +86,8 @@ public:
     void add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler);
     /// A verifier for `product` trusting the current set of non-retired keys.
     Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product);
+    /// Verifies a license key for `product` at `now`, remembering good verdicts (KeyChecker).
+    Result<KeyCheck> check_license_key(std::string const& product, std::string const& key, int64_t now);
     /// The signed revocation list of a product, re-signed only when the list changed.
     Result<std::string> revocation_list(std::string const& product);
 
@@ -85,6 +95,11 @@ private:
     HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::string issuer);
 
     void add_route(char const* method, std::string const& pattern, Handler handler);
+    /// True (with a 429 set) when the client's address has failed authentication too often.
+    bool throttled(httplib::Request const& request, httplib::Response& response);
+    /// A 401 with a challenge for `scheme`, counted against the client's address.
+    void refuse_credential(httplib::Request const& request, httplib::Response& response, char const* scheme,
+        std::string const& message);
     void register_routes();
     void install_hardening();
     void log_request(httplib::Request const& request, httplib::Response const& response);
@@ -94,8 +109,10 @@ private:
     StorePool m_pool;
     keygen::SigningKey m_key;
     std::string m_issuer;
+    IssueBatcher m_issue_batcher { m_pool, m_key, m_issuer };
     Metrics m_metrics;
     RateLimiter m_auth_limiter;
+    AccessLog m_access_log; // outlives m_http, whose workers write to it
     std::unique_ptr<httplib::Server> m_http;
     std::vector<RouteInfo> m_routes;
     std::vector<std::pair<std::string, std::regex>> m_route_matchers;
@@ -105,6 +122,7 @@ private:
     std::chrono::steady_clock::time_point m_keys_loaded_at {};
     std::vector<std::string> m_trusted_keys;
     std::map<std::string, std::shared_ptr<Verifier const>> m_verifiers;
+    KeyChecker m_key_checker;
     std::map<std::string, std::pair<std::vector<std::string>, std::string>> m_revocation_lists;
     std::map<std::string, std::chrono::steady_clock::time_point> m_token_touched;
 };

@@ -128,6 +128,20 @@ void serve_ranges(httplib::Request const& request, RangeRequest range, int64_t f
         ranges.emplace_back(ssize_t(first), ssize_t(last));
 }
 
+// An artifact being sent: its descriptor and the read buffer, freed with the response.
+struct OpenArtifact {
+    OpenArtifact(int descriptor, size_t size) : fd(descriptor), buffer(new char[size]), capacity(size) { }
+    ~OpenArtifact() { ::close(fd); }
+    OpenArtifact(OpenArtifact const&) = delete;
+    OpenArtifact& operator=(OpenArtifact const&) = delete;
+
+    int fd;
+    std::unique_ptr<char[]> buffer;
+    size_t capacity;
+};
+
+constexpr int64_t read_size = int64_t(1) << 18;
+
 void list_downloads(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
     auto license = server.authenticate_license(request, response);
@@ -329,23 +343,22 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return send_error(response, 500, "internal", "the release file is missing on the server");
-    auto file = std::shared_ptr<int>(new int(fd), [](int* descriptor) {
-        ::close(*descriptor);
-        delete descriptor;
-    });
+    // Fixed memory whatever the size: one buffer per download, of at most read_size bytes.
+    // Bigger reads mean fewer calls through the provider, each of which costs a pread, two
+    // polls (cpp-httplib checks that the socket is writable before each write) and a send.
+    auto source = std::make_shared<OpenArtifact>(fd, size_t(std::clamp<int64_t>(last - first + 1, 1, read_size)));
     // cpp-httplib cuts the range set here out of the whole file and sets Content-Range and
     // Content-Length itself; the provider always sees offsets into the whole file.
     serve_ranges(request, range, first, last);
     response.status = partial ? 206 : 200;
-    // Fixed memory whatever the size: the provider reads at most 64 KiB per call.
     response.set_content_provider(size_t(size), "application/octet-stream",
-        [file](size_t offset, size_t wanted, httplib::DataSink& sink) {
-            char buffer[1 << 16];
-            size_t chunk = std::min(wanted, sizeof buffer);
-            ssize_t got = ::pread(*file, buffer, chunk, off_t(offset));
+        [source](size_t offset, size_t wanted, httplib::DataSink& sink) {
+            ssize_t got = ::pread(source->fd, source->buffer.get(), std::min(wanted, source->capacity), off_t(offset));
+            if (got < 0 && errno == EINTR)
+                return true; // called again for the same offset
             if (got <= 0)
                 return false;
-            return sink.write(buffer, size_t(got));
+            return sink.write(source->buffer.get(), size_t(got));
         });
 }
 

@@ -1,0 +1,64 @@
+#include "issue_batcher.hpp"
+
+namespace charter::server {
+
+Result<db::License> IssueBatcher::issue(ops::IssueRequest const& request, db::Actor const& actor, int64_t now)
+{
+    Pending pending { &request, &actor, now };
+    std::unique_lock lock(m_mutex);
+    m_queue.push_back(&pending);
+    while (!pending.done) {
+        if (m_writing) {
+            m_finished.wait(lock);
+            continue;
+        }
+        // No commit running: this thread writes everything queued so far, its own included.
+        m_writing = true;
+        auto batch = std::move(m_queue);
+        m_queue.clear();
+        lock.unlock();
+        try {
+            write(batch);
+        } catch (...) {
+            // The followers must never wait for a leader that is gone.
+            for (auto* entry : batch)
+                entry->result = make_error(ErrorKind::internal, "issuing failed unexpectedly");
+        }
+        lock.lock();
+        for (auto* entry : batch)
+            entry->done = true;
+        m_writing = false;
+        m_finished.notify_all();
+    }
+    return std::move(pending.result);
+}
+
+void IssueBatcher::write(std::vector<Pending*>& batch)
+{
+    auto fail_all = [&](Error const& error) {
+        for (auto* entry : batch)
+            entry->result = error;
+    };
+    auto store = m_pool.lease();
+    if (!store)
+        return fail_all(store.error());
+    ops::Issuer issuer(**store, m_key, m_issuer_name);
+    auto committed = (*store)->transaction([&]() -> Result<void> {
+        for (auto* entry : batch) {
+            entry->result = issuer.issue(*entry->request, *entry->actor, entry->now);
+            // A failed license undoes only itself (the store removes its row again); a failing
+            // database (full disk, I/O error) may have rolled back the whole transaction, so it
+            // ends the batch for everyone.
+            if (!entry->result) {
+                auto kind = entry->result.error().kind;
+                if (kind == ErrorKind::io || kind == ErrorKind::internal)
+                    return entry->result.error();
+            }
+        }
+        return {};
+    });
+    if (!committed)
+        fail_all(committed.error());
+}
+
+}

@@ -1,0 +1,58 @@
+#pragma once
+// Group commit for POST /v1/licenses. A license must be on disk (its transaction committed and
+// fsync'ed) before its key is sent; one fsync per license would cap issuance at one license per
+// disk flush, whatever the CPUs. Requests that arrive while a commit is running wait for the
+// next one, and that commit writes all of them: a leader takes the queue, issues each license
+// through ops::Issuer (the code path of `charter issue`, with its audit rows) inside one
+// transaction, commits, and wakes the others. Under no load a batch is one license and adds no
+// delay; under load a batch is as many licenses as arrived during the previous commit.
+
+#include "charter/db/records.hpp"
+#include "charter/result.hpp"
+#include "licensing.hpp"
+#include "signing_key.hpp"
+#include "store_pool.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace charter::server {
+
+class IssueBatcher {
+public:
+    IssueBatcher(StorePool& pool, keygen::SigningKey const& key, std::string const& issuer_name)
+        : m_pool(pool)
+        , m_key(key)
+        , m_issuer_name(issuer_name)
+    {
+    }
+
+    /// Issues one license; returns once the transaction holding it has committed. Errors of
+    /// this request alone (unknown product, bad date, a reused idempotency key) are its own;
+    /// an error of the database fails every license of the batch, none of which is stored.
+    Result<db::License> issue(ops::IssueRequest const& request, db::Actor const& actor, int64_t now);
+
+private:
+    struct Pending {
+        ops::IssueRequest const* request;
+        db::Actor const* actor;
+        int64_t now;
+        Result<db::License> result { make_error(ErrorKind::internal, "not issued") };
+        bool done { false };
+    };
+
+    void write(std::vector<Pending*>& batch);
+
+    StorePool& m_pool;
+    keygen::SigningKey const& m_key;
+    std::string const& m_issuer_name;
+    std::mutex m_mutex;
+    std::condition_variable m_finished;
+    std::vector<Pending*> m_queue;
+    bool m_writing { false };
+};
+
+}

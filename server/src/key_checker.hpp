@@ -1,0 +1,53 @@
+#pragma once
+// The verdict on a license key for POST /v1/validate, remembered for keys whose signature
+// held. Applications present the same key again and again (at every start, on a timer); an
+// Ed25519 verification costs more than everything else a validation does, so a key seen
+// before skips it: the exact key string (with the product) finds the claims it had, and the
+// time checks (nbf, exp) are made again at every request. Only keys that verified are kept, so
+// nothing a client invents can take up room; revocation is not cached (the caller asks the
+// database every time), and the whole cache is dropped when the trusted keys change.
+
+#include "charter/verify.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+namespace charter::server {
+
+struct KeyCheck {
+    int status { CHARTER_E_MALFORMED };
+    std::string message;
+    std::string license_id;  // empty when the signature did not hold
+    std::string claims_json; // the license's public claims as a JSON object; empty likewise
+};
+
+class KeyChecker {
+public:
+    /// A number that changes whenever clear() runs; pass the value read before getting the
+    /// verifier to check(), so that a verdict of replaced keys is never remembered.
+    uint64_t generation() const { return m_generation.load(); }
+    /// The remembered verdict for `key`, when it is still valid at `now`.
+    std::optional<KeyCheck> find(std::string const& product, std::string const& key, int64_t now) const;
+    /// Verifies `key` and remembers a good verdict.
+    KeyCheck check(Verifier const& verifier, std::string const& product, std::string const& key, int64_t now,
+        uint64_t generation);
+    void clear();
+
+private:
+    struct Entry {
+        std::string license_id;
+        std::string claims_json;
+        std::optional<int64_t> not_before;
+        std::optional<int64_t> expires_at;
+    };
+
+    mutable std::shared_mutex m_mutex;
+    std::unordered_map<std::string, Entry> m_entries; // product + '\n' + key
+    std::atomic<uint64_t> m_generation { 0 };
+};
+
+}
