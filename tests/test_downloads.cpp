@@ -330,6 +330,75 @@ TEST_CASE("release add with the CLI and the upload API: digests, one copy per co
         CHECK_FALSE(name.starts_with(".upload-"));
 }
 
+TEST_CASE("a .gem upload is read as `charter release add` reads it; a .gem that is not a gem stores nothing")
+{
+    Shop shop;
+    // A real gem from Debian's `gem build` (HOME in the folder: nothing read from the user's).
+    std::string source = shop.temp / "gem-src";
+    std::filesystem::create_directories(source + "/lib");
+    write_file(source + "/lib/acme.rb", "module Acme; end\n");
+    write_file(source + "/acme-pro.gemspec",
+        "Gem::Specification.new do |s|\n  s.name = 'acme-pro'; s.version = '1.2.0'; s.summary = 'Pro'; s.authors = ['Acme']\n"
+        "  s.platform = 'x86_64-linux'; s.files = ['lib/acme.rb']\n  s.add_dependency 'acme-base', '~> 1.0'\nend\n");
+    auto built = run_process({ "/bin/sh", "-c", "cd '" + source + "' && gem build acme-pro.gemspec" },
+        { { "HOME", source }, { "SOURCE_DATE_EPOCH", "1764288000" } });
+    INFO(built.out << built.err);
+    REQUIRE(built.exit_code == 0);
+    auto gem = read_file(source + "/acme-pro-1.2.0-x86_64-linux.gem");
+
+    auto license = shop.issue("acme-pro");
+    Server server(shop);
+    auto client = server.client();
+    auto uploader = shop.token("upload");
+
+    // Refused with the reason, named as uploaded (never the server's temporary file), and
+    // nothing stored: no release, no artifact, no temporary file.
+    auto broken = upload(client, uploader, "acme-pro", "filename=acme-pro-1.2.0.gem", "not a gem");
+    check_error(broken, 422, "invalid_gem", "acme-pro-1.2.0.gem is not a gem: ");
+    CHECK_FALSE(contains(broken->body, ".upload-"));
+    check_error(upload(client, uploader, "acme-pro", "version=1.3.0&filename=acme-pro.gem", gem), 422, "invalid_gem",
+        "acme-pro.gem is version 1.2.0, not 1.3.0");
+    CHECK(shop.artifacts().empty());
+    CHECK(Json::parse(shop.cli({ "release", "list", "--json" }).out).empty());
+
+    // The gem names itself: version and filename from its specification.
+    auto uploaded = upload(client, uploader, "acme-pro", "filename=upload.gem", gem);
+    REQUIRE(uploaded);
+    INFO(uploaded->body);
+    REQUIRE(uploaded->status == 201);
+    auto body = Json::parse(uploaded->body);
+    CHECK(body["version"] == "1.2.0");
+    CHECK(body["filename"] == "acme-pro-1.2.0-x86_64-linux.gem");
+    CHECK(body["sha256"] == sha256_hex(gem));
+    CHECK(shop.artifacts() == std::set<std::string> { sha256_hex(gem) });
+    CHECK(shop.sql("SELECT name, version, platform, sha256 FROM gems") == "acme-pro|1.2.0|x86_64-linux|" + sha256_hex(gem) + "\n");
+    CHECK(shop.sql("SELECT name, requirements FROM gem_dependencies") == "acme-base|~> 1.0\n");
+
+    // The RubyGems source serves it at once, and the file downloads.
+    auto info = client.Get("/rubygems/info/acme-pro", basic(license.key));
+    REQUIRE(info);
+    CHECK(info->status == 200);
+    CHECK(info->body == "---\n1.2.0-x86_64-linux acme-base:~> 1.0|checksum:" + sha256_hex(gem) + "\n");
+    auto versions = client.Get("/rubygems/versions", basic(license.key));
+    REQUIRE(versions);
+    CHECK(contains(versions->body, "\nacme-pro 1.2.0-x86_64-linux "));
+    auto file = client.Get("/rubygems/gems/acme-pro-1.2.0-x86_64-linux.gem", basic(license.key));
+    REQUIRE(file);
+    CHECK(file->status == 200);
+    CHECK(file->body == gem);
+
+    // A second upload of that version is a conflict unless replaced; a refused one stores nothing.
+    check_error(upload(client, uploader, "acme-pro", "filename=acme-pro-1.2.0-x86_64-linux.gem", gem + std::string(512, '\0')),
+        409, "conflict", "replace=true");
+    CHECK(shop.artifacts() == std::set<std::string> { sha256_hex(gem) });
+    auto replaced = upload(client, uploader, "acme-pro", "filename=acme-pro-1.2.0-x86_64-linux.gem&replace=true",
+        gem + std::string(512, '\0'));
+    REQUIRE(replaced);
+    CHECK(replaced->status == 201);
+    CHECK(Json::parse(replaced->body)["id"] == body["id"]);
+    CHECK(shop.sql("SELECT count(*), max(sha256) FROM gems") == "1|" + sha256_hex(gem + std::string(512, '\0')) + "\n");
+}
+
 TEST_CASE("uploads need the upload scope, respect --max-upload, and are streamed past --max-body")
 {
     Shop shop;

@@ -2,7 +2,6 @@
 
 #include "artifact_store.hpp"
 #include "context.hpp"
-#include "gem_reader.hpp"
 #include "releases.hpp"
 #include "rfc3339.hpp"
 
@@ -40,49 +39,30 @@ int run_add(Context& context, ReleaseOptions const& options)
     struct Staged {
         ops::NewRelease release;
         ops::StoredArtifact artifact;
-        std::optional<db::GemMetadata> gem;
     };
     std::vector<Staged> staged;
     for (auto const& file : options.files) {
         ops::NewRelease release { options.product, options.version, std::filesystem::path(file).filename().string(), released_at,
-            options.replace };
+            options.replace, std::nullopt };
         if (!std::filesystem::is_regular_file(file))
             return context.fail(make_error(ErrorKind::not_found, "no file " + file));
         // A gem names itself: its version and filename come from its specification, so that
         // the RubyGems source serves it under the name RubyGems asks for.
-        std::optional<db::GemMetadata> gem;
-        if (file.ends_with(".gem")) {
-            auto read = ops::read_gem(file);
-            if (!read)
-                return context.fail(read.error());
-            if (!options.version.empty() && options.version != read->version)
-                return context.fail(make_error(ErrorKind::invalid_input, file + " is version " + read->version + ", not "
-                        + options.version + " (leave out --version for gems)"));
-            release.version = read->version;
-            release.filename = ops::gem_filename(*read);
-            gem = std::move(*read);
-        } else if (options.version.empty()) {
+        if (!ops::is_gem_filename(release.filename) && options.version.empty())
             return context.fail(make_error(ErrorKind::invalid_input, "--version is required for " + file + " (only .gem files carry their own)"));
-        }
-        if (auto checked = ops::check_release_names(release); !checked)
-            return context.fail(checked.error());
+        if (auto described = ops::describe_release_file(release, file, file); !described)
+            return context.fail(described.error());
         auto stored = artifacts.store_file(file);
         if (!stored)
             return context.fail(stored.error());
-        staged.push_back(Staged { std::move(release), *stored, std::move(gem) });
+        staged.push_back(Staged { std::move(release), *stored });
     }
     std::vector<db::Release> added;
     auto committed = workspace->store().transaction([&]() -> Result<void> {
-        for (auto& [release, artifact, gem] : staged) {
+        for (auto const& [release, artifact] : staged) {
             auto recorded = ops::record_release(workspace->store(), release, artifact, now, context.actor());
             if (!recorded)
                 return recorded.error();
-            if (gem) {
-                gem->release_id = recorded->id;
-                gem->sha256 = artifact.sha256;
-                if (auto put = workspace->store().put_gem_metadata(*gem); !put)
-                    return put.error();
-            }
             added.push_back(*recorded);
         }
         return {};

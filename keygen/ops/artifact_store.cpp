@@ -59,8 +59,12 @@ public:
 
     int64_t size() const { return m_size; }
 
-    Result<StoredArtifact> finish()
+    Result<StoredArtifact> finish(ArtifactCheck const& check = {})
     {
+        if (check) {
+            if (auto accepted = check(m_temporary); !accepted)
+                return accepted.error(); // the destructor removes the temporary file
+        }
         unsigned char digest[crypto_hash_sha256_BYTES];
         crypto_hash_sha256_final(&m_state, digest);
         char hex[crypto_hash_sha256_BYTES * 2 + 1];
@@ -118,7 +122,7 @@ Result<StoredArtifact> ArtifactStore::store_file(std::filesystem::path const& so
     return writer.finish();
 }
 
-Result<StoredArtifact> ArtifactStore::store_stream(ChunkSource const& source, int64_t max_size)
+Result<StoredArtifact> ArtifactStore::store_stream(ChunkSource const& source, int64_t max_size, ArtifactCheck const& check)
 {
     HashingWriter writer(m_root);
     if (auto opened = writer.open(); !opened)
@@ -140,7 +144,7 @@ Result<StoredArtifact> ArtifactStore::store_stream(ChunkSource const& source, in
         return *failure;
     if (!completed)
         return make_error(ErrorKind::invalid_input, "the upload was interrupted");
-    return writer.finish();
+    return writer.finish(check);
 }
 
 }

@@ -21,6 +21,10 @@ struct StoredArtifact {
 /// Receives the bytes of an upload in pieces; returns false to abort.
 using ChunkSource = std::function<bool(std::function<bool(char const* data, size_t size)> const& sink)>;
 
+/// Looks at a complete upload (its temporary file) before it is stored; an error refuses it,
+/// and nothing is left in the store.
+using ArtifactCheck = std::function<Result<void>(std::filesystem::path const& complete_file)>;
+
 class ArtifactStore {
 public:
     explicit ArtifactStore(DataDir const& dir) : m_root(dir.artifacts()) { }
@@ -29,7 +33,8 @@ public:
     Result<StoredArtifact> store_file(std::filesystem::path const& source);
 
     /// Stores a stream; more than `max_size` bytes is ErrorKind::invalid_input ("too large").
-    Result<StoredArtifact> store_stream(ChunkSource const& source, int64_t max_size);
+    /// `check`, when given, sees the whole file first and may refuse it with its own error.
+    Result<StoredArtifact> store_stream(ChunkSource const& source, int64_t max_size, ArtifactCheck const& check = {});
 
     std::filesystem::path path_for(std::string const& sha256) const { return m_root / sha256; }
 

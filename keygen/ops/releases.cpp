@@ -1,5 +1,6 @@
 #include "releases.hpp"
 
+#include "gem_reader.hpp"
 #include "token_signer.hpp"
 
 namespace charter::ops {
@@ -29,6 +30,32 @@ Result<void> check_release_names(NewRelease const& release)
     return check_segment(release.filename, "filename");
 }
 
+bool is_gem_filename(std::string const& filename)
+{
+    return filename.size() > 4 && filename.ends_with(".gem");
+}
+
+Result<void> describe_release_file(NewRelease& release, std::filesystem::path const& file, std::string const& shown_as)
+{
+    if (!is_gem_filename(release.filename))
+        return check_release_names(release);
+    auto gem = read_gem(file);
+    if (!gem) {
+        // read_gem names the path it read, which for an upload is a temporary file.
+        auto message = gem.error().message;
+        if (message.starts_with(file.string()))
+            message = shown_as + message.substr(file.string().size());
+        return make_error(gem.error().kind, message);
+    }
+    if (!release.version.empty() && release.version != gem->version)
+        return make_error(ErrorKind::invalid_input, shown_as + " is version " + gem->version + ", not " + release.version
+                + " (leave the version out for gems: they carry their own)");
+    release.version = gem->version;
+    release.filename = gem_filename(*gem);
+    release.gem = std::move(*gem);
+    return check_release_names(release);
+}
+
 Result<db::Release> record_release(db::Store& store, NewRelease const& release, StoredArtifact const& artifact, int64_t now,
     db::Actor const& actor)
 {
@@ -47,17 +74,29 @@ Result<db::Release> record_release(db::Store& store, NewRelease const& release, 
     record.released_at = release.released_at.value_or(now);
     record.created_at = now;
     auto on_duplicate = release.replace ? db::OnDuplicateRelease::replace : db::OnDuplicateRelease::refuse;
-    if (auto added = store.add_release(record, on_duplicate, actor); !added) {
-        if (added.error().kind == ErrorKind::conflict)
-            return make_error(ErrorKind::conflict, release.product + " " + release.version + " already has " + release.filename
-                    + " (use --replace to overwrite it)");
-        return added.error();
-    }
-    if (release.replace) {
-        auto stored = store.find_release(release.product, release.version, release.filename);
-        if (stored)
-            return *stored;
-    }
+    auto recorded = store.transaction([&]() -> Result<void> {
+        if (auto added = store.add_release(record, on_duplicate, actor); !added) {
+            if (added.error().kind == ErrorKind::conflict)
+                return make_error(ErrorKind::conflict, release.product + " " + release.version + " already has "
+                        + release.filename + " (use --replace to overwrite it)");
+            return added.error();
+        }
+        // A replaced release keeps its id.
+        if (release.replace) {
+            auto stored = store.find_release(release.product, release.version, release.filename);
+            if (!stored)
+                return stored.error();
+            record = *stored;
+        }
+        if (!release.gem)
+            return {};
+        auto gem = *release.gem;
+        gem.release_id = record.id;
+        gem.sha256 = artifact.sha256;
+        return store.put_gem_metadata(gem);
+    });
+    if (!recorded)
+        return recorded.error();
     return record;
 }
 

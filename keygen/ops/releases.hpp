@@ -1,11 +1,13 @@
 #pragma once
 // Adding releases: each file is stored content-addressed in artifacts/ and described in the
 // database (product, version, filename, size, sha256, released_at), one code path for
-// `charter release add` and POST /v1/products/{id}/releases.
+// `charter release add` and POST /v1/products/{id}/releases. A .gem file describes itself: its
+// specification gives the version and filename, and is stored for the RubyGems source.
 
 #include "artifact_store.hpp"
 #include "charter/db/store.hpp"
 
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -17,13 +19,25 @@ struct NewRelease {
     std::string filename;
     std::optional<int64_t> released_at; // default: now
     bool replace { false };
+    std::optional<db::GemMetadata> gem; // set by describe_release_file for a .gem
 };
 
 /// Checks the names of a release: version and filename are single path segments of
 /// printable characters (they appear in download URLs).
 Result<void> check_release_names(NewRelease const& release);
 
-/// Records an artifact already in the store as a release.
+/// A file whose name ends in ".gem" is read as a RubyGems package.
+bool is_gem_filename(std::string const& filename);
+
+/// Reads what the release's file says about itself, before it is stored. For a .gem (by
+/// `release.filename`): its specification, which sets the version (one already given must
+/// agree) and the filename RubyGems asks for (NAME-VERSION[-PLATFORM].gem); any other file is
+/// not read. Then checks the names. Refusals are ErrorKind::invalid_input with the reason,
+/// naming the file as `shown_as` (an upload is read from a temporary file).
+Result<void> describe_release_file(NewRelease& release, std::filesystem::path const& file, std::string const& shown_as);
+
+/// Records an artifact already in the store as a release, with its gem metadata if any, in one
+/// transaction (the RubyGems indexes never see a gem release without its specification).
 Result<db::Release> record_release(db::Store& store, NewRelease const& release, StoredArtifact const& artifact, int64_t now,
     db::Actor const& actor);
 

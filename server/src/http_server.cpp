@@ -289,6 +289,10 @@ void HttpServer::install_hardening()
         default: break;
         }
         if (response.status == 404) {
+            for (auto const& unrouted : m_unrouted_handlers) {
+                if (unrouted(request, response))
+                    return;
+            }
             std::string allowed;
             for (auto const& [method, regex] : m_route_matchers) {
                 if (std::regex_match(request.path, regex) && allowed.find(method) == std::string::npos)

@@ -84,6 +84,11 @@ public:
     std::optional<PresentedLicense> authenticate_license(httplib::Request const& request, httplib::Response& response);
     ops::DataDir const& dir() const { return m_dir; }
     void add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler);
+    /// Sees every request no route matched (any method), before the 404 or 405; returns true
+    /// when it has answered. The RubyGems source asks for a license on every path under
+    /// /rubygems/, so that a stranger's 404 never tells which paths exist.
+    using UnroutedHandler = std::function<bool(httplib::Request const&, httplib::Response&)>;
+    void add_unrouted_handler(UnroutedHandler handler) { m_unrouted_handlers.push_back(std::move(handler)); }
     /// A verifier for `product` trusting the current set of non-retired keys.
     Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product);
     /// Verifies a license key for `product` at `now`, remembering good verdicts (KeyChecker).
@@ -116,6 +121,7 @@ private:
     std::unique_ptr<httplib::Server> m_http;
     std::vector<RouteInfo> m_routes;
     std::vector<std::pair<std::string, std::regex>> m_route_matchers;
+    std::vector<UnroutedHandler> m_unrouted_handlers;
     int m_port { 0 };
 
     std::mutex m_cache_mutex;

@@ -214,22 +214,47 @@ void accept_release(HttpServer& server, httplib::Request const& request, httplib
             return send_error(response, 400, "invalid_parameter", "released_at must be an RFC 3339 time");
         release.released_at = *at;
     }
-    if (auto checked = ops::check_release_names(release); !checked)
-        return send_error(response, 400, "invalid_parameter", checked.error().message + " (query parameters version and filename)");
+    // A gem carries its version and filename (read once it has arrived); other files need both.
+    bool gem = ops::is_gem_filename(release.filename);
+    if (!gem) {
+        if (auto checked = ops::check_release_names(release); !checked)
+            return send_error(response, 400, "invalid_parameter", checked.error().message + " (query parameters version and filename)");
+    }
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
     if (auto product = (*store)->get_product(release.product); !product)
         return send_failure(response, product.error());
-    if (!release.replace) {
-        if (auto existing = (*store)->find_release(release.product, release.version, release.filename); existing)
-            return send_error(response, 409, "conflict", release.product + " " + release.version + " already has "
-                    + release.filename + " (add ?replace=true to overwrite it)");
+    auto conflict = [&]() -> Result<void> {
+        if (release.replace || !(*store)->find_release(release.product, release.version, release.filename))
+            return {};
+        return make_error(ErrorKind::conflict, release.product + " " + release.version + " already has " + release.filename
+                + " (add ?replace=true to overwrite it)");
+    };
+    if (!gem) {
+        if (auto free = conflict(); !free)
+            return send_failure(response, free.error());
     }
+    // Read before it is stored, as `charter release add` reads it: a .gem that is not a gem, or
+    // one whose version exists already, leaves nothing behind.
+    std::string const uploaded_as = release.filename;
+    std::optional<Error> refused;
+    auto check = [&](std::filesystem::path const& complete) -> Result<void> {
+        auto accepted = ops::describe_release_file(release, complete, uploaded_as);
+        if (accepted)
+            accepted = conflict();
+        if (!accepted)
+            refused = accepted.error();
+        return accepted;
+    };
     ops::ArtifactStore artifacts(server.dir());
     // Streamed to disk while hashing: the body is never held in memory.
-    auto stored = artifacts.store_stream(body, server.config().max_upload_bytes);
+    auto stored = artifacts.store_stream(body, server.config().max_upload_bytes, check);
     if (!stored) {
+        if (refused && refused->kind == ErrorKind::invalid_input)
+            return send_error(response, 422, "invalid_gem", refused->message);
+        if (refused)
+            return send_failure(response, *refused);
         if (stored.error().kind == ErrorKind::invalid_input)
             return send_error(response, 413, "payload_too_large", stored.error().message);
         return send_failure(response, stored.error());

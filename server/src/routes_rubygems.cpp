@@ -268,6 +268,14 @@ void register_rubygems_routes(HttpServer& server, Add add)
         // Unknown files go through too, so that the downloads log records the miss.
         serve_release_file(server, request, response, *license, license->facts.product, release->version, filename);
     });
+    // Every other path under /rubygems/, with any method (HEAD included), asks for the license
+    // as the routes do: a 404 or 405 to a stranger would tell which paths exist. With a valid
+    // key the usual 404 or 405 follows.
+    server.add_unrouted_handler([&server](httplib::Request const& request, httplib::Response& response) {
+        if (request.path != "/rubygems" && !request.path.starts_with("/rubygems/"))
+            return false;
+        return !server.authenticate_license(request, response);
+    });
 }
 
 }

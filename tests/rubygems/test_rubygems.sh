@@ -80,12 +80,14 @@ build_gem "$gems/base-1.0.3" acme-base 1.0.3
 build_gem "$gems/base-1.1.0" acme-base 1.1.0
 build_gem "$gems/pro" acme-pro 1.2.0 ruby 's.add_dependency "acme-base", "~> 1.0", ">= 1.0.2"'
 build_gem "$gems/pro-linux" acme-pro 1.2.0 x86_64-linux 's.add_dependency "acme-base", "~> 1.0", ">= 1.0.2"'
+build_gem "$gems/basic" acme-lite 0.9.0 # of the product acme-basic: acme-pro licenses never see it
 
 # Published 30 days ago (covered by the old license), except acme-base 1.1.0 (published now).
 "$charter" release add --product acme-pro --released-at "$(rfc3339 $((now - 30 * day)))" \
     "$gems/base-1.0.3/acme-base-1.0.3.gem" "$gems/pro/acme-pro-1.2.0.gem" \
     "$gems/pro-linux/acme-pro-1.2.0-x86_64-linux.gem" >/dev/null || fail "release add (gems)"
 "$charter" release add --product acme-pro "$gems/base-1.1.0/acme-base-1.1.0.gem" >/dev/null || fail "release add 1.1.0"
+"$charter" release add --product acme-basic "$gems/basic/acme-lite-0.9.0.gem" >/dev/null || fail "release add acme-lite"
 "$charter" release list --product acme-pro | grep -q "acme-pro-1.2.0-x86_64-linux.gem" || fail "platform gem not listed by filename"
 echo "not a gem" >"$work/broken.gem"
 if "$charter" release add --product acme-pro "$work/broken.gem" 2>"$work/broken.err"; then
@@ -95,7 +97,7 @@ grep -q "is not a gem" "$work/broken.err" || fail "no reason for refusing broken
 
 # --- The server --------------------------------------------------------------------------------
 
-"$server" --listen 127.0.0.1:0 --threads 4 >"$work/server.out" 2>"$work/server.err" &
+"$server" --listen 127.0.0.1:0 --threads 4 --auth-failure-limit 1000 >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 for _ in $(seq 100); do
     grep -q "listening on" "$work/server.out" 2>/dev/null && break
@@ -136,6 +138,23 @@ curl -s -u "license:$old" "${source_url}info/acme-base" | grep -q "^1.0.3 " || f
 ruby -rzlib -e 'specs = Marshal.load(Zlib.gunzip(STDIN.read)); exit(specs.map { |n, v, p| "#{n}-#{v}-#{p}" }.sort ==
   ["acme-base-1.0.3-ruby", "acme-base-1.1.0-ruby", "acme-pro-1.2.0-ruby", "acme-pro-1.2.0-x86_64-linux"] ? 0 : 1)' \
     < <(curl -s -u "license:$valid" "${source_url}specs.4.8.gz") || fail "specs.4.8.gz does not list the four gems"
+
+# Paths no route matches: without a valid key, 401 and the challenge like every route, whatever
+# the method, so that a stranger cannot tell which paths exist; with a valid key, 404.
+bad_key=v4.public.bm90IGEga2V5
+for path in api/v1/dependencies "api/v1/dependencies?gems=acme-pro" nonexistent info/acme-pro/extra quick/ gems/; do
+    [[ $(status "$source_url$path") == 401 ]] || fail "GET /rubygems/$path without a key is not 401"
+    [[ $(status -I "$source_url$path") == 401 ]] || fail "HEAD /rubygems/$path without a key is not 401"
+    [[ $(status -u "license:$bad_key" "$source_url$path") == 401 ]] || fail "GET /rubygems/$path with a bad key is not 401"
+    [[ $(status -X POST -d x "$source_url$path") == 401 ]] || fail "POST /rubygems/$path without a key is not 401"
+    curl -s -I "$source_url$path" | grep -qi '^WWW-Authenticate: Basic realm=' || fail "HEAD /rubygems/$path: no WWW-Authenticate"
+    curl -s -o /dev/null -D - "$source_url$path" | grep -qi '^WWW-Authenticate: Basic realm=' \
+        || fail "GET /rubygems/$path: no WWW-Authenticate"
+    [[ $(status -u "license:$valid" "$source_url$path") == 404 ]] || fail "GET /rubygems/$path with a key is not 404"
+done
+[[ $(status "http://127.0.0.1:$port/rubygems") == 401 ]] || fail "GET /rubygems without a key is not 401"
+[[ $(status -X DELETE "${source_url}versions") == 401 ]] || fail "DELETE /rubygems/versions without a key is not 401"
+[[ $(status -X DELETE -u "license:$valid" "${source_url}versions") == 405 ]] || fail "DELETE /rubygems/versions with a key is not 405"
 
 # --- Bundler ---------------------------------------------------------------------------------
 
@@ -211,4 +230,69 @@ if (cd "$work/gem-revoked" && $env_gem_bad gem install --clear-sources --source 
     fail "gem install with a revoked license succeeded"
 fi
 
-echo "ok: bundle install, bundle exec, 304s, authentication, revoked, wrong product, updates_until, gem install"
+# gem fetch: the file itself, byte for byte.
+env_fetch=$(client_env gem-fetch)
+(cd "$work/gem-fetch" && $env_fetch gem fetch --clear-sources --source "http://license:$valid@127.0.0.1:$port/rubygems/" \
+    acme-base) >"$work/gem-fetch.log" 2>&1 || fail "gem fetch: $(cat "$work/gem-fetch.log")"
+cmp -s "$work/gem-fetch/acme-base-1.1.0.gem" "$gems/base-1.1.0/acme-base-1.1.0.gem" \
+    || fail "gem fetch did not get acme-base-1.1.0.gem as released: $(cat "$work/gem-fetch.log")"
+
+# gem search -r: exactly the gems each license covers, at the versions it covers.
+# search_names LICENSE: "name (versions)" lines, sorted.
+search_names() {
+    local env_search
+    env_search=$(client_env gem-search)
+    (cd "$work/gem-search" && $env_search gem search -r --clear-sources --source "http://license:$1@127.0.0.1:$port/rubygems/" \
+        acme) 2>"$work/gem-search.err" | grep '^acme' | sort | paste -sd ';'
+}
+found=$(search_names "$valid")
+[[ $found == "acme-base (1.1.0);acme-pro (1.2.0 ruby x86_64-linux)" ]] || fail "gem search -r (acme-pro license): '$found' $(cat "$work/gem-search.err")"
+found=$(search_names "$old")
+[[ $found == "acme-base (1.0.3);acme-pro (1.2.0 ruby x86_64-linux)" ]] || fail "gem search -r (old license): '$found'"
+found=$(search_names "$other_product")
+[[ $found == "acme-lite (0.9.0)" ]] || fail "gem search -r (acme-basic license): '$found'"
+
+# gem sources -a checks the source (its specs.4.8.gz) before adding it to the empty HOME's
+# configuration: with the credential it is added, without one RubyGems refuses it.
+env_sources=$(client_env gem-sources)
+(cd "$work/gem-sources" && $env_sources gem sources -a "http://license:$valid@127.0.0.1:$port/rubygems/") \
+    >"$work/gem-sources.log" 2>&1 || fail "gem sources -a with a credential: $(cat "$work/gem-sources.log")"
+(cd "$work/gem-sources" && $env_sources gem sources -l) | grep -q "@127.0.0.1:$port/rubygems/\$" \
+    || fail "gem sources -a did not record the source: $(cd "$work/gem-sources" && $env_sources gem sources -l)"
+env_sources_none=$(client_env gem-sources-none)
+if (cd "$work/gem-sources-none" && $env_sources_none gem sources -a "$source_url") >"$work/gem-sources-none.log" 2>&1; then
+    fail "gem sources -a without a credential succeeded: $(cat "$work/gem-sources-none.log")"
+fi
+grep -q "401" "$work/gem-sources-none.log" || fail "gem sources -a without a credential: no 401 in $(cat "$work/gem-sources-none.log")"
+(cd "$work/gem-sources-none" && $env_sources_none gem sources -l) | grep -q "127.0.0.1:$port" \
+    && fail "gem sources -a without a credential recorded the source"
+
+# --- A gem uploaded over HTTP (POST /v1/products/{id}/releases) --------------------------------
+
+upload_token=$("$charter" token create --scope upload | head -n 1)
+build_gem "$gems/extra" acme-extra 2.0.0 ruby 's.add_dependency "acme-base", ">= 1.0"'
+upload() { # FILE FILENAME
+    curl -s -o "$work/upload.json" -w '%{http_code}' --data-binary "@$1" -H 'Content-Type: application/octet-stream' \
+        -H "Authorization: Bearer $upload_token" "http://127.0.0.1:$port/v1/products/acme-pro/releases?filename=$2"
+}
+artifacts_before=$(ls -A "$CHARTER_DATA_DIR/artifacts" | sort)
+[[ $(upload "$work/broken.gem" acme-extra-2.0.0.gem) == 422 ]] || fail "a broken .gem upload is not 422: $(cat "$work/upload.json")"
+grep -q '"invalid_gem"' "$work/upload.json" && grep -q "acme-extra-2.0.0.gem is not a gem: " "$work/upload.json" \
+    || fail "no reason for refusing the broken upload: $(cat "$work/upload.json")"
+[[ $(ls -A "$CHARTER_DATA_DIR/artifacts" | sort) == "$artifacts_before" ]] || fail "a refused upload left a file in artifacts/"
+"$charter" release list --product acme-pro | grep -q acme-extra && fail "a refused upload was recorded as a release"
+# The server's own filename is the gem's: NAME-VERSION.gem, whatever the upload was called.
+[[ $(upload "$gems/extra/acme-extra-2.0.0.gem" extra.gem) == 201 ]] || fail "gem upload: $(cat "$work/upload.json")"
+grep -q '"filename":"acme-extra-2.0.0.gem"' "$work/upload.json" && grep -q '"version":"2.0.0"' "$work/upload.json" \
+    || fail "gem upload answer: $(cat "$work/upload.json")"
+[[ $(upload "$gems/extra/acme-extra-2.0.0.gem" acme-extra-2.0.0.gem) == 409 ]] || fail "a second upload of the gem is not 409"
+curl -s -u "license:$valid" "${source_url}versions" | grep -q "^acme-extra 2.0.0 " || fail "uploaded gem not in /versions"
+curl -s -u "license:$valid" "${source_url}info/acme-extra" | grep -q "^2.0.0 acme-base:>= 1.0|checksum:" \
+    || fail "uploaded gem's /info: $(curl -s -u "license:$valid" "${source_url}info/acme-extra")"
+env_extra=$(client_env gem-extra)
+(cd "$work/gem-extra" && $env_extra gem install --clear-sources --source "http://license:$valid@127.0.0.1:$port/rubygems/" \
+    --no-document acme-extra) >"$work/gem-extra.log" 2>&1 || fail "gem install of the uploaded gem: $(cat "$work/gem-extra.log")"
+ls "$work/gem-extra/gems/gems" | grep -q "^acme-extra-2.0.0\$" || fail "gem install did not install the uploaded acme-extra"
+
+echo "ok: bundle install, bundle exec, 304s, authentication (every path), revoked, wrong product, updates_until," \
+    "gem install, gem fetch, gem search, gem sources, gems uploaded over HTTP"
