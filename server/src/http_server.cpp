@@ -2,6 +2,7 @@
 
 #include "admin_tokens.hpp"
 #include "charter/verify.hpp"
+#include "guarded_server.hpp"
 #include "http_util.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
@@ -61,6 +62,12 @@ httplib::Server::HandlerResponse refuse_and_close(httplib::Response& response, i
 }
 
 std::regex const upload_route("^/v1/products/[^/]+/releases$");
+
+// A release upload: the one route with a larger body limit, whose body the handler streams.
+bool is_release_upload(httplib::Request const& request)
+{
+    return request.method == "POST" && std::regex_match(request.path, upload_route);
+}
 
 // cpp-httplib compresses a text or JSON response with Brotli at its highest quality whenever
 // the client accepts "br": 3 to 40 ms of CPU and megabytes of window for a 200-byte answer, on
@@ -195,7 +202,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
                     + *settings.tls_key + " (unreadable, not PEM, or not a matching pair)");
         server->m_http = std::move(https);
     } else {
-        server->m_http = std::make_unique<httplib::Server>();
+        // Plain HTTP bounds the time to send a request (GuardedServer); over TLS, cpp-httplib's
+        // own loop bounds each read only, and nginx in front bounds the rest.
+        server->m_http = std::make_unique<GuardedServer>(settings.threads, is_release_upload);
     }
     server->install_hardening();
     server->register_routes();
@@ -223,8 +232,11 @@ void HttpServer::install_hardening()
     http.set_write_timeout(m_config.write_timeout_seconds, 0);
     http.set_keep_alive_max_count(m_config.keep_alive_max_count);
     http.set_keep_alive_timeout(m_config.read_timeout_seconds);
-    size_t threads = m_config.threads;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // GuardedServer brings its own pool of --threads workers.
+    if (m_config.tls_cert) {
+        size_t threads = m_config.threads;
+        http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    }
 
     http.set_exception_handler([](httplib::Request const&, httplib::Response& response, std::exception_ptr) {
         // Never show exception text to a client: it may hold paths or SQL.
@@ -252,7 +264,7 @@ void HttpServer::install_hardening()
             if (!digits)
                 return refuse_and_close(response, 400, "bad_request", "Content-Length is not a number");
             auto length = std::stoull(text);
-            bool upload = request.method == "POST" && std::regex_match(request.path, upload_route);
+            bool upload = is_release_upload(request);
             uint64_t limit = upload ? uint64_t(m_config.max_upload_bytes) : uint64_t(m_config.max_body_bytes);
             if (length > limit)
                 return refuse_and_close(response, 413, "payload_too_large", "the request body is larger than "
@@ -278,6 +290,11 @@ void HttpServer::install_hardening()
         // connection ends with the answer.
         switch (response.status) {
         case 400:
+            if (GuardedServer::request_deadline_missed()) {
+                refuse_and_close(response, 408, "request_timeout", "the request took longer than "
+                        + std::to_string(m_config.read_timeout_seconds) + " s to arrive (--read-timeout); send it without pauses");
+                return;
+            }
             refuse_and_close(response, 400, "bad_request", "malformed request (request line, headers or body)");
             return;
         case 413:
