@@ -432,6 +432,41 @@ TEST_CASE("batch issuance: all rows in one transaction or none")
     CHECK(std::count(piped.out.begin(), piped.out.end(), '\n') == 1);
 }
 
+TEST_CASE("batch: a bad row far into the batch fails it whole, with its line, whichever step finds it")
+{
+    // A batch is signed a few hundred rows at a time on other threads while earlier rows are
+    // stored: a bad row several hundred rows in must still stop everything.
+    Cli cli;
+    cli.setup();
+    auto batch_with = [&](std::string const& name, int bad_line, std::string const& bad_row) {
+        std::string path = cli.temp / name;
+        std::ofstream out(path);
+        out << "customer,product,expires\n";
+        for (int line = 2; line <= 1200; ++line)
+            out << (line == bad_line ? bad_row : "jane@example.com,acme-pro,1y") << "\n";
+        return path;
+    };
+    struct Case {
+        std::string name;
+        int line;
+        std::string row;
+        int exit_code;
+        std::string message;
+    };
+    for (auto const& bad : { Case { "invalid.csv", 700, "jane@example.com,acme-pro,2026-02-30", 3, "line 700: " },
+             Case { "unknown.csv", 1200, "nobody@example.com,acme-pro,1y", 4, "line 1200: " },
+             Case { "fields.csv", 258, "jane@example.com,acme-pro", 3, "line 258: has 2 fields" } }) {
+        auto refused = cli.run({ "issue", "--batch", batch_with(bad.name, bad.line, bad.row) });
+        INFO(bad.name << ": " << refused.err);
+        CHECK(refused.exit_code == bad.exit_code);
+        CHECK(contains(refused.err, bad.message));
+        CHECK(contains(refused.err, "nothing was issued"));
+        CHECK(refused.out.empty());
+    }
+    CHECK(cli.count() == 0);
+    CHECK(cli.sql("select count(*) from audit where action = 'license.issue'") == "0\n");
+}
+
 TEST_CASE("customer show, product list, token create/list/revoke, backup")
 {
     Cli cli;

@@ -1,6 +1,7 @@
 // charter issue, charter issue --batch FILE.csv
 
 #include "batch.hpp"
+#include "batch_issue.hpp"
 #include "context.hpp"
 #include "licensing.hpp"
 #include "rfc3339.hpp"
@@ -169,42 +170,36 @@ int run_batch(Context& context, IssueOptions const& options)
     if (!issuer)
         return context.fail(issuer.error());
 
-    // Rows are read, signed and stored one at a time inside one transaction, and what is to be
-    // printed is held in a temporary file: memory stays flat whatever the batch size. The keys
-    // are printed only once the transaction has committed.
+    // Rows are read, signed and stored a chunk at a time inside one transaction (signing on
+    // threads of its own, ops/batch_issue.hpp), and what is to be printed is held in a
+    // temporary file: memory stays flat whatever the batch size. The keys are printed only
+    // once the transaction has committed.
     auto held = ops::HeldOutput::create(workspace->dir().root());
     if (!held)
         return nothing_issued(held.error());
-    int64_t now = context.now();
-    auto actor = context.actor();
-    size_t issued = 0;
+    ops::BatchJob job;
+    job.actor = context.actor();
+    job.now = context.now();
+    job.output = options.json ? ops::BatchOutput::json_lines : ops::BatchOutput::keys;
+    job.signing_threads = ops::default_signing_threads();
+    ops::BatchOutcome outcome;
     ProgressBar progress(total_rows);
-    std::string line;
     auto committed = workspace->store().transaction([&]() -> Result<void> {
-        while (true) {
-            auto row = batch->next();
-            if (!row)
-                return row.error();
-            if (!*row)
-                return {};
-            auto license = issuer->issue((*row)->request, actor, now);
-            if (!license)
-                return make_error(license.error().kind, "line " + std::to_string((*row)->line) + ": " + license.error().message);
-            line = options.json ? ops::license_json(*license, now).dump() : std::move(license->token);
-            line += '\n';
-            if (auto appended = held->append(line); !appended)
-                return appended.error();
-            progress.update(++issued);
-        }
+        auto issued = ops::issue_batch(*issuer, *batch, job, *held, [&](size_t rows) { progress.update(rows); });
+        if (!issued)
+            return issued.error();
+        outcome = *issued;
+        return {};
     });
     progress.finish();
     if (!committed)
         return nothing_issued(committed.error());
     std::cout << std::flush;
     if (auto copied = held->copy_to(STDOUT_FILENO); !copied)
-        return context.fail(make_error(copied.error().kind, "the " + std::to_string(issued) + " licenses were issued, but "
-                + copied.error().message + "; list them with `charter list --json`"));
-    std::cerr << "issued " << issued << " licenses\n";
+        return context.fail(make_error(copied.error().kind, "the " + std::to_string(outcome.issued) + " licenses were "
+                "issued, but " + copied.error().message + "; list them with `charter list --json`"));
+    std::cerr << "issued " << outcome.issued << " licenses (signed on " << outcome.signing_threads
+              << (outcome.signing_threads == 1 ? " thread)\n" : " threads)\n");
     return exit_ok;
 }
 

@@ -55,6 +55,17 @@ Result<db::Product const*> Issuer::product(std::string const& id)
 
 Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& actor, int64_t now)
 {
+    auto prepared = prepare(request, now);
+    if (!prepared)
+        return prepared.error();
+    sign(*prepared);
+    if (auto stored = store(prepared->license, actor); !stored)
+        return stored.error();
+    return std::move(prepared->license);
+}
+
+Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
+{
     if (request.product.empty())
         return make_error(ErrorKind::invalid_input, "a product is required (--product)");
     if (request.customer.empty())
@@ -66,7 +77,8 @@ Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& 
     if (!customer)
         return customer.error();
 
-    keygen::LicenseClaims claims;
+    PreparedLicense prepared;
+    auto& claims = prepared.claims;
     claims.issuer = m_issuer_name;
     claims.customer = (*customer)->id;
     claims.license_id = keygen::new_id("lic_");
@@ -107,14 +119,14 @@ Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& 
         if (std::count(request.entitlements.begin(), request.entitlements.end(), entitlement) > 1)
             return make_error(ErrorKind::invalid_input, "entitlement \"" + entitlement + "\" is given twice");
     }
-    claims.entitlements = request.entitlements;
+    claims.entitlements = std::move(request.entitlements);
     if (request.seats && (*request.seats < 1 || *request.seats > max_seats))
         return make_error(ErrorKind::invalid_input, "seats must be between 1 and " + std::to_string(max_seats));
     claims.seats = request.seats;
     if (request.name) {
         if (auto checked = check_text(*request.name, "name"); !checked)
             return checked.error();
-        claims.name = request.name;
+        claims.name = std::move(request.name);
     }
     if (!request.meta.is_object())
         return make_error(ErrorKind::invalid_input, "meta must be an object of strings");
@@ -124,24 +136,31 @@ Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& 
         if (!keygen::is_valid_utf8(key) || !keygen::is_valid_utf8(value.get_ref<std::string const&>()))
             return make_error(ErrorKind::invalid_input, "a meta key or value is not valid UTF-8 (save the file as UTF-8)");
     }
-    claims.meta = request.meta;
+    claims.meta = std::move(request.meta);
 
-    auto signed_license = keygen::sign_license(m_key, claims);
-    db::License license;
+    auto& license = prepared.license;
     license.id = claims.license_id;
     license.customer_id = claims.customer;
     license.product_id = claims.product;
-    license.token = std::move(signed_license.token);
-    license.claims_json = std::move(signed_license.claims_json);
     license.kid = m_key.kid();
     license.issued_at = now;
     license.expires_at = claims.expires_at;
     license.updates_until = claims.updates_until;
-    license.idempotency_key = request.idempotency_key;
-    license.idempotency_fingerprint = request.idempotency_fingerprint;
-    if (auto inserted = m_store.insert_license(license, actor); !inserted)
-        return inserted.error();
-    return license;
+    license.idempotency_key = std::move(request.idempotency_key);
+    license.idempotency_fingerprint = std::move(request.idempotency_fingerprint);
+    return prepared;
+}
+
+void Issuer::sign(PreparedLicense& prepared) const
+{
+    auto signed_license = keygen::sign_license(m_key, prepared.claims);
+    prepared.license.token = std::move(signed_license.token);
+    prepared.license.claims_json = std::move(signed_license.claims_json);
+}
+
+Result<void> Issuer::store(db::License const& license, db::Actor const& actor)
+{
+    return m_store.insert_license(license, actor);
 }
 
 Result<void> add_meta(nlohmann::ordered_json& meta, std::string const& key_value)

@@ -6,6 +6,7 @@
 #include "charter/db/store.hpp"
 #include "charter/result.hpp"
 #include "signing_key.hpp"
+#include "token_signer.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,16 @@ struct IssueRequest {
     std::optional<std::string> idempotency_fingerprint;
 };
 
+/// A license checked and given its id, not yet signed: the claims to sign, and the row to
+/// store with everything but the token and the signed claims.
+struct PreparedLicense {
+    keygen::LicenseClaims claims;
+    db::License license;
+};
+
+/// Issuing is three steps, so that a batch can sign on other threads while the calling thread
+/// reads, checks and stores (keygen/ops/batch_issue.hpp): prepare, sign, store. issue() is
+/// the three in a row, for one license and for the server.
 class Issuer {
 public:
     Issuer(db::Store& store, keygen::SigningKey key, std::string issuer_name)
@@ -44,6 +55,16 @@ public:
     /// Validates, signs and stores one license (with its audit row, in one transaction or
     /// in the caller's). The license is durable when this returns.
     Result<db::License> issue(IssueRequest const& request, db::Actor const& actor, int64_t now);
+
+    /// Checks the request, looks up its product and customer and gives the license its id.
+    /// Uses the store, so only on the thread that owns it. Takes the request by value: a
+    /// batch moves its rows in rather than copying their entitlements and meta.
+    Result<PreparedLicense> prepare(IssueRequest request, int64_t now);
+    /// Signs a prepared license, filling in license.token and license.claims_json. Reads only
+    /// the signing key: safe on any thread, from several threads at once.
+    void sign(PreparedLicense& prepared) const;
+    /// Stores a signed license with its audit row (in one transaction or in the caller's).
+    Result<void> store(db::License const& license, db::Actor const& actor);
 
     keygen::SigningKey const& key() const { return m_key; }
 
