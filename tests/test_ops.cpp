@@ -2,6 +2,7 @@
 
 #include "batch.hpp"
 #include "csv_reader.hpp"
+#include "rfc3339.hpp"
 #include "test_support.hpp"
 #include "time_input.hpp"
 
@@ -46,6 +47,13 @@ TEST_CASE("time input: RFC 3339, dates and durations")
     CHECK(why("1.5d").find("whole number") != std::string::npos);
     CHECK(why("30x").find("unknown unit") != std::string::npos);
     CHECK(why("0d").find("out-of-range") != std::string::npos);
+    // A license key cannot carry a time past 9999-12-31T23:59:59Z (it was signed clamped to it
+    // while the database kept the real one); the largest counts still fit.
+    CHECK(why("100000mo").find("past the years 0000-9999") != std::string::npos);
+    CHECK(why("100000y").find("past the years 0000-9999") != std::string::npos);
+    CHECK(parse_time_input("2500y", now, "--since", DurationFromNow::ago).error().message.find("past the years") != std::string::npos);
+    CHECK(*parse_time_input("7973y", now, "--expires") == *format::parse_rfc3339("9999-11-28T10:00:00Z"));
+    CHECK(*parse_time_input("100000w", now, "--expires") == now + int64_t(100000) * 7 * 86400);
 }
 
 TEST_CASE("add_months clamps to the end of the month")

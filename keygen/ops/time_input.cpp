@@ -4,12 +4,15 @@
 
 #include <charconv>
 #include <limits>
+#include <optional>
 
 namespace charter::ops {
 
 namespace {
 
 constexpr int64_t max_duration_count = 100000;
+constexpr int64_t earliest_time = -62167219200; // 0000-01-01T00:00:00Z
+constexpr int64_t latest_time = 253402300799;   // 9999-12-31T23:59:59Z
 
 bool all_digits(std::string_view text)
 {
@@ -82,17 +85,24 @@ Result<int64_t> parse_time_input(std::string_view text, int64_t now, std::string
         return invalid("has an out-of-range count");
     std::string_view unit = text.substr(digits);
     int64_t sign = direction == DurationFromNow::ahead ? 1 : -1;
+    std::optional<int64_t> at;
     if (unit == "h")
-        return now + sign * count * 3600;
-    if (unit == "d")
-        return now + sign * count * 86400;
-    if (unit == "w")
-        return now + sign * count * 7 * 86400;
-    if (unit == "mo")
-        return add_months(now, sign * count);
-    if (unit == "y")
-        return add_months(now, sign * count * 12);
-    return invalid("has an unknown unit (use h, d, w, mo or y)");
+        at = now + sign * count * 3600;
+    else if (unit == "d")
+        at = now + sign * count * 86400;
+    else if (unit == "w")
+        at = now + sign * count * 7 * 86400;
+    else if (unit == "mo")
+        at = add_months(now, sign * count);
+    else if (unit == "y")
+        at = add_months(now, sign * count * 12);
+    if (!at)
+        return invalid("has an unknown unit (use h, d, w, mo or y)");
+    // A license key holds RFC 3339 times, years 0000-9999: a later expiry was signed as
+    // 9999-12-31T23:59:59Z while the database kept the real one (found by fuzz_csv_batch).
+    if (*at < earliest_time || *at > latest_time)
+        return invalid("goes past the years 0000-9999 that a time can be written in");
+    return *at;
 }
 
 }
