@@ -7,6 +7,7 @@
 #include "http_util.hpp"
 #include "json_views.hpp"
 #include "licensing.hpp"
+#include "request_bodies.hpp"
 #include "rfc3339.hpp"
 #include "token_signer.hpp"
 
@@ -55,23 +56,10 @@ void issue_license(HttpServer& server, httplib::Request const& request, httplib:
     auto token = server.authorize(request, response, "issue");
     if (!token)
         return;
-    auto body = read_json_body(request, response);
-    if (!body)
+    auto parsed = read_issue_request(request, response);
+    if (!parsed)
         return;
-    FieldReader fields(*body, response);
-    ops::IssueRequest issue;
-    std::optional<std::string> product, customer, name;
-    if (!fields.only({ "product", "customer", "expires", "updates_until", "not_before", "entitlements", "seats", "name", "meta" })
-        || !fields.string("product", product) || !fields.string("customer", customer)
-        || !fields.string("expires", issue.expires) || !fields.string("updates_until", issue.updates_until)
-        || !fields.string("not_before", issue.not_before) || !fields.strings("entitlements", issue.entitlements)
-        || !fields.integer("seats", issue.seats) || !fields.string("name", issue.name) || !fields.string_map("meta", issue.meta))
-        return;
-    if (!product || !customer)
-        return send_error(response, 400, "invalid_field", std::string("field \"") + (product ? "customer" : "product")
-                + "\" is required and must be a string");
-    issue.product = *product;
-    issue.customer = *customer;
+    auto& issue = *parsed;
 
     auto store = server.pool().lease();
     if (!store)
@@ -175,18 +163,14 @@ void revoke_license(HttpServer& server, httplib::Request const& request, httplib
     auto token = server.authorize(request, response, "revoke");
     if (!token)
         return;
-    auto body = read_json_body(request, response, false);
-    if (!body)
-        return;
-    FieldReader fields(*body, response);
-    std::optional<std::string> reason;
-    if (!fields.only({ "reason" }) || !fields.string("reason", reason))
+    auto revoke = read_revoke_request(request, response);
+    if (!revoke)
         return;
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
     std::string id = request.matches[1];
-    if (auto revoked = (*store)->revoke_license(id, reason, server.now(), actor_of(*token)); !revoked)
+    if (auto revoked = (*store)->revoke_license(id, revoke->reason, server.now(), actor_of(*token)); !revoked)
         return send_failure(response, revoked.error());
     server.metrics().license_revoked();
     auto license = (*store)->get_license(id);
@@ -200,22 +184,13 @@ void create_customer(HttpServer& server, httplib::Request const& request, httpli
     auto token = server.authorize(request, response, "issue");
     if (!token)
         return;
-    auto body = read_json_body(request, response);
-    if (!body)
+    auto parsed = read_new_customer(request, response);
+    if (!parsed)
         return;
-    FieldReader fields(*body, response);
-    std::optional<std::string> email, name;
-    if (!fields.only({ "email", "name" }) || !fields.string("email", email) || !fields.string("name", name))
-        return;
-    if (!email)
-        return send_error(response, 400, "invalid_field", "field \"email\" is required and must be a string");
-    auto at = email->find('@');
-    if (at == std::string::npos || at == 0 || at + 1 == email->size() || email->find_first_of(" \t\r\n,;<>") != std::string::npos)
-        return send_error(response, 422, "invalid", "\"" + *email + "\" is not an email address");
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
-    db::Customer customer { keygen::new_id("cus_"), *email, name.value_or(""), server.now() };
+    db::Customer customer { keygen::new_id("cus_"), parsed->email, parsed->name.value_or(""), server.now() };
     if (auto added = (*store)->add_customer(customer, actor_of(*token)); !added)
         return send_failure(response, added.error());
     response.set_header("Location", "/v1/customers/" + customer.id);
@@ -256,26 +231,14 @@ void create_product(HttpServer& server, httplib::Request const& request, httplib
     auto token = server.authorize(request, response, "admin");
     if (!token)
         return;
-    auto body = read_json_body(request, response);
-    if (!body)
+    auto parsed = read_new_product(request, response);
+    if (!parsed)
         return;
-    FieldReader fields(*body, response);
-    std::optional<std::string> id, name;
-    std::optional<bool> keep_access;
-    if (!fields.only({ "id", "name", "keep_access_after_expiry" }) || !fields.string("id", id) || !fields.string("name", name)
-        || !fields.boolean("keep_access_after_expiry", keep_access))
-        return;
-    if (!id)
-        return send_error(response, 400, "invalid_field", "field \"id\" is required and must be a string");
-    bool valid_id = !id->empty() && id->size() <= 64 && std::all_of(id->begin(), id->end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-    });
-    if (!valid_id)
-        return send_error(response, 422, "invalid", "product id must be 1 to 64 characters of a-z, 0-9, '-', '_' and '.'");
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
-    db::Product product { *id, name.value_or(*id), keep_access.value_or(false), server.now() };
+    db::Product product { parsed->id, parsed->name.value_or(parsed->id), parsed->keep_access_after_expiry.value_or(false),
+        server.now() };
     if (auto added = (*store)->add_product(product, actor_of(*token)); !added)
         return send_failure(response, added.error());
     send_json(response, 201, ops::product_json(product));

@@ -5,6 +5,7 @@
 #include "charter/verify.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
+#include "request_bodies.hpp"
 #include "rfc3339.hpp"
 
 namespace charter::server {
@@ -39,18 +40,11 @@ char const* status_name(int status)
 
 void validate(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto body = read_json_body(request, response);
+    auto body = read_validate_request(request, response);
     if (!body)
         return;
-    FieldReader fields(*body, response);
-    std::optional<std::string> key, product;
-    if (!fields.only({ "key", "product" }) || !fields.string("key", key) || !fields.string("product", product))
-        return;
-    if (!key || !product || product->empty())
-        return send_error(response, 400, "invalid_field", std::string("field \"") + (key ? "product" : "key")
-                + "\" is required and must be a non-empty string");
     int64_t now = server.now();
-    auto check = server.check_license_key(*product, *key, now);
+    auto check = server.check_license_key(body->product, body->key, now);
     if (!check)
         return send_failure(response, check.error());
     int status = check->status;

@@ -1,0 +1,111 @@
+#include "request_bodies.hpp"
+
+#include "http_util.hpp"
+
+#include <algorithm>
+
+namespace charter::server {
+
+std::optional<ops::IssueRequest> read_issue_request(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    ops::IssueRequest issue;
+    std::optional<std::string> product, customer;
+    if (!fields.only({ "product", "customer", "expires", "updates_until", "not_before", "entitlements", "seats", "name", "meta" })
+        || !fields.string("product", product) || !fields.string("customer", customer)
+        || !fields.string("expires", issue.expires) || !fields.string("updates_until", issue.updates_until)
+        || !fields.string("not_before", issue.not_before) || !fields.strings("entitlements", issue.entitlements)
+        || !fields.integer("seats", issue.seats) || !fields.string("name", issue.name) || !fields.string_map("meta", issue.meta))
+        return std::nullopt;
+    if (!product || !customer) {
+        send_error(response, 400, "invalid_field", std::string("field \"") + (product ? "customer" : "product")
+                + "\" is required and must be a string");
+        return std::nullopt;
+    }
+    issue.product = std::move(*product);
+    issue.customer = std::move(*customer);
+    return issue;
+}
+
+std::optional<RevokeRequest> read_revoke_request(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response, false);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    RevokeRequest revoke;
+    if (!fields.only({ "reason" }) || !fields.string("reason", revoke.reason))
+        return std::nullopt;
+    return revoke;
+}
+
+std::optional<NewCustomer> read_new_customer(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    std::optional<std::string> email;
+    NewCustomer customer;
+    if (!fields.only({ "email", "name" }) || !fields.string("email", email) || !fields.string("name", customer.name))
+        return std::nullopt;
+    if (!email) {
+        send_error(response, 400, "invalid_field", "field \"email\" is required and must be a string");
+        return std::nullopt;
+    }
+    auto at = email->find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == email->size() || email->find_first_of(" \t\r\n,;<>") != std::string::npos) {
+        send_error(response, 422, "invalid", "\"" + *email + "\" is not an email address");
+        return std::nullopt;
+    }
+    customer.email = std::move(*email);
+    return customer;
+}
+
+std::optional<NewProduct> read_new_product(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    std::optional<std::string> id;
+    NewProduct product;
+    if (!fields.only({ "id", "name", "keep_access_after_expiry" }) || !fields.string("id", id)
+        || !fields.string("name", product.name) || !fields.boolean("keep_access_after_expiry", product.keep_access_after_expiry))
+        return std::nullopt;
+    if (!id) {
+        send_error(response, 400, "invalid_field", "field \"id\" is required and must be a string");
+        return std::nullopt;
+    }
+    bool valid_id = !id->empty() && id->size() <= 64 && std::all_of(id->begin(), id->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    });
+    if (!valid_id) {
+        send_error(response, 422, "invalid", "product id must be 1 to 64 characters of a-z, 0-9, '-', '_' and '.'");
+        return std::nullopt;
+    }
+    product.id = std::move(*id);
+    return product;
+}
+
+std::optional<ValidateRequest> read_validate_request(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    std::optional<std::string> key, product;
+    if (!fields.only({ "key", "product" }) || !fields.string("key", key) || !fields.string("product", product))
+        return std::nullopt;
+    if (!key || !product || product->empty()) {
+        send_error(response, 400, "invalid_field", std::string("field \"") + (key ? "product" : "key")
+                + "\" is required and must be a non-empty string");
+        return std::nullopt;
+    }
+    return ValidateRequest { std::move(*key), std::move(*product) };
+}
+
+}

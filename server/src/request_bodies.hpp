@@ -1,0 +1,51 @@
+#pragma once
+// The JSON bodies of the POST endpoints (PRODUCT.md "HTTP server") as request structs: the
+// Content-Type, JSON syntax, field types, unknown and required fields, and the checks that need
+// no database. The handlers call these before they lease a store; tests and fuzz/ call them
+// with a hand-made httplib::Request.
+
+#include "licensing.hpp"
+
+#include <httplib.h>
+
+#include <optional>
+#include <string>
+
+namespace charter::server {
+
+/// POST /v1/licenses/{id}/revoke (the body is optional).
+struct RevokeRequest {
+    std::optional<std::string> reason;
+};
+
+/// POST /v1/customers.
+struct NewCustomer {
+    std::string email; // has an '@' with text on both sides, no spaces or list separators
+    std::optional<std::string> name;
+};
+
+/// POST /v1/products.
+struct NewProduct {
+    std::string id; // 1 to 64 characters of a-z, 0-9, '-', '_' and '.'
+    std::optional<std::string> name;
+    std::optional<bool> keep_access_after_expiry;
+};
+
+/// POST /v1/validate.
+struct ValidateRequest {
+    std::string key;
+    std::string product; // not empty
+};
+
+// Each reads request.body (and its Content-Type and Content-Length headers). On a body the
+// endpoint refuses, it sets the error response (400, 411, 415 or 422) and returns nullopt;
+// otherwise it leaves the response alone.
+
+/// POST /v1/licenses: the idempotency fields are left empty (they come from a header).
+std::optional<ops::IssueRequest> read_issue_request(httplib::Request const& request, httplib::Response& response);
+std::optional<RevokeRequest> read_revoke_request(httplib::Request const& request, httplib::Response& response);
+std::optional<NewCustomer> read_new_customer(httplib::Request const& request, httplib::Response& response);
+std::optional<NewProduct> read_new_product(httplib::Request const& request, httplib::Response& response);
+std::optional<ValidateRequest> read_validate_request(httplib::Request const& request, httplib::Response& response);
+
+}
