@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <memory>
 
 namespace charter::ops {
@@ -16,16 +17,17 @@ namespace {
 constexpr size_t max_metadata_gz = 4 << 20;
 constexpr size_t max_metadata = 16 << 20;
 
-Error not_a_gem(std::filesystem::path const& file, std::string const& reason)
+Error not_a_gem(std::string const& file, std::string const& reason)
 {
-    return make_error(ErrorKind::invalid_input, file.string() + " is not a gem: " + reason);
+    return make_error(ErrorKind::invalid_input, file + " is not a gem: " + reason);
 }
 
-Result<std::string> read_metadata_gz(std::filesystem::path const& file)
+// `open` attaches the bytes (a file, a buffer) to a tar reader; the rest is the same for both.
+Result<std::string> read_metadata_gz(std::string const& file, std::function<int(archive*)> const& open)
 {
     std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), &archive_read_free);
     archive_read_support_format_tar(reader.get());
-    if (archive_read_open_filename(reader.get(), file.c_str(), 1 << 16) != ARCHIVE_OK)
+    if (open(reader.get()) != ARCHIVE_OK)
         return not_a_gem(file, std::string("cannot read it as a tar archive (") + archive_error_string(reader.get()) + ")");
     archive_entry* entry = nullptr;
     while (true) {
@@ -98,11 +100,9 @@ bool valid_name(std::string const& text)
     return true;
 }
 
-}
-
-Result<db::GemMetadata> read_gem(std::filesystem::path const& file)
+Result<db::GemMetadata> read_specification(std::string const& file, std::function<int(archive*)> const& open)
 {
-    auto compressed = read_metadata_gz(file);
+    auto compressed = read_metadata_gz(file, open);
     if (!compressed)
         return compressed.error();
     auto text = gunzip(*compressed, max_metadata);
@@ -161,6 +161,20 @@ Result<db::GemMetadata> read_gem(std::filesystem::path const& file)
     } catch (YAML::Exception const& error) {
         return not_a_gem(file, "its specification is malformed (" + error.msg + ")");
     }
+}
+
+}
+
+Result<db::GemMetadata> read_gem(std::filesystem::path const& file)
+{
+    return read_specification(file.string(),
+        [&](archive* reader) { return archive_read_open_filename(reader, file.c_str(), 1 << 16); });
+}
+
+Result<db::GemMetadata> read_gem_from_memory(std::string_view bytes, std::string const& name)
+{
+    return read_specification(name,
+        [&](archive* reader) { return archive_read_open_memory(reader, bytes.data(), bytes.size()); });
 }
 
 std::string gem_full_name(db::GemMetadata const& gem)

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace charter::ops {
 
@@ -15,6 +16,9 @@ namespace charter::ops {
 /// is not a gem is ErrorKind::invalid_input with the reason: not a tar archive, no
 /// metadata.gz, metadata.gz not gzip, YAML that is not a Gem::Specification, no name or version.
 Result<db::GemMetadata> read_gem(std::filesystem::path const& file);
+/// The same for a gem held in memory (fuzz/fuzz_gem.cpp); `name` stands for the file in error
+/// messages.
+Result<db::GemMetadata> read_gem_from_memory(std::string_view bytes, std::string const& name);
 
 /// The release filename RubyGems expects: NAME-VERSION.gem, or NAME-VERSION-PLATFORM.gem
 /// for a platform other than "ruby".
