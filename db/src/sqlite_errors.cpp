@@ -66,9 +66,12 @@ Error sqlite_error(sqlite3* db, int rc, std::filesystem::path const& path)
         int error_number = db ? sqlite3_system_errno(db) : 0;
         if (error_number == ENOSPC || error_number == EDQUOT)
             return make_error(ErrorKind::io, "disk full while writing " + file + "; nothing was changed; free some space and try again");
-        auto cause = system_cause(db);
-        return make_error(ErrorKind::io,
-            "i/o error on database " + file + " (" + sqlite_message(db, rc) + (cause.empty() ? "" : ": " + cause) + "); nothing was changed");
+        std::string detail = sqlite_message(db, rc);
+        if (auto cause = system_cause(db); !cause.empty()) {
+            detail += ": ";
+            detail += cause;
+        }
+        return make_error(ErrorKind::io, "i/o error on database " + file + " (" + detail + "); nothing was changed");
     }
     case SQLITE_NOMEM:
         return make_error(ErrorKind::internal, "out of memory while using database " + file);
