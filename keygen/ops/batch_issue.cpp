@@ -23,17 +23,25 @@ namespace {
 // that a chunk holds under a megabyte (about 2.5 KiB per license and its output line).
 constexpr size_t chunk_rows = 256;
 constexpr unsigned max_signing_threads = 4;
+// Chunks read but not yet stored, at most: on a busy machine one thread may not run for tens
+// of milliseconds (several chunks' worth), and the other should not have to stop and wait
+// for it. Bounded, so memory stays flat: 8 chunks of 256 licenses are a few megabytes.
+constexpr size_t min_chunks_in_flight = 8;
 
 // Consecutive rows of a batch on their way from prepare through sign to store.
 struct Chunk {
-    std::vector<size_t> lines;
+    std::vector<size_t> lines; // one per row: lines.size() is the number of rows
+    // Slots for the rows, kept from one use of the chunk to the next rather than destroyed:
+    // a slot's strings hand their old buffers back to the thread that fills them again
+    // (std::string's move assignment), so each thread mostly frees what it allocated. glibc
+    // makes freeing another thread's memory dear (a lock, cache lines moving between CPUs).
     std::vector<PreparedLicense> licenses;
     // The output lines of the signed rows, one after the other: one buffer for the chunk
     // rather than a string per row.
     std::string output;
     // Set by the signing thread; read by the calling thread only once `done` is (under the
     // mutex of SigningThreads, which orders the two).
-    size_t signed_rows { 0 }; // fewer than licenses.size() when signing a row failed
+    size_t signed_rows { 0 }; // fewer than rows() when signing a row failed
     std::string failure;      // why row signed_rows could not be signed
     bool done { false };
 
@@ -41,11 +49,20 @@ struct Chunk {
     void clear()
     {
         lines.clear();
-        licenses.clear();
         output.clear();
         signed_rows = 0;
         failure.clear();
         done = false;
+    }
+
+    size_t rows() const { return lines.size(); }
+
+    void add(size_t line, PreparedLicense&& prepared)
+    {
+        if (licenses.size() == lines.size())
+            licenses.emplace_back();
+        licenses[lines.size()] = std::move(prepared);
+        lines.push_back(line);
     }
 };
 
@@ -58,7 +75,7 @@ Error line_error(size_t line, Error const& error)
 // (the key is only read), so any number of threads may do it at once.
 void sign_chunk(Issuer const& issuer, BatchJob const& job, Chunk& chunk)
 {
-    for (; chunk.signed_rows < chunk.licenses.size(); ++chunk.signed_rows) {
+    for (; chunk.signed_rows < chunk.rows(); ++chunk.signed_rows) {
         auto& prepared = chunk.licenses[chunk.signed_rows];
         // A signing thread must not end the process with an exception (std::terminate): what
         // goes wrong becomes the error of its row, reported by the calling thread.
@@ -70,7 +87,7 @@ void sign_chunk(Issuer const& issuer, BatchJob const& job, Chunk& chunk)
                 chunk.output += prepared.license.token;
             chunk.output += '\n';
             if (chunk.signed_rows == 0)
-                chunk.output.reserve(chunk.output.size() * chunk.licenses.size() * 9 / 8);
+                chunk.output.reserve(chunk.output.size() * chunk.rows() * 9 / 8);
         } catch (std::exception const& exception) {
             chunk.failure = exception.what();
             return;
@@ -184,9 +201,9 @@ Result<BatchOutcome> issue_batch(Issuer& issuer, BatchReader& rows, BatchJob con
     std::deque<std::unique_ptr<Chunk>> in_flight;
     std::vector<std::unique_ptr<Chunk>> spare;
     SigningThreads signing(issuer, job);
-    // One chunk per thread being signed, one signed and waiting to be stored, one being
-    // prepared: the threads never wait for work while the calling thread keeps up.
-    size_t const max_in_flight = signing.thread_count() + 2;
+    // At least one chunk per thread being signed, one signed and waiting to be stored, one
+    // being prepared; a few more let either side run ahead while the other is not scheduled.
+    size_t const max_in_flight = std::max(min_chunks_in_flight, size_t(signing.thread_count()) + 2);
     BatchOutcome outcome;
     outcome.signing_threads = signing.thread_count();
 
@@ -199,7 +216,7 @@ Result<BatchOutcome> issue_batch(Issuer& issuer, BatchReader& rows, BatchJob con
                 return line_error(chunk->lines[i], stored.error());
             on_issued(++outcome.issued);
         }
-        if (chunk->signed_rows < chunk->licenses.size())
+        if (chunk->signed_rows < chunk->rows())
             return line_error(chunk->lines[chunk->signed_rows],
                 make_error(ErrorKind::internal, "the license could not be signed (" + chunk->failure + ")"));
         if (auto appended = output.append(chunk->output); !appended)
@@ -223,7 +240,7 @@ Result<BatchOutcome> issue_batch(Issuer& issuer, BatchReader& rows, BatchJob con
             chunk = std::move(spare.back());
             spare.pop_back();
         }
-        while (chunk->licenses.size() < chunk_rows) {
+        while (chunk->rows() < chunk_rows) {
             auto row = rows.next();
             if (!row) {
                 read_error = row.error();
@@ -238,10 +255,9 @@ Result<BatchOutcome> issue_batch(Issuer& issuer, BatchReader& rows, BatchJob con
                 read_error = line_error((*row)->line, prepared.error());
                 break;
             }
-            chunk->lines.push_back((*row)->line);
-            chunk->licenses.push_back(std::move(*prepared));
+            chunk->add((*row)->line, std::move(*prepared));
         }
-        if (!chunk->licenses.empty()) {
+        if (chunk->rows() > 0) {
             in_flight.push_back(std::move(chunk));
             signing.submit(*in_flight.back());
         }
