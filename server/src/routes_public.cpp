@@ -107,7 +107,9 @@ void revocations(HttpServer& server, httplib::Request const& request, httplib::R
     auto list = server.revocation_list(request.matches[1]);
     if (!list)
         return send_failure(response, list.error());
-    auto etag = "\"" + ops::blake2b_hex(*list).substr(0, 32) + "\"";
+    std::string etag = "\"";
+    etag.append(ops::blake2b_hex(*list), 0, 32);
+    etag += '"';
     response.set_header("ETag", etag);
     response.set_header("Cache-Control", "public, max-age=300");
     if (request.get_header_value("If-None-Match") == etag) {
