@@ -293,6 +293,20 @@ TEST_CASE("chunked bodies get 411, compressed bodies 415")
     CHECK(running.healthy());
 }
 
+TEST_CASE("a POST without Content-Length has no body: answered without waiting for one")
+{
+    Running running;
+    // cpp-httplib 0.11.4 alone reads such a body until the client closes, with no size limit
+    // (then the deadline would answer 408, or nothing).
+    RawConnection connection(running.port());
+    REQUIRE(connection.send_all("POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"));
+    bool closed = false;
+    auto answer = connection.read_until_close(10000, closed);
+    INFO(answer.substr(0, 300));
+    CHECK(RawConnection::status_of(answer) == 400);
+    CHECK(running.healthy());
+}
+
 TEST_CASE("invalid UTF-8 and control characters in JSON fields: refused with a clear error or stored intact")
 {
     Running running;

@@ -255,7 +255,12 @@ void HttpServer::install_hardening()
             return refuse_and_close(response, 411, "length_required", "chunked request bodies are not accepted; send a Content-Length");
         if (request.has_header("Content-Encoding"))
             return refuse_and_close(response, 415, "unsupported_media_type", "compressed request bodies are not accepted");
-        if (request.has_header("Content-Length")) {
+        // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112,
+        // 6.3). cpp-httplib 0.11.4 would read one until the client closes, without any size
+        // limit: say so explicitly, and it reads nothing.
+        if (!request.has_header("Content-Length")) {
+            const_cast<httplib::Request&>(request).headers.emplace("Content-Length", "0");
+        } else {
             if (request.get_header_value_count("Content-Length") > 1)
                 return refuse_and_close(response, 400, "bad_request", "send one Content-Length header");
             auto const& text = request.get_header_value("Content-Length");
