@@ -5,6 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
 using namespace charter;
 using namespace charter::ops;
 
@@ -167,4 +172,50 @@ TEST_CASE("entitlement: updates_until and a kept access after exp combine")
     auto refused = decide_entitlement(facts, keeps, release("1.5", dec_31_2026), jun_30_2027);
     CHECK(refused.outcome == Entitlement::updates_ended);
     CHECK(refused.reason.find("updates ended on 2026-06-30") != std::string::npos);
+}
+
+TEST_CASE("licenses of one entitlement class get the same decision for every release")
+{
+    // Every combination of the facts the rule reads, at a few instants, against releases on
+    // either side of every boundary, with and without access after expiry.
+    std::vector<LicenseFacts> licenses;
+    for (bool signature_valid : { true, false })
+        for (bool revoked : { false, true })
+            for (std::string product_id : { "acme-pro", "acme-basic" })
+                for (std::optional<int64_t> updates_until : { std::optional<int64_t>(), std::optional<int64_t>(jun_30_2026) })
+                    for (std::optional<int64_t> expires_at : { std::optional<int64_t>(), std::optional<int64_t>(dec_31_2026),
+                             std::optional<int64_t>(jun_30_2027) }) {
+                        auto facts = license();
+                        facts.signature_valid = signature_valid;
+                        facts.revoked = revoked;
+                        facts.product = product_id;
+                        facts.updates_until = updates_until;
+                        facts.expires_at = expires_at;
+                        licenses.push_back(facts);
+                        facts.id = "lic_other"; // the id only names the license in messages
+                        licenses.push_back(facts);
+                    }
+    std::vector<db::Release> releases;
+    for (int64_t at : { jan_1_2026, jun_30_2026, jun_30_2026 + 1, dec_31_2026, jan_1_2027, jun_30_2027 })
+        releases.push_back(release(std::to_string(at), at));
+    for (int64_t now : { jan_1_2026, jan_1_2027, jun_30_2027 + 1 }) {
+        for (bool keep_access : { false, true }) {
+            std::map<std::string, std::vector<bool>> seen;
+            for (auto const& facts : licenses) {
+                std::vector<bool> allowed;
+                for (auto const& candidate : releases)
+                    allowed.push_back(decide_entitlement(facts, product(keep_access), candidate, now).allowed());
+                auto entry = seen.emplace(entitlement_class(facts, now), allowed).first;
+                INFO(entry->first);
+                CHECK(entry->second == allowed);
+            }
+            // Classes tell apart what matters: valid licenses of the product with different
+            // updates_until, or one expired and one not, are different classes.
+            CHECK(seen.size() >= 8);
+        }
+    }
+    auto before = license(), after = license();
+    after.expires_at = jan_1_2027;
+    CHECK(entitlement_class(before, jan_1_2026) == entitlement_class(after, jan_1_2026));
+    CHECK(entitlement_class(before, jun_30_2027) != entitlement_class(after, jun_30_2027));
 }

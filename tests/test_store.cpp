@@ -529,6 +529,10 @@ TEST_CASE("revoking")
     CHECK(twice.error().message == "license lic_c is already revoked");
     CHECK(store.get_license("lic_c").value().revoked_at == t0 + 5);
 
+    CHECK(store.license_status("lic_c").value() == "revoked");
+    CHECK(store.license_status("lic_b").value() == "active");
+    CHECK(store.license_status("lic_nope").error().kind == ErrorKind::not_found);
+
     CHECK(store.revoked_license_ids("acme-pro").value() == std::vector<std::string> { "lic_a", "lic_c" });
     CHECK(store.revoked_license_ids("acme-ent").value() == std::vector<std::string> { "lic_e" });
     CHECK(store.revoked_license_ids("acme-lite").value().empty());
@@ -655,6 +659,45 @@ TEST_CASE("listing licenses: filters and cursor pagination")
     auto bad_cursor = store.list_licenses({ .after_id = "lic_nope" });
     REQUIRE_FALSE(bad_cursor);
     CHECK(bad_cursor.error().kind == ErrorKind::invalid_input);
+}
+
+TEST_CASE("a read snapshot sees one state of the database, whatever other connections commit meanwhile")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+    auto other = Store::open(dir / "charter.db", OpenMode::existing);
+    REQUIRE(other);
+
+    std::string inside_before, inside_after;
+    auto read = store.read_snapshot([&]() -> Result<void> {
+        inside_before = store.license_status("lic_1").value();
+        // Another connection (the CLI, in production) revokes the license in between.
+        REQUIRE(other->revoke_license("lic_1", std::nullopt, t0 + 1, cli));
+        inside_after = store.license_status("lic_1").value();
+        return {};
+    });
+    REQUIRE(read);
+    CHECK(inside_before == "active");
+    CHECK(inside_after == "active");
+    // Once the snapshot ends, the change shows, and the store is usable for writes again.
+    CHECK(store.license_status("lic_1").value() == "revoked");
+    REQUIRE(store.insert_license(make_license("lic_2", t0), cli));
+
+    // The body's error is returned; inside a transaction the body runs in it.
+    auto failed = store.read_snapshot([]() -> Result<void> { return make_error(ErrorKind::not_found, "no such thing"); });
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().message == "no such thing");
+    auto nested = store.transaction([&]() -> Result<void> {
+        REQUIRE(store.insert_license(make_license("lic_3", t0), cli));
+        return store.read_snapshot([&]() -> Result<void> {
+            CHECK(store.license_status("lic_3").value() == "active");
+            return {};
+        });
+    });
+    REQUIRE(nested);
+    CHECK(store.license_status("lic_3").value() == "active");
 }
 
 TEST_CASE("nested transactions")

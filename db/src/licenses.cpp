@@ -19,6 +19,7 @@ constexpr char const* sql_revoke_license
     " revoked_at, revoke_reason, idempotency_key, idempotency_fingerprint FROM licenses"
 
 constexpr char const* sql_select_license = CHARTER_LICENSE_COLUMNS " WHERE id = ?1";
+constexpr char const* sql_select_license_status = "SELECT status FROM licenses WHERE id = ?1";
 constexpr char const* sql_select_license_by_idempotency_key = CHARTER_LICENSE_COLUMNS " WHERE idempotency_key = ?1";
 
 // One statement for every combination of filters: a NULL parameter switches its condition
@@ -164,6 +165,18 @@ Result<License> Store::get_license(std::string const& id)
     int rc = select.step();
     if (rc == SQLITE_ROW)
         return read_license(select);
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return make_error(ErrorKind::not_found, "no license " + id);
+}
+
+Result<std::string> Store::license_status(std::string const& id)
+{
+    auto select = m_impl->query(sql_select_license_status);
+    select.bind(1, id);
+    int rc = select.step();
+    if (rc == SQLITE_ROW)
+        return select.text(0);
     if (rc != SQLITE_DONE)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no license " + id);

@@ -16,6 +16,7 @@ constexpr int busy_timeout_ms = 5000;
 
 // Each statement is a constant: Impl::query caches it by address.
 constexpr char const* sql_begin = "BEGIN IMMEDIATE";
+constexpr char const* sql_begin_read = "BEGIN DEFERRED";
 constexpr char const* sql_commit = "COMMIT";
 constexpr char const* sql_rollback = "ROLLBACK";
 // One name for every level: ROLLBACK TO and RELEASE act on the most recent savepoint of
@@ -233,6 +234,20 @@ Result<int> Store::schema_version()
 Result<void> Store::transaction(std::function<Result<void>()> const& body)
 {
     return m_impl->atomically(body);
+}
+
+Result<void> Store::read_snapshot(std::function<Result<void>()> const& body)
+{
+    if (m_impl->depth > 0)
+        return body();
+    if (int rc = m_impl->query(sql_begin_read).step(); rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    auto result = body();
+    // Nothing was written, so COMMIT only ends the read; SQLite may have ended it already
+    // after an error.
+    if (!sqlite3_get_autocommit(m_impl->db))
+        (void)m_impl->query(sql_commit).step();
+    return result;
 }
 
 Result<void> Store::backup(std::filesystem::path const& destination)

@@ -58,4 +58,20 @@ EntitlementDecision decide_entitlement(LicenseFacts const& license, db::Product 
     return EntitlementDecision { Entitlement::allowed, {} };
 }
 
+std::string entitlement_class(LicenseFacts const& license, int64_t now)
+{
+    // Kept next to decide_entitlement: a fact the rule starts to read belongs here too.
+    std::string key = license.signature_valid ? "valid" : "invalid";
+    key += license.revoked ? " revoked" : " -";
+    key += " updates_until:";
+    if (license.updates_until)
+        key += std::to_string(*license.updates_until);
+    key += " expired_at:";
+    if (license.expires_at && now > *license.expires_at)
+        key += std::to_string(*license.expires_at);
+    key += " product:";
+    key += license.product;
+    return key;
+}
+
 }

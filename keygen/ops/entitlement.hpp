@@ -51,4 +51,9 @@ std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license);
 EntitlementDecision decide_entitlement(LicenseFacts const& license, db::Product const& product, db::Release const& release,
     int64_t now);
 
+/// The facts of `license` that decide_entitlement reads at `now`, as a string: licenses with
+/// equal strings get the same outcome for every release, so what one of them may have can be
+/// worked out once for all of them (the RubyGems indexes). The expiry counts once passed.
+std::string entitlement_class(LicenseFacts const& license, int64_t now);
+
 }

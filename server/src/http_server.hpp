@@ -81,7 +81,10 @@ public:
     /// Checks the Bearer token and its scope; on failure sets 401/403/429 and returns nullopt.
     std::optional<AdminToken> authorize(httplib::Request const& request, httplib::Response& response, char const* scope);
     /// Checks the license key of a download request; on failure sets 401/403/429 and returns nullopt.
-    std::optional<PresentedLicense> authenticate_license(httplib::Request const& request, httplib::Response& response);
+    /// The license's status is read with `store` when given (the caller's read snapshot), else
+    /// with a connection from the pool.
+    std::optional<PresentedLicense> authenticate_license(httplib::Request const& request, httplib::Response& response,
+        db::Store* store = nullptr);
     ops::DataDir const& dir() const { return m_dir; }
     void add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler);
     /// Sees every request no route matched (any method), before the 404 or 405; returns true

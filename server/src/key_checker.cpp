@@ -41,30 +41,20 @@ std::string claims_json(License const& license)
     return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string cache_key(std::string const& product, std::string const& key)
-{
-    std::string text;
-    text.reserve(product.size() + 1 + key.size());
-    text += product;
-    text += '\n';
-    text += key;
-    return text;
-}
-
 }
 
 std::optional<KeyCheck> KeyChecker::find(std::string const& product, std::string const& key, int64_t now) const
 {
     std::shared_lock lock(m_mutex);
-    auto it = m_entries.find(cache_key(product, key));
-    if (it == m_entries.end())
+    auto it = m_entries.find(key);
+    if (it == m_entries.end() || it->second.product != product)
         return std::nullopt;
     auto const& entry = it->second;
     // The same comparisons as verify-lib (leeway 0); outside them, verify again for the exact
     // status and message.
     if ((entry.not_before && now < *entry.not_before) || (entry.expires_at && now > *entry.expires_at))
         return std::nullopt;
-    return KeyCheck { CHARTER_OK, {}, entry.license_id, entry.claims_json };
+    return KeyCheck { CHARTER_OK, {}, entry.license_id, entry.claims_json, entry.customer, entry.expires_at, entry.updates_until };
 }
 
 KeyCheck KeyChecker::check(Verifier const& verifier, std::string const& product, std::string const& key, int64_t now,
@@ -78,6 +68,9 @@ KeyCheck KeyChecker::check(Verifier const& verifier, std::string const& product,
         return check;
     check.license_id = std::string(result.license->id());
     check.claims_json = claims_json(*result.license);
+    check.customer = std::string(result.license->customer());
+    check.expires_at = result.license->expires_at();
+    check.updates_until = result.license->updates_until();
     if (result.status != CHARTER_OK)
         return check;
     std::unique_lock lock(m_mutex);
@@ -85,9 +78,19 @@ KeyCheck KeyChecker::check(Verifier const& verifier, std::string const& product,
         return check;
     if (m_entries.size() >= max_entries)
         m_entries.clear();
-    m_entries.insert_or_assign(cache_key(product, key),
-        Entry { check.license_id, check.claims_json, result.license->not_before(), result.license->expires_at() });
+    m_entries.insert_or_assign(key,
+        Entry { product, check.license_id, check.claims_json, check.customer, result.license->not_before(), check.expires_at,
+            check.updates_until });
     return check;
+}
+
+std::optional<std::string> KeyChecker::product_of(std::string const& key) const
+{
+    std::shared_lock lock(m_mutex);
+    auto it = m_entries.find(key);
+    if (it == m_entries.end())
+        return std::nullopt;
+    return it->second.product;
 }
 
 void KeyChecker::clear()

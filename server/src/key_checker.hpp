@@ -1,6 +1,6 @@
 #pragma once
-// The verdict on a license key for POST /v1/validate, remembered for keys whose signature
-// held. Applications present the same key again and again (at every start, on a timer); an
+// The verdict on a license key for POST /v1/validate and the customer downloads (files and
+// the RubyGems source), remembered for keys whose signature held. Applications present the same key again and again (at every start, on a timer); an
 // Ed25519 verification costs more than everything else a validation does, so a key seen
 // before skips it: the exact key string (with the product) finds the claims it had, and the
 // time checks (nbf, exp) are made again at every request. Only keys that verified are kept, so
@@ -23,6 +23,10 @@ struct KeyCheck {
     std::string message;
     std::string license_id;  // empty when the signature did not hold
     std::string claims_json; // the license's public claims as a JSON object; empty likewise
+    // What the download paths need of the license (the entitlement rule); empty likewise.
+    std::string customer;
+    std::optional<int64_t> expires_at;
+    std::optional<int64_t> updates_until;
 };
 
 class KeyChecker {
@@ -32,6 +36,9 @@ public:
     uint64_t generation() const { return m_generation.load(); }
     /// The remembered verdict for `key`, when it is still valid at `now`.
     std::optional<KeyCheck> find(std::string const& product, std::string const& key, int64_t now) const;
+    /// The product a remembered key verified for (a key verifies for one product only: the
+    /// product is its implicit assertion), so that a known key needs no decoding.
+    std::optional<std::string> product_of(std::string const& key) const;
     /// Verifies `key` and remembers a good verdict.
     KeyCheck check(Verifier const& verifier, std::string const& product, std::string const& key, int64_t now,
         uint64_t generation);
@@ -39,14 +46,17 @@ public:
 
 private:
     struct Entry {
+        std::string product;
         std::string license_id;
         std::string claims_json;
+        std::string customer;
         std::optional<int64_t> not_before;
         std::optional<int64_t> expires_at;
+        std::optional<int64_t> updates_until;
     };
 
     mutable std::shared_mutex m_mutex;
-    std::unordered_map<std::string, Entry> m_entries; // product + '\n' + key
+    std::unordered_map<std::string, Entry> m_entries; // by key
     std::atomic<uint64_t> m_generation { 0 };
 };
 

@@ -3,8 +3,9 @@
 // with exactly the releases the presented license is entitled to.
 //
 // Indexes are computed once per change of the releases (the database's generation counter)
-// and per set of visible releases, then shared by every request with the same set: a
-// request costs the license check, one counter read and the entitlement rule per release.
+// and per set of visible releases, then shared by every request with the same set. Which set a
+// license sees is worked out once per entitlement class (ops::entitlement_class): a request
+// costs the license check, one counter read and a lookup.
 
 #include "compression.hpp"
 #include "entitlement.hpp"
@@ -16,7 +17,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
+#include <optional>
+#include <string_view>
 
 namespace charter::server {
 
@@ -24,20 +29,35 @@ namespace {
 
 using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
 
+/// Whether a document also keeps a gzipped copy of its body.
+enum class Coding {
+    identity,  // binary formats, gzipped or deflated already
+    gzip_too,  // the text indexes
+};
+
 /// A body with the validators Bundler and caches use.
 struct Document {
     std::string body;
-    std::string etag;   // quoted MD5 hex: Bundler 2.3 compares it with the MD5 of its copy
-    std::string digest; // Repr-Digest value
+    std::string gzipped; // empty when the body is not sent gzipped
+    std::string etag;    // quoted MD5 hex: Bundler 2.3 compares it with the MD5 of its copy
+    std::string digest;  // Repr-Digest value
 
-    static Document of(std::string body)
+    static Document of(std::string body, Coding coding = Coding::identity)
     {
         Document document;
+        if (coding == Coding::gzip_too) {
+            document.gzipped = ops::gzip(body);
+            if (document.gzipped.size() >= body.size())
+                document.gzipped.clear();
+        }
         unsigned char hash[crypto_hash_sha256_BYTES];
         crypto_hash_sha256(hash, reinterpret_cast<unsigned char const*>(body.data()), body.size());
         char base64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
         sodium_bin2base64(base64, sizeof base64, hash, sizeof hash, sodium_base64_VARIANT_ORIGINAL);
-        document.etag = "\"" + ops::md5_hex(body) + "\"";
+        // Appended, not "\"" + …: GCC 12 at -O3 warns (-Wrestrict) about the concatenation.
+        document.etag = '"';
+        document.etag += ops::md5_hex(body);
+        document.etag += '"';
         document.digest = std::string("sha-256=:") + base64 + ":";
         document.body = std::move(body);
         return document;
@@ -65,16 +85,25 @@ class GemSource {
 public:
     explicit GemSource(HttpServer& server) : m_server(server) { }
 
-    /// The catalog and the view of `license`; on failure the response is set.
-    std::shared_ptr<View const> view_for(HttpServer::PresentedLicense const& license, httplib::Response& response)
+    /// The catalog and the view of `license`, read with `store`; on failure the response is set.
+    std::shared_ptr<View const> view_for(HttpServer::PresentedLicense const& license, db::Store& store, httplib::Response& response)
     {
-        auto catalog = current_catalog(response);
+        auto catalog = current_catalog(store, response);
         if (!catalog)
             return nullptr;
-        std::string key = std::to_string(catalog->generation);
+        int64_t now = m_server.now();
+        // Licenses of one entitlement class see the same releases: after the first request of
+        // a class, a request costs a lookup, not the rule over every release of the catalog.
+        std::string generation = std::to_string(catalog->generation);
+        std::string class_key = generation + ' ' + ops::entitlement_class(license.facts, now);
+        {
+            std::lock_guard lock(m_mutex);
+            if (auto found = m_views_by_class.find(class_key); found != m_views_by_class.end())
+                return found->second;
+        }
+        std::string key = generation;
         std::vector<db::GemRelease const*> visible;
         if (auto product = catalog->products.find(license.facts.product); product != catalog->products.end()) {
-            int64_t now = m_server.now();
             for (auto const& gem : catalog->gems) {
                 if (gem.release.product_id != license.facts.product || gem.release.yanked)
                     continue;
@@ -86,14 +115,17 @@ public:
             }
         }
         std::lock_guard lock(m_mutex);
-        if (auto found = m_views.find(key); found != m_views.end())
-            return found->second;
-        auto view = build_view(catalog, visible);
-        // Bounded: entitlement sets are few (products × distinct updates_until), but a
-        // cap keeps a pathological mix from growing without end.
-        if (m_views.size() >= 512)
+        // Bounded: entitlement sets and classes are few (products × distinct updates_until and
+        // expiry), but a cap keeps a pathological mix from growing without end.
+        if (m_views.size() >= 512 || m_views_by_class.size() >= 4096) {
             m_views.clear();
+            m_views_by_class.clear();
+        }
+        auto found = m_views.find(key);
+        // Classes that see the same set share one view: each index is built once per set.
+        auto view = found != m_views.end() ? found->second : build_view(catalog, visible);
         m_views.emplace(key, view);
+        m_views_by_class.emplace(class_key, view);
         return view;
     }
 
@@ -101,7 +133,12 @@ public:
     /// applies the entitlement rule and logs the refusal).
     std::optional<db::Release> find_file(std::string const& product, std::string const& filename, httplib::Response& response)
     {
-        auto catalog = current_catalog(response);
+        auto store = m_server.pool().lease();
+        if (!store) {
+            send_failure(response, store.error());
+            return std::nullopt;
+        }
+        auto catalog = current_catalog(**store, response);
         if (!catalog)
             return std::nullopt;
         for (auto const& gem : catalog->gems) {
@@ -112,14 +149,9 @@ public:
     }
 
 private:
-    std::shared_ptr<Catalog const> current_catalog(httplib::Response& response)
+    std::shared_ptr<Catalog const> current_catalog(db::Store& store, httplib::Response& response)
     {
-        auto store = m_server.pool().lease();
-        if (!store) {
-            send_failure(response, store.error());
-            return nullptr;
-        }
-        auto generation = (*store)->releases_generation();
+        auto generation = store.releases_generation();
         if (!generation) {
             send_failure(response, generation.error());
             return nullptr;
@@ -131,8 +163,8 @@ private:
         }
         auto catalog = std::make_shared<Catalog>();
         catalog->generation = *generation;
-        auto gems = (*store)->list_gem_releases(std::nullopt);
-        auto products = (*store)->list_products();
+        auto gems = store.list_gem_releases(std::nullopt);
+        auto products = store.list_products();
         if (!gems || !products) {
             send_failure(response, gems ? products.error() : gems.error());
             return nullptr;
@@ -144,6 +176,7 @@ private:
         if (!m_catalog || m_catalog->generation != catalog->generation) {
             m_catalog = catalog;
             m_views.clear();
+            m_views_by_class.clear();
         }
         return m_catalog;
     }
@@ -154,10 +187,10 @@ private:
         auto view = std::make_shared<View>();
         view->catalog = std::move(catalog);
         auto compact = ops::build_compact_index(visible);
-        view->versions = Document::of(std::move(compact.versions));
-        view->names = Document::of(std::move(compact.names));
+        view->versions = Document::of(std::move(compact.versions), Coding::gzip_too);
+        view->names = Document::of(std::move(compact.names), Coding::gzip_too);
         for (auto& [name, body] : compact.info)
-            view->info.emplace(name, Document::of(std::move(body)));
+            view->info.emplace(name, Document::of(std::move(body), Coding::gzip_too));
         std::vector<db::GemMetadata const*> specs;
         for (auto const* gem : visible) {
             specs.push_back(&gem->gem);
@@ -172,42 +205,95 @@ private:
     HttpServer& m_server;
     std::mutex m_mutex;
     std::shared_ptr<Catalog const> m_catalog;
-    std::map<std::string, std::shared_ptr<View const>> m_views;
+    std::map<std::string, std::shared_ptr<View const>> m_views;          // generation + visible release ids
+    std::map<std::string, std::shared_ptr<View const>> m_views_by_class; // generation + entitlement class
 };
+
+// Whether an Accept-Encoding header accepts gzip (RFC 9110 12.5.3): "gzip" (or "x-gzip"), else
+// "*", with a q-value other than 0.
+bool accepts_gzip(std::string_view header)
+{
+    auto trim = [](std::string_view text) {
+        auto first = text.find_first_not_of(" \t");
+        if (first == std::string_view::npos)
+            return std::string_view();
+        return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+    };
+    std::optional<bool> gzip, any;
+    while (!header.empty()) {
+        auto comma = header.find(',');
+        auto item = header.substr(0, comma);
+        header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+        auto semicolon = item.find(';');
+        std::string coding(trim(item.substr(0, semicolon)));
+        std::transform(coding.begin(), coding.end(), coding.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        auto params = semicolon == std::string_view::npos ? std::string_view() : trim(item.substr(semicolon + 1));
+        bool zero = params.size() > 2 && (params.starts_with("q=") || params.starts_with("Q="))
+            && params.substr(2).find_first_not_of("0.") == std::string_view::npos;
+        if (coding == "gzip" || coding == "x-gzip")
+            gzip = !zero;
+        else if (coding == "*")
+            any = !zero;
+    }
+    return gzip.value_or(any.value_or(false));
+}
 
 void send_document(httplib::Request const& request, httplib::Response& response, Document const& document,
     char const* content_type)
 {
+    auto& mutable_request = const_cast<httplib::Request&>(request);
     // cpp-httplib cuts every response to the request's parsed Range after the handler, even a
     // 200; Bundler sends "Range: bytes=N-" with its cached copy and accepts a full 200 (it
     // then checks the whole body against the ETag), so indexes always go out whole.
-    const_cast<httplib::Request&>(request).ranges.clear();
+    mutable_request.ranges.clear();
+    // The text indexes were gzipped once with the view. cpp-httplib would compress them again
+    // on every request whose Accept-Encoding it finds "gzip" in (a first `bundle install`, every
+    // CI run without a cache): the header is spent here, so that it never does.
+    bool gzip = !document.gzipped.empty() && accepts_gzip(request.get_header_value("Accept-Encoding"));
+    mutable_request.headers.erase("Accept-Encoding");
+    // ETag and Repr-Digest are those of the plain body either way: Bundler checks them against
+    // the file it keeps, which is the decoded body.
     response.set_header("ETag", document.etag);
     response.set_header("Repr-Digest", document.digest);
     response.set_header("Cache-Control", "private, max-age=0");
+    if (!document.gzipped.empty())
+        response.set_header("Vary", "Accept-Encoding");
     if (request.get_header_value("If-None-Match") == document.etag) {
         response.status = 304;
         return;
     }
     response.status = 200;
+    if (gzip) {
+        response.set_header("Content-Encoding", "gzip");
+        response.set_content(document.gzipped, content_type);
+        return;
+    }
     response.set_content(document.body, content_type);
 }
 
 constexpr char const* text_type = "text/plain; charset=utf-8";
 constexpr char const* binary_type = "application/octet-stream";
 
-// Each handler: the license first (401 on every path), then the customer's view.
+// Each handler: the license first (401 on every path), then the customer's view. The
+// license's status and the releases' generation are read in one read transaction: on this
+// path, starting transactions costs more than all the rest of the handler.
 template<typename Body>
 HttpServer::Handler with_view(HttpServer& server, std::shared_ptr<GemSource> source, Body body)
 {
     return [&server, source = std::move(source), body](httplib::Request const& request, httplib::Response& response) {
-        auto license = server.authenticate_license(request, response);
-        if (!license)
-            return;
-        auto view = source->view_for(*license, response);
-        if (!view)
-            return;
-        body(request, response, *view);
+        auto store = server.pool().lease();
+        if (!store)
+            return send_failure(response, store.error());
+        std::shared_ptr<View const> view;
+        auto read = (*store)->read_snapshot([&]() -> Result<void> {
+            if (auto license = server.authenticate_license(request, response, &**store))
+                view = source->view_for(*license, **store, response);
+            return {};
+        });
+        if (!read)
+            return send_failure(response, read.error());
+        if (view)
+            body(request, response, *view);
     };
 }
 

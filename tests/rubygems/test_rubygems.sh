@@ -128,6 +128,14 @@ etag=$(curl -s -D - -o /dev/null -u "license:$valid" "${source_url}versions" | t
 [[ $etag == "\"$(md5sum <"$work/versions" | cut -c1-32)\"" ]] || fail "versions ETag $etag is not the quoted MD5"
 [[ $(status -u "license:$valid" -H "If-None-Match: $etag" "${source_url}versions") == 304 ]] || fail "no 304 for a matching ETag"
 curl -s -D - -o /dev/null -u "license:$valid" "${source_url}versions" | grep -qi '^Repr-Digest: sha-256=:' || fail "no Repr-Digest"
+# Clients that accept gzip get the index gzipped (compressed once, not per request), the same
+# bytes once decoded, under the same ETag; "gzip;q=0" means the plain body.
+curl -s -D "$work/versions-gzip.headers" -o "$work/versions.gz" -H "Accept-Encoding: gzip" -u "license:$valid" "${source_url}versions"
+grep -qi '^Content-Encoding: gzip' "$work/versions-gzip.headers" || fail "versions not gzipped: $(cat "$work/versions-gzip.headers")"
+grep -qi "^ETag: $etag" "$work/versions-gzip.headers" || fail "the gzipped versions has another ETag"
+gzip -dc <"$work/versions.gz" | cmp -s - "$work/versions" || fail "the gzipped versions is not the versions"
+curl -s -D - -o /dev/null -H "Accept-Encoding: gzip;q=0, identity" -u "license:$valid" "${source_url}versions" \
+    | grep -qi '^Content-Encoding' && fail "versions gzipped for gzip;q=0"
 # Invisible gems: empty 200 (old license cannot see acme-base 1.1.0; other product sees nothing).
 [[ -z $(curl -s -u "license:$other_product" "${source_url}info/acme-pro") ]] || fail "/info of an invisible gem is not empty"
 [[ $(status -u "license:$other_product" "${source_url}info/acme-pro") == 200 ]] || fail "/info of an invisible gem is not 200"

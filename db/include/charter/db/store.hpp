@@ -57,6 +57,11 @@ public:
     /// rolled back otherwise. Nested calls use savepoints, so an inner failure undoes only
     /// the inner work (if the outer body then returns ok, the rest is committed).
     Result<void> transaction(std::function<Result<void>()> const& body);
+    /// Runs `body`, which only reads, in one read transaction (BEGIN DEFERRED): its reads see
+    /// one snapshot of the database and start one transaction between them instead of one
+    /// each (in WAL mode every start takes and releases locks). Inside transaction(), `body`
+    /// simply runs in it.
+    Result<void> read_snapshot(std::function<Result<void>()> const& body);
 
     // Signing keys (audit actions "key.add", "key.rotate", "key.retire").
     /// Adds a key; when `key.current`, it replaces the current key.
@@ -87,6 +92,8 @@ public:
     Result<void> revoke_license(std::string const& id, std::optional<std::string> const& reason, int64_t at,
         Actor const& actor);
     Result<License> get_license(std::string const& id);
+    /// The status alone ("active" or "revoked"): what the download paths check on every request.
+    Result<std::string> license_status(std::string const& id);
     /// In the order the licenses were inserted (issue order), so after_id pages through a
     /// stable sequence.
     Result<std::vector<License>> list_licenses(LicenseFilter const& filter);
