@@ -21,6 +21,7 @@
 #include <cctype>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string_view>
 
 namespace charter::server {
@@ -88,19 +89,25 @@ public:
     /// The catalog and the view of `license`, read with `store`; on failure the response is set.
     std::shared_ptr<View const> view_for(HttpServer::PresentedLicense const& license, db::Store& store, httplib::Response& response)
     {
-        auto catalog = current_catalog(store, response);
-        if (!catalog)
+        auto read = store.releases_generation();
+        if (!read) {
+            send_failure(response, read.error());
             return nullptr;
+        }
         int64_t now = m_server.now();
         // Licenses of one entitlement class see the same releases: after the first request of
-        // a class, a request costs a lookup, not the rule over every release of the catalog.
-        std::string generation = std::to_string(catalog->generation);
+        // a class at this generation, a request costs one lookup under a shared lock, not the
+        // rule over every release of the catalog.
+        std::string generation = std::to_string(*read);
         std::string class_key = generation + ' ' + ops::entitlement_class(license.facts, now);
         {
-            std::lock_guard lock(m_mutex);
+            std::shared_lock lock(m_mutex);
             if (auto found = m_views_by_class.find(class_key); found != m_views_by_class.end())
                 return found->second;
         }
+        auto catalog = current_catalog(store, *read, response);
+        if (!catalog)
+            return nullptr;
         std::string key = generation;
         std::vector<db::GemRelease const*> visible;
         if (auto product = catalog->products.find(license.facts.product); product != catalog->products.end()) {
@@ -138,7 +145,12 @@ public:
             send_failure(response, store.error());
             return std::nullopt;
         }
-        auto catalog = current_catalog(**store, response);
+        auto generation = (*store)->releases_generation();
+        if (!generation) {
+            send_failure(response, generation.error());
+            return std::nullopt;
+        }
+        auto catalog = current_catalog(**store, *generation, response);
         if (!catalog)
             return std::nullopt;
         for (auto const& gem : catalog->gems) {
@@ -149,20 +161,16 @@ public:
     }
 
 private:
-    std::shared_ptr<Catalog const> current_catalog(db::Store& store, httplib::Response& response)
+    /// Every gem release at `generation` (read with `store` by the caller).
+    std::shared_ptr<Catalog const> current_catalog(db::Store& store, int64_t generation, httplib::Response& response)
     {
-        auto generation = store.releases_generation();
-        if (!generation) {
-            send_failure(response, generation.error());
-            return nullptr;
-        }
         {
-            std::lock_guard lock(m_mutex);
-            if (m_catalog && m_catalog->generation == *generation)
+            std::shared_lock lock(m_mutex);
+            if (m_catalog && m_catalog->generation == generation)
                 return m_catalog;
         }
         auto catalog = std::make_shared<Catalog>();
-        catalog->generation = *generation;
+        catalog->generation = generation;
         auto gems = store.list_gem_releases(std::nullopt);
         auto products = store.list_products();
         if (!gems || !products) {
@@ -203,7 +211,7 @@ private:
     }
 
     HttpServer& m_server;
-    std::mutex m_mutex;
+    std::shared_mutex m_mutex; // shared on the hot path: a lookup per request
     std::shared_ptr<Catalog const> m_catalog;
     std::map<std::string, std::shared_ptr<View const>> m_views;          // generation + visible release ids
     std::map<std::string, std::shared_ptr<View const>> m_views_by_class; // generation + entitlement class
