@@ -36,7 +36,7 @@ void begin_request()
 {
     current_request.started = std::chrono::steady_clock::now();
     current_request.id = keygen::new_id("req_");
-    current_request.route = "-";
+    current_request.route.assign(1, '-');
     current_request.closing = false;
 }
 
