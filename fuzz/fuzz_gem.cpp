@@ -4,7 +4,8 @@
 //
 // Byte 0, bits 0-1: 0 = the rest is a .gem file; 1 = it is the gem's metadata YAML (gzipped
 // and put into a tar as metadata.gz, after a data.tar.gz); 2 = it is metadata.gz itself (put
-// into a tar); 3 = as 1, with metadata.gz alone in the tar.
+// into a tar); 3 = as 1, with metadata.gz before data.tar.gz, the order `gem build` writes
+// (the reader walks the whole archive: a gem needs data.tar.gz wherever it is).
 
 #include "compression.hpp"
 #include "fuzz_support.hpp"
@@ -44,12 +45,19 @@ void append_tar_member(std::string& tar, std::string_view name, std::string_view
     tar.append((512 - data.size() % 512) % 512, '\0');
 }
 
-std::string tar_with_metadata(std::string_view metadata_gz, bool data_first)
+enum class Order {
+    data_first,
+    metadata_first,
+};
+
+std::string tar_with_metadata(std::string_view metadata_gz, Order order)
 {
     std::string tar;
-    if (data_first)
+    if (order == Order::data_first)
         append_tar_member(tar, "data.tar.gz", ops::gzip(""));
     append_tar_member(tar, "metadata.gz", metadata_gz);
+    if (order == Order::metadata_first)
+        append_tar_member(tar, "data.tar.gz", ops::gzip(""));
     tar.append(1024, '\0'); // the end-of-archive marker
     return tar;
 }
@@ -84,9 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     std::string bytes;
     switch (mode) {
     case 0: bytes = std::string(rest); break;
-    case 1: bytes = tar_with_metadata(ops::gzip(rest), true); break;
-    case 2: bytes = tar_with_metadata(rest, true); break;
-    case 3: bytes = tar_with_metadata(ops::gzip(rest), false); break;
+    case 1: bytes = tar_with_metadata(ops::gzip(rest), Order::data_first); break;
+    case 2: bytes = tar_with_metadata(rest, Order::data_first); break;
+    case 3: bytes = tar_with_metadata(ops::gzip(rest), Order::metadata_first); break;
     }
     auto gem = ops::read_gem_from_memory(bytes, file_name);
     if (!gem) {

@@ -300,7 +300,7 @@ std::optional<std::string> build_gem(std::string const& spec_body, std::string c
 }
 
 // The control byte of fuzz_gem: 0 = a .gem file, 1 = metadata YAML, 2 = metadata.gz,
-// 3 = metadata YAML alone in a tar.
+// 3 = metadata YAML in a tar before data.tar.gz.
 void gem_seeds()
 {
     std::string const minimal = "--- !ruby/object:Gem::Specification\nname: x\nversion: !ruby/object:Gem::Version\n  version: 1.0.0\n";
@@ -326,7 +326,7 @@ void gem_seeds()
     };
     for (auto const& [name, yaml] : yamls)
         write_seed("fuzz_gem", name, "\x01" + yaml);
-    write_seed("fuzz_gem", "yaml-alone-in-tar", "\x03" + minimal);
+    write_seed("fuzz_gem", "yaml-metadata-first", "\x03" + minimal);
     write_seed("fuzz_gem", "metadata-gz", "\x02" + ops::gzip(minimal));
     write_seed("fuzz_gem", "metadata-gz-truncated", "\x02" + ops::gzip(minimal).substr(0, 30));
     write_seed("fuzz_gem", "not-a-tar", std::string(1, '\0') + "hello, this is not a tar archive at all\n");
@@ -344,6 +344,11 @@ void gem_seeds()
     }
     write_seed("fuzz_gem", "gem-build-platform", std::string(1, '\0') + *pro);
     write_seed("fuzz_gem", "gem-build-ruby", std::string(1, '\0') + *base);
+    // The same gem cut after its first member (metadata.gz, as `gem build` orders them) and
+    // closed with the end-of-archive marker: a gem without data.tar.gz, which is refused.
+    size_t metadata_size = std::stoul(base->substr(124, 11), nullptr, 8);
+    write_seed("fuzz_gem", "gem-metadata-only",
+        std::string(1, '\0') + base->substr(0, 512 + (metadata_size + 511) / 512 * 512) + std::string(1024, '\0'));
 }
 
 }

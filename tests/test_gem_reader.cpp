@@ -131,13 +131,19 @@ TEST_CASE("files that are not gems are refused with the reason")
         == 0);
     CHECK_THAT(refused(dir.path / "nometa.gem"), Catch::Contains("no metadata.gz"));
 
-    auto tar_with_metadata = [&](std::string const& name, std::string const& yaml) {
+    // A tar with the given metadata.gz and a data.tar.gz, so that only the metadata is wrong.
+    auto tar_with_metadata_gz = [&](std::string const& name, std::string const& metadata_gz) {
         auto folder = dir.path / name;
-        write(folder / "metadata.gz", ops::gzip(yaml));
-        REQUIRE(testing::run_process({ "/bin/tar", "-C", folder.string(), "-cf", (dir.path / (name + ".gem")).string(), "metadata.gz" })
+        write(folder / "metadata.gz", metadata_gz);
+        write(folder / "data.tar.gz", ops::gzip(""));
+        REQUIRE(testing::run_process({ "/bin/tar", "-C", folder.string(), "-cf", (dir.path / (name + ".gem")).string(), "metadata.gz",
+                                         "data.tar.gz" })
                     .exit_code
             == 0);
         return dir.path / (name + ".gem");
+    };
+    auto tar_with_metadata = [&](std::string const& name, std::string const& yaml) {
+        return tar_with_metadata_gz(name, ops::gzip(yaml));
     };
     CHECK_THAT(refused(tar_with_metadata("badyaml", "--- !ruby/object:Gem::Specification\nname: [unclosed\n")),
         Catch::Contains("not valid YAML"));
@@ -149,12 +155,75 @@ TEST_CASE("files that are not gems are refused with the reason")
         Catch::Contains("no name"));
 
     // metadata.gz that is not gzip.
-    auto folder = dir.path / "notgzip";
-    write(folder / "metadata.gz", "plain text");
-    REQUIRE(testing::run_process({ "/bin/tar", "-C", folder.string(), "-cf", (dir.path / "notgzip.gem").string(), "metadata.gz" })
+    CHECK_THAT(refused(tar_with_metadata_gz("notgzip", "plain text")), Catch::Contains("not readable gzip"));
+}
+
+// RubyGems' own check of a package (Gem::Package#verify, run by `gem install`), in Debian's Ruby.
+static std::string rubygems_verdict(fs::path const& gem)
+{
+    return ruby("require 'rubygems/package'; begin; Gem::Package.new(ARGV[0]).verify; puts 'ok'; "
+                "rescue Exception => e; puts e.message; end",
+        gem);
+}
+
+TEST_CASE("a gem needs data.tar.gz and no entry twice; checksums.yaml.gz is optional, as in RubyGems")
+{
+    TempDir dir;
+    auto built = build_gem(dir.path / "src", "  s.name = 'acme-base'; s.version = '1.0.3'; s.summary = 's'; s.authors = ['a']\n",
+        "acme-base-1.0.3.gem");
+    auto parts = dir.path / "parts";
+    fs::create_directories(parts);
+    REQUIRE(testing::run_process({ "/bin/tar", "-C", parts.string(), "-xf", built.string() }).exit_code == 0);
+    // `gem build` writes these three, metadata first.
+    CHECK(testing::run_process({ "/bin/tar", "-tf", built.string() }).out == "metadata.gz\ndata.tar.gz\nchecksums.yaml.gz\n");
+    auto repack = [&](std::string const& name, std::vector<std::string> const& members) {
+        auto gem = dir.path / name;
+        std::vector<std::string> argv { "/bin/tar", "-cf", gem.string(), "-C", parts.string() };
+        argv.insert(argv.end(), members.begin(), members.end());
+        REQUIRE(testing::run_process(argv).exit_code == 0);
+        return gem;
+    };
+
+    // Without checksums.yaml.gz (gems built before RubyGems 2.0): RubyGems installs it, and so
+    // it is read.
+    auto no_checksums = repack("no-checksums.gem", { "metadata.gz", "data.tar.gz" });
+    CHECK(rubygems_verdict(no_checksums) == "ok\n");
+    auto gem = ops::read_gem(no_checksums);
+    REQUIRE(gem);
+    CHECK(ops::gem_full_name(*gem) == "acme-base-1.0.3");
+
+    // metadata.gz alone, wherever data.tar.gz would have been: RubyGems refuses it, so does the reader.
+    for (auto const& members : { std::vector<std::string> { "metadata.gz" }, std::vector<std::string> { "metadata.gz", "checksums.yaml.gz" } }) {
+        auto no_data = repack("no-data.gem", members);
+        CHECK_THAT(rubygems_verdict(no_data), Catch::Contains("data.tar.gz) is missing"));
+        auto refused = ops::read_gem(no_data);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().kind == ErrorKind::invalid_input);
+        CHECK(refused.error().message == no_data.string() + " is not a gem: it has no data.tar.gz, the gem's files (a gem is a tar "
+                  "with metadata.gz, data.tar.gz and checksums.yaml.gz; build it with `gem build`)");
+    }
+
+    // A second metadata.gz (from another folder, so that tar does not store it as a hard link):
+    // which one would count is ambiguous; RubyGems refuses it, so does the reader.
+    auto other = dir.path / "other";
+    fs::create_directories(other);
+    fs::copy_file(parts / "metadata.gz", other / "metadata.gz");
+    auto twice = dir.path / "twice.gem";
+    REQUIRE(testing::run_process({ "/bin/tar", "-cf", twice.string(), "-C", parts.string(), "metadata.gz", "data.tar.gz", "-C",
+                                     other.string(), "metadata.gz" })
                 .exit_code
         == 0);
-    CHECK_THAT(refused(dir.path / "notgzip.gem"), Catch::Contains("not readable gzip"));
+    CHECK_THAT(rubygems_verdict(twice), Catch::Contains("duplicate files in the package"));
+    auto duplicate = ops::read_gem(twice);
+    REQUIRE_FALSE(duplicate);
+    CHECK_THAT(duplicate.error().message, Catch::Contains("it holds metadata.gz twice"));
+
+    // The real gem, as built, is read from a file and from memory alike.
+    REQUIRE(ops::read_gem(built));
+    auto bytes = testing::run_process({ "/bin/cat", built.string() }).out;
+    auto from_memory = ops::read_gem_from_memory(bytes, "acme-base-1.0.3.gem");
+    REQUIRE(from_memory);
+    CHECK(from_memory->version == "1.0.3");
 }
 
 TEST_CASE("md5 matches the RFC 1321 test suite")

@@ -8,6 +8,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 
 namespace charter::ops {
 
@@ -23,6 +25,10 @@ Error not_a_gem(std::string const& file, std::string const& reason)
 }
 
 // `open` attaches the bytes (a file, a buffer) to a tar reader; the rest is the same for both.
+// The whole tar is walked: a gem is refused for what RubyGems' Gem::Package#verify refuses it
+// for (no metadata.gz, no data.tar.gz, a name twice), so that nothing is published that
+// `gem install` would then reject. checksums.yaml.gz is optional there (gems built before
+// RubyGems 2.0 have none), so it is here too.
 Result<std::string> read_metadata_gz(std::string const& file, std::function<int(archive*)> const& open)
 {
     std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), &archive_read_free);
@@ -30,13 +36,29 @@ Result<std::string> read_metadata_gz(std::string const& file, std::function<int(
     if (open(reader.get()) != ARCHIVE_OK)
         return not_a_gem(file, std::string("cannot read it as a tar archive (") + archive_error_string(reader.get()) + ")");
     archive_entry* entry = nullptr;
+    std::optional<std::string> metadata;
+    bool has_data = false;
+    std::set<std::string> names;
     while (true) {
         int rc = archive_read_next_header(reader.get(), &entry);
         if (rc == ARCHIVE_EOF)
-            return not_a_gem(file, "it has no metadata.gz (a gem is a tar with metadata.gz, data.tar.gz and checksums.yaml.gz)");
-        if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-            return not_a_gem(file, std::string("it is not a tar archive (") + archive_error_string(reader.get()) + ")");
-        if (std::string(archive_entry_pathname(entry)) != "metadata.gz")
+            break;
+        if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+            std::string detail = archive_error_string(reader.get());
+            if (names.empty())
+                return not_a_gem(file, "it is not a tar archive (" + detail + ")");
+            return not_a_gem(file, "the tar archive is damaged (" + detail + ")");
+        }
+        char const* pathname = archive_entry_pathname(entry);
+        std::string name = pathname ? pathname : "";
+        // Bounded by the file's size: each name costs a 512-byte tar header.
+        if (!names.insert(name).second)
+            return not_a_gem(file, "it holds " + name + " twice (RubyGems refuses a gem with duplicate files)");
+        if (name == "data.tar.gz") {
+            has_data = true;
+            continue;
+        }
+        if (name != "metadata.gz")
             continue;
         std::string data;
         char buffer[1 << 14];
@@ -48,8 +70,14 @@ Result<std::string> read_metadata_gz(std::string const& file, std::function<int(
         }
         if (got < 0)
             return not_a_gem(file, std::string("the tar archive is damaged (") + archive_error_string(reader.get()) + ")");
-        return data;
+        metadata = std::move(data);
     }
+    if (!metadata)
+        return not_a_gem(file, "it has no metadata.gz (a gem is a tar with metadata.gz, data.tar.gz and checksums.yaml.gz)");
+    if (!has_data)
+        return not_a_gem(file, "it has no data.tar.gz, the gem's files (a gem is a tar with metadata.gz, data.tar.gz and "
+                               "checksums.yaml.gz; build it with `gem build`)");
+    return *metadata;
 }
 
 std::string scalar(YAML::Node const& node)
