@@ -65,11 +65,48 @@ struct Document {
     }
 };
 
+/// The quick/Marshal.4.8 gemspecs of one catalog, each built on its first request. A gemspec
+/// depends on its release alone, not on the license asking (whether that license may see it is
+/// checked against its view on every request), so all customers share one copy, and a change of
+/// the releases (a new catalog) starts an empty cache. Bounded: `gem install` asks for the few
+/// gems it installs, but a client walking every version of a large catalog must not grow it
+/// without end.
+class GemspecCache {
+public:
+    std::shared_ptr<Document const> get(db::GemMetadata const& gem)
+    {
+        {
+            std::shared_lock lock(m_mutex);
+            if (auto found = m_documents.find(gem.release_id); found != m_documents.end())
+                return found->second;
+        }
+        auto document = std::make_shared<Document const>(Document::of(ops::zlib_deflate(ops::marshal_gemspec(gem))));
+        std::lock_guard lock(m_mutex);
+        if (m_documents.size() >= max_documents || m_bytes >= max_bytes) {
+            m_documents.clear();
+            m_bytes = 0;
+        }
+        auto [entry, added] = m_documents.emplace(gem.release_id, document);
+        if (added)
+            m_bytes += document->body.size();
+        return entry->second;
+    }
+
+private:
+    static constexpr size_t max_documents = 4096;
+    static constexpr size_t max_bytes = size_t(16) << 20;
+
+    std::shared_mutex m_mutex;
+    std::map<std::string, std::shared_ptr<Document const>> m_documents; // by release id
+    size_t m_bytes { 0 };
+};
+
 /// Every gem release of the database at one generation.
 struct Catalog {
     int64_t generation { -1 };
     std::vector<db::GemRelease> gems;
     std::map<std::string, db::Product> products;
+    mutable GemspecCache gemspecs; // of `gems`: lives and dies with this generation
 };
 
 /// What one set of visible releases sees.
@@ -349,7 +386,7 @@ void register_rubygems_routes(HttpServer& server, Add add)
                                                 : view.by_full_name.end();
             if (found == view.by_full_name.end())
                 return send_error(response, 404, "not_found", "no gem specification " + file + " for this license");
-            send_document(request, response, Document::of(ops::zlib_deflate(ops::marshal_gemspec(*found->second))), binary_type);
+            send_document(request, response, *view.catalog->gemspecs.get(*found->second), binary_type);
         }));
     add("GET", "/rubygems/gems/{file}", [&server, source](httplib::Request const& request, httplib::Response& response) {
         auto license = server.authenticate_license(request, response);
