@@ -4,6 +4,7 @@
 
 #include "admin_tokens.hpp"
 #include "artifact_store.hpp"
+#include "downloads.hpp"
 #include "entitlement.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
@@ -177,21 +178,9 @@ void list_downloads(HttpServer& server, httplib::Request const& request, httplib
 
 void download(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto license = server.authenticate_license(request, response);
-    if (!license) {
-        // Refusals before the rule are logged too, without a license; throttled requests (429)
-        // are not, so that a flood cannot fill the log.
-        if (response.status == 401 || response.status == 403) {
-            if (auto store = server.pool().lease()) {
-                db::Download entry;
-                entry.at = server.now();
-                entry.remote_address = request.remote_addr;
-                entry.outcome = response.status == 401 ? "unauthorized" : "not_yet_valid";
-                (void)(*store)->record_download(entry);
-            }
-        }
+    auto license = authenticate_download(server, request, response);
+    if (!license)
         return;
-    }
     serve_release_file(server, request, response, *license, request.matches[1], request.matches[2], request.matches[3]);
 }
 
@@ -291,6 +280,22 @@ void upload_release(HttpServer& server, httplib::Request const& request, httplib
 
 }
 
+std::optional<HttpServer::PresentedLicense> authenticate_download(HttpServer& server, httplib::Request const& request,
+    httplib::Response& response)
+{
+    auto license = server.authenticate_license(request, response);
+    if (license || (response.status != 401 && response.status != 403))
+        return license;
+    if (auto store = server.pool().lease()) {
+        db::Download entry;
+        entry.at = server.now();
+        entry.remote_address = request.remote_addr;
+        entry.outcome = response.status == 401 ? "unauthorized" : "not_yet_valid";
+        (void)(*store)->record_download(entry);
+    }
+    return std::nullopt;
+}
+
 void serve_release_file(HttpServer& server, httplib::Request const& request, httplib::Response& response,
     HttpServer::PresentedLicense const& presented, std::string const& product_id, std::string const& version,
     std::string const& filename)
@@ -308,7 +313,8 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
         entry.outcome = "not_found";
         (void)(*store)->record_download(entry);
         if (release.error().kind == ErrorKind::not_found)
-            return send_error(response, 404, "not_found", "no file " + filename + " in " + product_id + " " + version);
+            return send_error(response, 404, "not_found",
+                "no file " + filename + " in " + product_id + (version.empty() ? "" : " " + version));
         return send_failure(response, release.error());
     }
     entry.release_id = release->id;

@@ -8,6 +8,7 @@
 // costs the license check, one counter read and a lookup.
 
 #include "compression.hpp"
+#include "downloads.hpp"
 #include "entitlement.hpp"
 #include "gem_index.hpp"
 #include "gem_reader.hpp"
@@ -173,8 +174,10 @@ public:
         return view;
     }
 
-    /// The gem release of `product` with this filename, visible or not (the download path
-    /// applies the entitlement rule and logs the refusal).
+    /// The gem release with this filename, visible or not (the download path applies the
+    /// entitlement rule and logs the refusal): of `product` when it has one, else of another
+    /// product (refused there as `wrong_product`, as /downloads/ refuses a release of another
+    /// product), else an empty release (refused as `not_found`).
     std::optional<db::Release> find_file(std::string const& product, std::string const& filename, httplib::Response& response)
     {
         auto store = m_server.pool().lease();
@@ -190,11 +193,20 @@ public:
         auto catalog = current_catalog(**store, *generation, response);
         if (!catalog)
             return std::nullopt;
+        db::GemRelease const* other_product = nullptr;
         for (auto const& gem : catalog->gems) {
-            if (gem.release.product_id == product && gem.release.filename == filename)
+            if (gem.release.filename != filename)
+                continue;
+            if (gem.release.product_id == product)
                 return gem.release;
+            if (!other_product)
+                other_product = &gem;
         }
-        return db::Release {};
+        if (other_product)
+            return other_product->release;
+        db::Release missing;
+        missing.product_id = product;
+        return missing;
     }
 
 private:
@@ -388,8 +400,9 @@ void register_rubygems_routes(HttpServer& server, Add add)
                 return send_error(response, 404, "not_found", "no gem specification " + file + " for this license");
             send_document(request, response, *view.catalog->gemspecs.get(*found->second), binary_type);
         }));
+    // A file download like /downloads/: refusals before the rule are logged as there.
     add("GET", "/rubygems/gems/{file}", [&server, source](httplib::Request const& request, httplib::Response& response) {
-        auto license = server.authenticate_license(request, response);
+        auto license = authenticate_download(server, request, response);
         if (!license)
             return;
         std::string filename = request.matches[1];
@@ -397,7 +410,7 @@ void register_rubygems_routes(HttpServer& server, Add add)
         if (!release)
             return;
         // Unknown files go through too, so that the downloads log records the miss.
-        serve_release_file(server, request, response, *license, license->facts.product, release->version, filename);
+        serve_release_file(server, request, response, *license, release->product_id, release->version, filename);
     });
     // Every other path under /rubygems/, with any method (HEAD included), asks for the license
     // as the routes do: a 404 or 405 to a stranger would tell which paths exist. With a valid
