@@ -734,3 +734,50 @@ TEST_CASE("a key that cannot be written out is an error that says the license ex
     CHECK(contains(many.err, "charter list --json"));
     CHECK(cli.count() == 3);
 }
+
+TEST_CASE("release yank --json prints the yanked releases as release add and release list do")
+{
+    Cli cli;
+    cli.setup();
+    std::string tarball = cli.temp / "acme-pro-2.3.0.tar.gz", zip = cli.temp / "acme-pro-2.3.0.zip";
+    std::ofstream(tarball) << "tarball";
+    std::ofstream(zip) << "zip";
+    auto added = nlohmann::json::parse(
+        cli.ok({ "release", "add", "--json", "--product", "acme-pro", "--version", "2.3.0", tarball, zip }).out);
+    REQUIRE(added.size() == 2);
+    cli.ok({ "release", "add", "--product", "acme-pro", "--version", "2.4.0", tarball });
+
+    // Every file of the version, each as `release add --json` printed it, now yanked.
+    auto yanked = cli.ok({ "release", "yank", "--json", "--product", "acme-pro", "--version", "2.3.0" });
+    CHECK(yanked.err.empty());
+    auto json = nlohmann::json::parse(yanked.out);
+    REQUIRE(json.is_array());
+    std::map<std::string, nlohmann::json> by_id;
+    for (auto const& release : json)
+        by_id[release["id"]] = release;
+    REQUIRE(by_id.size() == 2);
+    for (auto expected : added) {
+        CHECK(expected["yanked"] == false);
+        expected["yanked"] = true;
+        CHECK(by_id[expected["id"]] == expected);
+    }
+    auto listed = nlohmann::json::parse(cli.ok({ "release", "list", "--json" }).out);
+    REQUIRE(listed.size() == 3);
+    for (auto const& release : listed)
+        CHECK(release["yanked"] == (release["version"] == "2.3.0"));
+
+    // Without --json: the count on stderr, nothing on stdout. Yanked twice: a conflict (exit 5),
+    // with nothing on stdout.
+    std::string id;
+    for (auto const& release : listed) {
+        if (release["version"] == "2.4.0")
+            id = release["id"];
+    }
+    auto plain = cli.ok({ "release", "yank", id });
+    CHECK(plain.out.empty());
+    CHECK(contains(plain.err, "yanked 1 file(s)"));
+    auto again = cli.run({ "release", "yank", "--json", id });
+    CHECK(again.exit_code == 5);
+    CHECK(again.out.empty());
+    CHECK(contains(again.err, "already yanked"));
+}

@@ -128,15 +128,28 @@ int run_yank(Context& context, ReleaseOptions const& options)
         if (ids.empty())
             return context.fail(make_error(ErrorKind::not_found, "no release " + options.version + " of " + options.product));
     }
+    std::vector<db::Release> yanked;
     auto committed = store.transaction([&]() -> Result<void> {
         for (auto const& id : ids) {
-            if (auto yanked = store.yank_release(id, context.now(), context.actor()); !yanked)
-                return yanked.error();
+            if (auto done = store.yank_release(id, context.now(), context.actor()); !done)
+                return done.error();
+            // Read back in the same transaction: what was yanked, as `release list` shows it.
+            auto release = store.find_release(id);
+            if (!release)
+                return release.error();
+            yanked.push_back(*release);
         }
         return {};
     });
     if (!committed)
         return context.fail(committed.error());
+    if (options.json) {
+        ops::Json list = ops::Json::array();
+        for (auto const& release : yanked)
+            list.push_back(ops::release_json(release));
+        Context::print_json(list);
+        return exit_ok;
+    }
     std::cerr << "yanked " << ids.size() << " file(s): hidden from listings and new installs\n";
     return exit_ok;
 }
@@ -169,7 +182,8 @@ void register_releases(CLI::App& app, Context& context)
     yank->add_option("RELEASE_ID", options->id, "rel_… (or use --product and --version)");
     yank->add_option("--product", options->product, "product id");
     yank->add_option("--version", options->version, "version to yank (all its files)");
-    yank->footer("Examples:\n  charter release yank --product acme-pro --version 2.3.0\n  charter release yank rel_…");
+    yank->add_flag("--json", options->json, "print the yanked releases as JSON");
+    yank->footer("Examples:\n  charter release yank --product acme-pro --version 2.3.0\n  charter release yank --json rel_…");
     yank->callback([&context, options] { context.exit_code = run_yank(context, *options); });
 }
 
