@@ -783,6 +783,7 @@ TEST_CASE("request errors: 400, 404, 405, 409, 415, 422, each as a JSON error")
         check_error(client.Get("/v1/licenses?limit=0", bearer(token)), 400, "invalid_parameter", "limit");
         check_error(client.Get("/v1/licenses?status=lost", bearer(token)), 400, "invalid_parameter", "status");
         check_error(client.Get("/v1/audit?since=yesterday", bearer(token)), 400, "invalid_parameter", "since");
+        check_error(client.Get("/v1/audit?after=last", bearer(token)), 400, "invalid_parameter", "after");
     }
     SECTION("404: unknown license, customer, product, route")
     {
@@ -790,6 +791,7 @@ TEST_CASE("request errors: 400, 404, 405, 409, 415, 422, each as a JSON error")
         check_error(post("/v1/licenses/lic_unknown/revoke", ""), 404, "not_found", "lic_unknown");
         check_error(client.Get("/v1/customers/cus_unknown", bearer(token)), 404, "not_found");
         check_error(client.Get("/v1/revocations/acme-unknown"), 404, "not_found", "acme-unknown");
+        check_error(client.Get("/v1/licenses?customer=nobody@example.com", bearer(token)), 404, "not_found", "nobody@example.com");
         check_error(client.Get("/v2/licenses"), 404, "not_found");
         check_error(client.Get("/"), 404, "not_found");
     }
@@ -827,6 +829,7 @@ TEST_CASE("request errors: 400, 404, 405, 409, 415, 422, each as a JSON error")
         check_error(post("/v1/licenses", issue_body(vendor, { { "updates_until", "2026-02-30" } }).dump()), 422, "invalid");
         check_error(post("/v1/customers", Json { { "email", "not-an-email" } }.dump()), 422, "invalid", "not-an-email");
         check_error(post("/v1/products", Json { { "id", "Acme Pro!" } }.dump()), 422, "invalid", "product id");
+        check_error(client.Get("/v1/licenses?after=yesterday", bearer(token)), 422, "invalid", "after");
     }
     // Nothing above issued a license, except the one 415 case that was correct.
     CHECK(vendor.license_ids().size() <= 1);
@@ -962,7 +965,63 @@ TEST_CASE("a database failure is a 500 that shows no internals")
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a database another process keeps locked for writing: issuing is a 503, nothing changes, and the server recovers")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto licenses_before = vendor.license_ids();
+
+    // sqlite3 holds the write lock in an open transaction until the test creates `release`
+    // (the destructor does, so that the holder never outlives a failed REQUIRE).
+    struct Holder {
+        std::string ready, release;
+        std::thread thread;
+        int exit_code = -1;
+        ~Holder()
+        {
+            std::ofstream(release) << "release\n";
+            if (thread.joinable())
+                thread.join();
+        }
+    } holder { vendor.temp / "locked", vendor.temp / "release", {} };
+    holder.thread = std::thread([&] {
+        auto script = ".bail on\n.timeout 10000\nBEGIN IMMEDIATE;\nUPDATE products SET name = name;\n.shell touch " + holder.ready
+            + "; while [ ! -e " + holder.release + " ]; do sleep 0.05; done\nCOMMIT;\n";
+        holder.exit_code = run_process({ "/usr/bin/sqlite3", vendor.data_dir + "/charter.db" }, {}, script).exit_code;
+    });
+    for (int i = 0; i < 6000 && !std::filesystem::exists(holder.ready); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(std::filesystem::exists(holder.ready));
+
+    // Issuing waits out the busy timeout (5 s), then gives up and says so; reading goes on (WAL).
+    auto refused = client.Post("/v1/licenses", bearer(vendor.admin_token), issue_body(vendor).dump(), "application/json");
+    check_error(refused, 503, "unavailable", "nothing was changed");
+    CHECK(client.Get("/healthz")->status == 200);
+    CHECK(client.Get("/v1/products", bearer(vendor.admin_token))->status == 200);
+
+    std::ofstream(holder.release) << "release\n";
+    holder.thread.join();
+    CHECK(holder.exit_code == 0);
+    CHECK(vendor.license_ids() == licenses_before);
+    CHECK(client.Post("/v1/licenses", bearer(vendor.admin_token), issue_body(vendor).dump(), "application/json")->status == 201);
+    CHECK(vendor.license_ids().size() == licenses_before.size() + 1);
+    CHECK(server.stop() == 0);
+}
+
 // --- Shutdown, logging, metrics ----------------------------------------------------------------
+
+TEST_CASE("SIGINT stops the server like SIGTERM")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    REQUIRE(client.Get("/healthz")->status == 200);
+    REQUIRE(kill(server.pid(), SIGINT) == 0);
+    CHECK(server.wait() == 0);
+    CHECK(contains(server.stderr_text(), "SIGINT"));
+    CHECK(contains(server.stderr_text(), "stopped"));
+}
 
 TEST_CASE("SIGTERM: in-flight requests complete, then the server exits 0 and accepts nothing")
 {

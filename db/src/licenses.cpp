@@ -190,7 +190,7 @@ Result<std::vector<License>> Store::list_licenses(LicenseFilter const& filter)
         position.bind(1, *filter.after_id);
         int rc = position.step();
         if (rc == SQLITE_DONE)
-            return make_error(ErrorKind::invalid_input, "cursor " + *filter.after_id + " is not a license id");
+            return make_error(ErrorKind::invalid_input, "the cursor (after) " + *filter.after_id + " is not a license id");
         if (rc != SQLITE_ROW)
             return m_impl->error(rc);
         after_rowid = position.integer(0);
