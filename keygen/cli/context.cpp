@@ -98,7 +98,8 @@ int Context::fail(Error const& error) const
     case ErrorKind::conflict: return exit_conflict;
     case ErrorKind::unauthorized:
     case ErrorKind::forbidden: return exit_unauthorized;
-    case ErrorKind::io: return exit_io;
+    case ErrorKind::io:
+    case ErrorKind::unavailable: return exit_io;
     case ErrorKind::version: return exit_version;
     case ErrorKind::internal: return exit_internal;
     }

@@ -163,11 +163,12 @@ std::string const& log_time(int64_t now)
 
 }
 
-HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::string issuer)
+HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::optional<std::string> passphrase,
+    std::string issuer)
     : m_config(std::move(config))
     , m_dir(std::move(dir))
     , m_pool(m_dir.database())
-    , m_key(std::move(key))
+    , m_signing_key(m_dir, std::move(key), std::move(passphrase))
     , m_issuer(std::move(issuer))
     , m_auth_limiter(m_config.auth_failures_per_minute)
 {
@@ -193,7 +194,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
     if (!issuer)
         return issuer.error();
 
-    std::unique_ptr<HttpServer> server(new HttpServer(std::move(config), dir, std::move(*key), std::move(*issuer)));
+    std::unique_ptr<HttpServer> server(
+        new HttpServer(std::move(config), dir, std::move(*key), std::move(passphrase), std::move(*issuer)));
     auto const& settings = server->m_config;
     if (settings.tls_cert) {
         auto https = std::make_unique<httplib::SSLServer>(settings.tls_cert->c_str(), settings.tls_key->c_str());
@@ -598,7 +600,10 @@ Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string con
 {
     std::lock_guard lock(m_cache_mutex);
     auto steady_now = std::chrono::steady_clock::now();
-    if (steady_now - m_keys_loaded_at > key_cache_lifetime) {
+    // A new signing key is newer than the cached trusted keys: the licenses it has just signed
+    // must validate at once, not after the cache's lifetime.
+    auto generation = m_signing_key.generation();
+    if (steady_now - m_keys_loaded_at > key_cache_lifetime || generation != m_keys_generation) {
         auto store = m_pool.lease();
         if (!store)
             return store.error();
@@ -616,6 +621,7 @@ Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string con
             m_key_checker.clear();
         }
         m_keys_loaded_at = steady_now;
+        m_keys_generation = generation;
     }
     if (auto it = m_verifiers.find(product); it != m_verifiers.end())
         return it->second;
@@ -650,13 +656,19 @@ Result<std::string> HttpServer::revocation_list(std::string const& product)
     auto revoked = (*store)->revoked_license_ids(product);
     if (!revoked)
         return revoked.error();
+    // Signed by the key that is current now: a list signed by a key retired since would be
+    // refused by every verifier.
+    auto key = m_signing_key.get(**store);
+    if (!key)
+        return key.error();
     std::lock_guard lock(m_cache_mutex);
     auto& cached = m_revocation_lists[product];
-    if (cached.second.empty() || cached.first != *revoked) {
-        cached.first = *revoked;
-        cached.second = keygen::sign_revocation_list(m_key, m_issuer, product, now(), *revoked);
+    if (cached.token.empty() || cached.revoked != *revoked || cached.kid != (*key)->kid()) {
+        cached.revoked = *revoked;
+        cached.kid = (*key)->kid();
+        cached.token = keygen::sign_revocation_list(**key, m_issuer, product, now(), *revoked);
     }
-    return cached.second;
+    return cached.token;
 }
 
 }

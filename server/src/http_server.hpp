@@ -5,6 +5,7 @@
 
 #include "access_log.hpp"
 #include "charter/result.hpp"
+#include "current_signing_key.hpp"
 #include "issue_batcher.hpp"
 #include "key_checker.hpp"
 #include "metrics.hpp"
@@ -38,7 +39,8 @@ struct RouteInfo {
 
 class HttpServer {
 public:
-    /// Opens the data directory and unlocks the signing key (CHARTER_PASSPHRASE).
+    /// Opens the data directory and unlocks the current signing key (CHARTER_PASSPHRASE, which
+    /// is kept to unlock the keys that later rotations make current).
     static Result<std::unique_ptr<HttpServer>> create(ServerConfig config);
     ~HttpServer();
 
@@ -69,7 +71,6 @@ public:
     ServerConfig const& config() const { return m_config; }
     StorePool& pool() { return m_pool; }
     Metrics& metrics() { return m_metrics; }
-    keygen::SigningKey const& signing_key() const { return m_key; }
     std::string const& issuer() const { return m_issuer; }
     int64_t now() const;
     /// Issues a license through ops::Issuer; concurrent calls share one commit (IssueBatcher).
@@ -96,11 +97,13 @@ public:
     Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product);
     /// Verifies a license key for `product` at `now`, remembering good verdicts (KeyChecker).
     Result<KeyCheck> check_license_key(std::string const& product, std::string const& key, int64_t now);
-    /// The signed revocation list of a product, re-signed only when the list changed.
+    /// The signed revocation list of a product, re-signed only when the list or the current
+    /// signing key changed.
     Result<std::string> revocation_list(std::string const& product);
 
 private:
-    HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::string issuer);
+    HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::optional<std::string> passphrase,
+        std::string issuer);
 
     void add_route(char const* method, std::string const& pattern, Handler handler);
     /// True (with a 429 set) when the client's address has failed authentication too often.
@@ -115,9 +118,9 @@ private:
     ServerConfig m_config;
     ops::DataDir m_dir;
     StorePool m_pool;
-    keygen::SigningKey m_key;
+    CurrentSigningKey m_signing_key;
     std::string m_issuer;
-    IssueBatcher m_issue_batcher { m_pool, m_key, m_issuer };
+    IssueBatcher m_issue_batcher { m_pool, m_signing_key, m_issuer };
     Metrics m_metrics;
     RateLimiter m_auth_limiter;
     AccessLog m_access_log; // outlives m_http, whose workers write to it
@@ -129,10 +132,16 @@ private:
 
     std::mutex m_cache_mutex;
     std::chrono::steady_clock::time_point m_keys_loaded_at {};
+    uint64_t m_keys_generation { 0 }; // m_signing_key's generation when the trusted keys were read
     std::vector<std::string> m_trusted_keys;
     std::map<std::string, std::shared_ptr<Verifier const>> m_verifiers;
     KeyChecker m_key_checker;
-    std::map<std::string, std::pair<std::vector<std::string>, std::string>> m_revocation_lists;
+    struct SignedRevocationList {
+        std::vector<std::string> revoked; // the license ids it lists
+        std::string kid;                  // the key that signed it
+        std::string token;
+    };
+    std::map<std::string, SignedRevocationList> m_revocation_lists;
     std::map<std::string, std::chrono::steady_clock::time_point> m_token_touched;
 };
 

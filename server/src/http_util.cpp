@@ -25,6 +25,7 @@ void send_failure(httplib::Response& response, Error const& error)
         if (error.message.find("disk full") != std::string::npos)
             return send_error(response, 507, "storage_full", "the server's disk is full; nothing was changed");
         return send_error(response, 503, "unavailable", "the database is unavailable; nothing was changed");
+    case ErrorKind::unavailable: return send_error(response, 503, "unavailable", error.message);
     case ErrorKind::version:
     case ErrorKind::internal: break;
     }

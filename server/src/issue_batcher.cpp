@@ -42,8 +42,13 @@ void IssueBatcher::write(std::vector<Pending*>& batch)
     auto store = m_pool.lease();
     if (!store)
         return fail_all(store.error());
-    ops::Issuer issuer(**store, m_key, m_issuer_name);
     auto committed = (*store)->transaction([&]() -> Result<void> {
+        // Asked inside the transaction, which holds the database's write lock: the key cannot
+        // stop being current, let alone be retired, before these licenses are committed.
+        auto key = m_signing_key.get(**store);
+        if (!key)
+            return key.error();
+        ops::Issuer issuer(**store, **key, m_issuer_name);
         for (auto* entry : batch) {
             entry->result = issuer.issue(*entry->request, *entry->actor, entry->now);
             // A failed license undoes only itself (the store removes its row again); a failing

@@ -5,12 +5,14 @@
 // next one, and that commit writes all of them: a leader takes the queue, issues each license
 // through ops::Issuer (the code path of `charter issue`, with its audit rows) inside one
 // transaction, commits, and wakes the others. Under no load a batch is one license and adds no
-// delay; under load a batch is as many licenses as arrived during the previous commit.
+// delay; under load a batch is as many licenses as arrived during the previous commit. Each
+// batch signs with the data directory's current signing key as of its transaction
+// (CurrentSigningKey), so a `charter key rotate` in another process applies to the next batch.
 
 #include "charter/db/records.hpp"
+#include "current_signing_key.hpp"
 #include "charter/result.hpp"
 #include "licensing.hpp"
-#include "signing_key.hpp"
 #include "store_pool.hpp"
 
 #include <condition_variable>
@@ -23,16 +25,17 @@ namespace charter::server {
 
 class IssueBatcher {
 public:
-    IssueBatcher(StorePool& pool, keygen::SigningKey const& key, std::string const& issuer_name)
+    IssueBatcher(StorePool& pool, CurrentSigningKey& signing_key, std::string const& issuer_name)
         : m_pool(pool)
-        , m_key(key)
+        , m_signing_key(signing_key)
         , m_issuer_name(issuer_name)
     {
     }
 
     /// Issues one license; returns once the transaction holding it has committed. Errors of
     /// this request alone (unknown product, bad date, a reused idempotency key) are its own;
-    /// an error of the database fails every license of the batch, none of which is stored.
+    /// an error of the database, or a current signing key that cannot be loaded, fails every
+    /// license of the batch, none of which is stored.
     Result<db::License> issue(ops::IssueRequest const& request, db::Actor const& actor, int64_t now);
 
 private:
@@ -47,7 +50,7 @@ private:
     void write(std::vector<Pending*>& batch);
 
     StorePool& m_pool;
-    keygen::SigningKey const& m_key;
+    CurrentSigningKey& m_signing_key;
     std::string const& m_issuer_name;
     std::mutex m_mutex;
     std::condition_variable m_finished;

@@ -17,6 +17,8 @@ enum class ErrorKind {
     unauthorized,    // a missing or wrong passphrase, token or key
     forbidden,       // authenticated but not allowed
     io,              // the file system or database failed (full disk, read-only, permissions)
+    unavailable,     // something the operation needs cannot be used until an operator acts (the
+                     // server cannot load its current signing key); the message says what to do
     version,         // a database written by a newer Charter
     internal,        // a bug or an impossible state
 };
