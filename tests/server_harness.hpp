@@ -49,11 +49,15 @@ inline std::string read_text(std::string const& path)
     return text.str();
 }
 
-/// `charter --data-dir DIR ARGS...`.
-inline ProcessResult charter_cli(std::string const& data_dir, std::vector<std::string> args)
+/// `charter --data-dir DIR ARGS...`, with `env` set over the clean environment
+/// (CHARTER_PASSPHRASE, for one).
+inline ProcessResult charter_cli(std::string const& data_dir, std::vector<std::string> args,
+    std::map<std::string, std::string> const& env = {})
 {
     args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-    return run_process(args, clean_env);
+    auto variables = env;
+    variables.insert(clean_env.begin(), clean_env.end());
+    return run_process(args, variables);
 }
 
 /// `sqlite3 DB SQL`, its stdout.
@@ -62,12 +66,13 @@ inline std::string sql(std::string const& data_dir, std::string const& statement
     return run_process({ "/usr/bin/sqlite3", data_dir + "/charter.db", statement }).out;
 }
 
-/// A data directory with product acme-pro, customer jane@example.com and an admin token.
-inline std::string make_vendor(std::string const& data_dir)
+/// A data directory with product acme-pro, customer jane@example.com and an admin token; the
+/// first signing key is wrapped when `env` has CHARTER_PASSPHRASE.
+inline std::string make_vendor(std::string const& data_dir, std::map<std::string, std::string> const& env = {})
 {
     for (auto const& args : std::vector<std::vector<std::string>> { { "init", "--issuer", "Acme Inc." },
              { "product", "add", "acme-pro", "--name", "Acme Pro" }, { "customer", "add", "--email", "jane@example.com", "--name", "Jane Doe" } }) {
-        auto result = charter_cli(data_dir, args);
+        auto result = charter_cli(data_dir, args, env);
         if (result.exit_code != 0)
             throw std::runtime_error("charter " + args[0] + " failed: " + result.err);
     }
@@ -77,11 +82,15 @@ inline std::string make_vendor(std::string const& data_dir)
     return trimmed(token.out);
 }
 
-/// charter-server on 127.0.0.1:0 as a child; stdout and stderr in files under `log_dir`.
+/// charter-server on 127.0.0.1:0 as a child; stdout and stderr in files under `log_dir`;
+/// `env` set over the clean environment.
 class ServerChild {
 public:
-    ServerChild(std::string const& data_dir, std::string const& log_dir, std::vector<std::string> extra = {})
+    ServerChild(std::string const& data_dir, std::string const& log_dir, std::vector<std::string> extra = {},
+        std::map<std::string, std::string> const& env = {})
     {
+        auto variables = env;
+        variables.insert(clean_env.begin(), clean_env.end());
         static int counter = 0;
         m_out_path = log_dir + "/server-" + std::to_string(++counter) + ".out";
         m_err_path = log_dir + "/server-" + std::to_string(counter) + ".err";
@@ -95,7 +104,7 @@ public:
         if (m_pid < 0)
             throw std::runtime_error("fork failed");
         if (m_pid == 0) {
-            for (auto const& [name, value] : clean_env) {
+            for (auto const& [name, value] : variables) {
                 if (value.empty())
                     unsetenv(name.c_str());
                 else
