@@ -781,3 +781,47 @@ TEST_CASE("release yank --json prints the yanked releases as release add and rel
     CHECK(again.out.empty());
     CHECK(contains(again.err, "already yanked"));
 }
+
+TEST_CASE("downloads: an empty log, help with examples, and bad filters named with their exit codes")
+{
+    Cli cli;
+    cli.setup();
+    cli.ok({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    auto license = nlohmann::json::parse(cli.ok({ "list", "--json" }).out)[0]["id"].get<std::string>();
+
+    // No server has logged anything: nothing on stdout, an empty array with --json, exit 0.
+    auto empty = cli.ok({ "downloads" });
+    CHECK(empty.out.empty());
+    CHECK(empty.err.empty());
+    CHECK(cli.ok({ "downloads", "--json" }).out == "[]\n");
+    CHECK(cli.ok({ "downloads", "--json", "--license", license, "--product", "acme-pro", "--outcome", "ok", "--since", "7d",
+                  "--limit", "5" })
+              .out
+        == "[]\n");
+
+    auto help = cli.run({ "downloads", "--help" });
+    CHECK(help.exit_code == 0);
+    CHECK(contains(help.out, "Example"));
+    CHECK(contains(help.out, "--outcome"));
+    CHECK(contains(cli.run({ "--help" }).out, "downloads"));
+
+    // A typo in an id is an error (exit 4), never an empty log that reads as "never downloaded".
+    auto unknown_license = cli.run({ "downloads", "--license", "lic_nothing" });
+    CHECK(unknown_license.exit_code == 4);
+    CHECK(unknown_license.out.empty());
+    CHECK(contains(unknown_license.err, "no license lic_nothing"));
+    auto unknown_product = cli.run({ "downloads", "--product", "acme-nothing" });
+    CHECK(unknown_product.exit_code == 4);
+    CHECK(contains(unknown_product.err, "no product acme-nothing"));
+
+    auto bad_since = cli.run({ "downloads", "--since", "lately" });
+    CHECK(bad_since.exit_code == 3);
+    CHECK(bad_since.out.empty());
+    CHECK(contains(bad_since.err, "--since"));
+    CHECK(contains(bad_since.err, "lately"));
+    auto bad_outcome = cli.run({ "downloads", "--outcome", "denyed" });
+    CHECK(bad_outcome.exit_code == 2);
+    CHECK(contains(bad_outcome.err, "--outcome"));
+    CHECK(cli.run({ "downloads", "--limit", "0" }).exit_code == 2);
+    CHECK(cli.run({ "downloads", "--limit", "-5" }).exit_code == 2);
+}

@@ -706,6 +706,122 @@ TEST_CASE("every download and refusal is written to the downloads log")
     CHECK(rows == expected);
 }
 
+TEST_CASE("charter downloads reads the downloads log: lines, filters, --since, --json, pages")
+{
+    Shop shop;
+    auto one = shop.add_release("acme-pro", "1.0", "pro-1.0.tgz", "pro one", "2026-02-01");
+    auto two = shop.add_release("acme-pro", "2.0", "pro-2.0.tgz", "pro two", "2026-08-01");
+    auto legacy_one = shop.add_release("acme-legacy", "1.0", "legacy-1.0.tgz", "legacy one", "2026-02-01");
+    auto valid = shop.issue("acme-pro");
+    auto updates = shop.issue("acme-pro", { "--updates-until", "2026-06-30" });
+    auto legacy = shop.issue("acme-legacy");
+    // Nothing downloaded yet: no lines, an empty array.
+    CHECK(shop.cli({ "downloads" }).out.empty());
+    CHECK(shop.cli({ "downloads", "--json" }).out == "[]\n");
+
+    {
+        Server server(shop);
+        auto client = server.client();
+        auto pro_1 = url_of("acme-pro", "1.0", "pro-1.0.tgz");
+        REQUIRE(client.Get(pro_1.c_str(), basic(valid.key))->status == 200);
+        REQUIRE(client.Get(pro_1.c_str(), basic(valid.key, { { "Range", "bytes=2-4" } }))->status == 206);
+        REQUIRE(client.Get(url_of("acme-pro", "2.0", "pro-2.0.tgz").c_str(), basic(updates.key))->status == 403);
+        REQUIRE(client.Get(url_of("acme-legacy", "1.0", "legacy-1.0.tgz").c_str(), basic(legacy.key))->status == 200);
+        REQUIRE(client.Get(url_of("acme-pro", "3.0", "pro-3.0.tgz").c_str(), basic(valid.key))->status == 404);
+        REQUIRE(client.Get(pro_1.c_str())->status == 401);
+        REQUIRE(client.Get(url_of("acme-legacy", "1.0", "legacy-1.0.tgz").c_str(), basic(valid.key))->status == 403);
+    }
+
+    // One line per request, oldest first: time, outcome, license, release, bytes, address.
+    auto at = std::string(server_now);
+    CHECK(shop.cli({ "downloads" }).out
+        == at + "  ok  " + valid.id + "  acme-pro/1.0/pro-1.0.tgz  7  127.0.0.1\n" + at + "  ok  " + valid.id
+            + "  acme-pro/1.0/pro-1.0.tgz  3  127.0.0.1\n" + at + "  updates_ended  " + updates.id
+            + "  acme-pro/2.0/pro-2.0.tgz  0  127.0.0.1\n" + at + "  ok  " + legacy.id
+            + "  acme-legacy/1.0/legacy-1.0.tgz  10  127.0.0.1\n" + at + "  not_found  " + valid.id + "  -  0  127.0.0.1\n" + at
+            + "  unauthorized  -  -  0  127.0.0.1\n" + at + "  wrong_product  " + valid.id
+            + "  acme-legacy/1.0/legacy-1.0.tgz  0  127.0.0.1\n");
+
+    // --json: one array in the form of every listing, the release flattened, null where absent.
+    auto printed = shop.cli({ "downloads", "--json" }).out;
+    CHECK(printed == nlohmann::ordered_json::parse(printed).dump(2) + "\n");
+    auto json = Json::parse(printed);
+    REQUIRE(json.size() == 7);
+    CHECK(json[0]
+        == Json { { "id", json[0]["id"] }, { "at", at }, { "outcome", "ok" }, { "license", valid.id }, { "release", one["id"] },
+            { "product", "acme-pro" }, { "version", "1.0" }, { "filename", "pro-1.0.tgz" }, { "bytes", 7 },
+            { "remote_address", "127.0.0.1" } });
+    CHECK(json[2]["release"] == two["id"]);
+    CHECK(json[3]["release"] == legacy_one["id"]);
+    CHECK(json[5]
+        == Json { { "id", json[5]["id"] }, { "at", at }, { "outcome", "unauthorized" }, { "license", nullptr }, { "release", nullptr },
+            { "product", nullptr }, { "version", nullptr }, { "filename", nullptr }, { "bytes", 0 },
+            { "remote_address", "127.0.0.1" } });
+    for (size_t i = 1; i < json.size(); ++i)
+        CHECK(json[i]["id"].get<int64_t>() > json[i - 1]["id"].get<int64_t>());
+
+    // Filters, alone and together: the outcomes of the lines kept, in order.
+    auto outcomes = [&](std::vector<std::string> filters) {
+        filters.insert(filters.begin(), { "downloads", "--json" });
+        std::vector<std::string> kept;
+        for (auto const& line : Json::parse(shop.cli(filters).out))
+            kept.push_back(line["outcome"]);
+        return kept;
+    };
+    using Outcomes = std::vector<std::string>;
+    CHECK(outcomes({ "--license", valid.id }) == Outcomes { "ok", "ok", "not_found", "wrong_product" });
+    CHECK(outcomes({ "--license", legacy.id }) == Outcomes { "ok" });
+    CHECK(outcomes({ "--product", "acme-pro" }) == Outcomes { "ok", "ok", "updates_ended" });
+    // A refusal of another product's release counts under the release's product.
+    CHECK(outcomes({ "--product", "acme-legacy" }) == Outcomes { "ok", "wrong_product" });
+    CHECK(outcomes({ "--outcome", "ok" }) == Outcomes { "ok", "ok", "ok" });
+    CHECK(outcomes({ "--outcome", "unauthorized" }) == Outcomes { "unauthorized" });
+    CHECK(outcomes({ "--outcome", "expired" }).empty());
+    CHECK(outcomes({ "--license", valid.id, "--product", "acme-pro", "--outcome", "ok" }) == Outcomes { "ok", "ok" });
+    CHECK(outcomes({ "--license", updates.id, "--product", "acme-legacy" }).empty());
+    CHECK(outcomes({ "--limit", "2" }) == Outcomes { "ok", "ok" });
+    CHECK(Json::parse(shop.cli({ "downloads", "--json", "--limit", "4", "--product", "acme-pro" }).out).size() == 3);
+    CHECK(shop.cli({ "downloads", "--license", legacy.id }).out
+        == at + "  ok  " + legacy.id + "  acme-legacy/1.0/legacy-1.0.tgz  10  127.0.0.1\n");
+
+    // --since: a time, a date, or a duration before the CLI's clock (here two days after the requests).
+    CHECK(outcomes({ "--since", at }).size() == 7);
+    CHECK(outcomes({ "--since", "2027-07-01" }).empty());
+    auto since_ago = [&](std::string const& duration) {
+        auto env = clean_env;
+        env["CHARTER_NOW"] = "2027-07-02T00:00:00Z";
+        auto result = run_process({ CHARTER_CLI_PATH, "--data-dir", shop.data_dir, "downloads", "--json", "--since", duration }, env);
+        INFO(result.err);
+        REQUIRE(result.exit_code == 0);
+        return Json::parse(result.out).size();
+    };
+    CHECK(since_ago("1d") == 0);
+    CHECK(since_ago("3d") == 7);
+
+    // Pages: 2,500 more lines (every other one expired) are read across the CLI's pages of 1,000,
+    // each line once, in order, with the filters applied on every page.
+    shop.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) "
+             "INSERT INTO downloads (at, license_id, release_id, bytes, remote_address, outcome) "
+             "SELECT 1814400000 + i, '" + valid.id + "', '" + one["id"].get<std::string>()
+        + "', 7, '192.0.2.1', CASE i % 2 WHEN 0 THEN 'ok' ELSE 'expired' END FROM n");
+    auto all = Json::parse(shop.cli({ "downloads", "--json" }).out);
+    REQUIRE(all.size() == 2507);
+    for (size_t i = 1; i < all.size(); ++i)
+        REQUIRE(all[i]["id"].get<int64_t>() > all[i - 1]["id"].get<int64_t>());
+    auto first = Json::parse(shop.cli({ "downloads", "--json", "--limit", "1500" }).out);
+    REQUIRE(first.size() == 1500);
+    CHECK(first.back() == all[1499]);
+    auto expired = Json::parse(shop.cli({ "downloads", "--json", "--outcome", "expired" }).out);
+    CHECK(expired.size() == 1250);
+    CHECK(expired.front() == all[7]);
+    CHECK(expired.back() == all[2505]);
+    CHECK(outcomes({ "--outcome", "ok", "--license", valid.id }).size() == 1252);
+    // The added lines are one a second from 2027-07-01T00:00:01Z: from the 1,200th on, 650 are expired.
+    CHECK(outcomes({ "--since", "2027-07-01T00:20:00Z", "--outcome", "expired" }).size() == 650);
+    auto plain = shop.cli({ "downloads", "--product", "acme-pro" }).out;
+    CHECK(std::count(plain.begin(), plain.end(), '\n') == 2503);
+}
+
 TEST_CASE("path parameters never reach outside artifacts/")
 {
     Shop shop;

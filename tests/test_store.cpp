@@ -213,12 +213,13 @@ TEST_CASE("an older database is upgraded in place, keeping its rows")
     auto download = store->record_download({ .at = t0, .license_id = "lic_x", .release_id = std::nullopt, .bytes = 0,
         .remote_address = "192.0.2.1", .outcome = "denied" });
     REQUIRE(download);
-    auto downloads = store->list_downloads(std::nullopt, std::nullopt);
+    auto downloads = store->list_downloads({});
     REQUIRE(downloads);
     REQUIRE(downloads->size() == 1);
-    CHECK(downloads->front().outcome == "denied");
-    CHECK(downloads->front().license_id == "lic_x");
-    CHECK_FALSE(downloads->front().release_id);
+    CHECK(downloads->front().download.outcome == "denied");
+    CHECK(downloads->front().download.license_id == "lic_x");
+    CHECK_FALSE(downloads->front().download.release_id);
+    CHECK_FALSE(downloads->front().release);
     CHECK(store->integrity_check().value() == "ok");
 }
 

@@ -22,24 +22,32 @@ constexpr char const* sql_select_releases
     = CHARTER_RELEASE_COLUMNS " WHERE ?1 IS NULL OR product_id = ?1 ORDER BY product_id, released_at, id";
 constexpr char const* sql_insert_download
     = "INSERT INTO downloads (at, license_id, release_id, bytes, remote_address, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+// The cursor is bound as 0 when absent (ids start at 1) rather than tested with IS NULL, so
+// that each page starts at its rowid instead of scanning the log from the top. The other
+// filters are checked row by row on that one pass: no index on at or outcome is paid for on
+// every logged request.
 constexpr char const* sql_select_downloads
-    = "SELECT id, at, license_id, release_id, bytes, remote_address, outcome FROM downloads"
-      " WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2";
+    = "SELECT d.id, d.at, d.license_id, d.release_id, d.bytes, d.remote_address, d.outcome,"
+      " r.id, r.product_id, r.version, r.filename, r.size, r.sha256, r.released_at, r.yanked, r.created_at"
+      " FROM downloads d LEFT JOIN releases r ON r.id = d.release_id"
+      " WHERE d.id > ?1 AND (?2 IS NULL OR d.at >= ?2) AND (?3 IS NULL OR d.license_id = ?3)"
+      " AND (?4 IS NULL OR r.product_id = ?4) AND (?5 IS NULL OR d.outcome = ?5) ORDER BY d.id LIMIT ?6";
 
 #undef CHARTER_RELEASE_COLUMNS
 
-Release read_release(Query const& row)
+// The release in columns first … first + 8, in CHARTER_RELEASE_COLUMNS order.
+Release read_release(Query const& row, int first = 0)
 {
     return Release {
-        .id = row.text(0),
-        .product_id = row.text(1),
-        .version = row.text(2),
-        .filename = row.text(3),
-        .size = row.integer(4),
-        .sha256 = row.text(5),
-        .released_at = row.integer(6),
-        .yanked = row.boolean(7),
-        .created_at = row.integer(8),
+        .id = row.text(first),
+        .product_id = row.text(first + 1),
+        .version = row.text(first + 2),
+        .filename = row.text(first + 3),
+        .size = row.integer(first + 4),
+        .sha256 = row.text(first + 5),
+        .released_at = row.integer(first + 6),
+        .yanked = row.boolean(first + 7),
+        .created_at = row.integer(first + 8),
     };
 }
 
@@ -162,14 +170,16 @@ Result<int64_t> Store::record_download(Download const& download)
     return static_cast<int64_t>(sqlite3_last_insert_rowid(m_impl->db));
 }
 
-Result<std::vector<Download>> Store::list_downloads(std::optional<int64_t> after_id, std::optional<int64_t> limit)
+Result<std::vector<DownloadLogEntry>> Store::list_downloads(DownloadFilter const& filter)
 {
     auto select = m_impl->query(sql_select_downloads);
-    select.bind(1, after_id).bind(2, limit.value_or(-1));
-    std::vector<Download> downloads;
+    select.bind(1, filter.after_id.value_or(0)).bind(2, filter.since).bind(3, filter.license_id).bind(4, filter.product_id);
+    select.bind(5, filter.outcome).bind(6, filter.limit.value_or(-1));
+    std::vector<DownloadLogEntry> entries;
     int rc;
     while ((rc = select.step()) == SQLITE_ROW) {
-        downloads.push_back(Download {
+        DownloadLogEntry entry;
+        entry.download = Download {
             .id = select.integer(0),
             .at = select.integer(1),
             .license_id = select.optional_text(2),
@@ -177,11 +187,14 @@ Result<std::vector<Download>> Store::list_downloads(std::optional<int64_t> after
             .bytes = select.integer(4),
             .remote_address = select.text(5),
             .outcome = select.text(6),
-        });
+        };
+        if (select.optional_text(7))
+            entry.release = read_release(select, 7);
+        entries.push_back(std::move(entry));
     }
     if (rc != SQLITE_DONE)
         return m_impl->error(rc);
-    return downloads;
+    return entries;
 }
 
 }

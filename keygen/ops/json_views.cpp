@@ -80,4 +80,17 @@ Json release_json(db::Release const& release)
         { "released_at", format::format_rfc3339(release.released_at) }, { "yanked", release.yanked } };
 }
 
+Json download_json(db::DownloadLogEntry const& entry)
+{
+    auto const& download = entry.download;
+    auto const* release = entry.release ? &*entry.release : nullptr;
+    auto or_null = [](std::optional<std::string> const& text) { return text ? Json(*text) : Json(nullptr); };
+    return Json { { "id", download.id }, { "at", format::format_rfc3339(download.at) }, { "outcome", download.outcome },
+        { "license", or_null(download.license_id) }, { "release", or_null(download.release_id) },
+        { "product", release ? Json(release->product_id) : Json(nullptr) },
+        { "version", release ? Json(release->version) : Json(nullptr) },
+        { "filename", release ? Json(release->filename) : Json(nullptr) }, { "bytes", download.bytes },
+        { "remote_address", download.remote_address } };
+}
+
 }

@@ -23,5 +23,8 @@ Json signing_key_json(db::SigningKeyRecord const& key);
 Json audit_json(db::AuditEntry const& entry);
 Json admin_token_json(db::AdminToken const& token);
 Json release_json(db::Release const& release);
+/// A downloads log line, its release flattened into product, version and filename (null when
+/// the line names no release).
+Json download_json(db::DownloadLogEntry const& entry);
 
 }

@@ -124,6 +124,13 @@ struct Download {
     std::string outcome {}; // "ok", "denied", "not_found", …
 };
 
+/// A line of the downloads log with the release it names, as `charter downloads` reads it.
+struct DownloadLogEntry {
+    Download download {};
+    /// Absent when the line names no release (a refused key, an unknown file).
+    std::optional<Release> release {};
+};
+
 struct AuditEntry {
     int64_t id { 0 }; // increasing; usable as a cursor
     int64_t at { 0 };
@@ -149,6 +156,15 @@ struct LicenseFilter {
     /// Cursor: only licenses issued after this one (in list_licenses order).
     std::optional<std::string> after_id {};
     std::optional<int64_t> limit {}; // absent: all
+};
+
+struct DownloadFilter {
+    std::optional<int64_t> since {};           // lines with at >= since
+    std::optional<std::string> license_id {};  // lines of this license
+    std::optional<std::string> product_id {};  // lines whose release is of this product
+    std::optional<std::string> outcome {};     // "ok", "expired", …
+    std::optional<int64_t> after_id {};        // cursor: lines with id > after_id
+    std::optional<int64_t> limit {};           // absent: all
 };
 
 struct AuditFilter {

@@ -122,7 +122,8 @@ public:
         std::string const& filename);
     /// Appends to the downloads log; not audited. Returns the new row's id.
     Result<int64_t> record_download(Download const& download);
-    Result<std::vector<Download>> list_downloads(std::optional<int64_t> after_id, std::optional<int64_t> limit);
+    /// In id (= logging) order, each line with its release when it names one.
+    Result<std::vector<DownloadLogEntry>> list_downloads(DownloadFilter const& filter);
 
     // Gems: the metadata of releases that are RubyGems packages (written with the release,
     // by the caller's transaction; not audited separately: "release.add" covers it).
