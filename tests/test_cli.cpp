@@ -659,23 +659,38 @@ TEST_CASE("colour only on a terminal, and never with NO_COLOR")
     }
 }
 
-TEST_CASE("every subcommand's help has examples")
+TEST_CASE("every command's help has examples of that command, groups and charter itself included")
 {
     Cli cli;
-    std::vector<std::vector<std::string>> commands { { "init" }, { "key", "list" }, { "key", "new" }, { "key", "rotate" },
-        { "key", "retire" }, { "key", "export" }, { "product", "add" }, { "product", "list" }, { "customer", "add" },
-        { "customer", "list" }, { "customer", "show" }, { "issue" }, { "list" }, { "show" }, { "revoke" }, { "verify" },
-        { "inspect" }, { "revocations", "export" }, { "audit" }, { "db", "backup" }, { "token", "create" },
-        { "token", "list" }, { "token", "revoke" } };
-    for (auto args : commands) {
+    std::vector<std::vector<std::string>> commands { { "init" }, { "key" }, { "key", "list" }, { "key", "new" },
+        { "key", "rotate" }, { "key", "retire" }, { "key", "export" }, { "product" }, { "product", "add" },
+        { "product", "list" }, { "customer" }, { "customer", "add" }, { "customer", "list" }, { "customer", "show" },
+        { "issue" }, { "list" }, { "show" }, { "revoke" }, { "verify" }, { "inspect" }, { "revocations" },
+        { "revocations", "export" }, { "audit" }, { "db" }, { "db", "backup" }, { "token" }, { "token", "create" },
+        { "token", "list" }, { "token", "revoke" }, { "release" }, { "release", "add" }, { "release", "list" },
+        { "release", "yank" } };
+    for (auto const& command : commands) {
+        std::string name = "charter";
+        for (auto const& word : command)
+            name += " " + word;
+        auto args = command;
         args.push_back("--help");
         auto result = cli.run(args);
-        INFO(args[0] << " " << args[1]);
+        INFO(name << " --help:\n" << result.out);
         CHECK(result.exit_code == 0);
-        CHECK(contains(result.out, "Example"));
+        // The usage line names the command too, so look only after "Example": a command
+        // without its own examples would show those of charter itself (CLI11 inherits footers).
+        auto examples = result.out.find("Example");
+        REQUIRE(examples != std::string::npos);
+        CHECK(contains(result.out.substr(examples), name));
     }
     auto top = cli.run({ "--help" });
+    INFO(top.out);
     CHECK(top.exit_code == 0);
+    auto examples = top.out.find("Examples:");
+    REQUIRE(examples != std::string::npos);
+    for (auto const& example : { "charter init --issuer", "charter issue --product", "charter verify" })
+        CHECK(contains(top.out.substr(examples), example));
     CHECK(contains(top.out, "Exit codes"));
 }
 

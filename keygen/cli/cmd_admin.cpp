@@ -144,6 +144,7 @@ void register_admin(CLI::App& app, Context& context)
 
     auto* database = app.add_subcommand("db", "database maintenance");
     database->require_subcommand(1);
+    database->footer("Example:\n  charter db backup /var/backups/charter-$(date +%F).db");
     auto* backup = database->add_subcommand("backup", "copy the database consistently, safe while the server runs");
     backup->add_option("PATH", options->path, "destination file")->required();
     backup->footer("Example:\n  charter db backup /var/backups/charter-$(date +%F).db");
@@ -151,6 +152,8 @@ void register_admin(CLI::App& app, Context& context)
 
     auto* token = app.add_subcommand("token", "admin API tokens for charter-server");
     token->require_subcommand(1);
+    token->footer("Examples:\n  TOKEN=$(charter token create --scope issue,read --name \"stripe webhook\")\n"
+                  "  charter token list\n  charter token revoke tok_…");
     auto* create = token->add_subcommand("create", "create a token; prints it once (only its hash is stored)");
     create->add_option("--scope", options->scopes, "comma-separated: issue, read, revoke, upload, admin")->required();
     create->add_option("--name", options->name, "what the token is for");

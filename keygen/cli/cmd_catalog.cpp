@@ -140,6 +140,7 @@ void register_catalog(CLI::App& app, Context& context)
     auto options = std::make_shared<CatalogOptions>();
     auto* product = app.add_subcommand("product", "products you sell licenses for");
     product->require_subcommand(1);
+    product->footer("Examples:\n  charter product add acme-pro --name \"Acme Pro\"\n  charter product list --json");
     auto* add = product->add_subcommand("add", "add a product (its id is signed into every license)");
     add->add_option("ID", options->id, "product id, e.g. acme-pro")->required();
     add->add_option("--name", options->name, "display name");
@@ -155,6 +156,8 @@ void register_catalog(CLI::App& app, Context& context)
 
     auto* customer = app.add_subcommand("customer", "customers who hold licenses");
     customer->require_subcommand(1);
+    customer->footer("Examples:\n  CUSTOMER=$(charter customer add --email jane@example.com --name \"Jane Doe\")\n"
+                     "  charter customer list --json\n  charter customer show jane@example.com");
     auto* customer_add = customer->add_subcommand("add", "add a customer; prints the new id (cus_…)");
     customer_add->add_option("--email", options->email, "email address (unique)")->required();
     customer_add->add_option("--name", options->name, "name of the person or company");

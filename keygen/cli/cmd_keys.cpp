@@ -143,6 +143,8 @@ void register_keys(CLI::App& app, Context& context)
     auto options = std::make_shared<KeyOptions>();
     auto* key = app.add_subcommand("key", "signing keys: list, new, rotate, retire, export");
     key->require_subcommand(1);
+    key->footer("Examples:\n  charter key list\n  charter key rotate   # new licenses get a new key; earlier ones stay valid\n"
+                "  charter key export --format c > charter_keys.h");
 
     auto* list = key->add_subcommand("list", "list signing keys (current, trusted, retired)");
     list->add_flag("--json", options->json, "print JSON");

@@ -164,6 +164,7 @@ void register_licenses(CLI::App& app, Context& context)
 
     auto* revocations = app.add_subcommand("revocations", "signed revocation lists for offline verifiers");
     revocations->require_subcommand(1);
+    revocations->footer("Example:\n  charter revocations export --product acme-pro > acme-pro.revocations");
     auto* exported = revocations->add_subcommand("export", "print the signed revocation list of a product");
     exported->add_option("--product", options->product, "product id")->required();
     exported->footer("Example:\n  charter revocations export --product acme-pro > acme-pro.revocations");

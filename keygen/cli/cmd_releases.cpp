@@ -161,6 +161,8 @@ void register_releases(CLI::App& app, Context& context)
     auto options = std::make_shared<ReleaseOptions>();
     auto* release = app.add_subcommand("release", "releases customers can download");
     release->require_subcommand(1);
+    release->footer("Examples:\n  charter release add --product acme-pro --version 2.3.1 dist/acme-pro-2.3.1.tar.gz\n"
+                    "  charter release list --product acme-pro\n  charter release yank --product acme-pro --version 2.3.0");
     auto* add = release->add_subcommand("add", "add the files of a release (stored under artifacts/ by SHA-256)");
     add->add_option("--product", options->product, "product id")->required();
     add->add_option("--version", options->version, "release version, e.g. 2.3.1 (read from the file for .gem files)");

@@ -22,9 +22,15 @@ int main(int argc, char** argv)
     app.add_flag("--passphrase-prompt", context.passphrase_prompt,
         "ask for the signing key passphrase on the terminal (or set CHARTER_PASSPHRASE)");
     app.add_flag("--no-color", context.no_color, "never colour the output");
-    app.footer("Exit codes: 0 ok, 1 license not valid, 2 usage, 3 invalid input, 4 not found, 5 conflict,\n"
+    app.footer("Examples:\n"
+               "  charter init --issuer \"Acme Inc.\"\n"
+               "  charter product add acme-pro --name \"Acme Pro\"\n"
+               "  charter customer add --email jane@example.com --name \"Jane Doe\"\n"
+               "  KEY=$(charter issue --product acme-pro --customer jane@example.com --expires 1y)\n"
+               "  charter verify \"$KEY\"\n\n"
+               "Exit codes: 0 ok, 1 license not valid, 2 usage, 3 invalid input, 4 not found, 5 conflict,\n"
                "6 passphrase missing or wrong, 7 storage error, 8 database too new, 70 internal error.\n"
-               "Run `charter COMMAND --help` for examples.");
+               "Run `charter COMMAND --help` for its options and examples.");
 
     charter::cli::register_init(app, context);
     charter::cli::register_keys(app, context);
