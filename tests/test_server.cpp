@@ -681,6 +681,109 @@ TEST_CASE("concurrent issuance from 8 clients loses nothing")
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("GET /v1/licenses filters by product, customer (id or email) and status, alone and together")
+{
+    Vendor vendor;
+    vendor.cli({ "product", "add", "acme-basic" });
+    auto jane = vendor.customer;
+    auto bob = trimmed(vendor.cli({ "customer", "add", "--email", "bob@example.com" }).out);
+    // Licenses that ended in 2020, issued by the CLI with its clock pinned there: an end
+    // before the issue time is refused, so the server cannot issue them today.
+    auto issue_in_2020 = [&](std::string const& product, std::string const& customer, std::string const& expires) {
+        auto env = clean_env;
+        env["CHARTER_NOW"] = "2020-01-01T00:00:00Z";
+        auto result = run_process({ CHARTER_CLI_PATH, "--data-dir", vendor.data_dir, "issue", "--json", "--product", product,
+                                      "--customer", customer, "--expires", expires },
+            env);
+        INFO(result.err);
+        REQUIRE(result.exit_code == 0);
+        return Json::parse(result.out)["id"].get<std::string>();
+    };
+    auto jane_pro_expired = issue_in_2020("acme-pro", jane, "30d");
+    auto bob_basic_expired = issue_in_2020("acme-basic", "bob@example.com", "2020-06-01");
+    auto jane_pro_expired_then_revoked = issue_in_2020("acme-pro", jane, "30d");
+
+    Server server(vendor);
+    auto client = server.client();
+    auto issue_over_http = [&](std::string const& product, std::string const& customer, Json extra = Json::object()) {
+        extra["product"] = product;
+        extra["customer"] = customer;
+        auto result = issue(client, vendor.admin_token, extra);
+        REQUIRE(result);
+        INFO(result->body);
+        REQUIRE(result->status == 201);
+        return Json::parse(result->body)["id"].get<std::string>();
+    };
+    auto jane_pro = issue_over_http("acme-pro", "jane@example.com");
+    auto jane_basic = issue_over_http("acme-basic", jane, { { "expires", "2040-01-01" } });
+    auto bob_pro = issue_over_http("acme-pro", bob);
+    auto bob_basic_revoked = issue_over_http("acme-basic", bob);
+    for (auto const& id : { bob_basic_revoked, jane_pro_expired_then_revoked }) {
+        auto revoked = client.Post("/v1/licenses/" + id + "/revoke", bearer(vendor.admin_token), "", "application/json");
+        REQUIRE(revoked);
+        REQUIRE(revoked->status == 200);
+    }
+
+    // The ids listed for a query, two to a page, following next_cursor; every license listed
+    // must match each filter given (its product, its customer's id, its status).
+    std::map<std::string, std::string> const customer_ids { { jane, jane }, { "jane@example.com", jane }, { bob, bob },
+        { "bob@example.com", bob } };
+    using Filters = std::vector<std::pair<std::string, std::string>>;
+    auto listed = [&](Filters const& filters) {
+        std::string query;
+        for (auto const& [name, value] : filters)
+            query += "&" + name + "=" + std::regex_replace(value, std::regex("@"), "%40");
+        std::set<std::string> ids;
+        std::string cursor;
+        for (int pages = 0; pages <= 7; ++pages) {
+            auto path = "/v1/licenses?limit=2" + query + (cursor.empty() ? "" : "&after=" + cursor);
+            auto result = client.Get(path, bearer(vendor.admin_token));
+            REQUIRE(result);
+            INFO("GET " << path << ": " << result->status << " " << result->body);
+            REQUIRE(result->status == 200);
+            auto body = Json::parse(result->body);
+            CHECK(body["data"].size() <= 2);
+            for (auto const& license : body["data"]) {
+                CHECK(ids.insert(license["id"].get<std::string>()).second);
+                for (auto const& [name, value] : filters) {
+                    if (name == "customer")
+                        CHECK(license["customer"] == customer_ids.at(value));
+                    else
+                        CHECK(license[name] == value);
+                }
+            }
+            if (body["next_cursor"].is_null())
+                return ids;
+            cursor = body["next_cursor"];
+        }
+        FAIL("GET /v1/licenses?" << query << ": more pages than licenses");
+        return ids;
+    };
+    using Ids = std::set<std::string>;
+
+    CHECK(listed({}) == Ids { jane_pro, jane_basic, bob_pro, bob_basic_revoked, jane_pro_expired, bob_basic_expired,
+        jane_pro_expired_then_revoked });
+    CHECK(listed({ { "product", "acme-pro" } }) == Ids { jane_pro, bob_pro, jane_pro_expired, jane_pro_expired_then_revoked });
+    CHECK(listed({ { "product", "acme-basic" } }) == Ids { jane_basic, bob_basic_revoked, bob_basic_expired });
+    CHECK(listed({ { "product", "acme-unknown" } }).empty());
+    Ids const of_jane { jane_pro, jane_basic, jane_pro_expired, jane_pro_expired_then_revoked };
+    Ids const of_bob { bob_pro, bob_basic_revoked, bob_basic_expired };
+    CHECK(listed({ { "customer", jane } }) == of_jane);
+    CHECK(listed({ { "customer", "jane@example.com" } }) == of_jane);
+    CHECK(listed({ { "customer", bob } }) == of_bob);
+    CHECK(listed({ { "customer", "bob@example.com" } }) == of_bob);
+    // A revoked license is revoked whether or not it has ended; expired means ended and not revoked.
+    CHECK(listed({ { "status", "active" } }) == Ids { jane_pro, jane_basic, bob_pro });
+    CHECK(listed({ { "status", "revoked" } }) == Ids { bob_basic_revoked, jane_pro_expired_then_revoked });
+    CHECK(listed({ { "status", "expired" } }) == Ids { jane_pro_expired, bob_basic_expired });
+    CHECK(listed({ { "product", "acme-pro" }, { "status", "expired" } }) == Ids { jane_pro_expired });
+    CHECK(listed({ { "customer", "bob@example.com" }, { "status", "revoked" } }) == Ids { bob_basic_revoked });
+    CHECK(listed({ { "product", "acme-basic" }, { "customer", jane }, { "status", "active" } }) == Ids { jane_basic });
+    CHECK(listed({ { "product", "acme-pro" }, { "customer", bob }, { "status", "expired" } }).empty());
+    client.stop();
+    CHECK(server.stop() == 0);
+}
+
 // --- Admin tokens and scopes -------------------------------------------------------------------
 
 TEST_CASE("admin tokens: 401 without a valid token, 403 without the scope")
