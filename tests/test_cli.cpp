@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 using namespace charter::testing;
@@ -492,6 +493,112 @@ TEST_CASE("customer show, product list, token create/list/revoke, backup")
     cli.ok({ "db", "backup", backup });
     auto counted = run_process({ "/usr/bin/sqlite3", backup, "select count(*) from licenses" });
     CHECK(counted.out == "1\n");
+}
+
+TEST_CASE("list --status expired: the licenses past their end at the clock, revoked ones not among them")
+{
+    Cli cli;
+    cli.env["CHARTER_NOW"] = "2026-01-01T00:00:00Z";
+    cli.setup();
+    cli.ok({ "product", "add", "acme-basic" });
+    cli.ok({ "customer", "add", "--email", "bob@example.com" });
+    auto issue = [&](std::string const& product, std::string const& customer, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args { "issue", "--json", "--product", product, "--customer", customer };
+        args.insert(args.end(), extra.begin(), extra.end());
+        return nlohmann::json::parse(cli.ok(args).out)["id"].get<std::string>();
+    };
+    auto ends_in_january = issue("acme-pro", "jane@example.com", { "--expires", "30d" });
+    auto ends_in_february = issue("acme-basic", "bob@example.com", { "--expires", "2026-02-01" });
+    auto perpetual = issue("acme-pro", "bob@example.com");
+    auto ends_next_year = issue("acme-basic", "jane@example.com", { "--expires", "1y" });
+    auto revoked_and_ended = issue("acme-pro", "jane@example.com", { "--expires", "7d" });
+    cli.ok({ "revoke", revoked_and_ended });
+
+    // The ids `list --json ARGS` prints; each listed license must show the status asked for.
+    auto listed = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), { "list", "--json" });
+        std::set<std::string> ids;
+        for (auto const& license : nlohmann::json::parse(cli.ok(args).out)) {
+            auto status = std::find(args.begin(), args.end(), "--status");
+            if (status != args.end())
+                CHECK(license["status"] == *(status + 1));
+            ids.insert(license["id"].get<std::string>());
+        }
+        return ids;
+    };
+
+    // Two weeks in, only the revoked license is past its end, and it counts as revoked.
+    cli.env["CHARTER_NOW"] = "2026-01-15T00:00:00Z";
+    CHECK(cli.ok({ "list", "--json", "--status", "expired" }).out == "[]\n");
+    CHECK(cli.ok({ "list", "--status", "expired" }).out.empty());
+    CHECK(listed({ "--status", "active" }) == std::set<std::string> { ends_in_january, ends_in_february, perpetual, ends_next_year });
+    CHECK(listed({ "--status", "revoked" }) == std::set<std::string> { revoked_and_ended });
+
+    // In March the two that ended are expired; the revoked one stays revoked, whatever its end.
+    cli.env["CHARTER_NOW"] = "2026-03-01T00:00:00Z";
+    CHECK(listed({ "--status", "expired" }) == std::set<std::string> { ends_in_january, ends_in_february });
+    CHECK(listed({ "--status", "active" }) == std::set<std::string> { perpetual, ends_next_year });
+    CHECK(listed({ "--status", "revoked" }) == std::set<std::string> { revoked_and_ended });
+    CHECK(listed({ "--status", "expired", "--product", "acme-basic" }) == std::set<std::string> { ends_in_february });
+    CHECK(listed({ "--status", "expired", "--customer", "jane@example.com" }) == std::set<std::string> { ends_in_january });
+    CHECK(listed({ "--status", "expired", "--customer", "bob@example.com", "--product", "acme-pro" }).empty());
+    auto shown = nlohmann::json::parse(cli.ok({ "show", "--json", ends_in_january }).out);
+    CHECK(shown["status"] == "expired");
+    CHECK(shown["expires_at"] == "2026-01-31T00:00:00Z");
+
+    // As text: one line per license, its id, product, customer, state and end date.
+    auto text = cli.ok({ "list", "--status", "expired" }).out;
+    CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        INFO(line);
+        CHECK(contains(line, "  expired  expires 2026-0"));
+        CHECK((line.starts_with(ends_in_january + "  acme-pro  ") || line.starts_with(ends_in_february + "  acme-basic  ")));
+    }
+    CHECK(contains(text, ends_in_january + "  acme-pro  "));
+    CHECK(contains(text, "expires 2026-01-31\n"));
+    CHECK(contains(text, ends_in_february + "  acme-basic  "));
+    CHECK(contains(text, "expires 2026-02-01\n"));
+}
+
+TEST_CASE("customer list: every customer, oldest first, as text and as JSON")
+{
+    Cli cli;
+    cli.ok({ "init", "--issuer", "Acme Inc." });
+    CHECK(cli.ok({ "customer", "list" }).out.empty());
+    CHECK(cli.ok({ "customer", "list", "--json" }).out == "[]\n");
+
+    struct Added {
+        std::string email, name, at;
+    };
+    std::vector<Added> customers { { "jane@example.com", "Jane Doe", "2026-01-01T09:00:00Z" },
+        { "bob@example.com", "", "2026-01-02T09:00:00Z" }, { "zoe@example.com", "Zoë \"東京\"", "2026-01-03T09:30:00Z" } };
+    auto expected = nlohmann::json::array();
+    std::string expected_text;
+    for (auto const& customer : customers) {
+        cli.env["CHARTER_NOW"] = customer.at;
+        std::vector<std::string> args { "customer", "add", "--json", "--email", customer.email };
+        if (!customer.name.empty()) {
+            args.push_back("--name");
+            args.push_back(customer.name);
+        }
+        auto added = nlohmann::json::parse(cli.ok(args).out);
+        std::string id = added["id"];
+        CHECK(id.starts_with("cus_"));
+        // The list shows each customer exactly as `customer add --json` printed it.
+        CHECK(added == nlohmann::json { { "id", id }, { "email", customer.email }, { "name", customer.name }, { "created_at", customer.at } });
+        expected.push_back(added);
+        expected_text += id + "\t" + customer.email + "\t" + customer.name + "\n";
+    }
+    // Licenses do not change the listing.
+    cli.env["CHARTER_NOW"] = "2026-02-01T00:00:00Z";
+    cli.ok({ "product", "add", "acme-pro" });
+    cli.ok({ "issue", "--product", "acme-pro", "--customer", "bob@example.com" });
+
+    auto json = cli.ok({ "customer", "list", "--json" }).out;
+    CHECK(nlohmann::json::parse(json) == expected);
+    CHECK(cli.ok({ "customer", "list" }).out == expected_text);
 }
 
 TEST_CASE("a full disk or a read-only database: a clear error, nothing half-written")
