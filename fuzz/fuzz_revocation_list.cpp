@@ -94,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     // Accepted: the signed message is a valid list for acme-pro, and it alone is in force.
     format::DecodedToken decoded;
     std::string message;
-    FUZZ_CHECK(format::decode_v4_public(token, decoded, message) == CHARTER_OK);
+    FUZZ_CHECK(format::decode_v4_public(token, decoded, message, CHARTER_MAX_REVOCATION_LIST_SIZE) == CHARTER_OK);
     format::RevocationList list;
     FUZZ_CHECK(format::parse_revocation_list(decoded.message, list, message) == CHARTER_OK);
     FUZZ_CHECK(list.product == product);

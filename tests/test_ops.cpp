@@ -1,13 +1,16 @@
 // keygen/ops pieces that need no process: time input, CSV and batch parsing, held batch output.
 
 #include "batch.hpp"
+#include "charter/verify.h"
 #include "csv_reader.hpp"
+#include "licensing.hpp"
 #include "rfc3339.hpp"
 #include "test_support.hpp"
 #include "time_input.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <unistd.h>
@@ -173,4 +176,27 @@ TEST_CASE("held output: kept out of memory until copied, then all of it, in orde
     auto nowhere = HeldOutput::create("/nonexistent/charter");
     REQUIRE_FALSE(nowhere);
     CHECK(nowhere.error().message.find("/nonexistent/charter") != std::string::npos);
+}
+
+TEST_CASE("a revocation list longer than verifiers accept is refused, not signed")
+{
+    auto key = keygen::SigningKey::generate();
+    REQUIRE(key);
+    std::vector<std::string> revoked;
+    char id[40];
+    for (int i = 0; i < 25000; ++i) {
+        std::snprintf(id, sizeof id, "lic_%026d", i);
+        revoked.emplace_back(id);
+    }
+    auto refused = revocation_list_token(*key, "Acme Inc.", "acme-pro", 1800000000, revoked);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == ErrorKind::invalid_input);
+    CHECK(refused.error().message.find("25000 revoked licenses") != std::string::npos);
+    CHECK(refused.error().message.find("split the product") != std::string::npos);
+
+    revoked.resize(5000); // still far more than a license key's 16 KiB could hold
+    auto signed_list = revocation_list_token(*key, "Acme Inc.", "acme-pro", 1800000000, revoked);
+    REQUIRE(signed_list);
+    CHECK(signed_list->size() > CHARTER_MAX_TOKEN_SIZE);
+    CHECK(signed_list->size() <= CHARTER_MAX_REVOCATION_LIST_SIZE);
 }

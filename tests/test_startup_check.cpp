@@ -344,7 +344,7 @@ TEST_CASE_METHOD(Fixture, "a key for another product says so")
     ::setenv(env_name, keygen::sign_license(key, claims("acme-basic")).token.c_str(), 1);
     auto result = startup().run(t0);
     INFO(result.diagnostic);
-    CHECK(result.status == CHARTER_E_BAD_SIGNATURE);
+    CHECK(result.status == CHARTER_E_WRONG_PRODUCT);
     CHECK_FALSE(result.valid);
     CHECK(result.message == std::string("the license key in ") + env_name + " is for another product (acme-basic), not acme-pro");
 

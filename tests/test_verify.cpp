@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstring>
 
 using namespace charter;
@@ -129,8 +130,13 @@ TEST_CASE_METHOD(Fixture, "a key for one product never verifies for another")
 {
     auto token = keygen::sign_license(key_a, claims("acme-pro")).token;
     auto result = verifier("acme-basic").verify(token, t0);
-    CHECK(result.status == CHARTER_E_BAD_SIGNATURE);
-    CHECK(result.detail.find("another product") != std::string::npos);
+    // Genuine, for another product: said so, not taken for an altered key.
+    CHECK(result.status == CHARTER_E_WRONG_PRODUCT);
+    CHECK(result.detail.find("is for product \"acme-pro\", not \"acme-basic\"") != std::string::npos);
+    // Altered and claiming another product: altered.
+    std::string altered = token;
+    altered[30] = altered[30] == 'A' ? 'B' : 'A';
+    CHECK(verifier("acme-basic").verify(altered, t0).status == CHARTER_E_BAD_SIGNATURE);
 
     // Even a token signed for the right product but claiming another is refused.
     auto mismatched = sign_message(message_with("").replace(message_with("").find("acme-pro"), 8, "acme-xxx"));
@@ -280,6 +286,33 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
         CHECK(verifier.set_revocation_list(bad_body, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
         CHECK(detail.find("\"revoked\"") != std::string::npos);
         CHECK(verifier.verify(token, t0).status == CHARTER_E_REVOKED);
+    }
+    SECTION("a list far longer than a license key is accepted up to CHARTER_MAX_REVOCATION_LIST_SIZE")
+    {
+        auto ids = [](size_t count, std::string const& last) {
+            std::vector<std::string> revoked;
+            char id[40];
+            for (size_t i = 0; i < count; ++i) {
+                std::snprintf(id, sizeof id, "lic_%026zu", i);
+                revoked.emplace_back(id);
+            }
+            revoked.push_back(last);
+            return revoked;
+        };
+        auto claims_of_token = claims();
+        auto long_list = keygen::sign_revocation_list(key_a, "Acme Inc.", product, t0, ids(10000, "lic_other"));
+        REQUIRE(long_list.size() > 20 * CHARTER_MAX_TOKEN_SIZE);
+        REQUIRE(verifier.set_revocation_list(long_list, &detail) == CHARTER_OK);
+        CHECK(verifier.verify(token, t0).valid());
+        auto listing_it = keygen::sign_revocation_list(key_a, "Acme Inc.", product, t0, ids(10000, claims_of_token.license_id));
+        REQUIRE(verifier.set_revocation_list(listing_it, &detail) == CHARTER_OK);
+        CHECK(verifier.verify(token, t0).status == CHARTER_E_REVOKED);
+
+        auto too_long = keygen::sign_revocation_list(key_a, "Acme Inc.", product, t0, ids(25000, "lic_other"));
+        REQUIRE(too_long.size() > CHARTER_MAX_REVOCATION_LIST_SIZE);
+        CHECK(verifier.set_revocation_list(too_long, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
+        CHECK(detail.find("the limit is " + std::to_string(CHARTER_MAX_REVOCATION_LIST_SIZE)) != std::string::npos);
+        CHECK(verifier.verify(token, t0).status == CHARTER_E_REVOKED); // the list before stays
     }
 }
 

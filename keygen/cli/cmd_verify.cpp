@@ -45,7 +45,7 @@ Result<Unverified> decode_unverified(std::string const& text)
 {
     Unverified unverified;
     std::string detail;
-    if (format::decode_v4_public(text, unverified.token, detail) != CHARTER_OK)
+    if (format::decode_v4_public(text, unverified.token, detail, CHARTER_MAX_REVOCATION_LIST_SIZE) != CHARTER_OK)
         return make_error(ErrorKind::invalid_input, detail);
     unverified.claims = ops::Json::parse(unverified.token.message, nullptr, false);
     return unverified;

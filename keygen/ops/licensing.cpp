@@ -1,5 +1,6 @@
 #include "licensing.hpp"
 
+#include "charter/verify.h"
 #include "rfc3339.hpp"
 #include "time_input.hpp"
 #include "token_signer.hpp"
@@ -172,6 +173,18 @@ Result<void> add_meta(nlohmann::ordered_json& meta, std::string const& key_value
     return {};
 }
 
+Result<std::string> revocation_list_token(keygen::SigningKey const& key, std::string const& issuer,
+    std::string const& product_id, int64_t now, std::vector<std::string> const& revoked)
+{
+    auto token = keygen::sign_revocation_list(key, issuer, product_id, now, revoked);
+    if (token.size() > CHARTER_MAX_REVOCATION_LIST_SIZE)
+        return make_error(ErrorKind::invalid_input,
+            "the revocation list of " + product_id + " would be " + std::to_string(token.size()) + " bytes for "
+                + std::to_string(revoked.size()) + " revoked licenses, over the " + std::to_string(CHARTER_MAX_REVOCATION_LIST_SIZE)
+                + " bytes verifiers accept; split the product (docs/integrating.md, \"Shipping revocation lists\")");
+    return token;
+}
+
 Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey const& key, std::string const& issuer,
     std::string const& product_id, int64_t now)
 {
@@ -181,7 +194,7 @@ Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey 
     auto revoked = store.revoked_license_ids(product_id);
     if (!revoked)
         return revoked.error();
-    return keygen::sign_revocation_list(key, issuer, product_id, now, *revoked);
+    return revocation_list_token(key, issuer, product_id, now, *revoked);
 }
 
 }

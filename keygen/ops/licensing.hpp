@@ -84,6 +84,11 @@ private:
 /// Parses "KEY=VALUE" into meta; ErrorKind::invalid_input when there is no '=' or no key.
 Result<void> add_meta(nlohmann::ordered_json& meta, std::string const& key_value);
 
+/// The signed revocation list of `product_id` revoking `revoked`; ErrorKind::invalid_input when
+/// it would be longer than verifiers accept (CHARTER_MAX_REVOCATION_LIST_SIZE).
+Result<std::string> revocation_list_token(keygen::SigningKey const& key, std::string const& issuer,
+    std::string const& product_id, int64_t now, std::vector<std::string> const& revoked);
+
 /// The signed revocation list of a product (PRODUCT.md), from the database's revoked ids.
 Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey const& key, std::string const& issuer,
     std::string const& product_id, int64_t now);

@@ -8,11 +8,10 @@
 
 namespace charter::format {
 
-int decode_v4_public(std::string_view token, DecodedToken& out, std::string& detail)
+int decode_v4_public(std::string_view token, DecodedToken& out, std::string& detail, size_t max_size)
 {
-    if (token.size() > CHARTER_MAX_TOKEN_SIZE) {
-        detail = "license key is " + std::to_string(token.size()) + " bytes; the limit is "
-            + std::to_string(CHARTER_MAX_TOKEN_SIZE);
+    if (token.size() > max_size) {
+        detail = "license key is " + std::to_string(token.size()) + " bytes; the limit is " + std::to_string(max_size);
         return CHARTER_E_TOO_LARGE;
     }
     if (token.empty()) {

@@ -3,6 +3,9 @@
 // strictly decoding a token, and checking its Ed25519 signature over
 // PAE("v4.public.", message, footer, implicit assertion).
 
+#include "charter/verify.h"
+
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,9 +23,9 @@ struct DecodedToken {
     bool has_footer { false };
 };
 
-/// Splits and decodes `token`. Returns CHARTER_OK, CHARTER_E_TOO_LARGE, CHARTER_E_MALFORMED or
-/// CHARTER_E_BAD_ENCODING; `detail` says which part is wrong.
-int decode_v4_public(std::string_view token, DecodedToken& out, std::string& detail);
+/// Splits and decodes `token`. Returns CHARTER_OK, CHARTER_E_TOO_LARGE (over `max_size` bytes),
+/// CHARTER_E_MALFORMED or CHARTER_E_BAD_ENCODING; `detail` says which part is wrong.
+int decode_v4_public(std::string_view token, DecodedToken& out, std::string& detail, size_t max_size = CHARTER_MAX_TOKEN_SIZE);
 
 /// True when the signature verifies with `public_key` (32 bytes) for `implicit_assertion`.
 bool v4_public_signature_valid(DecodedToken const& token, uint8_t const* public_key, std::string_view implicit_assertion);

@@ -75,9 +75,9 @@ using Place = charter_startup_result::Place;
 constexpr std::string_view whitespace = " \t\r\n\v\f";
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 constexpr int max_grace_days = 3650;
-// A revocation list is itself a token, so CHARTER_MAX_TOKEN_SIZE bounds it; reading a little
-// more lets verification give its precise "too large" message instead of ours.
-constexpr size_t max_revocation_file_size = 2 * CHARTER_MAX_TOKEN_SIZE;
+// A revocation list is a token bounded by CHARTER_MAX_REVOCATION_LIST_SIZE; reading a little
+// more (a trailing newline, a BOM) lets verification give its precise "too large" message.
+constexpr size_t max_revocation_file_size = CHARTER_MAX_REVOCATION_LIST_SIZE + 4096;
 constexpr int64_t seconds_per_day = 86400;
 
 // Keys are pasted from e-mails and editors: trailing newlines, indentation and Notepad's
@@ -355,9 +355,9 @@ Outcome explain(charter_startup const& check, charter_startup_result const& resu
     case CHARTER_E_UNKNOWN_KEY: {
         auto claimed = claimed_product(token);
         bool other_product = claimed && *claimed != product;
-        // With a shared signing key, a genuine key of another product verifies for its own
-        // product: then it is certainly not altered, just the wrong key.
-        if (other_product && (result.status != CHARTER_E_BAD_SIGNATURE || charter::internal::signed_for_product(*check.verifier, token, *claimed))) {
+        // A genuine key of another product (verify says so when it verifies for its own
+        // product), or one signed by a key this build does not know that claims another product.
+        if (other_product && result.status != CHARTER_E_BAD_SIGNATURE) {
             std::string verb = result.status == CHARTER_E_UNKNOWN_KEY ? " appears to be" : " is";
             return { key_in + verb + " for another product (" + *claimed + "), not " + product };
         }

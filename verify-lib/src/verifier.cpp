@@ -57,8 +57,7 @@ int check_signature(charter_verifier const& verifier, DecodedToken const& token,
             return CHARTER_E_UNKNOWN_KEY;
         }
         if (!v4_public_signature_valid(token, it->key.data(), implicit_assertion)) {
-            detail = "license key signature does not verify for product \"" + verifier.product
-                + "\" (altered, or issued for another product)";
+            detail = "license key signature does not verify for product \"" + verifier.product + "\" (the key was altered)";
             return CHARTER_E_BAD_SIGNATURE;
         }
         return CHARTER_OK;
@@ -70,6 +69,22 @@ int check_signature(charter_verifier const& verifier, DecodedToken const& token,
         }
     }
     detail = "license key signature does not verify with any trusted key for product \"" + verifier.product + "\"";
+    return CHARTER_E_BAD_SIGNATURE;
+}
+
+// The product is the implicit assertion, so a genuine license key of another product fails the
+// signature check like an altered one. Its claims say which product it is for: when the
+// signature verifies for that product, with a trusted key, the key is not altered but the wrong
+// one, and the customer should be told so. (One more Ed25519 verification, on this path only.)
+int explain_bad_signature(charter_verifier const& verifier, DecodedToken const& token, std::string& detail)
+{
+    Claims claims;
+    std::string kid, ignored;
+    if (parse_claims(token.message, claims, ignored) == CHARTER_OK && claims.product != verifier.product
+        && check_signature(verifier, token, claims.product, kid, ignored) == CHARTER_OK) {
+        detail = "license " + claims.license_id + " is for product \"" + claims.product + "\", not \"" + verifier.product + "\"";
+        return CHARTER_E_WRONG_PRODUCT;
+    }
     return CHARTER_E_BAD_SIGNATURE;
 }
 
@@ -92,6 +107,8 @@ int verify(charter_verifier const& verifier, std::string_view token_text, int64_
 
     auto license = std::make_unique<charter_license>();
     status = check_signature(verifier, token, verifier.product, license->kid, detail);
+    if (status == CHARTER_E_BAD_SIGNATURE)
+        return explain_bad_signature(verifier, token, detail);
     if (status != CHARTER_OK)
         return status;
 
@@ -130,7 +147,7 @@ int load_revocation_list(charter_verifier const& verifier, std::string_view toke
 {
     std::string message;
     DecodedToken decoded;
-    int status = decode_v4_public(token, decoded, message);
+    int status = decode_v4_public(token, decoded, message, CHARTER_MAX_REVOCATION_LIST_SIZE);
     std::string kid;
     std::string assertion = std::string(revocation_assertion_prefix) + verifier.product;
     if (status == CHARTER_OK)
@@ -150,14 +167,6 @@ int load_revocation_list(charter_verifier const& verifier, std::string_view toke
     return CHARTER_OK;
 }
 
-bool signed_for_product(charter_verifier const& verifier, std::string_view token_text, std::string_view product)
-{
-    DecodedToken token;
-    std::string kid;
-    std::string ignored;
-    return decode_v4_public(token_text, token, ignored) == CHARTER_OK
-        && check_signature(verifier, token, product, kid, ignored) == CHARTER_OK;
-}
 
 }
 

@@ -47,8 +47,5 @@ int verify(charter_verifier const& verifier, std::string_view token, int64_t now
 int load_revocation_list(charter_verifier const& verifier, std::string_view token, format::RevocationList& out,
     std::string& detail);
 
-/// True when `token` carries a valid signature by one of the verifier's keys for the implicit
-/// assertion `product`: used to tell "a genuine key for another product" from "altered".
-bool signed_for_product(charter_verifier const& verifier, std::string_view token, std::string_view product);
 
 }

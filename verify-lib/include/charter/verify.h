@@ -61,11 +61,11 @@ typedef enum charter_status {
     CHARTER_E_BAD_FOOTER = -6,         /* footer is not {"kid":"k4.pid.…"} */
     CHARTER_E_NO_KEYS = -7,            /* the verifier trusts no key */
     CHARTER_E_UNKNOWN_KEY = -8,        /* the footer's kid is not a trusted key */
-    CHARTER_E_BAD_SIGNATURE = -9,      /* signature does not verify (tampered, other key or other product) */
+    CHARTER_E_BAD_SIGNATURE = -9,      /* signature does not verify (tampered, or another key) */
     CHARTER_E_BAD_CLAIMS = -10,        /* message is not a JSON object (or duplicate keys, too deep) */
     CHARTER_E_MISSING_CLAIM = -11,     /* a required claim is absent */
     CHARTER_E_WRONG_CLAIM_TYPE = -12,  /* a claim has the wrong JSON type or an invalid time */
-    CHARTER_E_WRONG_PRODUCT = -13,     /* the product claim differs from the verifier's product */
+    CHARTER_E_WRONG_PRODUCT = -13,     /* a genuine key of another product, or a product claim that differs */
     CHARTER_E_NOT_YET_VALID = -14,     /* now < nbf - leeway */
     CHARTER_E_EXPIRED = -15,           /* now > exp + leeway */
     CHARTER_E_UPDATES_ENDED = -16,     /* build time > updates_until */
@@ -78,6 +78,8 @@ typedef enum charter_status {
 
 /* Tokens longer than this are refused before any decoding. */
 #define CHARTER_MAX_TOKEN_SIZE 16384
+/* The longest signed revocation list accepted, in bytes: about 23,000 license ids. */
+#define CHARTER_MAX_REVOCATION_LIST_SIZE 1048576
 
 typedef struct charter_verifier charter_verifier;
 typedef struct charter_license charter_license;
