@@ -486,7 +486,7 @@ TEST_CASE("a license issued over HTTP validates, is revoked, then validates as r
 
     auto other_product = validate(client, key, "acme-enterprise");
     CHECK(other_product["valid"] == false);
-    CHECK(other_product["status"] == "bad_signature");
+    CHECK(other_product["status"] == "wrong_product");
     CHECK(validate(client, "v4.public.not-a-key")["status"] == "bad_encoding");
 
     auto revoked = client.Post("/v1/licenses/" + id + "/revoke", bearer(vendor.admin_token),
@@ -546,7 +546,7 @@ TEST_CASE("validation remembers good keys, but expiry and retired signing keys s
     CHECK(expired["valid"] == false);
     CHECK(contains(expired["message"], "expired on"));
     // The same key for another product never matches a remembered verdict.
-    CHECK(validate(client, lasting["key"], "acme-other")["status"] == "bad_signature");
+    CHECK(validate(client, lasting["key"], "acme-other")["status"] == "wrong_product");
 
     // The vendor rotates keys and retires the old one: the server notices within seconds and
     // forgets what it verified with it.

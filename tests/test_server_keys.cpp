@@ -188,6 +188,26 @@ TEST_CASE("after `charter key rotate` the running server signs with the new key,
     server.stop();
 }
 
+TEST_CASE("a license signed by a key only the CLI has used yet validates at once")
+{
+    TempDir temp;
+    auto data_dir = temp / "data";
+    make_vendor(data_dir);
+    ServerChild server(data_dir, temp.path());
+    auto client = client_for(server);
+    auto first = trimmed(cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).out);
+    CHECK(validation_status(client, first) == "valid"); // the trusted keys are now cached
+
+    // The server neither issues nor signs anything in between, so only the license's unknown kid
+    // can tell it that the keys changed.
+    cli(data_dir, { "key", "rotate" });
+    auto second = trimmed(cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).out);
+    REQUIRE(kid_of(second) == current_kid(data_dir));
+    CHECK(validation_status(client, second) == "valid");
+    CHECK(validation_status(client, first) == "valid");
+    server.stop();
+}
+
 TEST_CASE("with passphrase-protected keys the server unwraps the rotated key with the passphrase it started with")
 {
     TempDir temp;
@@ -270,7 +290,8 @@ TEST_CASE("a license issued over the API and one from `charter issue` with the s
     auto claim_names = [](std::string const& token) {
         auto result = run_process({ CHARTER_CLI_PATH, "inspect", "--json", token }, clean_env);
         std::vector<std::string> names;
-        for (auto const& [name, value] : nlohmann::ordered_json::parse(result.out)["claims"].items())
+        auto document = nlohmann::ordered_json::parse(result.out); // kept: the loop's range refers into it
+        for (auto const& [name, value] : document["claims"].items())
             names.push_back(name);
         return names;
     };

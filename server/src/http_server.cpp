@@ -6,6 +6,7 @@
 #include "http_util.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
+#include "licensing.hpp"
 #include "token_signer.hpp"
 
 #include <sodium.h>
@@ -115,6 +116,9 @@ std::string method_label(std::string const& method)
 }
 
 constexpr auto key_cache_lifetime = std::chrono::seconds(5);
+// The shortest interval between two re-reads of the trusted keys forced by an unknown kid (which
+// anyone can put in a key: at most one database read a second for all of them).
+constexpr auto unknown_key_refresh = std::chrono::seconds(1);
 constexpr auto token_touch_interval = std::chrono::seconds(60);
 
 // "/v1/licenses/{id}" → "^/v1/licenses/([^/]+)$"
@@ -596,14 +600,17 @@ std::optional<HttpServer::AdminToken> HttpServer::authorize(httplib::Request con
     return AdminToken { token.id, token.scopes };
 }
 
-Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string const& product)
+Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string const& product, bool unknown_key)
 {
     std::lock_guard lock(m_cache_mutex);
     auto steady_now = std::chrono::steady_clock::now();
     // A new signing key is newer than the cached trusted keys: the licenses it has just signed
     // must validate at once, not after the cache's lifetime.
     auto generation = m_signing_key.generation();
-    if (steady_now - m_keys_loaded_at > key_cache_lifetime || generation != m_keys_generation) {
+    bool forced = unknown_key && steady_now - m_keys_forced_at > unknown_key_refresh;
+    if (forced)
+        m_keys_forced_at = steady_now;
+    if (steady_now - m_keys_loaded_at > key_cache_lifetime || generation != m_keys_generation || forced) {
         auto store = m_pool.lease();
         if (!store)
             return store.error();
@@ -643,7 +650,19 @@ Result<KeyCheck> HttpServer::check_license_key(std::string const& product, std::
         return verifier.error();
     if (auto known = m_key_checker.find(product, key, now))
         return *known;
-    return m_key_checker.check(**verifier, product, key, now, generation);
+    auto checked = m_key_checker.check(**verifier, product, key, now, generation);
+    // A key another process has just made current (`charter key rotate`, then `charter issue`)
+    // signs licenses before this server's cache knows it: an unknown kid re-reads the trusted
+    // keys before it is believed.
+    if (checked.status == CHARTER_E_UNKNOWN_KEY) {
+        generation = m_key_checker.generation();
+        auto refreshed = verifier_for(product, true);
+        if (!refreshed)
+            return refreshed.error();
+        if (*refreshed != *verifier)
+            return m_key_checker.check(**refreshed, product, key, now, generation);
+    }
+    return checked;
 }
 
 Result<std::string> HttpServer::revocation_list(std::string const& product)
@@ -664,9 +683,12 @@ Result<std::string> HttpServer::revocation_list(std::string const& product)
     std::lock_guard lock(m_cache_mutex);
     auto& cached = m_revocation_lists[product];
     if (cached.token.empty() || cached.revoked != *revoked || cached.kid != (*key)->kid()) {
+        auto token = ops::revocation_list_token(**key, m_issuer, product, now(), *revoked);
+        if (!token)
+            return token.error();
         cached.revoked = *revoked;
         cached.kid = (*key)->kid();
-        cached.token = keygen::sign_revocation_list(**key, m_issuer, product, now(), *revoked);
+        cached.token = std::move(*token);
     }
     return cached.token;
 }

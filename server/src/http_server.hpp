@@ -94,7 +94,9 @@ public:
     using UnroutedHandler = std::function<bool(httplib::Request const&, httplib::Response&)>;
     void add_unrouted_handler(UnroutedHandler handler) { m_unrouted_handlers.push_back(std::move(handler)); }
     /// A verifier for `product` trusting the current set of non-retired keys.
-    Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product);
+    /// `unknown_key`: a license named a key the cached trusted keys lack, so re-read them now
+    /// unless an unknown kid made it do so less than a second ago.
+    Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product, bool unknown_key = false);
     /// Verifies a license key for `product` at `now`, remembering good verdicts (KeyChecker).
     Result<KeyCheck> check_license_key(std::string const& product, std::string const& key, int64_t now);
     /// The signed revocation list of a product, re-signed only when the list or the current
@@ -132,6 +134,7 @@ private:
 
     std::mutex m_cache_mutex;
     std::chrono::steady_clock::time_point m_keys_loaded_at {};
+    std::chrono::steady_clock::time_point m_keys_forced_at {}; // the last re-read for an unknown kid
     uint64_t m_keys_generation { 0 }; // m_signing_key's generation when the trusted keys were read
     std::vector<std::string> m_trusted_keys;
     std::map<std::string, std::shared_ptr<Verifier const>> m_verifiers;
