@@ -164,7 +164,7 @@ TEST_CASE("verify with explicit keys, a time, a tampered key and another product
     CHECK(contains(expired.out, "expired on 2030-01-01"));
     auto other_product = elsewhere.run({ "verify", "--key", public_key, "--product", "acme-basic", key });
     CHECK(other_product.exit_code == 1);
-    CHECK(contains(other_product.out, "another product"));
+    CHECK(contains(other_product.out, "is for product \"acme-pro\", not \"acme-basic\""));
     std::string tampered = key;
     tampered[20] = tampered[20] == 'A' ? 'B' : 'A';
     auto bad = elsewhere.run({ "verify", "--key", public_key, tampered });
@@ -677,6 +677,10 @@ TEST_CASE("text that is not UTF-8 is refused with its line, never a crash")
     CHECK(cli.run({ "product", "add", "acme-basic", "--name", "Acme \xFF" }).exit_code == 3);
     Cli other;
     CHECK(other.run({ "init", "--issuer", "Acme \xFF" }).exit_code == 3);
+    // The issuer goes into a comment line of `charter key export`'s source files: one line only.
+    auto two_lines = other.run({ "init", "--issuer", "Acme\nCHARTER_PUBLIC_KEYS = []" });
+    CHECK(two_lines.exit_code == 3);
+    CHECK(contains(two_lines.err, "--issuer must be one line of text"));
 
     // A batch saved as Latin-1: the bad row's line, and nothing issued.
     std::string batch = cli.temp / "latin1.csv";

@@ -2,6 +2,8 @@
 
 #include "token_signer.hpp"
 
+#include <algorithm>
+
 namespace charter::ops {
 
 namespace {
@@ -28,6 +30,9 @@ Result<Workspace> Workspace::initialize(DataDir const& dir, std::string const& i
     // It is the "iss" claim of every license: JSON text.
     if (!keygen::is_valid_utf8(issuer))
         return make_error(ErrorKind::invalid_input, "--issuer is not valid UTF-8");
+    // It is also written into the source files `charter key export` makes, in a comment line.
+    if (std::any_of(issuer.begin(), issuer.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; }))
+        return make_error(ErrorKind::invalid_input, "--issuer must be one line of text, without control characters");
     if (auto created = dir.create(); !created)
         return created.error();
     auto store = db::Store::open(dir.database(), db::OpenMode::create);
