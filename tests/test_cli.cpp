@@ -354,6 +354,55 @@ TEST_CASE("key rotation keeps old licenses valid until their key is retired")
         "jane@example.com" }) }).out)["kid"] == staged);
 }
 
+TEST_CASE("a build that trusts only the key from before a rotation checks a revocation file exported after it")
+{
+    Cli cli;
+    cli.setup();
+    auto license = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    std::string id = nlohmann::json::parse(cli.ok({ "list", "--json" }).out)[0]["id"];
+    auto old_build_keys = cli.line({ "key", "export" }); // the build shipped before the rotation
+    auto old_kid = nlohmann::json::parse(cli.ok({ "key", "list", "--json" }).out)[0]["kid"].get<std::string>();
+
+    auto rotated = cli.ok({ "key", "rotate" });
+    auto new_kid = rotated.out.substr(0, rotated.out.find('\n'));
+    // The warning says what builds that trust only the old key need.
+    CHECK(contains(rotated.err, "warning: builds that trust only " + old_kid + " refuse licenses signed from now on"));
+    CHECK(contains(rotated.err, "keep checking revocations while " + old_kid + " is not retired"));
+    CHECK(contains(rotated.err, "charter revocations export --product P --kid " + old_kid));
+    cli.ok({ "revoke", id });
+
+    auto file = cli.ok({ "revocations", "export", "--product", "acme-pro" }).out;
+    REQUIRE(std::count(file.begin(), file.end(), '\n') == 2); // one list per trusted key, current first
+    auto first_line = file.substr(0, file.find('\n'));
+    CHECK(nlohmann::json::parse(cli.ok({ "inspect", "--json", first_line }).out)["footer"]["kid"] == new_kid);
+
+    charter::Verifier old_build("acme-pro");
+    REQUIRE(old_build.add_key(old_build_keys.c_str()) == CHARTER_OK);
+    std::string detail;
+    REQUIRE(old_build.set_revocation_list(file, &detail) == CHARTER_OK);
+    CHECK(old_build.verify(license).status == CHARTER_E_REVOKED);
+    // A build made after the rotation trusts both keys and uses the first list.
+    charter::Verifier new_build("acme-pro");
+    std::istringstream exported(cli.ok({ "key", "export" }).out);
+    for (std::string key; std::getline(exported, key);)
+        REQUIRE(new_build.add_key(key.c_str()) == CHARTER_OK);
+    REQUIRE(new_build.set_revocation_list(file, &detail) == CHARTER_OK);
+    CHECK(new_build.verify(license).status == CHARTER_E_REVOKED);
+
+    // --kid: the one list an older libcharter-verify (one list per file) can read.
+    auto single = cli.line({ "revocations", "export", "--product", "acme-pro", "--kid", old_kid });
+    CHECK(nlohmann::json::parse(cli.ok({ "inspect", "--json", single }).out)["footer"]["kid"] == old_kid);
+    auto unknown = cli.run({ "revocations", "export", "--product", "acme-pro", "--kid", "k4.pid.nope" });
+    CHECK(unknown.exit_code == 4);
+    CHECK(contains(unknown.err, "no trusted signing key k4.pid.nope"));
+
+    // Once the old key is retired, the file carries no list for it, and the retire says so.
+    auto retired = cli.ok({ "key", "retire", old_kid });
+    CHECK(contains(retired.err, "builds that trust only it no longer check revocations"));
+    auto after_retire = cli.line({ "revocations", "export", "--product", "acme-pro" });
+    CHECK(old_build.set_revocation_list(after_retire, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
+}
+
 TEST_CASE("key export as ready-to-paste source")
 {
     Cli cli;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <set>
+#include <sstream>
 
 using namespace charter::testing;
 using Json = nlohmann::json;
@@ -117,6 +118,16 @@ void check_error(httplib::Result const& result, int status, std::string const& c
         CHECK(contains(body["error"]["message"], mention));
 }
 
+// The kid of each list of a revocation file, in order.
+std::vector<std::string> kids_of_file(std::string const& file)
+{
+    std::vector<std::string> kids;
+    std::istringstream lines(file);
+    for (std::string line; std::getline(lines, line);)
+        kids.push_back(kid_of(line));
+    return kids;
+}
+
 size_t license_count(std::string const& data_dir) { return Json::parse(cli(data_dir, { "list", "--json" }).out).size(); }
 
 }
@@ -133,7 +144,8 @@ TEST_CASE("after `charter key rotate` the running server signs with the new key,
     auto before = issue_over_api(client, token);
     CHECK(kid_of(before["key"]) == old_kid);
     CHECK(validation_status(client, before["key"]) == "valid"); // the trusted keys are now cached
-    CHECK(kid_of(revocation_list(client)) == old_kid);
+    CHECK(kids_of_file(revocation_list(client)) == std::vector<std::string> { old_kid });
+    auto old_public_key = public_key_of(data_dir, old_kid);
 
     cli(data_dir, { "key", "rotate" });
     auto new_kid = current_kid(data_dir);
@@ -150,8 +162,24 @@ TEST_CASE("after `charter key rotate` the running server signs with the new key,
     // The CLI signs with the same key.
     auto from_cli = trimmed(cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).out);
     CHECK(kid_of(from_cli) == new_kid);
-    // No revocation changed, yet the list is signed again, with the new key.
-    CHECK(kid_of(revocation_list(client)) == new_kid);
+    // No revocation changed, yet the file is signed again: by the new key first, and by the
+    // old one for the builds that trust only it.
+    CHECK(kids_of_file(revocation_list(client)) == std::vector<std::string> { new_kid, old_kid });
+
+    // A build shipped before the rotation (it trusts only the old key) checks a list served
+    // after it: a license revoked now is refused there (it was not before: the only list was
+    // signed by the new key, and that build checked no revocations at all).
+    auto revoked_before = client.Post("/v1/licenses/" + before["id"].get<std::string>() + "/revoke", bearer(token), "",
+        "application/json");
+    REQUIRE(revoked_before);
+    REQUIRE(revoked_before->status == 200);
+    charter::Verifier old_build("acme-pro");
+    REQUIRE(old_build.add_key(old_public_key.c_str()) == CHARTER_OK);
+    std::string old_build_detail;
+    auto served_after_rotation = revocation_list(client);
+    CHECK(old_build.set_revocation_list(served_after_rotation, &old_build_detail) == CHARTER_OK);
+    INFO(old_build_detail);
+    CHECK(old_build.verify(before["key"].get<std::string>()).status == CHARTER_E_REVOKED);
 
     cli(data_dir, { "key", "retire", old_kid });
     auto retired_era = issue_over_api(client, token);
@@ -174,8 +202,9 @@ TEST_CASE("after `charter key rotate` the running server signs with the new key,
     REQUIRE(revoked);
     REQUIRE(revoked->status == 200);
     auto list = revocation_list(client);
-    CHECK(kid_of(list) == new_kid);
-    CHECK(inspected(list)["claims"]["revoked"] == Json { after["id"] });
+    CHECK(kids_of_file(list) == std::vector<std::string> { new_kid });
+    auto listed = inspected(list)["claims"]["revoked"].get<std::set<std::string>>();
+    CHECK(listed == std::set<std::string> { before["id"], after["id"] });
     charter::Verifier with_list("acme-pro");
     REQUIRE(with_list.add_key(new_public_key.c_str()) == CHARTER_OK);
     std::string detail;
@@ -228,7 +257,7 @@ TEST_CASE("with passphrase-protected keys the server unwraps the rotated key wit
     CHECK(validation_status(client, after["key"]) == "valid");
     cli(data_dir, { "key", "retire", old_kid });
     CHECK(kid_of(issue_over_api(client, token)["key"]) == new_kid);
-    CHECK(kid_of(revocation_list(client)) == new_kid);
+    CHECK(kids_of_file(revocation_list(client)) == std::vector<std::string> { new_kid });
     server.stop();
 }
 
@@ -241,7 +270,7 @@ TEST_CASE("a current key the server cannot unwrap is a 503 naming it, and nothin
     auto client = client_for(server);
     auto old_kid = current_kid(data_dir);
     issue_over_api(client, token);
-    CHECK(kid_of(revocation_list(client)) == old_kid);
+    CHECK(kids_of_file(revocation_list(client)) == std::vector<std::string> { old_kid });
 
     // The vendor protects the next key with a passphrase the server was not started with.
     cli(data_dir, { "key", "rotate" }, with_passphrase);
@@ -260,7 +289,7 @@ TEST_CASE("a current key the server cannot unwrap is a 503 naming it, and nothin
     ServerChild restarted(data_dir, temp.path(), {}, with_passphrase);
     auto again = client_for(restarted);
     CHECK(kid_of(issue_over_api(again, token)["key"]) == new_kid);
-    CHECK(kid_of(revocation_list(again)) == new_kid);
+    CHECK(kids_of_file(revocation_list(again)) == std::vector<std::string> { new_kid, old_kid });
     restarted.stop();
 }
 

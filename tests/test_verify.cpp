@@ -314,6 +314,44 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
         CHECK(detail.find("the limit is " + std::to_string(CHARTER_MAX_REVOCATION_LIST_SIZE)) != std::string::npos);
         CHECK(verifier.verify(token, t0).status == CHARTER_E_REVOKED); // the list before stays
     }
+    SECTION("a revocation file holds one list per line; the first valid one is used")
+    {
+        auto revoking = [&](keygen::SigningKey const& key, std::vector<std::string> ids) {
+            return keygen::sign_revocation_list(key, "Acme Inc.", product, t0, std::move(ids));
+        };
+        std::string id = claims().license_id;
+        // The file exported after a rotation to key_b: key_b's list first, then key_a's. This
+        // verifier trusts only key_a, as a build made before the rotation does.
+        auto file = revoking(key_b, { "lic_other" }) + "\n" + revoking(key_a, { id }) + "\n";
+        auto old_build = this->verifier();
+        REQUIRE(old_build.set_revocation_list(file, &detail) == CHARTER_OK);
+        CHECK(old_build.verify(token, t0).status == CHARTER_E_REVOKED);
+        // CRLF line ends and blank lines are fine.
+        auto crlf = "\r\n" + revoking(key_b, { "lic_other" }) + "\r\n\r\n" + revoking(key_a, { "lic_other" }) + "\r\n";
+        REQUIRE(old_build.set_revocation_list(crlf, &detail) == CHARTER_OK);
+        CHECK(old_build.verify(token, t0).valid());
+        // The first valid list wins, even when a later one lists the license.
+        REQUIRE(verifier.set_revocation_list(revoking(key_a, { "lic_other" }) + "\n" + revoking(key_a, { id }), &detail) == CHARTER_OK);
+        CHECK(verifier.verify(token, t0).valid());
+        // No line valid: refused, each line's reason given, the list before stays.
+        CHECK(old_build.set_revocation_list(revoking(key_b, { id }) + "\ngarbage\n", &detail) == CHARTER_E_BAD_REVOCATION_LIST);
+        CHECK(detail.find("none of its 2 lists is valid for this build (line 1: ") != std::string::npos);
+        CHECK(detail.find("; line 2: ") != std::string::npos);
+        CHECK(old_build.verify(token, t0).valid());
+        CHECK(old_build.set_revocation_list("\n\r\n", &detail) == CHARTER_E_BAD_REVOCATION_LIST);
+        CHECK(detail == "revocation list rejected: it is empty");
+        // At most CHARTER_MAX_REVOCATION_LISTS lines, and CHARTER_MAX_REVOCATION_FILE_SIZE bytes.
+        std::string many;
+        for (int i = 0; i < CHARTER_MAX_REVOCATION_LISTS; ++i)
+            many += revoking(key_a, { id }) + "\n";
+        REQUIRE(old_build.set_revocation_list(many, &detail) == CHARTER_OK);
+        many += revoking(key_a, { id });
+        CHECK(old_build.set_revocation_list(many, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
+        CHECK(detail.find("holds 17 lists; the limit is 16") != std::string::npos);
+        std::string huge(CHARTER_MAX_REVOCATION_FILE_SIZE + 1, '\n');
+        CHECK(old_build.set_revocation_list(huge, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
+        CHECK(detail.find("the limit is " + std::to_string(CHARTER_MAX_REVOCATION_FILE_SIZE)) != std::string::npos);
+    }
 }
 
 TEST_CASE_METHOD(Fixture, "malformed tokens each get their own status")

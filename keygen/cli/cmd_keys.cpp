@@ -39,6 +39,23 @@ int run_list(Context& context, KeyOptions const& options)
     return exit_ok;
 }
 
+// Builds shipped before a rotation trust only the older keys. Say what they need, once per key.
+void warn_about_shipped_builds(ops::Workspace& workspace, std::string const& current_kid)
+{
+    auto keys = workspace.trusted_keys();
+    if (!keys)
+        return;
+    for (auto const& key : *keys) {
+        if (key.kid == current_kid)
+            continue;
+        std::cerr << "warning: builds that trust only " << key.kid << " refuse licenses signed from now on (unknown key) "
+                  << "until their customers update to a build made with charter key export since " << current_kid << " exists\n"
+                  << "warning: those builds keep checking revocations while " << key.kid << " is not retired: publish "
+                  << "revocation files exported from now on (one list per trusted key; a build whose libcharter-verify "
+                  << "reads one list only needs: charter revocations export --product P --kid " << key.kid << ")\n";
+    }
+}
+
 int run_add(Context& context, bool make_current)
 {
     auto workspace = context.open_workspace();
@@ -55,6 +72,8 @@ int run_add(Context& context, bool make_current)
               << "public key " << key->public_paserk << "\n";
     if (!make_current)
         std::cerr << "ship it in your builds (charter key export), then run: charter key rotate " << key->kid << "\n";
+    else
+        warn_about_shipped_builds(*workspace, key->kid);
     return exit_ok;
 }
 
@@ -69,6 +88,7 @@ int run_rotate(Context& context, KeyOptions const& options)
         return context.fail(set.error());
     std::cout << options.kid << "\n";
     std::cerr << "signing with " << options.kid << "; older keys stay trusted until retired\n";
+    warn_about_shipped_builds(*workspace, options.kid);
     return exit_ok;
 }
 
@@ -79,7 +99,9 @@ int run_retire(Context& context, KeyOptions const& options)
         return context.fail(workspace.error());
     if (auto retired = workspace->store().retire_key(options.kid, context.now(), context.actor()); !retired)
         return context.fail(retired.error());
-    std::cerr << "retired " << options.kid << ": licenses it signed no longer verify in new builds\n";
+    std::cerr << "retired " << options.kid << ": licenses it signed no longer verify in new builds, and revocation "
+                 "files exported from now on carry no list signed by it, so builds that trust only it no longer check "
+                 "revocations\n";
     return exit_ok;
 }
 

@@ -18,6 +18,7 @@ struct LicenseOptions {
     std::string status;
     std::string id;
     std::string reason;
+    std::string kid; // revocations export --kid: only the list signed by this key
     bool json { false };
 };
 
@@ -122,14 +123,22 @@ int run_revocations_export(Context& context, LicenseOptions const& options)
     auto passphrase = context.passphrase();
     if (!passphrase)
         return context.fail(passphrase.error());
-    auto key = workspace->current_signing_key(*passphrase);
+    auto keys = workspace->trusted_signing_keys(*passphrase);
     context.print_warnings(workspace->key_store());
-    if (!key)
-        return context.fail(key.error());
+    if (!keys)
+        return context.fail(keys.error());
+    std::vector<keygen::SigningKey const*> signers;
+    for (auto const& key : *keys) {
+        if (options.kid.empty() || key.kid() == options.kid)
+            signers.push_back(&key);
+    }
+    if (signers.empty())
+        return context.fail(make_error(ErrorKind::not_found,
+            "no trusted signing key " + options.kid + "; charter key list shows the keys that are not retired"));
     auto issuer = workspace->issuer();
     if (!issuer)
         return context.fail(issuer.error());
-    auto list = ops::export_revocation_list(workspace->store(), *key, *issuer, options.product, context.now());
+    auto list = ops::export_revocation_list(workspace->store(), signers, *issuer, options.product, context.now());
     if (!list)
         return context.fail(list.error());
     std::cout << *list << "\n";
@@ -165,9 +174,13 @@ void register_licenses(CLI::App& app, Context& context)
     auto* revocations = app.add_subcommand("revocations", "signed revocation lists for offline verifiers");
     revocations->require_subcommand(1);
     revocations->footer("Example:\n  charter revocations export --product acme-pro > acme-pro.revocations");
-    auto* exported = revocations->add_subcommand("export", "print the signed revocation list of a product");
+    auto* exported = revocations->add_subcommand("export",
+        "print the revocation file of a product: one signed list per trusted signing key, one per line");
     exported->add_option("--product", options->product, "product id")->required();
-    exported->footer("Example:\n  charter revocations export --product acme-pro > acme-pro.revocations");
+    exported->add_option("--kid", options->kid,
+        "only the list signed by this key (k4.pid.…), for builds whose libcharter-verify reads one list only");
+    exported->footer("Examples:\n  charter revocations export --product acme-pro > acme-pro.revocations\n"
+                     "  charter revocations export --product acme-pro --kid k4.pid.… > acme-pro.revocations");
     exported->callback([&context, options] { context.exit_code = run_revocations_export(context, *options); });
 }
 

@@ -185,8 +185,35 @@ Result<std::string> revocation_list_token(keygen::SigningKey const& key, std::st
     return token;
 }
 
-Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey const& key, std::string const& issuer,
-    std::string const& product_id, int64_t now)
+Result<std::string> revocation_file(std::vector<keygen::SigningKey const*> const& keys, std::string const& issuer,
+    std::string const& product_id, int64_t now, std::vector<std::string> const& revoked)
+{
+    if (keys.empty())
+        return make_error(ErrorKind::invalid_input, "no trusted signing key to sign the revocation list of " + product_id);
+    if (keys.size() > CHARTER_MAX_REVOCATION_LISTS)
+        return make_error(ErrorKind::invalid_input,
+            std::to_string(keys.size()) + " signing keys are trusted, and a revocation file holds at most "
+                + std::to_string(CHARTER_MAX_REVOCATION_LISTS) + " lists; retire the keys no build needs (charter key retire)");
+    std::string file;
+    for (auto const* key : keys) {
+        auto token = revocation_list_token(*key, issuer, product_id, now, revoked);
+        if (!token)
+            return token.error();
+        if (!file.empty())
+            file += '\n';
+        file += *token;
+    }
+    if (file.size() > CHARTER_MAX_REVOCATION_FILE_SIZE)
+        return make_error(ErrorKind::invalid_input,
+            "the revocation file of " + product_id + " would be " + std::to_string(file.size()) + " bytes ("
+                + std::to_string(keys.size()) + " lists of " + std::to_string(revoked.size()) + " revoked licenses), over the "
+                + std::to_string(CHARTER_MAX_REVOCATION_FILE_SIZE)
+                + " bytes verifiers accept; retire the keys no build needs (charter key retire) or split the product");
+    return file;
+}
+
+Result<std::string> export_revocation_list(db::Store& store, std::vector<keygen::SigningKey const*> const& keys,
+    std::string const& issuer, std::string const& product_id, int64_t now)
 {
     auto product = store.get_product(product_id);
     if (!product)
@@ -194,7 +221,7 @@ Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey 
     auto revoked = store.revoked_license_ids(product_id);
     if (!revoked)
         return revoked.error();
-    return revocation_list_token(key, issuer, product_id, now, *revoked);
+    return revocation_file(keys, issuer, product_id, now, *revoked);
 }
 
 }

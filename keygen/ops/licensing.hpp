@@ -89,8 +89,15 @@ Result<void> add_meta(nlohmann::ordered_json& meta, std::string const& key_value
 Result<std::string> revocation_list_token(keygen::SigningKey const& key, std::string const& issuer,
     std::string const& product_id, int64_t now, std::vector<std::string> const& revoked);
 
-/// The signed revocation list of a product (PRODUCT.md), from the database's revoked ids.
-Result<std::string> export_revocation_list(db::Store& store, keygen::SigningKey const& key, std::string const& issuer,
-    std::string const& product_id, int64_t now);
+/// The revocation file of `product_id` (docs/format.md): one list revoking `revoked` per key of
+/// `keys`, in that order (the current key first), one per line, without a final newline. Every
+/// build that trusts any of the keys finds a list it can verify. ErrorKind::invalid_input when a
+/// list or the file would be longer than verifiers accept, or `keys` is empty or too many.
+Result<std::string> revocation_file(std::vector<keygen::SigningKey const*> const& keys, std::string const& issuer,
+    std::string const& product_id, int64_t now, std::vector<std::string> const& revoked);
+
+/// The revocation file of a product, from the database's revoked ids, signed by `keys`.
+Result<std::string> export_revocation_list(db::Store& store, std::vector<keygen::SigningKey const*> const& keys,
+    std::string const& issuer, std::string const& product_id, int64_t now);
 
 }

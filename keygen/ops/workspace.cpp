@@ -98,6 +98,22 @@ Result<std::vector<db::SigningKeyRecord>> Workspace::trusted_keys()
     return trusted;
 }
 
+Result<std::vector<keygen::SigningKey>> Workspace::trusted_signing_keys(std::optional<std::string> const& passphrase)
+{
+    auto records = trusted_keys();
+    if (!records)
+        return records.error();
+    std::stable_partition(records->begin(), records->end(), [](auto const& record) { return record.current; });
+    std::vector<keygen::SigningKey> keys;
+    for (auto const& record : *records) {
+        auto key = m_keys.load(record.kid, passphrase);
+        if (!key)
+            return key.error();
+        keys.push_back(std::move(*key));
+    }
+    return keys;
+}
+
 Result<db::SigningKeyRecord> Workspace::add_key(bool make_current, std::optional<std::string> const& passphrase, int64_t now,
     db::Actor const& actor)
 {

@@ -37,6 +37,10 @@ public:
     /// The public keys verifiers should trust: every key not retired.
     Result<std::vector<db::SigningKeyRecord>> trusted_keys();
 
+    /// The secret keys of every trusted (not retired) key, the current one first, unwrapped with
+    /// `passphrase`: what a revocation file is signed with.
+    Result<std::vector<keygen::SigningKey>> trusted_signing_keys(std::optional<std::string> const& passphrase);
+
     /// Generates a key and records it; `make_current` makes it the signing key (rotation).
     /// It is protected with `passphrase` when given or when the current key is protected.
     Result<db::SigningKeyRecord> add_key(bool make_current, std::optional<std::string> const& passphrase, int64_t now,

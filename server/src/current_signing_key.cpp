@@ -15,7 +15,7 @@ constexpr auto failed_key_retry = std::chrono::seconds(5);
 
 // What the client is told. The cause's own message names files of the data directory, which
 // only the server's log shows; this names the key and what the operator has to do.
-Error unavailable(std::string const& kid, Error const& cause, bool has_passphrase)
+Error unavailable(std::string const& kid, Error const& cause, bool has_passphrase, char const* which = "current")
 {
     std::string why;
     if (cause.kind == ErrorKind::unauthorized && !has_passphrase)
@@ -28,7 +28,7 @@ Error unavailable(std::string const& kid, Error const& cause, bool has_passphras
         why = "its file is missing from the data directory's keys/ folder; copy it there";
     else
         why = "its file in the data directory's keys/ folder cannot be used (the server's log says why)";
-    return make_error(ErrorKind::unavailable, "charter-server cannot load the current signing key " + kid + ": " + why
+    return make_error(ErrorKind::unavailable, std::string("charter-server cannot load the ") + which + " signing key " + kid + ": " + why
             + "; nothing was signed");
 }
 
@@ -91,6 +91,43 @@ Result<CurrentSigningKey::KeyPointer> CurrentSigningKey::load(std::string const&
     m_failure_cause.clear();
     m_generation.fetch_add(1, std::memory_order_release);
     return m_key;
+}
+
+Result<std::vector<CurrentSigningKey::KeyPointer>> CurrentSigningKey::trusted(db::Store& store)
+{
+    auto current = get(store);
+    if (!current)
+        return current.error();
+    auto records = store.list_signing_keys();
+    if (!records)
+        return records.error();
+    std::vector<KeyPointer> keys { *current };
+    std::lock_guard lock(m_mutex);
+    auto steady_now = std::chrono::steady_clock::now();
+    for (auto const& record : *records) {
+        if (record.status == "retired" || record.kid == (*current)->kid())
+            continue;
+        if (auto found = m_others.find(record.kid); found != m_others.end()) {
+            keys.push_back(found->second);
+            continue;
+        }
+        if (auto failed = m_other_failures.find(record.kid);
+            failed != m_other_failures.end() && steady_now - failed->second.first < failed_key_retry)
+            return failed->second.second;
+        auto loaded = m_keys.load(record.kid, m_passphrase);
+        if (!loaded) {
+            auto failure = unavailable(record.kid, loaded.error(), m_passphrase.has_value(), "trusted");
+            std::cerr << "charter-server: cannot load the trusted signing key " << record.kid << ": " << loaded.error().message
+                      << "; revocation lists fail until it can be loaded (builds that trust only it need its list)\n";
+            m_other_failures.insert_or_assign(record.kid, std::make_pair(steady_now, failure));
+            return failure;
+        }
+        m_other_failures.erase(record.kid);
+        auto pointer = std::make_shared<keygen::SigningKey const>(std::move(*loaded));
+        m_others.emplace(record.kid, pointer);
+        keys.push_back(std::move(pointer));
+    }
+    return keys;
 }
 
 }

@@ -17,10 +17,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace charter::server {
 
@@ -42,6 +45,12 @@ public:
     /// make the server run Argon2id (a wrapped key) for each of them.
     Result<KeyPointer> get(db::Store& store);
 
+    /// Every trusted (not retired) key, the current one first: what a revocation file is signed
+    /// with, so that builds trusting only an older key still find a list they can verify. Keys
+    /// are loaded from keys/ once; ErrorKind::unavailable (naming the key) when one cannot be,
+    /// retried at most every few seconds as for the current key.
+    Result<std::vector<KeyPointer>> trusted(db::Store& store);
+
     /// Counts the changes of the key; caches made from the trusted keys before a change are stale
     /// (the new key may be newer than them).
     uint64_t generation() const { return m_generation.load(std::memory_order_acquire); }
@@ -60,6 +69,10 @@ private:
     std::chrono::steady_clock::time_point m_failed_at {};
     Error m_failure { ErrorKind::internal, {} };
     std::string m_failure_cause; // the key store's message, logged once
+    // Trusted keys other than the current one, loaded for revocation files; and those that
+    // failed to load, when, and the error given.
+    std::map<std::string, KeyPointer> m_others;
+    std::map<std::string, std::pair<std::chrono::steady_clock::time_point, Error>> m_other_failures;
 };
 
 }

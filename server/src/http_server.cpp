@@ -675,19 +675,26 @@ Result<std::string> HttpServer::revocation_list(std::string const& product)
     auto revoked = (*store)->revoked_license_ids(product);
     if (!revoked)
         return revoked.error();
-    // Signed by the key that is current now: a list signed by a key retired since would be
-    // refused by every verifier.
-    auto key = m_signing_key.get(**store);
-    if (!key)
-        return key.error();
+    // One list per key trusted now, the current one first: a build made before a key rotation
+    // trusts only the older key, and a list signed by a key retired since would be refused by
+    // every verifier.
+    auto keys = m_signing_key.trusted(**store);
+    if (!keys)
+        return keys.error();
+    std::vector<std::string> kids;
+    std::vector<keygen::SigningKey const*> signers;
+    for (auto const& key : *keys) {
+        kids.push_back(key->kid());
+        signers.push_back(key.get());
+    }
     std::lock_guard lock(m_cache_mutex);
     auto& cached = m_revocation_lists[product];
-    if (cached.token.empty() || cached.revoked != *revoked || cached.kid != (*key)->kid()) {
-        auto token = ops::revocation_list_token(**key, m_issuer, product, now(), *revoked);
+    if (cached.token.empty() || cached.revoked != *revoked || cached.kids != kids) {
+        auto token = ops::revocation_file(signers, m_issuer, product, now(), *revoked);
         if (!token)
             return token.error();
         cached.revoked = *revoked;
-        cached.kid = (*key)->kid();
+        cached.kids = std::move(kids);
         cached.token = std::move(*token);
     }
     return cached.token;

@@ -141,7 +141,7 @@ private:
     KeyChecker m_key_checker;
     struct SignedRevocationList {
         std::vector<std::string> revoked; // the license ids it lists
-        std::string kid;                  // the key that signed it
+        std::vector<std::string> kids;    // the keys that signed it, one list each
         std::string token;
     };
     std::map<std::string, SignedRevocationList> m_revocation_lists;

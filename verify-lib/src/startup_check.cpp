@@ -75,9 +75,9 @@ using Place = charter_startup_result::Place;
 constexpr std::string_view whitespace = " \t\r\n\v\f";
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 constexpr int max_grace_days = 3650;
-// A revocation list is a token bounded by CHARTER_MAX_REVOCATION_LIST_SIZE; reading a little
-// more (a trailing newline, a BOM) lets verification give its precise "too large" message.
-constexpr size_t max_revocation_file_size = CHARTER_MAX_REVOCATION_LIST_SIZE + 4096;
+// A revocation file is bounded by CHARTER_MAX_REVOCATION_FILE_SIZE; reading a little more (a
+// trailing newline, a BOM) lets verification give its precise "too large" message.
+constexpr size_t max_revocation_file_size = CHARTER_MAX_REVOCATION_FILE_SIZE + 4096;
 constexpr int64_t seconds_per_day = 86400;
 
 // Keys are pasted from e-mails and editors: trailing newlines, indentation and Notepad's

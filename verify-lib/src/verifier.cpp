@@ -142,31 +142,78 @@ int verify(charter_verifier const& verifier, std::string_view token_text, int64_
     return status;
 }
 
-int load_revocation_list(charter_verifier const& verifier, std::string_view token, RevocationList& out,
-    std::string& detail)
+namespace {
+
+// One list token: checked like a license (size, decoding, key by kid, signature with the
+// revocation assertion), then parsed, and its product must be the verifier's.
+int load_one_revocation_list(charter_verifier const& verifier, std::string_view token, RevocationList& out,
+    std::string& message)
 {
-    std::string message;
     DecodedToken decoded;
     int status = decode_v4_public(token, decoded, message, CHARTER_MAX_REVOCATION_LIST_SIZE);
     std::string kid;
     std::string assertion = std::string(revocation_assertion_prefix) + verifier.product;
     if (status == CHARTER_OK)
         status = check_signature(verifier, decoded, assertion, kid, message);
-    RevocationList list;
     if (status == CHARTER_OK)
-        status = parse_revocation_list(decoded.message, list, message);
-    if (status == CHARTER_OK && list.product != verifier.product) {
-        message = "revocation list is for product \"" + list.product + "\", not \"" + verifier.product + "\"";
+        status = parse_revocation_list(decoded.message, out, message);
+    if (status == CHARTER_OK && out.product != verifier.product) {
+        message = "revocation list is for product \"" + out.product + "\", not \"" + verifier.product + "\"";
         status = CHARTER_E_BAD_REVOCATION_LIST;
     }
-    if (status != CHARTER_OK) {
-        detail = "revocation list rejected: " + message;
-        return CHARTER_E_BAD_REVOCATION_LIST;
-    }
-    out = std::move(list);
-    return CHARTER_OK;
+    return status;
 }
 
+}
+
+int load_revocation_list(charter_verifier const& verifier, std::string_view file, RevocationList& out,
+    std::string& detail)
+{
+    // A revocation file holds one list token per signing key the vendor still trusts, one per
+    // line, so that a build trusting any of those keys finds a list it can verify (a build made
+    // before a key rotation trusts only the old key). The first line that is a valid list wins.
+    if (file.size() > CHARTER_MAX_REVOCATION_FILE_SIZE) {
+        detail = "revocation list rejected: the file is " + std::to_string(file.size()) + " bytes; the limit is "
+            + std::to_string(CHARTER_MAX_REVOCATION_FILE_SIZE);
+        return CHARTER_E_BAD_REVOCATION_LIST;
+    }
+    std::vector<std::string_view> lines;
+    for (size_t start = 0; start <= file.size();) {
+        size_t end = std::min(file.find('\n', start), file.size());
+        std::string_view line = file.substr(start, end - start);
+        if (!line.empty() && line.back() == '\r')
+            line.remove_suffix(1);
+        if (!line.empty())
+            lines.push_back(line);
+        start = end + 1;
+    }
+    if (lines.empty()) {
+        detail = "revocation list rejected: it is empty";
+        return CHARTER_E_BAD_REVOCATION_LIST;
+    }
+    if (lines.size() > CHARTER_MAX_REVOCATION_LISTS) {
+        detail = "revocation list rejected: the file holds " + std::to_string(lines.size()) + " lists; the limit is "
+            + std::to_string(CHARTER_MAX_REVOCATION_LISTS);
+        return CHARTER_E_BAD_REVOCATION_LIST;
+    }
+    std::string reasons;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        RevocationList list;
+        std::string message;
+        if (load_one_revocation_list(verifier, lines[i], list, message) == CHARTER_OK) {
+            out = std::move(list);
+            return CHARTER_OK;
+        }
+        if (lines.size() == 1) {
+            detail = "revocation list rejected: " + message;
+            return CHARTER_E_BAD_REVOCATION_LIST;
+        }
+        reasons += (i == 0 ? "" : "; ") + ("line " + std::to_string(i + 1) + ": ") + message;
+    }
+    detail = "revocation list rejected: none of its " + std::to_string(lines.size()) + " lists is valid for this build ("
+        + reasons + ")";
+    return CHARTER_E_BAD_REVOCATION_LIST;
+}
 
 }
 

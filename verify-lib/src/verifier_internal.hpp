@@ -42,9 +42,10 @@ namespace charter::internal {
 int verify(charter_verifier const& verifier, std::string_view token, int64_t now,
     format::RevocationList const* extra_revocations, charter_license** license_out, std::string& detail);
 
-/// Verifies and parses a signed revocation list against the verifier's keys and product,
-/// without installing it. Returns CHARTER_OK or CHARTER_E_BAD_REVOCATION_LIST.
-int load_revocation_list(charter_verifier const& verifier, std::string_view token, format::RevocationList& out,
+/// Verifies and parses a revocation file (one signed list per line; the first valid one is
+/// used) against the verifier's keys and product, without installing it. Returns CHARTER_OK or
+/// CHARTER_E_BAD_REVOCATION_LIST.
+int load_revocation_list(charter_verifier const& verifier, std::string_view file, format::RevocationList& out,
     std::string& detail);
 
 

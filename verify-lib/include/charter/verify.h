@@ -80,6 +80,12 @@ typedef enum charter_status {
 #define CHARTER_MAX_TOKEN_SIZE 16384
 /* The longest signed revocation list accepted, in bytes: about 23,000 license ids. */
 #define CHARTER_MAX_REVOCATION_LIST_SIZE 1048576
+/*
+ * A revocation file (docs/format.md) holds one list token per signing key the vendor still
+ * trusts, one per line; at most this many lists, and at most this many bytes in all.
+ */
+#define CHARTER_MAX_REVOCATION_LISTS 16
+#define CHARTER_MAX_REVOCATION_FILE_SIZE 4194304
 
 typedef struct charter_verifier charter_verifier;
 typedef struct charter_license charter_license;
@@ -112,8 +118,10 @@ CHARTER_VERIFY_API int charter_verifier_set_build_time(charter_verifier *verifie
 
 /*
  * Installs a signed revocation list (docs/format.md), verified against the keys added so far
- * (add keys first). Licenses it lists then fail with CHARTER_E_REVOKED. On failure the
- * previous list (if any) stays and detail says why.
+ * (add keys first). `token` is a list token, or a whole revocation file: one list token per
+ * line (LF or CRLF; empty lines ignored), of which the first valid one is installed. Licenses
+ * it lists then fail with CHARTER_E_REVOKED. On failure the previous list (if any) stays and
+ * detail says why.
  */
 CHARTER_VERIFY_API int charter_verifier_set_revocation_list(charter_verifier *verifier, const char *token,
     size_t token_size, char *detail, size_t detail_size);
