@@ -189,7 +189,7 @@ TEST_CASE("a request head still arriving after --read-timeout gets 408 and the c
 TEST_CASE("a complete request that waited behind a slow upload longer than --read-timeout is still served")
 {
     // One thread: an upload whose body trickles for longer than the read timeout keeps it (an
-    // upload's body has only the per-read timeout), while a whole request waits in the queue.
+    // upload's body has --upload-timeout, 600 s here), while a whole request waits in the queue.
     Running running({ "--threads", "1", "--read-timeout", "1" });
     std::string const body(16, 'x');
     RawConnection upload(running.port());
@@ -210,6 +210,132 @@ TEST_CASE("a complete request that waited behind a slow upload longer than --rea
     auto served = waiting.read_until_close(10000, closed);
     INFO(served.substr(0, 400));
     CHECK(RawConnection::status_of(served) == 200);
+    CHECK(running.healthy());
+}
+
+// Issue 12 item 21: 20 strangers posting 1 GB "releases" a byte at a time held every worker
+// (the body was read to its end before the answer), and /healthz went unanswered.
+TEST_CASE("unauthenticated uploads trickling a huge body are refused before their body is read")
+{
+    Running running({ "--threads", "4", "--read-timeout", "5" });
+    int const count = 20;
+    std::vector<std::unique_ptr<RawConnection>> uploads;
+    for (int i = 0; i < count; ++i) {
+        uploads.push_back(std::make_unique<RawConnection>(running.port()));
+        std::string authorization = i % 2 == 0 ? "" : "Authorization: Bearer chrt_not-a-token\r\n";
+        REQUIRE(uploads.back()->send_all("POST /v1/products/acme-pro/releases?version=1.0&filename=a.bin HTTP/1.1\r\nHost: x\r\n"
+            + authorization + "Content-Type: application/octet-stream\r\nContent-Length: 1000000000\r\n\r\nx"));
+    }
+    // Each keeps sending a byte every 500 ms (well within --read-timeout) while it is open, for
+    // at most 30 s.
+    std::atomic<bool> done { false };
+    std::thread feeder([&] {
+        for (int round = 0; round < 60 && !done; ++round) {
+            for (auto& upload : uploads) {
+                pollfd fd { upload->fd(), POLLIN, 0 };
+                if (poll(&fd, 1, 0) == 0)
+                    upload->send_all("x");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+    });
+    httplib::Client client("127.0.0.1", running.port());
+    client.set_read_timeout(10, 0);
+    auto health = client.Get("/healthz");
+    int refused = 0;
+    for (auto& upload : uploads) {
+        bool closed = false;
+        auto answer = upload->read_until_close(10000, closed);
+        INFO(answer.substr(0, 300));
+        if (RawConnection::status_of(answer) == 401 && closed && contains(answer, "Connection: close"))
+            ++refused;
+    }
+    done = true;
+    feeder.join();
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    CHECK(refused == count);
+    CHECK(running.healthy());
+}
+
+// The rest of issue 12 item 21: an authorised upload's body has an overall deadline too.
+TEST_CASE("an upload body trickling past --upload-timeout gets 408 and the connection closes")
+{
+    Running running({ "--threads", "2", "--read-timeout", "5", "--upload-timeout", "2" });
+    RawConnection upload(running.port());
+    REQUIRE(upload.send_all("POST /v1/products/acme-pro/releases?version=1.0&filename=a.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        + running.admin + "\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n"));
+    // A byte every 200 ms: no read waits long, but 1,000 bytes would take 200 s.
+    std::string answer;
+    bool closed = false;
+    for (int sent = 0; sent < 150 && answer.empty() && !closed; ++sent) {
+        if (!upload.send_all("x"))
+            break;
+        answer = upload.read_until_close(200, closed);
+    }
+    if (!closed)
+        answer += upload.read_until_close(5000, closed);
+    INFO(answer.substr(0, 400));
+    CHECK(RawConnection::status_of(answer) == 408);
+    CHECK(contains(body_of(answer), "--upload-timeout"));
+    CHECK(closed);
+    CHECK(sql(running.data_dir, "SELECT count(*) FROM releases;") == "0\n");
+    CHECK(running.healthy());
+}
+
+// Issue 12 item 19: cpp-httplib answered 416 to any Range it could not parse, on every route,
+// before the route ran. RFC 9110 14.2: Range is ignored on methods other than GET, and an
+// invalid one is ignored.
+TEST_CASE("a Range header that does not parse, or on a method other than GET, is ignored")
+{
+    Running running;
+    auto license = issue_license(running.data_dir);
+    std::vector<std::string> const invalid { "bytes=abc", "bytes=5-1", "bytes=", "bytes=0-1,", "items=0-1", "bytes=--1",
+        "bytes=99999999999999999999-" };
+    for (auto const& range : invalid) {
+        INFO("Range: " << range);
+        auto health = running.raw("GET /healthz HTTP/1.1\r\nHost: x\r\nRange: " + range + "\r\nConnection: close\r\n\r\n");
+        CHECK(RawConnection::status_of(health) == 200);
+        auto keys = running.raw("GET /v1/keys HTTP/1.1\r\nHost: x\r\nrange: " + range + "\r\nConnection: close\r\n\r\n");
+        CHECK(RawConnection::status_of(keys) == 200);
+        CHECK(Json::parse(body_of(keys), nullptr, false).is_object());
+        std::string validate = R"({"product":"acme-pro","key":")" + license + "\"}";
+        auto validated = running.raw("POST /v1/validate HTTP/1.1\r\nHost: x\r\nRange: " + range
+            + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(validate.size())
+            + "\r\n\r\n" + validate);
+        CHECK(RawConnection::status_of(validated) == 200);
+    }
+    // POST /v1/licenses with a bad Range, and with a good one (which does not apply to POST):
+    // each issues its license, and the answer is the whole JSON.
+    for (std::string range : { "bytes=abc", "bytes=0-5" }) {
+        INFO("Range: " << range);
+        std::string body = R"({"product":"acme-pro","customer":"jane@example.com"})";
+        auto request = running.admin_post("/v1/licenses", body);
+        request.insert(request.find("\r\n") + 2, "Range: " + range + "\r\n");
+        auto issued = running.raw(request);
+        CHECK(RawConnection::status_of(issued) == 201);
+        auto json = Json::parse(body_of(issued), nullptr, false);
+        REQUIRE(json.is_object());
+        CHECK(std::string(json.value("key", "")).starts_with("v4.public."));
+    }
+    CHECK(sql(running.data_dir, "SELECT count(*) FROM licenses;") == "3\n");
+    // A download: a bad Range gets the whole file; a good one still gets its part.
+    auto file = running.temp / "notes.txt";
+    {
+        std::ofstream out(file);
+        out << "0123456789";
+    }
+    REQUIRE(charter_cli(running.data_dir, { "release", "add", "--product", "acme-pro", "--version", "1.0", file }).exit_code == 0);
+    auto download = [&](std::string const& range) {
+        return running.raw("GET /downloads/acme-pro/1.0/notes.txt HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(license)
+            + "\r\nRange: " + range + "\r\nConnection: close\r\n\r\n");
+    };
+    auto whole = download("bytes=abc");
+    CHECK(RawConnection::status_of(whole) == 200);
+    CHECK(body_of(whole) == "0123456789");
+    auto part = download("bytes=2-4");
+    CHECK(RawConnection::status_of(part) == 206);
+    CHECK(body_of(part) == "234");
     CHECK(running.healthy());
 }
 

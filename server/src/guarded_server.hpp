@@ -10,9 +10,27 @@
 // along). A read never waits past the deadline; once it has passed, a read only takes what has
 // already arrived, so a complete request that waited in the queue is still served. The
 // deadline covers the request head and the body that cpp-httplib reads before the handler (at
-// most --max-body); a streamed body (a release upload) has only the per-read timeout once the
-// head is in. A request that misses its deadline ends its connection: in its head or body,
-// with a 408 (see request_deadline_missed()), in its request line without an answer.
+// most --max-body); a streamed body (a release upload) gets a deadline of its own once the head
+// is in (--upload-timeout, issue 12 item 21). A request that misses its deadline ends its
+// connection: in its head or body, with a 408 (see request_deadline_missed()), in its request
+// line without an answer.
+//
+// Two more things only the connection layer can do, both on the bytes of the stream:
+//
+// - Range (issue 12 item 19). cpp-httplib parses a Range header before anything of ours runs
+//   and answers 416 to one it cannot parse, on every route (POST /v1/licenses included, which
+//   then issues nothing). RFC 9110 (14.2) says to ignore Range on any method but GET and to
+//   ignore an invalid one, so the stream drops such a header line from the request head
+//   before cpp-httplib reads it. The downloads, the only routes that serve ranges, read the
+//   header that is left.
+// - The reason phrase (issue 12 item 1). A handler may set Response::reason (which cpp-httplib's
+//   server otherwise ignores: it writes a fixed phrase per status); the status line then carries
+//   it. It is how a refusal of the RubyGems source reaches the customer: RubyGems
+//   (rubygems/remote_fetcher.rb, fetch_http) reports a failed index or gem request as
+//   "bad response <reason phrase> <status>", without the body, and Bundler falls back to that
+//   legacy index when the compact index fails (bundler/fetcher/compact_index.rb swallows its
+//   errors; bundler/fetcher/index.rb prints RubyGems' message). Only ASCII, at most
+//   max_reason_phrase bytes; a response without a reason keeps the standard phrase.
 //
 // The mechanism: Server::process_and_close_socket is a private virtual that a subclass may
 // override; it owns the keep-alive loop and hands each request to the protected
@@ -23,7 +41,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <cstddef>
+#include <string>
 #include <functional>
 
 namespace charter::server {
@@ -33,8 +53,15 @@ public:
     /// True for requests whose body the handler streams (no deadline once the head is in).
     using StreamedBody = std::function<bool(httplib::Request const&)>;
 
-    /// `threads` workers (the pool also notes when each connection was accepted).
-    GuardedServer(size_t threads, StreamedBody streamed_body);
+    /// `threads` workers (the pool also notes when each connection was accepted); a streamed
+    /// body must have arrived within `streamed_body_timeout` of the end of its head.
+    GuardedServer(size_t threads, StreamedBody streamed_body, std::chrono::seconds streamed_body_timeout);
+
+    /// The longest reason phrase sent; a longer one is cut.
+    static constexpr size_t max_reason_phrase = 320;
+    /// `reason` as a reason phrase: printable ASCII ("..." for U+2026, "?" for other
+    /// characters), cut at max_reason_phrase bytes.
+    static std::string reason_phrase(std::string const& reason);
 
     /// True on a worker thread while the request it is answering missed its deadline: the error
     /// handler turns cpp-httplib's 400 for an unfinished request into a 408.
@@ -45,6 +72,7 @@ private:
 
     size_t m_threads;
     StreamedBody m_streamed_body;
+    std::chrono::seconds m_streamed_body_timeout;
 };
 
 }

@@ -42,23 +42,12 @@ void begin_request()
 }
 
 // Refuses a request whose body is still unread on the socket, and closes the connection after
-// the answer. Were the connection kept alive, cpp-httplib would parse that unread body as the
-// next request: a client (or a proxy sharing the connection) could smuggle requests inside it.
-// cpp-httplib 0.11.4 lets a handler close the connection in one way only: a content provider
-// that reports failure ends it, after the provider has written the whole body.
+// the answer (close_after_answer).
 httplib::Server::HandlerResponse refuse_and_close(httplib::Response& response, int status, std::string const& code,
     std::string const& message)
 {
     send_error(response, status, code, message);
-    auto body = std::make_shared<std::string>(std::move(response.body));
-    response.body.clear();
-    response.headers.erase("Content-Type");
-    response.set_header("Connection", "close");
-    current_request.closing = true;
-    response.set_content_provider(body->size(), "application/json", [body](size_t offset, size_t length, httplib::DataSink& sink) {
-        sink.write(body->data() + offset, length);
-        return false;
-    });
+    close_after_answer(response);
     return httplib::Server::HandlerResponse::Handled;
 }
 
@@ -167,6 +156,21 @@ std::string const& log_time(int64_t now)
 
 }
 
+void close_after_answer(httplib::Response& response)
+{
+    auto body = std::make_shared<std::string>(std::move(response.body));
+    auto type = response.get_header_value("Content-Type");
+    response.body.clear();
+    response.headers.erase("Content-Type");
+    response.set_header("Connection", "close");
+    current_request.closing = true;
+    response.set_content_provider(body->size(), type.empty() ? "application/json" : type.c_str(),
+        [body](size_t offset, size_t length, httplib::DataSink& sink) {
+            sink.write(body->data() + offset, length);
+            return false;
+        });
+}
+
 HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::optional<std::string> passphrase,
     std::string issuer)
     : m_config(std::move(config))
@@ -210,7 +214,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
     } else {
         // Plain HTTP bounds the time to send a request (GuardedServer); over TLS, cpp-httplib's
         // own loop bounds each read only, and nginx in front bounds the rest.
-        server->m_http = std::make_unique<GuardedServer>(settings.threads, is_release_upload);
+        server->m_http = std::make_unique<GuardedServer>(settings.threads, is_release_upload,
+            std::chrono::seconds(settings.upload_timeout_seconds));
     }
     server->install_hardening();
     server->register_routes();

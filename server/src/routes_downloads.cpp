@@ -6,6 +6,7 @@
 #include "artifact_store.hpp"
 #include "downloads.hpp"
 #include "entitlement.hpp"
+#include "guarded_server.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
 #include "json_views.hpp"
@@ -185,11 +186,8 @@ void download(HttpServer& server, httplib::Request const& request, httplib::Resp
 }
 
 void accept_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
-    ops::ChunkSource const& body)
+    HttpServer::AdminToken const& token, ops::ChunkSource const& body)
 {
-    auto token = server.authorize(request, response, "upload");
-    if (!token)
-        return;
     if (!request.has_header("Content-Length"))
         return send_error(response, 411, "length_required", "send the file with a Content-Length header");
     ops::NewRelease release;
@@ -248,7 +246,7 @@ void accept_release(HttpServer& server, httplib::Request const& request, httplib
             return send_error(response, 413, "payload_too_large", stored.error().message);
         return send_failure(response, stored.error());
     }
-    auto recorded = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token->id });
+    auto recorded = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token.id });
     if (!recorded)
         return send_failure(response, recorded.error());
     send_json(response, 201, ops::release_json(*recorded));
@@ -257,10 +255,17 @@ void accept_release(HttpServer& server, httplib::Request const& request, httplib
 void upload_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
     httplib::ContentReader const& reader)
 {
-    // The body is read to its end whatever the answer. Left on the socket, it would be parsed as
-    // the next request of the connection: behind a proxy's shared upstream connection, a request
-    // smuggled in by one client and answered to another. A client that sends the whole body
-    // before reading (most do) also gets the answer instead of a reset connection.
+    // The token first, before a byte of the body is read: a stranger's upload (up to
+    // --max-upload bytes, at any pace) must not hold a worker thread. Its body is never read,
+    // so the connection ends with the answer.
+    auto token = server.authorize(request, response, "upload");
+    if (!token)
+        return close_after_answer(response);
+    // An uploader's body is read to its end whatever the answer. Left on the socket, it would be
+    // parsed as the next request of the connection: behind a proxy's shared upstream connection,
+    // a request smuggled in by one client and answered to another. A client that sends the whole
+    // body before reading (most do) also gets the answer instead of a reset connection. The
+    // whole body must arrive within --upload-timeout (GuardedServer).
     bool started = false;
     ops::ChunkSource body = [&](auto const& sink) {
         started = true;
@@ -272,10 +277,16 @@ void upload_release(HttpServer& server, httplib::Request const& request, httplib
         });
         return completed && accepting;
     };
-    accept_release(server, request, response, body);
+    accept_release(server, request, response, *token, body);
     // Without Content-Length (and chunked bodies are refused earlier) there is no body.
     if (!started && request.has_header("Content-Length"))
         body([](char const*, size_t) { return true; });
+    if (GuardedServer::request_deadline_missed()) {
+        send_error(response, 408, "request_timeout", "the upload did not arrive within "
+                + std::to_string(server.config().upload_timeout_seconds)
+                + " s (--upload-timeout); upload from closer to the server, or raise --upload-timeout");
+        close_after_answer(response);
+    }
 }
 
 }

@@ -64,6 +64,11 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
         if (!bytes)
             return bytes.error();
         config.max_upload_bytes = *bytes;
+    } else if (option == "--upload-timeout") {
+        auto seconds = parse_number(value, option, 1, 86400);
+        if (!seconds)
+            return seconds.error();
+        config.upload_timeout_seconds = int(*seconds);
     } else if (option == "--accel-redirect") {
         if (value.empty() || value.front() != '/')
             return make_error(ErrorKind::invalid_input, "--accel-redirect \"" + value + "\" must be an nginx location path like /protected-artifacts");
@@ -94,6 +99,7 @@ constexpr EnvOption env_options[] = {
     { "CHARTER_READ_TIMEOUT", "--read-timeout" },
     { "CHARTER_AUTH_FAILURE_LIMIT", "--auth-failure-limit" },
     { "CHARTER_MAX_UPLOAD", "--max-upload" },
+    { "CHARTER_UPLOAD_TIMEOUT", "--upload-timeout" },
     { "CHARTER_ACCEL_REDIRECT", "--accel-redirect" },
 };
 
@@ -104,17 +110,19 @@ char const* server_usage()
     return "usage: charter-server [--data-dir DIR] [--listen HOST:PORT] [--threads N]\n"
            "                      [--tls-cert FILE --tls-key FILE] [--max-body BYTES]\n"
            "                      [--read-timeout SECONDS] [--auth-failure-limit N]\n"
-           "                      [--max-upload BYTES] [--accel-redirect PREFIX]\n"
+           "                      [--max-upload BYTES] [--upload-timeout SECONDS]\n"
+           "                      [--accel-redirect PREFIX]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
            "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_LISTEN,\n"
            "CHARTER_THREADS, CHARTER_TLS_CERT, CHARTER_TLS_KEY, CHARTER_MAX_BODY,\n"
            "CHARTER_READ_TIMEOUT, CHARTER_AUTH_FAILURE_LIMIT, CHARTER_MAX_UPLOAD,\n"
-           "CHARTER_ACCEL_REDIRECT (options win). A passphrase-protected\n"
+           "CHARTER_UPLOAD_TIMEOUT, CHARTER_ACCEL_REDIRECT (options win). A passphrase-protected\n"
            "signing key is unlocked with CHARTER_PASSPHRASE.\n"
            "Defaults: --data-dir ./charter-data, --listen 127.0.0.1:8420 (port 0 picks a free one),\n"
            "--threads 16, --max-body 1048576, --read-timeout 5, --auth-failure-limit 20 (per address per minute),\n"
-           "--max-upload 1073741824. With --accel-redirect PREFIX, authorised downloads are answered with\n"
+           "--max-upload 1073741824, --upload-timeout 600 (the whole body of a release upload).\n"
+           "With --accel-redirect PREFIX, authorised downloads are answered with\n"
            "X-Accel-Redirect: PREFIX/<sha256> for nginx to serve from the artifacts folder.\n";
 }
 

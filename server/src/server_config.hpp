@@ -24,6 +24,7 @@ struct ServerConfig {
     size_t keep_alive_max_count { 100 };
     int auth_failures_per_minute { 20 };     // --auth-failure-limit, CHARTER_AUTH_FAILURE_LIMIT
     int64_t max_upload_bytes { int64_t(1) << 30 }; // --max-upload, CHARTER_MAX_UPLOAD (release uploads)
+    int upload_timeout_seconds { 600 };       // --upload-timeout, CHARTER_UPLOAD_TIMEOUT (a whole upload body)
     std::optional<std::string> accel_redirect; // --accel-redirect PREFIX, CHARTER_ACCEL_REDIRECT (nginx)
     bool help { false };
 };
