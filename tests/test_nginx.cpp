@@ -273,6 +273,21 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     CHECK(listing->status == 200);
     CHECK(Json::parse(listing->body)["releases"][0]["sha256"] == hash);
 
+    // /metrics stays internal (issue 12 item 6): nginx refuses it in every spelling, while
+    // charter-server itself still answers it on its own address.
+    for (char const* path : { "/metrics", "/metrics?format=text", "//metrics", "/%6detrics", "/metrics/", "/./metrics" }) {
+        auto metrics = client.Get(path);
+        INFO(path);
+        REQUIRE(metrics);
+        CHECK(metrics->status == 403);
+        CHECK_FALSE(contains(metrics->body, "charter_http_requests_total"));
+    }
+    httplib::Client upstream("127.0.0.1", std::stoi(*server_port));
+    auto internal_metrics = upstream.Get("/metrics");
+    REQUIRE(internal_metrics);
+    CHECK(internal_metrics->status == 200);
+    CHECK(contains(internal_metrics->body, "charter_http_requests_total"));
+
     // The artifacts location is internal: not reachable from outside, not even with a key.
     auto direct = client.Get((std::string(accel_prefix) + "/" + hash).c_str(), auth(valid_key));
     REQUIRE(direct);
