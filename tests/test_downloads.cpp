@@ -511,7 +511,11 @@ TEST_CASE("/v1/downloads lists exactly the entitled releases")
     auto client = server.client();
     CHECK(listed(client, perpetual.key) == std::set<std::string> { "1.0/pro-1.0.tgz", "2.0/pro-2.0.tgz", "3.0/pro-3.0.tgz" });
     CHECK(listed(client, updates.key) == std::set<std::string> { "1.0/pro-1.0.tgz" });
-    CHECK(listed(client, expired.key).empty());
+    // A license left with nothing (expired, the product keeping no access) is told why, not
+    // shown an empty list (issue 12 item 1); the sentence is the reason phrase too.
+    auto expired_list = client.Get("/v1/downloads", basic(expired.key));
+    check_error(expired_list, 403, "expired", "license " + expired.id + " expired on 2026-12-31; renew it to download acme-pro releases");
+    CHECK(expired_list->reason == "license " + expired.id + " expired on 2026-12-31; renew it to download acme-pro releases");
     CHECK(listed(client, legacy.key) == std::set<std::string> { "1.0/legacy-1.0.tgz" });
     CHECK(listed(client, legacy_updates.key).empty());
 

@@ -98,6 +98,26 @@ TEST_CASE("entitlement: a revoked license gets nothing, whatever its dates")
         "license lic_7QxTest has been revoked; contact the vendor for a new key");
 }
 
+TEST_CASE("entitlement: the refusal of a license as a whole says since when")
+{
+    auto facts = license();
+    CHECK_FALSE(license_refusal(facts, product(), jun_30_2026));
+    facts.revoked = true;
+    facts.revoked_at = jun_30_2026;
+    auto refused = license_refusal(facts, product(), jun_30_2026);
+    REQUIRE(refused);
+    check_refused(*refused, Entitlement::revoked, "license lic_7QxTest has been revoked (on 2026-06-30); contact the vendor for a new key");
+    // Expired: nothing left where the product keeps no access after expiry; the releases
+    // published before it where the product does (not a refusal of the license as a whole).
+    facts = license();
+    facts.expires_at = dec_31_2026;
+    CHECK_FALSE(license_refusal(facts, product(), dec_31_2026));
+    refused = license_refusal(facts, product(), jun_30_2027);
+    REQUIRE(refused);
+    check_refused(*refused, Entitlement::expired, "license lic_7QxTest expired on 2026-12-31; renew it to download acme-pro releases");
+    CHECK_FALSE(license_refusal(facts, product(true), jun_30_2027));
+}
+
 TEST_CASE("entitlement: a license for another product gets nothing of this one")
 {
     auto facts = license();

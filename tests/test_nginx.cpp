@@ -190,7 +190,11 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     std::optional<Nginx> nginx;
     int https_port = 0, http_port = 0;
     for (int attempt = 0; attempt < 5 && !nginx; ++attempt) {
-        https_port = free_loopback_port();
+        // Bundler takes a failure whose message (URL included) contains "401" or "403" for a bad
+        // credential and hides the reason (bundler/fetcher/index.rb): no such digits in the port.
+        do
+            https_port = free_loopback_port();
+        while (contains(std::to_string(https_port), "401") || contains(std::to_string(https_port), "403"));
         http_port = free_loopback_port();
         auto dir = temp / ("nginx-" + std::to_string(attempt));
         std::filesystem::create_directories(dir);
@@ -254,6 +258,55 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     REQUIRE(body.is_object());
     CHECK(body["error"]["code"] == "expired");
     CHECK(body["error"]["message"] == "license " + expired_id + " expired on 2026-12-31; renew it to download acme-pro releases");
+    // The sentence is also the reason phrase, and nginx passes the status line on as it is
+    // (clients that print no body, like RubyGems and wget, print that).
+    CHECK(refused->reason == body["error"]["message"]);
+    CHECK(full->reason == "OK");
+    // The list of releases refuses an expired license the same way (it answered 200 with an
+    // empty list), and so does the RubyGems source, with 402 (docs/rubygems.md).
+    auto expired_listing = client.Get("/v1/downloads", auth(expired_key));
+    REQUIRE(expired_listing);
+    CHECK(expired_listing->status == 403);
+    CHECK(expired_listing->reason == body["error"]["message"]);
+    for (char const* path : { "/rubygems/", "/rubygems/versions", "/rubygems/specs.4.8.gz" }) {
+        INFO(path);
+        auto index = client.Get(path, auth(expired_key));
+        REQUIRE(index);
+        CHECK(index->status == 402);
+        CHECK(index->reason == body["error"]["message"]);
+        auto fine = client.Get(path, auth(valid_key));
+        REQUIRE(fine);
+        CHECK(fine->status == 200);
+        CHECK(fine->reason == "OK");
+    }
+    // The real clients, over HTTPS through nginx, print it.
+    REQUIRE(std::filesystem::exists("/usr/bin/gem"));
+    REQUIRE(std::filesystem::exists("/usr/bin/bundle"));
+    auto source = "https://127.0.0.1:" + std::to_string(https_port) + "/rubygems/";
+    std::map<std::string, std::string> ruby_env { { "HOME", temp / "ruby-home" }, { "GEM_HOME", temp / "ruby-gems" },
+        { "GEM_PATH", temp / "ruby-gems" }, { "SSL_CERT_FILE", cert }, { "BUNDLE_USER_HOME", temp / "ruby-home/.bundle" },
+        { "BUNDLE_PATH", temp / "ruby-bundle" }, { "BUNDLE_GEMFILE", temp / "app/Gemfile" },
+        { "BUNDLE_APP_CONFIG", temp / "app/.bundle" }, { "BUNDLE_RETRY", "0" }, { "BUNDLE_SILENCE_ROOT_WARNING", "true" },
+        { "BUNDLE_127__0__0__1", "license:" + expired_key }, { "http_proxy", "" }, { "https_proxy", "" } };
+    std::filesystem::create_directories(temp / "app");
+    write_file(temp / "app/Gemfile", "source \"" + source + "\"\n\ngem \"acme-pro\"\n");
+    auto one_line = [](std::string text) {
+        std::replace(text.begin(), text.end(), '\n', ' ');
+        return text;
+    };
+    std::string expected = "bad response " + std::string(body["error"]["message"]) + " 402";
+    auto gem = run_process({ "/usr/bin/gem", "install", "--clear-sources", "--source",
+                               "https://license:" + expired_key + "@127.0.0.1:" + std::to_string(https_port) + "/rubygems/",
+                               "--no-document", "acme-pro" },
+        ruby_env);
+    INFO("gem install: " << gem.out << gem.err);
+    CHECK(gem.exit_code != 0);
+    CHECK(contains(gem.out + gem.err, expected));
+    auto bundle = run_process({ "/bin/sh", "-c", "cd \"$1\" && /usr/bin/bundle install", "sh", temp / "app" }, ruby_env);
+    INFO("bundle install: " << bundle.out << bundle.err);
+    CHECK(bundle.exit_code != 0);
+    CHECK(contains(one_line(bundle.out + bundle.err), expected));
+
     auto anonymous = client.Get(url);
     REQUIRE(anonymous);
     CHECK(anonymous->status == 401);

@@ -177,10 +177,18 @@ TEST_CASE("the compact index: names, ETag as the quoted MD5 of the body, 304, a 
     CHECK(not_modified.status == 304);
     CHECK(not_modified.body.empty());
     CHECK(get(client, "/rubygems/info/acme-pro", basic(pro.key, { { "If-None-Match", "\"0123\"" } })).status == 200);
-    // A gem this license cannot see: an empty 200, never a 404 (Bundler needs it so).
+    // A gem published here that this license may have nothing of: 402 with the reason, also as
+    // the reason phrase (Bundler and gem print the status line, not the body); never a 404.
     auto invisible = get(client, "/rubygems/info/acme-pro", basic(basic_license.key));
-    CHECK(invisible.status == 200);
-    CHECK(invisible.body.empty());
+    CHECK(invisible.status == 402);
+    CHECK(error_code(invisible) == "wrong_product");
+    CHECK(invisible.reason == "license " + basic_license.id + " is for acme-basic, not acme-pro; use a license key for acme-pro");
+    CHECK(Json::parse(invisible.body)["error"]["message"] == invisible.reason);
+    CHECK(info.reason == "OK");
+    // A name nobody publishes here: an empty 200 (gem install with several sources goes on).
+    auto unknown = get(client, "/rubygems/info/rails", basic(pro.key));
+    CHECK(unknown.status == 200);
+    CHECK(unknown.body.empty());
 
     // /versions: the third column is the MD5 of /info/NAME's body.
     auto versions = get(client, "/rubygems/versions", basic(pro.key));
@@ -305,20 +313,22 @@ TEST_CASE("/rubygems/gems/ refuses and logs as /downloads/ does, refusals before
         httplib::Headers headers;
         std::string version; // of acme-pro
         int status;
+        int gem_status; // the RubyGems source's: 402 for a key presented and refused
         std::string outcome; // the error code, and the downloads log's outcome
         std::string license; // in the log
         std::string release; // in the log
     };
     auto release_1_0 = shop.release_id("1.0.0"), release_1_1 = shop.release_id("1.1.0");
     std::vector<Case> const cases {
-        { "no credential", {}, "1.0.0", 401, "unauthorized", "-", "-" },
-        { "not a license key", basic("v4.public.nope"), "1.0.0", 401, "unauthorized", "-", "-" },
-        { "not valid yet", basic(not_yet.key), "1.0.0", 403, "not_yet_valid", "-", "-" },
-        { "revoked", basic(revoked.key), "1.0.0", 403, "revoked", revoked.id, release_1_0 },
-        { "another product's license", basic(other_product.key), "1.0.0", 403, "wrong_product", other_product.id, release_1_0 },
-        { "published after updates_until", basic(updates_ended.key), "1.1.0", 403, "updates_ended", updates_ended.id, release_1_1 },
-        { "no such file", basic(valid.key), "9.9.9", 404, "not_found", valid.id, "-" },
-        { "allowed", basic(valid.key), "1.0.0", 200, "ok", valid.id, release_1_0 },
+        { "no credential", {}, "1.0.0", 401, 401, "unauthorized", "-", "-" },
+        { "not a license key", basic("v4.public.nope"), "1.0.0", 401, 402, "unauthorized", "-", "-" },
+        { "not valid yet", basic(not_yet.key), "1.0.0", 403, 402, "not_yet_valid", "-", "-" },
+        { "revoked", basic(revoked.key), "1.0.0", 403, 402, "revoked", revoked.id, release_1_0 },
+        { "another product's license", basic(other_product.key), "1.0.0", 403, 402, "wrong_product", other_product.id, release_1_0 },
+        { "published after updates_until", basic(updates_ended.key), "1.1.0", 403, 402, "updates_ended", updates_ended.id,
+            release_1_1 },
+        { "no such file", basic(valid.key), "9.9.9", 404, 404, "not_found", valid.id, "-" },
+        { "allowed", basic(valid.key), "1.0.0", 200, 200, "ok", valid.id, release_1_0 },
     };
     std::vector<std::string> expected_log;
     for (auto const& test : cases) {
@@ -327,25 +337,33 @@ TEST_CASE("/rubygems/gems/ refuses and logs as /downloads/ does, refusals before
         auto download = get(client, "/downloads/acme-pro/" + test.version + "/" + filename, test.headers);
         auto gem = get(client, "/rubygems/gems/" + filename, test.headers);
         CHECK(download.status == test.status);
-        CHECK(gem.status == test.status);
+        CHECK(gem.status == test.gem_status);
         if (test.status != 200) {
             CHECK(error_code(download) == test.outcome);
             CHECK(error_code(gem) == test.outcome);
         }
-        // The same sentence says why (a missing file is named by the path each route has).
-        if (test.status == 401 || test.status == 403)
-            CHECK(Json::parse(gem.body)["error"]["message"] == Json::parse(download.body)["error"]["message"]);
-        if (test.status == 401)
+        // The same sentence says why (a missing file is named by the path each route has); on
+        // the RubyGems source it is also the reason phrase, and on /downloads/ for the rule's
+        // refusals.
+        if (test.status == 401 || test.status == 403) {
+            auto message = Json::parse(gem.body)["error"]["message"];
+            CHECK(message == Json::parse(download.body)["error"]["message"]);
+            CHECK(gem.reason == message);
+            if (test.license != "-")
+                CHECK(download.reason == message);
+        }
+        if (test.status == 200 || test.status == 404)
+            CHECK(gem.reason == (test.status == 200 ? "OK" : "Not Found"));
+        if (test.gem_status == 401)
             CHECK(gem.get_header_value("WWW-Authenticate") == "Basic realm=\"charter\"");
         std::string row = test.outcome + " " + test.license + " " + test.release;
         expected_log.insert(expected_log.end(), { row, row });
     }
     CHECK(shop.downloads_log() == expected_log);
 
-    // The indexes keep their own rule: another product's license sees an empty /info (Bundler
-    // needs a 200 there), and index requests are not downloads.
+    // Index requests are refused with the same sentence, and are not downloads.
     auto info = get(client, "/rubygems/info/acme-pro", basic(other_product.key));
-    CHECK(info.status == 200);
-    CHECK(info.body.empty());
+    CHECK(info.status == 402);
+    CHECK(error_code(info) == "wrong_product");
     CHECK(shop.downloads_log().size() == expected_log.size());
 }

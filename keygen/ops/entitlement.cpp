@@ -16,6 +16,13 @@ std::pair<std::string, std::string> dates(int64_t first, int64_t second)
     return { format::format_rfc3339(first), format::format_rfc3339(second) };
 }
 
+// A license whose expiry took every release of its product.
+std::string expired_sentence(LicenseFacts const& license, std::string const& product)
+{
+    return "license " + license.id + " expired on " + format::format_date(*license.expires_at) + "; renew it to download "
+        + product + " releases";
+}
+
 }
 
 std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license)
@@ -23,8 +30,18 @@ std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license)
     if (!license.signature_valid)
         return EntitlementDecision { Entitlement::invalid_key, "the license key is not valid; check that it was copied whole" };
     if (license.revoked)
-        return EntitlementDecision { Entitlement::revoked,
-            "license " + license.id + " has been revoked; contact the vendor for a new key" };
+        return EntitlementDecision { Entitlement::revoked, "license " + license.id + " has been revoked"
+                + (license.revoked_at ? " (on " + format::format_date(*license.revoked_at) + ")" : std::string())
+                + "; contact the vendor for a new key" };
+    return std::nullopt;
+}
+
+std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license, db::Product const& product, int64_t now)
+{
+    if (auto refused = license_refusal(license))
+        return refused;
+    if (license.expires_at && now > *license.expires_at && !product.keep_access_after_expiry)
+        return EntitlementDecision { Entitlement::expired, expired_sentence(license, product.id) };
     return std::nullopt;
 }
 
@@ -46,8 +63,7 @@ EntitlementDecision decide_entitlement(LicenseFacts const& license, db::Product 
     // Expired means now > exp, as in verify-lib: at exp itself the license still runs.
     if (license.expires_at && now > *license.expires_at) {
         if (!product.keep_access_after_expiry)
-            return refuse(Entitlement::expired, "license " + license.id + " expired on " + format::format_date(*license.expires_at)
-                    + "; renew it to download " + release.product_id + " releases");
+            return refuse(Entitlement::expired, expired_sentence(license, release.product_id));
         if (release.released_at >= *license.expires_at) {
             auto [expired, released] = dates(*license.expires_at, release.released_at);
             return refuse(Entitlement::expired, "license " + license.id + " expired on " + expired + " and " + name

@@ -23,6 +23,7 @@ struct LicenseFacts {
     std::string product;
     bool signature_valid { false };
     bool revoked { false };
+    std::optional<int64_t> revoked_at; // when revoked, if known
     std::optional<int64_t> expires_at;
     std::optional<int64_t> updates_until;
 };
@@ -46,6 +47,11 @@ struct EntitlementDecision {
 /// The refusals that depend on the license alone (a key that did not verify, a revoked
 /// license), for answers about no particular release; nullopt when the license itself is fine.
 std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license);
+
+/// The refusals that leave `license` nothing of `product` at `now`: those above, and an expiry
+/// passed where the product keeps no access after it. nullopt when some release may still be
+/// allowed.
+std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license, db::Product const& product, int64_t now);
 
 /// The rule itself: may `license` download `release` of `product` at `now`?
 EntitlementDecision decide_entitlement(LicenseFacts const& license, db::Product const& product, db::Release const& release,

@@ -4,11 +4,15 @@
 // log (here), and the entitlement rule, the log and the file itself (serve_release_file, in
 // http_server.hpp).
 
+#include "entitlement.hpp"
 #include "http_server.hpp"
 
 #include <optional>
 
 namespace charter::server {
+
+/// The error code of a refusal by the entitlement rule ("revoked", "updates_ended", …).
+char const* outcome_code(ops::Entitlement outcome);
 
 /// The license key of a file download, as HttpServer::authenticate_license checks it; a
 /// refusal before the entitlement rule (401, or 403 not_yet_valid) is written to the downloads

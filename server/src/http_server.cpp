@@ -480,7 +480,8 @@ std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(htt
                 product = claims["product"];
         }
         if (product.empty())
-            return refuse("the license key is not valid: " + (detail.empty() ? std::string("it names no product") : detail));
+            return refuse("the license key is not valid: " + (detail.empty() ? std::string("it names no product") : detail)
+                + "; check that it is the key the vendor sent, copied whole");
     }
     // A key seen before skips Ed25519 (KeyChecker): customers' clients send the same key with
     // every index and file request. Revocation is read from the database below every time.
@@ -494,7 +495,7 @@ std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(htt
             send_error(response, 403, "not_yet_valid", checked->message);
             return std::nullopt;
         }
-        return refuse("the license key is not valid: " + checked->message);
+        return refuse("the license key is not valid: " + checked->message + "; check that it is the key the vendor sent, copied whole");
     }
     PresentedLicense presented;
     presented.facts.id = checked->license_id;
@@ -520,6 +521,11 @@ std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(htt
         return std::nullopt;
     }
     presented.facts.revoked = *status == "revoked";
+    if (presented.facts.revoked) {
+        // The refusal says since when: one more read, for revoked licenses only.
+        if (auto record = store->get_license(presented.facts.id))
+            presented.facts.revoked_at = record->revoked_at;
+    }
     return presented;
 }
 

@@ -30,19 +30,6 @@ namespace {
 
 using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
 
-char const* outcome_code(ops::Entitlement outcome)
-{
-    switch (outcome) {
-    case ops::Entitlement::allowed: return "ok";
-    case ops::Entitlement::invalid_key: return "invalid_key";
-    case ops::Entitlement::revoked: return "revoked";
-    case ops::Entitlement::wrong_product: return "wrong_product";
-    case ops::Entitlement::updates_ended: return "updates_ended";
-    case ops::Entitlement::expired: return "expired";
-    }
-    return "denied";
-}
-
 std::string download_url(db::Release const& release)
 {
     return "/downloads/" + release.product_id + "/" + release.version + "/" + release.filename;
@@ -149,21 +136,23 @@ void list_downloads(HttpServer& server, httplib::Request const& request, httplib
     auto license = server.authenticate_license(request, response);
     if (!license)
         return;
-    // A revoked license is told so rather than shown an empty list.
-    if (license->facts.revoked) {
-        auto refused = ops::license_refusal(license->facts);
-        return send_error(response, 403, outcome_code(refused->outcome), refused->reason);
-    }
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
     auto product = (*store)->get_product(license->facts.product);
     if (!product)
         return send_failure(response, product.error());
+    int64_t now = server.now();
+    // A license that may have nothing (revoked, or expired where the product keeps no access)
+    // is told so rather than shown an empty list.
+    if (auto refused = ops::license_refusal(license->facts, *product, now)) {
+        send_error(response, 403, outcome_code(refused->outcome), refused->reason);
+        response.reason = refused->reason;
+        return;
+    }
     auto releases = (*store)->list_releases(license->facts.product);
     if (!releases)
         return send_failure(response, releases.error());
-    int64_t now = server.now();
     Json data = Json::array();
     for (auto const& release : *releases) {
         if (release.yanked || !ops::decide_entitlement(license->facts, *product, release, now).allowed())
@@ -291,6 +280,19 @@ void upload_release(HttpServer& server, httplib::Request const& request, httplib
 
 }
 
+char const* outcome_code(ops::Entitlement outcome)
+{
+    switch (outcome) {
+    case ops::Entitlement::allowed: return "ok";
+    case ops::Entitlement::invalid_key: return "invalid_key";
+    case ops::Entitlement::revoked: return "revoked";
+    case ops::Entitlement::wrong_product: return "wrong_product";
+    case ops::Entitlement::updates_ended: return "updates_ended";
+    case ops::Entitlement::expired: return "expired";
+    }
+    return "denied";
+}
+
 std::optional<HttpServer::PresentedLicense> authenticate_download(HttpServer& server, httplib::Request const& request,
     httplib::Response& response)
 {
@@ -336,7 +338,10 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
     if (!decision.allowed()) {
         entry.outcome = outcome_code(decision.outcome);
         (void)(*store)->record_download(entry);
-        return send_error(response, 403, outcome_code(decision.outcome), decision.reason);
+        send_error(response, 403, outcome_code(decision.outcome), decision.reason);
+        // Also in the status line: clients that print no body (wget, RubyGems) print that.
+        response.reason = decision.reason;
+        return;
     }
 
     std::string etag = "\"" + release->sha256 + "\"";

@@ -20,8 +20,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string_view>
 
@@ -102,6 +104,43 @@ private:
     size_t m_bytes { 0 };
 };
 
+// Why refusals of the RubyGems source are 402 with the sentence as the reason phrase: the
+// customer's Bundler and `gem` print the status line of a failed request, not its body.
+// RubyGems (rubygems/remote_fetcher.rb, fetch_http) reports "bad response <reason phrase>
+// <status>"; Bundler (bundler/fetcher/compact_index.rb) swallows every error of the compact
+// index and falls back to the legacy index, whose failure it prints with RubyGems' message
+// (bundler/fetcher/index.rb) unless that message matches /401/ or /403/, which it replaces with
+// a fixed "Bad username or password" (so 401 and 403 would hide the reason). 402 ("a license is
+// required") is neither, and no client treats it specially. A request without any credential
+// keeps 401 with its challenge: Bundler then says "Authentication is required" and how to set
+// the credential.
+constexpr int refusal_status = 402;
+
+void refuse(httplib::Response& response, ops::EntitlementDecision const& refusal)
+{
+    send_error(response, refusal_status, outcome_code(refusal.outcome), refusal.reason);
+    response.reason = refusal.reason;
+}
+
+// Every answer of the RubyGems source, before it is sent: a refused key (401 or 403 from the
+// license check or the download rule) becomes a 402, and a refusal's sentence (the JSON
+// error's message) also its reason phrase. Other answers are left as they are.
+void for_rubygems_clients(httplib::Request const& request, httplib::Response& response)
+{
+    if (response.status < 400 || response.status == 404 || response.status == 405)
+        return;
+    if (response.status == 403 || (response.status == 401 && request.has_header("Authorization"))) {
+        response.status = refusal_status;
+        response.headers.erase("WWW-Authenticate");
+    }
+    if (!response.reason.empty())
+        return;
+    auto body = Json::parse(response.body, nullptr, false);
+    if (body.is_object() && body.contains("error") && body["error"].is_object() && body["error"].contains("message")
+        && body["error"]["message"].is_string())
+        response.reason = body["error"]["message"];
+}
+
 /// Every gem release of the database at one generation.
 struct Catalog {
     int64_t generation { -1 };
@@ -133,6 +172,10 @@ public:
             return nullptr;
         }
         int64_t now = m_server.now();
+        if (license.facts.revoked || (license.facts.expires_at && now > *license.facts.expires_at)) {
+            if (refuse_license(license, store, *read, now, response))
+                return nullptr;
+        }
         // Licenses of one entitlement class see the same releases: after the first request of
         // a class at this generation, a request costs one lookup under a shared lock, not the
         // rule over every release of the catalog.
@@ -209,7 +252,73 @@ public:
         return missing;
     }
 
+    /// Why `license`, whose view lacks the gem `name`, may have no release of it: the rule's
+    /// refusal of its earliest release (of the license's product when it has one there, else
+    /// of another product). nullopt for a name no product publishes here (not yanked).
+    std::optional<ops::EntitlementDecision> gem_refusal(View const& view, HttpServer::PresentedLicense const& license,
+        std::string const& name) const
+    {
+        db::GemRelease const* earliest = nullptr;
+        auto rank = [&](db::GemRelease const& gem) { return std::pair(gem.release.product_id != license.facts.product, gem.release.released_at); };
+        for (auto const& gem : view.catalog->gems) {
+            if (gem.gem.name == name && !gem.release.yanked && (!earliest || rank(gem) < rank(*earliest)))
+                earliest = &gem;
+        }
+        if (!earliest)
+            return std::nullopt;
+        auto product = view.catalog->products.find(earliest->release.product_id);
+        if (product == view.catalog->products.end())
+            return std::nullopt;
+        auto decision = ops::decide_entitlement(license.facts, product->second, earliest->release, m_server.now());
+        if (decision.allowed())
+            return std::nullopt;
+        return decision;
+    }
+
+    // Bundler asks the compact index for each gem by name, but when that fails it falls back to
+    // the legacy index (specs.4.8.gz), which names no gem: the refusal of a gem the license asked
+    // for by name a moment ago is kept, so that the legacy index answers with it (once).
+    void remember_refusal(std::string const& license_id, ops::EntitlementDecision const& refusal)
+    {
+        std::lock_guard lock(m_refusals_mutex);
+        if (m_refusals.size() >= 10000)
+            m_refusals.clear();
+        m_refusals[license_id] = { refusal, std::chrono::steady_clock::now() };
+    }
+    std::optional<ops::EntitlementDecision> take_recent_refusal(std::string const& license_id)
+    {
+        std::lock_guard lock(m_refusals_mutex);
+        auto found = m_refusals.find(license_id);
+        if (found == m_refusals.end())
+            return std::nullopt;
+        auto [refusal, at] = found->second;
+        m_refusals.erase(found);
+        if (std::chrono::steady_clock::now() - at > refusal_memory)
+            return std::nullopt;
+        return refusal;
+    }
+
 private:
+    static constexpr auto refusal_memory = std::chrono::seconds(60);
+
+    /// Refuses (402, the sentence also as the reason phrase) a license that may have nothing of
+    /// its product: revoked, or expired where the product keeps no access. False when it may.
+    bool refuse_license(HttpServer::PresentedLicense const& license, db::Store& store, int64_t generation, int64_t now,
+        httplib::Response& response)
+    {
+        auto catalog = current_catalog(store, generation, response);
+        if (!catalog)
+            return true;
+        auto product = catalog->products.find(license.facts.product);
+        if (product == catalog->products.end())
+            return false;
+        auto refused = ops::license_refusal(license.facts, product->second, now);
+        if (!refused)
+            return false;
+        refuse(response, *refused);
+        return true;
+    }
+
     /// Every gem release at `generation` (read with `store` by the caller).
     std::shared_ptr<Catalog const> current_catalog(db::Store& store, int64_t generation, httplib::Response& response)
     {
@@ -238,12 +347,33 @@ private:
         return m_catalog;
     }
 
+    // /versions lines for the gems published here (not yanked) that this view has no release
+    // of, so that Bundler asks for their /info/NAME and gets the refusal: Bundler asks only for
+    // names listed in /versions (bundler/compact_index_client.rb, update_info), and without the
+    // request a customer asking for another product's gem would only read "Could not find gem".
+    // Each line names the gem with no version: "-0" is the compact index's removal of a version
+    // ("0", never listed), and the checksum matches no file, so Bundler always asks. A license
+    // learns the names of the vendor's other gems this way, never their versions or files.
+    static std::string refused_names(Catalog const& catalog, std::map<std::string, std::string> const& visible_info)
+    {
+        std::set<std::string> names;
+        for (auto const& gem : catalog.gems) {
+            if (!gem.release.yanked && !visible_info.contains(gem.gem.name))
+                names.insert(gem.gem.name);
+        }
+        std::string lines;
+        for (auto const& name : names)
+            lines += name + " -0 00000000000000000000000000000000\n";
+        return lines;
+    }
+
     static std::shared_ptr<View const> build_view(std::shared_ptr<Catalog const> catalog,
         std::vector<db::GemRelease const*> const& visible)
     {
         auto view = std::make_shared<View>();
         view->catalog = std::move(catalog);
         auto compact = ops::build_compact_index(visible);
+        compact.versions += refused_names(*view->catalog, compact.info);
         view->versions = Document::of(std::move(compact.versions), Coding::gzip_too);
         view->names = Document::of(std::move(compact.names), Coding::gzip_too);
         for (auto& [name, body] : compact.info)
@@ -264,6 +394,9 @@ private:
     std::shared_ptr<Catalog const> m_catalog;
     std::map<std::string, std::shared_ptr<View const>> m_views;          // generation + visible release ids
     std::map<std::string, std::shared_ptr<View const>> m_views_by_class; // generation + entitlement class
+    std::mutex m_refusals_mutex;
+    // By license id: the refusal of a gem asked for by name, and when.
+    std::map<std::string, std::pair<ops::EntitlementDecision, std::chrono::steady_clock::time_point>> m_refusals;
 };
 
 // Whether an Accept-Encoding header accepts gzip (RFC 9110 12.5.3): "gzip" (or "x-gzip"), else
@@ -342,56 +475,79 @@ HttpServer::Handler with_view(HttpServer& server, std::shared_ptr<GemSource> sou
         if (!store)
             return send_failure(response, store.error());
         std::shared_ptr<View const> view;
+        std::optional<HttpServer::PresentedLicense> license;
         auto read = (*store)->read_snapshot([&]() -> Result<void> {
-            if (auto license = server.authenticate_license(request, response, &**store))
+            license = server.authenticate_license(request, response, &**store);
+            if (license)
                 view = source->view_for(*license, **store, response);
             return {};
         });
         if (!read)
             return send_failure(response, read.error());
         if (view)
-            body(request, response, *view);
+            body(request, response, *view, *license);
     };
 }
 
 }
 
-void register_rubygems_routes(HttpServer& server, Add add)
+void register_rubygems_routes(HttpServer& server, Add add_route)
 {
     auto source = std::make_shared<GemSource>(server);
+    auto add = [&add_route](char const* method, std::string const& pattern, HttpServer::Handler handler) {
+        add_route(method, pattern, [handler = std::move(handler)](httplib::Request const& request, httplib::Response& response) {
+            handler(request, response);
+            for_rubygems_clients(request, response);
+        });
+    };
 
-    // RubyGems probes the source's root (HEAD) and takes anything but 200 as "no compact index".
-    add("GET", "/rubygems/", [&server](httplib::Request const& request, httplib::Response& response) {
-        if (!server.authenticate_license(request, response))
-            return;
+    // RubyGems probes the source's root (HEAD) and takes anything but 200 as "no compact index";
+    // a license that may have nothing is refused here too (`gem install` then asks for the
+    // legacy index, refused the same way).
+    add("GET", "/rubygems/", with_view(server, source, [](auto const&, auto& response, View const&, auto const&) {
         response.status = 200;
         response.set_content("Charter RubyGems source\n", text_type);
-    });
-    add("GET", "/rubygems/versions", with_view(server, source, [](auto const& request, auto& response, View const& view) {
+    }));
+    add("GET", "/rubygems/versions", with_view(server, source, [](auto const& request, auto& response, View const& view, auto const&) {
         send_document(request, response, view.versions, text_type);
     }));
-    add("GET", "/rubygems/names", with_view(server, source, [](auto const& request, auto& response, View const& view) {
+    add("GET", "/rubygems/names", with_view(server, source, [](auto const& request, auto& response, View const& view, auto const&) {
         send_document(request, response, view.names, text_type);
     }));
-    // A gem this customer cannot see is an empty 200, as for a name nobody publishes here:
-    // a 404 makes `gem install` with several sources give up instead of trying the next.
-    add("GET", "/rubygems/info/{name}", with_view(server, source, [](auto const& request, auto& response, View const& view) {
-        static Document const empty = Document::of("");
-        auto found = view.info.find(request.matches[1]);
-        send_document(request, response, found == view.info.end() ? empty : found->second, text_type);
-    }));
-    add("GET", "/rubygems/specs.4.8.gz", with_view(server, source, [](auto const& request, auto& response, View const& view) {
-        send_document(request, response, view.specs, binary_type);
-    }));
-    add("GET", "/rubygems/latest_specs.4.8.gz", with_view(server, source, [](auto const& request, auto& response, View const& view) {
-        send_document(request, response, view.latest_specs, binary_type);
-    }));
+    // A name nobody publishes here is an empty 200: a 404 makes `gem install` with several
+    // sources give up instead of trying the next. A gem published here that this license may
+    // have no release of is refused with the reason (another product's, updates ended before
+    // its first release, …), which the legacy index repeats (GemSource::remember_refusal).
+    add("GET", "/rubygems/info/{name}",
+        with_view(server, source, [source](auto const& request, auto& response, View const& view, auto const& license) {
+            static Document const empty = Document::of("");
+            auto found = view.info.find(request.matches[1]);
+            if (found != view.info.end())
+                return send_document(request, response, found->second, text_type);
+            if (auto refused = source->gem_refusal(view, license, request.matches[1])) {
+                source->remember_refusal(license.facts.id, *refused);
+                return refuse(response, *refused);
+            }
+            send_document(request, response, empty, text_type);
+        }));
+    add("GET", "/rubygems/specs.4.8.gz",
+        with_view(server, source, [source](auto const& request, auto& response, View const& view, auto const& license) {
+            if (auto refused = source->take_recent_refusal(license.facts.id))
+                return refuse(response, *refused);
+            send_document(request, response, view.specs, binary_type);
+        }));
+    add("GET", "/rubygems/latest_specs.4.8.gz",
+        with_view(server, source, [source](auto const& request, auto& response, View const& view, auto const& license) {
+            if (auto refused = source->take_recent_refusal(license.facts.id))
+                return refuse(response, *refused);
+            send_document(request, response, view.latest_specs, binary_type);
+        }));
     add("GET", "/rubygems/prerelease_specs.4.8.gz",
-        with_view(server, source, [](auto const& request, auto& response, View const& view) {
+        with_view(server, source, [](auto const& request, auto& response, View const& view, auto const&) {
             send_document(request, response, view.prerelease_specs, binary_type);
         }));
     add("GET", "/rubygems/quick/Marshal.4.8/{file}",
-        with_view(server, source, [](auto const& request, auto& response, View const& view) {
+        with_view(server, source, [](auto const& request, auto& response, View const& view, auto const&) {
             std::string file = request.matches[1];
             constexpr std::string_view suffix = ".gemspec.rz";
             auto found = file.ends_with(suffix) ? view.by_full_name.find(file.substr(0, file.size() - suffix.size()))
@@ -418,7 +574,10 @@ void register_rubygems_routes(HttpServer& server, Add add)
     server.add_unrouted_handler([&server](httplib::Request const& request, httplib::Response& response) {
         if (request.path != "/rubygems" && !request.path.starts_with("/rubygems/"))
             return false;
-        return !server.authenticate_license(request, response);
+        if (server.authenticate_license(request, response))
+            return false;
+        for_rubygems_clients(request, response);
+        return true;
     });
 }
 

@@ -50,7 +50,18 @@ read -r _ valid < <(issue --product acme-pro --expires 1y)
 read -r _ old < <(CHARTER_NOW=$(rfc3339 $((now - 40 * day))) issue --product acme-pro --expires 1y \
     --updates-until "$(rfc3339 $((now - 10 * day)))")
 read -r revoked_id revoked < <(issue --product acme-pro --expires 1y)
-read -r _ other_product < <(issue --product acme-basic --expires 1y)
+read -r other_id other_product < <(issue --product acme-basic --expires 1y)
+# Expired 30 days ago; acme-pro keeps no access after expiry (the default).
+read -r expired_id expired < <(CHARTER_NOW=$(rfc3339 $((now - 40 * day))) issue --product acme-pro \
+    --expires "$(rfc3339 $((now - 30 * day)))")
+# Updates ended 35 days ago, before every release of acme-pro.
+read -r ended_id ended < <(CHARTER_NOW=$(rfc3339 $((now - 40 * day))) issue --product acme-pro --expires 1y \
+    --updates-until "$(rfc3339 $((now - 35 * day)))")
+# A key of another vendor (a key this server does not know).
+"$charter" --data-dir "$work/other-vendor" init --issuer "Other Inc." >/dev/null
+"$charter" --data-dir "$work/other-vendor" product add acme-pro >/dev/null
+"$charter" --data-dir "$work/other-vendor" customer add --email joe@example.com >/dev/null
+unknown=$("$charter" --data-dir "$work/other-vendor" issue --product acme-pro --customer joe@example.com 2>/dev/null)
 "$charter" revoke "$revoked_id" --reason "chargeback" >/dev/null 2>&1
 [[ $valid == v4.public.* ]] || fail "no license key issued: '$valid'"
 
@@ -97,22 +108,35 @@ grep -q "is not a gem" "$work/broken.err" || fail "no reason for refusing broken
 
 # --- The server --------------------------------------------------------------------------------
 
-"$server" --listen 127.0.0.1:0 --threads 4 --auth-failure-limit 1000 >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-for _ in $(seq 100); do
-    grep -q "listening on" "$work/server.out" 2>/dev/null && break
-    sleep 0.1
+# Bundler takes any failure whose message contains "401" or "403" for a bad credential, the URL
+# included (bundler/fetcher/index.rb): a port with those digits would hide every refusal's
+# reason behind "Bad username or password", so the server is started again on another one.
+for _ in 1 2 3 4 5; do
+    "$server" --listen 127.0.0.1:0 --threads 4 --auth-failure-limit 1000 >"$work/server.out" 2>"$work/server.err" &
+    server_pid=$!
+    for _ in $(seq 100); do
+        grep -q "listening on" "$work/server.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$work/server.out" | head -n 1)
+    [[ -n $url ]] || fail "charter-server did not start: $(cat "$work/server.err")"
+    port=${url##*:}
+    port=${port%%/*}
+    [[ $port == *401* || $port == *403* ]] || break
+    stop_server
+    server_pid=
 done
-url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$work/server.out" | head -n 1)
-[[ -n $url ]] || fail "charter-server did not start: $(cat "$work/server.err")"
-port=${url##*:}
-port=${port%%/*}
 source_url=http://127.0.0.1:$port/rubygems/
 
 # --- HTTP contract (curl) ----------------------------------------------------------------------
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [[ $(status -I -u "license:$valid" "$source_url") == 200 ]] || fail "HEAD /rubygems/ with a key is not 200"
+# A key that is fine gets the standard reason phrase.
+for path in "" versions info/acme-pro specs.4.8.gz gems/acme-base-1.1.0.gem; do
+    [[ $(curl -s -D - -o /dev/null -u "license:$valid" "$source_url$path" | head -n 1 | tr -d '\r') == "HTTP/1.1 200 OK" ]] \
+        || fail "GET /rubygems/$path with a valid key: not '200 OK'"
+done
 [[ $(status -I "$source_url") == 401 ]] || fail "HEAD /rubygems/ without a key is not 401"
 curl -s -I "${source_url}versions" | grep -qi '^WWW-Authenticate: Basic realm=' || fail "401 without WWW-Authenticate"
 [[ $(status "${source_url}info/acme-pro") == 401 ]] || fail "GET /info without a key is not 401"
@@ -136,13 +160,26 @@ grep -qi "^ETag: $etag" "$work/versions-gzip.headers" || fail "the gzipped versi
 gzip -dc <"$work/versions.gz" | cmp -s - "$work/versions" || fail "the gzipped versions is not the versions"
 curl -s -D - -o /dev/null -H "Accept-Encoding: gzip;q=0, identity" -u "license:$valid" "${source_url}versions" \
     | grep -qi '^Content-Encoding' && fail "versions gzipped for gzip;q=0"
-# Invisible gems: empty 200 (old license cannot see acme-base 1.1.0; other product sees nothing).
-[[ -z $(curl -s -u "license:$other_product" "${source_url}info/acme-pro") ]] || fail "/info of an invisible gem is not empty"
-[[ $(status -u "license:$other_product" "${source_url}info/acme-pro") == 200 ]] || fail "/info of an invisible gem is not 200"
+# A gem published here that a license may have nothing of: 402 with the reason, in the body and
+# as the reason phrase; /versions names it without versions, so that Bundler asks. A name
+# nobody publishes: an empty 200.
+[[ $(status -u "license:$other_product" "${source_url}info/acme-pro") == 402 ]] || fail "/info of another product's gem is not 402"
+curl -s -D - -o /dev/null -u "license:$other_product" "${source_url}info/acme-pro" | head -n 1 | tr -d '\r' \
+    | grep -qx "HTTP/1.1 402 license $other_id is for acme-basic, not acme-pro; use a license key for acme-pro" \
+    || fail "no reason phrase for another product's gem: $(curl -s -D - -o /dev/null -u "license:$other_product" "${source_url}info/acme-pro")"
+curl -s -u "license:$other_product" "${source_url}versions" | grep -qx "acme-pro -0 0\{32\}" \
+    || fail "/versions does not name acme-pro for the acme-basic license: $(curl -s -u "license:$other_product" "${source_url}versions")"
+[[ -z $(curl -s -u "license:$valid" "${source_url}info/rails") ]] || fail "/info of a gem nobody publishes here is not empty"
+[[ $(status -u "license:$valid" "${source_url}info/rails") == 200 ]] || fail "/info of a gem nobody publishes here is not 200"
 curl -s -u "license:$old" "${source_url}info/acme-base" | grep -q "^1.1.0 " && fail "release after updates_until is visible"
 curl -s -u "license:$old" "${source_url}info/acme-base" | grep -q "^1.0.3 " || fail "release before updates_until is invisible"
-[[ $(status -u "license:$old" "${source_url}gems/acme-base-1.1.0.gem") == 403 ]] || fail "download after updates_until not refused"
-[[ $(status -u "license:$revoked" "${source_url}gems/acme-base-1.0.3.gem") == 403 ]] || fail "revoked license downloaded"
+[[ $(status -u "license:$old" "${source_url}gems/acme-base-1.1.0.gem") == 402 ]] || fail "download after updates_until not refused"
+[[ $(status -u "license:$revoked" "${source_url}gems/acme-base-1.0.3.gem") == 402 ]] || fail "revoked license downloaded"
+# A license that may have nothing is refused on every index path, the root included.
+for path in "" versions info/acme-pro specs.4.8.gz latest_specs.4.8.gz quick/Marshal.4.8/acme-pro-1.2.0.gemspec.rz; do
+    [[ $(status -u "license:$expired" "$source_url$path") == 402 ]] || fail "GET /rubygems/$path with an expired license is not 402"
+    [[ $(status -I -u "license:$revoked" "$source_url$path") == 402 ]] || fail "HEAD /rubygems/$path with a revoked license is not 402"
+done
 ruby -rzlib -e 'specs = Marshal.load(Zlib.gunzip(STDIN.read)); exit(specs.map { |n, v, p| "#{n}-#{v}-#{p}" }.sort ==
   ["acme-base-1.0.3-ruby", "acme-base-1.1.0-ruby", "acme-pro-1.2.0-ruby", "acme-pro-1.2.0-x86_64-linux"] ? 0 : 1)' \
     < <(curl -s -u "license:$valid" "${source_url}specs.4.8.gz") || fail "specs.4.8.gz does not list the four gems"
@@ -153,7 +190,7 @@ bad_key=v4.public.bm90IGEga2V5
 for path in api/v1/dependencies "api/v1/dependencies?gems=acme-pro" nonexistent info/acme-pro/extra quick/ gems/; do
     [[ $(status "$source_url$path") == 401 ]] || fail "GET /rubygems/$path without a key is not 401"
     [[ $(status -I "$source_url$path") == 401 ]] || fail "HEAD /rubygems/$path without a key is not 401"
-    [[ $(status -u "license:$bad_key" "$source_url$path") == 401 ]] || fail "GET /rubygems/$path with a bad key is not 401"
+    [[ $(status -u "license:$bad_key" "$source_url$path") == 402 ]] || fail "GET /rubygems/$path with a bad key is not 402"
     [[ $(status -X POST -d x "$source_url$path") == 401 ]] || fail "POST /rubygems/$path without a key is not 401"
     curl -s -I "$source_url$path" | grep -qi '^WWW-Authenticate: Basic realm=' || fail "HEAD /rubygems/$path: no WWW-Authenticate"
     curl -s -o /dev/null -D - "$source_url$path" | grep -qi '^WWW-Authenticate: Basic realm=' \
@@ -177,6 +214,11 @@ client_env() {
 }
 gemfile() { # NAME GEM
     printf 'source "%s"\n\ngem "%s"\n' "$source_url" "$2" >"$work/$1/app/Gemfile"
+}
+# shows LOG SENTENCE: the log has the sentence (Bundler wraps long lines: whitespace is compared
+# loosely).
+shows() { # LOG SENTENCE
+    tr -s ' \n' '  ' <"$1" | grep -qF -- "$2"
 }
 host_key=BUNDLE_127__0__0__1 # Bundler 2.3 looks credentials up by the URL, then by host (no port)
 
@@ -202,14 +244,38 @@ if (cd "$work/bundle-none/app" && $env_none bundle install) >"$work/bundle-none.
     fail "bundle install without a credential succeeded"
 fi
 grep -q "Authentication is required" "$work/bundle-none.log" || fail "no 'Authentication is required': $(cat "$work/bundle-none.log")"
+env_none=$(client_env gem-none)
+if (cd "$work/gem-none" && $env_none gem install --clear-sources --source "$source_url" --no-document acme-pro) \
+    >"$work/gem-none.log" 2>&1; then
+    fail "gem install without a credential succeeded"
+fi
+shows "$work/gem-none.log" "bad response send your license key: HTTP Basic with the key as the password, or Authorization: Bearer KEY 401" \
+    || fail "gem install without a credential: $(cat "$work/gem-none.log")"
 
-# A revoked and a wrong-product license cannot install.
-for who in revoked other_product; do
+# A key that cannot install: the customer's terminal shows the server's sentence.
+declare -A sentence=(
+    [revoked]="license $revoked_id has been revoked (on $(date -u +%F)); contact the vendor for a new key"
+    [expired]="license $expired_id expired on $(date -u -d "@$((now - 30 * day))" +%F); renew it to download acme-pro releases"
+    [other_product]="license $other_id is for acme-basic, not acme-pro; use a license key for acme-pro"
+    [ended]="license $ended_id: updates ended on $(date -u -d "@$((now - 35 * day))" +%F) and acme-pro 1.2.0 was released on $(date -u -d "@$((now - 30 * day))" +%F); download an earlier release or renew the license"
+    [unknown]=$(curl -s -u "license:$unknown" "${source_url}versions" | ruby -rjson -e 'print JSON.parse(STDIN.read)["error"]["message"]')
+)
+[[ ${sentence[unknown]} == "the license key is not valid: "* ]] || fail "the unknown key's refusal: '${sentence[unknown]}'"
+for who in revoked expired other_product ended unknown; do
     env_bad=$(client_env "bundle-$who")
     gemfile "bundle-$who" acme-pro
     if (cd "$work/bundle-$who/app" && $env_bad "$host_key=license:${!who}" bundle install) >"$work/bundle-$who.log" 2>&1; then
         fail "bundle install with a $who license succeeded"
     fi
+    shows "$work/bundle-$who.log" "bad response ${sentence[$who]} 402" \
+        || fail "bundle install ($who) does not show '${sentence[$who]}': $(cat "$work/bundle-$who.log")"
+    env_bad=$(client_env "gem-$who")
+    if (cd "$work/gem-$who" && $env_bad gem install --clear-sources --source "http://license:${!who}@127.0.0.1:$port/rubygems/" \
+        --no-document acme-pro) >"$work/gem-$who.log" 2>&1; then
+        fail "gem install with a $who license succeeded"
+    fi
+    shows "$work/gem-$who.log" "bad response ${sentence[$who]} 402" \
+        || fail "gem install ($who) does not show '${sentence[$who]}': $(cat "$work/gem-$who.log")"
 done
 
 # updates_until: the old license installs acme-base 1.0.3, never 1.1.0.
@@ -218,6 +284,22 @@ gemfile bundle-old acme-base
 (cd "$work/bundle-old/app" && $env_old "$host_key=license:$old" bundle install) >"$work/bundle-old.log" 2>&1 \
     || fail "bundle install with an old license: $(cat "$work/bundle-old.log")"
 grep -q "acme-base (1.0.3)" "$work/bundle-old/app/Gemfile.lock" || fail "old license did not get acme-base 1.0.3: $(cat "$work/bundle-old/app/Gemfile.lock")"
+# Pinned to a version released after updates_until: the clients say which versions the key
+# covers (their own words; docs/rubygems.md, "What your customer sees").
+env_pinned=$(client_env bundle-pinned)
+printf 'source "%s"\n\ngem "acme-base", "1.1.0"\n' "$source_url" >"$work/bundle-pinned/app/Gemfile"
+if (cd "$work/bundle-pinned/app" && $env_pinned "$host_key=license:$old" bundle install) >"$work/bundle-pinned.log" 2>&1; then
+    fail "bundle install of acme-base 1.1.0 with the old license succeeded"
+fi
+shows "$work/bundle-pinned.log" "The source contains the following gems matching 'acme-base': * acme-base-1.0.3" \
+    || fail "bundle install (pinned past updates_until): $(cat "$work/bundle-pinned.log")"
+env_pinned=$(client_env gem-pinned)
+if (cd "$work/gem-pinned" && $env_pinned gem install --clear-sources --source "http://license:$old@127.0.0.1:$port/rubygems/" \
+    --no-document acme-base -v 1.1.0) >"$work/gem-pinned.log" 2>&1; then
+    fail "gem install of acme-base 1.1.0 with the old license succeeded"
+fi
+shows "$work/gem-pinned.log" "Could not find a valid gem 'acme-base' (= 1.1.0) in any repository" \
+    || fail "gem install (pinned past updates_until): $(cat "$work/gem-pinned.log")"
 
 # --- gem install (the legacy index), the credential in the URL ---------------------------------
 
@@ -231,12 +313,6 @@ env_gem_old=$(client_env gem-old)
 (cd "$work/gem-old" && $env_gem_old gem install --clear-sources --source "http://license:$old@127.0.0.1:$port/rubygems/" \
     --no-document acme-base) >"$work/gem-old.log" 2>&1 || fail "gem install (old license): $(cat "$work/gem-old.log")"
 ls "$work/gem-old/gems/gems" | grep -q "^acme-base-1.0.3\$" || fail "old license: not acme-base 1.0.3"
-
-env_gem_bad=$(client_env gem-revoked)
-if (cd "$work/gem-revoked" && $env_gem_bad gem install --clear-sources --source "http://license:$revoked@127.0.0.1:$port/rubygems/" \
-    --no-document acme-pro) >"$work/gem-revoked.log" 2>&1; then
-    fail "gem install with a revoked license succeeded"
-fi
 
 # gem fetch: the file itself, byte for byte.
 env_fetch=$(client_env gem-fetch)
@@ -302,5 +378,6 @@ env_extra=$(client_env gem-extra)
     --no-document acme-extra) >"$work/gem-extra.log" 2>&1 || fail "gem install of the uploaded gem: $(cat "$work/gem-extra.log")"
 ls "$work/gem-extra/gems/gems" | grep -q "^acme-extra-2.0.0\$" || fail "gem install did not install the uploaded acme-extra"
 
-echo "ok: bundle install, bundle exec, 304s, authentication (every path), revoked, wrong product, updates_until," \
+echo "ok: bundle install, bundle exec, 304s, authentication (every path), the refusals' sentences in bundle install's and" \
+    "gem install's output (revoked, expired, another product's key, updates ended, unknown key, no key), updates_until (pinned past it too)," \
     "gem install, gem fetch, gem search, gem sources, gems uploaded over HTTP"
