@@ -84,6 +84,7 @@ void register_verify(CLI::App& app, Context& context);
 void register_admin(CLI::App& app, Context& context);
 void register_releases(CLI::App& app, Context& context);
 void register_downloads(CLI::App& app, Context& context);
+void register_verifier(CLI::App& app, Context& context);
 
 /// Parses a time option (--at, --since, --released-at: RFC 3339, a date or a duration) or
 /// fails with the option's name. A duration counts from now in `direction`.

@@ -41,6 +41,7 @@ int main(int argc, char** argv)
     charter::cli::register_admin(app, context);
     charter::cli::register_releases(app, context);
     charter::cli::register_downloads(app, context);
+    charter::cli::register_verifier(app, context);
 
     try {
         app.parse(argc, argv);

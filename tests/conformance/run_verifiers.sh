@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The verifiers `charter verifier export` writes, tested as a vendor ships them:
+#   run_verifiers.sh LANGUAGE CHARTER WORK_DIR SOURCE_DIR
+# 1. exports the verifier of a fresh data directory's product acme-pro;
+# 2. checks it is self-contained: Ruby's file requires only openssl and runs under
+#    `ruby --disable-gems`; Python's runs under `python3 -I -S` with nothing but the cryptography
+#    package on its path (and without it, says so as a status); JavaScript's imports only node:
+#    modules and runs from a folder without node_modules;
+# 3. runs the whole conformance suite through it (each disagreement names case, verifier,
+#    expected and actual status);
+# 4. runs it as a program on keys the charter CLI issued, with the same verdicts as `charter verify`.
+set -euo pipefail
+language=$1 charter=$2 work=$3 source=$4
+cases=$source/tests/conformance/cases.json
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+fail() {
+    echo "FAIL ($language): $*" >&2
+    exit 1
+}
+
+export CHARTER_DATA_DIR=$work/charter-data
+unset CHARTER_NOW CHARTER_PASSPHRASE
+"$charter" init --issuer "Acme Inc." >/dev/null
+"$charter" product add acme-pro --name "Acme Pro" >/dev/null
+"$charter" product add acme-basic --name "Acme Basic" >/dev/null
+"$charter" customer add --email jane@example.com --name "Jane Doe" >/dev/null
+
+case $language in
+ruby) file=license.rb ;;
+python) file=license.py ;;
+javascript) file=license.mjs ;;
+*) fail "unknown language" ;;
+esac
+"$charter" verifier export --language "$language" --product acme-pro >"$file"
+
+python_path=$work/python-path # only cryptography (and the cffi backend it loads)
+case $language in
+ruby)
+    requires=$(grep -E '^\s*require' "$file" | sort -u)
+    [[ $requires == 'require "openssl"' ]] || fail "requires more than openssl: $requires"
+    run=(ruby --disable-gems "$file")
+    ruby --disable-gems "$source/tests/conformance/run_ruby.rb" "$cases" "$file" AcmeProLicense || fail "conformance suite"
+    ;;
+python)
+    mkdir -p "$python_path"
+    ln -s /usr/lib/python3/dist-packages/cryptography "$python_path/"
+    for backend in /usr/lib/python3/dist-packages/_cffi_backend*; do ln -s "$backend" "$python_path/"; done
+    cat >run.py <<PY
+import sys
+sys.path.insert(0, "$python_path")
+sys.argv = sys.argv[1:]
+exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"), {"__name__": "__main__"})
+PY
+    run=(/usr/bin/python3 -I -S run.py "$work/$file")
+    /usr/bin/python3 -I -S run.py "$source/tests/conformance/run_python.py" "$cases" "$work/$file" || fail "conformance suite"
+    # Without the cryptography package: a status and a message, no traceback.
+    set +e
+    output=$(/usr/bin/python3 -I -S "$file" "v4.public.AAAA" 2>&1)
+    status=$?
+    set -e
+    [[ $status == 1 && $output == *"the cryptography package is missing"* && $output != *Traceback* ]] \
+        || fail "without cryptography: exit $status: $output"
+    ;;
+javascript)
+    imports=$(grep -E '^import ' "$file" | grep -v -E 'from "node:[a-z]+";$' || true)
+    [[ -z $imports ]] || fail "imports more than node: modules: $imports"
+    [[ ! -e node_modules && ! -e ../node_modules ]] || fail "a node_modules folder is in the way"
+    run=(node "$file")
+    node "$source/tests/conformance/run_javascript.mjs" "$cases" "$work/$file" || fail "conformance suite"
+    ;;
+esac
+
+# As a program, on keys the CLI issued: the verdict of `charter verify`.
+issue() { "$charter" issue --customer jane@example.com --json "$@" | sed -n 's/^  "key": "\([^"]*\)".*/\1/p'; }
+valid=$(issue --product acme-pro --expires 1y --entitlement sso)
+expired=$(CHARTER_NOW=2020-01-01T00:00:00Z issue --product acme-pro --expires 30d)
+other=$(issue --product acme-basic)
+revoked_json=$("$charter" issue --customer jane@example.com --json --product acme-pro)
+revoked=$(sed -n 's/^  "key": "\([^"]*\)".*/\1/p' <<<"$revoked_json")
+revoked_id=$(sed -n 's/^  "id": "\([^"]*\)".*/\1/p' <<<"$revoked_json")
+"$charter" revoke "$revoked_id" >/dev/null 2>&1
+"$charter" revocations export --product acme-pro >revocations
+updates=$(issue --product acme-pro --updates-until 30d)
+late=$(date -u -d "+60 days" +%Y-%m-%d)
+early=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+expect() {
+    local want_status=$1 want_exit=$2
+    shift 2
+    local output code=0
+    output=$("${run[@]}" "$@" 2>&1) || code=$?
+    [[ $code == "$want_exit" && ${output%%$'\n'*} == "$want_status" ]] \
+        || fail "${run[*]} $*: exit $code, expected $want_exit ($want_status); output: $output"
+    echo "ok: $language, $want_status: ${output#*$'\n'}"
+}
+expect valid 0 "$valid"
+expect expired 1 "$expired"
+expect valid 0 --at 2020-01-15T00:00:00Z "$expired"
+expect wrong_product 1 "$other"
+expect revoked 1 --revocations revocations "$revoked"
+expect valid 0 "$revoked"
+expect updates_ended 1 --build-time "$late" "$updates"
+expect valid 0 --build-time "$early" "$updates"
+expect bad_signature 1 "${valid:0:40}A${valid:41}"
+expect malformed 1 "not-a-key"
+printf 'garbage\n' >corrupt
+expect bad_revocation_list 1 --revocations corrupt "$valid"
+expect bad_revocation_list 1 --revocations missing-file "$valid"
+# charter verify agrees on each.
+for key in "$valid" "$expired" "$other"; do
+    charter_code=0
+    "$charter" verify --product acme-pro "$key" >/dev/null 2>&1 || charter_code=$?
+    code=0
+    "${run[@]}" "$key" >/dev/null 2>&1 || code=$?
+    [[ $charter_code == "$code" ]] || fail "charter verify exits $charter_code, the $language verifier $code"
+done
+echo "$language: the verifier passes"
