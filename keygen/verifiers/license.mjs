@@ -707,7 +707,10 @@ export function check({ env = null, files = [], values = [], bundlerSource = nul
   revocationFile = null, renewUrl = null, buildTime = null, leeway = 0, now = Math.floor(Date.now() / 1000),
   keys = PUBLIC_KEYS, product = PRODUCT } = {}) {
   values = values.slice();
-  if (bundlerSource) values.push([`Bundler's credential for ${bundlerSource}`, bundlerCredential(bundlerSource)]);
+  if (bundlerSource) {
+    const host = (/^[a-zA-Z]+:\/\/([^/:]+)/.exec(bundlerSource) || [])[1] || bundlerSource;
+    values.push([`Bundler's credential for ${host}`, bundlerCredential(bundlerSource)]);
+  }
   const warnOnly = mode === "warn";
   const places = [];
   let key = null;

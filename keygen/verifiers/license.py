@@ -732,7 +732,8 @@ def check(env=None, files=(), values=(), bundler_source=None, mode="enforce", gr
     now = int(_time.time()) if now is None else now
     values = list(values)
     if bundler_source:
-        values.append(("Bundler's credential for " + bundler_source, bundler_credential(bundler_source)))
+        host = re.match(r"(?:[a-zA-Z]+://([^/:]+))?", bundler_source).group(1) or bundler_source
+        values.append(("Bundler's credential for " + host, bundler_credential(bundler_source)))
     warn_only = mode == "warn"
     places = []
     found = {"key": None, "source": None}

@@ -699,7 +699,10 @@ module @MODULE@
   def self.check(env: nil, files: [], values: [], bundler_source: nil, mode: :enforce, grace_days: 0, revocation_file: nil,
                  renew_url: nil, build_time: nil, leeway: 0, now: Time.now.to_i, keys: PUBLIC_KEYS, product: PRODUCT)
     values = values.dup
-    values << ["Bundler's credential for #{bundler_source}", bundler_credential(bundler_source)] if bundler_source
+    if bundler_source
+      host = bundler_source[%r{\A[a-z]+://([^/:]+)}i, 1] || bundler_source
+      values << ["Bundler's credential for #{host}", bundler_credential(bundler_source)]
+    end
     warn_only = mode.to_s == "warn"
     places = []
     key = nil

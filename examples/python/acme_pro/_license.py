@@ -29,8 +29,12 @@ class LicenseInfo:
 
 
 def _load():
-    name = os.environ.get("ACME_PRO_CHARTER_LIBRARY") or ctypes.util.find_library("charter-verify")
-    lib = ctypes.CDLL(name or "libcharter-verify.so.0")
+    name = os.environ.get("ACME_PRO_CHARTER_LIBRARY") or ctypes.util.find_library("charter-verify") or "libcharter-verify.so.0"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError as error:
+        raise LicenseError(f"acme-pro: cannot check the license: {name} could not be loaded ({error}); install "
+                           "libcharter-verify and libsodium, or set ACME_PRO_CHARTER_LIBRARY to the library's path") from None
     p, s, i, i64, size = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int64, ctypes.c_size_t
     # Every signature is declared: without them ctypes would truncate pointers to int.
     signatures = {
@@ -90,7 +94,9 @@ def check_license():
             lib.charter_startup_set_env(check, b"ACME_PRO_LICENSE"),
             lib.charter_startup_add_file(check, b"./config/acme-pro.license"),
             lib.charter_startup_add_file(check, b"~/.config/acme-pro/license"),
-            lib.charter_startup_set_revocation_file(check, b"./config/acme-pro.revocations"),
+            # Only when the customer configured one: no warning about a file nobody asked for.
+            lib.charter_startup_set_revocation_file(check, os.environ["ACME_PRO_REVOCATIONS"].encode())
+            if os.environ.get("ACME_PRO_REVOCATIONS") else CHARTER_OK,
             lib.charter_startup_set_grace_days(check, 14),
             lib.charter_startup_set_renew_url(check, b"https://acme.example/renew"),
         ]
