@@ -7,6 +7,7 @@
 #include "compression.hpp"
 #include "gem_index.hpp"
 #include "gem_reader.hpp"
+#include "guarded_server.hpp"
 #include "md5.hpp"
 #include "server_harness.hpp"
 
@@ -150,6 +151,18 @@ std::string error_code(httplib::Response const& response)
     return body["error"]["code"];
 }
 
+}
+
+// A refusal's sentence becomes the status line's reason phrase (guarded_server.hpp): never a CR
+// or LF that would end the line early, only printable ASCII, bounded.
+TEST_CASE("reason phrases are printable ASCII, one line, bounded")
+{
+    using charter::server::GuardedServer;
+    CHECK(GuardedServer::reason_phrase("license lic_1 expired on 2026-12-31; renew it") == "license lic_1 expired on 2026-12-31; renew it");
+    CHECK(GuardedServer::reason_phrase("a\r\nSet-Cookie: x=1") == "a  Set-Cookie: x=1");
+    CHECK(GuardedServer::reason_phrase("chrt_\xE2\x80\xA6 caf\xC3\xA9 \xF0\x9F\x94\x91\t\x01") == "chrt_... caf? ?  ");
+    auto phrase = GuardedServer::reason_phrase(std::string(1000, 'x'));
+    CHECK(phrase.size() == GuardedServer::max_reason_phrase);
 }
 
 TEST_CASE("the compact index: names, ETag as the quoted MD5 of the body, 304, a Range answered whole")

@@ -29,8 +29,10 @@
 //   (rubygems/remote_fetcher.rb, fetch_http) reports a failed index or gem request as
 //   "bad response <reason phrase> <status>", without the body, and Bundler falls back to that
 //   legacy index when the compact index fails (bundler/fetcher/compact_index.rb swallows its
-//   errors; bundler/fetcher/index.rb prints RubyGems' message). Only ASCII, at most
-//   max_reason_phrase bytes; a response without a reason keeps the standard phrase.
+//   errors; bundler/fetcher/index.rb prints RubyGems' message). Only printable ASCII, at most
+//   max_reason_phrase bytes; a response without a reason keeps the standard phrase. GuardedServer
+//   uses the post-routing handler for it: nothing else may set one. Over HTTPS (cpp-httplib's
+//   own loop) every response has the standard phrase.
 //
 // The mechanism: Server::process_and_close_socket is a private virtual that a subclass may
 // override; it owns the keep-alive loop and hands each request to the protected
@@ -43,14 +45,14 @@
 
 #include <chrono>
 #include <cstddef>
-#include <string>
 #include <functional>
+#include <string>
 
 namespace charter::server {
 
 class GuardedServer final : public httplib::Server {
 public:
-    /// True for requests whose body the handler streams (no deadline once the head is in).
+    /// True for requests whose body the handler streams (which then has its own deadline).
     using StreamedBody = std::function<bool(httplib::Request const&)>;
 
     /// `threads` workers (the pool also notes when each connection was accepted); a streamed
