@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -999,4 +1000,225 @@ TEST_CASE("downloads: an empty log, help with examples, and bad filters named wi
     CHECK(contains(bad_outcome.err, "--outcome"));
     CHECK(cli.run({ "downloads", "--limit", "0" }).exit_code == 2);
     CHECK(cli.run({ "downloads", "--limit", "-5" }).exit_code == 2);
+}
+
+// --- Field report fixes (issue 12) ----------------------------------------------------------
+
+TEST_CASE("revoke's hint names the license's product, ready to run")
+{
+    Cli cli;
+    cli.setup();
+    cli.ok({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    std::string id = nlohmann::json::parse(cli.ok({ "list", "--json" }).out)[0]["id"];
+    auto revoked = cli.ok({ "revoke", id });
+    CHECK(contains(revoked.err, "charter revocations export --product acme-pro\n"));
+    CHECK_FALSE(contains(revoked.err, "…"));
+}
+
+TEST_CASE("key export --format c is a guarded header: included twice, it still compiles")
+{
+    Cli cli;
+    cli.setup();
+    std::string header = cli.temp / "charter_keys.h";
+    std::ofstream(header) << cli.ok({ "key", "export", "--format", "c" }).out;
+    std::string source = cli.temp / "main.c";
+    std::ofstream(source) << "#include \"charter_keys.h\"\n#include \"charter_keys.h\"\n"
+                          << "int main(void) { return CHARTER_PUBLIC_KEY_COUNT == 1 && charter_public_keys[0][0] == 'k' ? 0 : 1; }\n";
+    auto compiled = run_process({ "/usr/bin/cc", "-std=c11", "-Wall", "-Werror", "-o", cli.temp / "main", source });
+    INFO(compiled.err);
+    REQUIRE(compiled.exit_code == 0);
+    CHECK(run_process({ cli.temp / "main" }).exit_code == 0);
+}
+
+TEST_CASE("key export refuses a public key in the database that is not a PASERK: nothing is written")
+{
+    Cli cli;
+    cli.setup();
+    auto good = cli.line({ "key", "export" });
+    std::string kid = nlohmann::json::parse(cli.ok({ "key", "list", "--json" }).out)[0]["kid"];
+    struct Tampered {
+        char const* what;
+        std::string value;
+    };
+    // Another genuine key's PASERK under this kid: well-formed, but not the key the kid names.
+    std::string other = good;
+    other[12] = other[12] == 'A' ? 'B' : 'A';
+    for (auto const& tampered : { Tampered { "code", good + "\",\n};\n#include </etc/shadow>\nstatic const char *x[] = {\"" },
+             Tampered { "quote", "k4.public.\"" }, Tampered { "padding", good + "=" }, Tampered { "empty", "" },
+             Tampered { "another key", other } }) {
+        INFO(tampered.what);
+        cli.sql("update signing_keys set public_paserk = '" + tampered.value + "'");
+        for (auto const& format : { "paserk", "c", "cpp", "ruby", "python" }) {
+            auto exported = cli.run({ "key", "export", "--format", format });
+            CHECK(exported.exit_code == 3);
+            CHECK(exported.out.empty());
+            CHECK(contains(exported.err, "is not a k4.public PASERK") != contains(exported.err, "belongs to another key id"));
+            CHECK(contains(exported.err, kid));
+            CHECK(contains(exported.err, "restore charter.db from a backup"));
+        }
+    }
+    cli.sql("update signing_keys set public_paserk = '" + good + "'");
+    CHECK(cli.line({ "key", "export" }) == good);
+}
+
+TEST_CASE("a batch CSV that starts with a UTF-8 byte order mark (Excel's export) is read")
+{
+    Cli cli;
+    cli.setup();
+    std::string csv = cli.temp / "excel.csv";
+    std::ofstream(csv) << "\xEF\xBB\xBF" "customer,product,seats\r\njane@example.com,acme-pro,3\r\n";
+    auto issued = cli.ok({ "issue", "--batch", csv, "--json" });
+    auto license = nlohmann::json::parse(issued.out);
+    CHECK(license["claims"]["seats"] == 3);
+    CHECK(cli.count() == 1);
+    // Only at the very start: a BOM inside a name is still a typo.
+    std::ofstream(csv) << "customer,\xEF\xBB\xBF" "product\r\njane@example.com,acme-pro\r\n";
+    auto refused = cli.run({ "issue", "--batch", csv });
+    CHECK(refused.exit_code == 3);
+    CHECK(contains(refused.err, "unknown column"));
+}
+
+TEST_CASE("the name claim is the customer's name unless --name gives another, in single and batch issuance")
+{
+    Cli cli;
+    cli.setup(); // Jane Doe
+    cli.ok({ "customer", "add", "--email", "nameless@example.com" });
+    auto name_of = [](std::string const& json_line) { return nlohmann::json::parse(json_line)["claims"].value("name", "(none)"); };
+    CHECK(name_of(cli.ok({ "issue", "--json", "--product", "acme-pro", "--customer", "jane@example.com" }).out) == "Jane Doe");
+    CHECK(name_of(cli.ok({ "issue", "--json", "--product", "acme-pro", "--customer", "jane@example.com", "--name", "Acme GmbH" }).out)
+        == "Acme GmbH");
+    CHECK(name_of(cli.ok({ "issue", "--json", "--product", "acme-pro", "--customer", "nameless@example.com" }).out) == "(none)");
+    std::string csv = cli.temp / "names.csv";
+    std::ofstream(csv) << "customer,product,name\njane@example.com,acme-pro,\njane@example.com,acme-pro,Acme GmbH\n"
+                       << "nameless@example.com,acme-pro,\n";
+    std::istringstream lines(cli.ok({ "issue", "--batch", csv, "--json" }).out);
+    std::vector<std::string> names;
+    for (std::string line; std::getline(lines, line);)
+        names.push_back(name_of(line));
+    CHECK(names == std::vector<std::string> { "Jane Doe", "Acme GmbH", "(none)" });
+    // charter verify shows it, as a product would greet the licensee.
+    auto key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+    CHECK(contains(cli.ok({ "verify", key }).out, "name:          Jane Doe\n"));
+}
+
+TEST_CASE("audit --limit N shows the newest N, newest first; --oldest-first reverses")
+{
+    Cli cli;
+    cli.setup(); // setting.set, key.add, product.add, customer.add
+    std::vector<std::string> issued;
+    for (int i = 0; i < 3; ++i) {
+        cli.ok({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+        issued.push_back(nlohmann::json::parse(cli.ok({ "list", "--json" }).out)[size_t(i)]["id"]);
+    }
+    auto subjects = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), { "audit", "--json" });
+        std::vector<std::string> found;
+        for (auto const& entry : nlohmann::json::parse(cli.ok(args).out))
+            found.push_back(entry["subject"]);
+        return found;
+    };
+    CHECK(subjects({ "--limit", "2" }) == std::vector<std::string> { issued[2], issued[1] });
+    auto all = subjects({});
+    REQUIRE(all.size() == 7);
+    CHECK(all[0] == issued[2]);
+    CHECK(all[6] == "issuer");
+    auto oldest = subjects({ "--oldest-first", "--limit", "2" });
+    REQUIRE(oldest.size() == 2);
+    CHECK(oldest[0] == "issuer");
+    CHECK(subjects({ "--oldest-first" }) == std::vector<std::string>(all.rbegin(), all.rend()));
+    // The text lines too: the first is the newest.
+    auto text = cli.ok({ "audit", "--limit", "1" }).out;
+    CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+    CHECK(contains(text, "license.issue  " + issued[2]));
+}
+
+TEST_CASE("control characters are refused in customer names and emails; stored ones are escaped in text output")
+{
+    Cli cli;
+    cli.setup();
+    struct Bad {
+        char const* what;
+        std::string text;
+    };
+    for (auto const& bad : { Bad { "ESC", "Eve\x1b[2J" }, Bad { "BEL", "Eve\a" }, Bad { "CR", "Eve\rcus_FAKE" },
+             Bad { "LF", "Eve\ncus_FAKE\tfake@example.com" }, Bad { "TAB", "Eve\tDoe" }, Bad { "DEL", "Eve\x7f" },
+             Bad { "C1 CSI", "Eve\xc2\x9b" "2J" }, Bad { "invalid UTF-8", "Eve\xff" } }) {
+        INFO(bad.what);
+        auto by_name = cli.run({ "customer", "add", "--email", "eve@example.com", "--name", bad.text });
+        CHECK(by_name.exit_code == 3);
+        CHECK(contains(by_name.err, "the customer's name"));
+        CHECK(by_name.out.empty());
+        auto by_email = cli.run({ "customer", "add", "--email", "eve" + bad.text + "@example.com" });
+        CHECK(by_email.exit_code == 3);
+        CHECK(contains(by_email.err, "the email address"));
+    }
+    CHECK(cli.sql("select count(*) from customers") == "1\n");
+    // Printable text beyond ASCII is a name like any other.
+    cli.ok({ "customer", "add", "--email", "zoe@example.com", "--name", "Zoë Ångström" });
+
+    // A name stored by an older version (or written into the database directly) is shown escaped.
+    cli.sql("update customers set name = 'Eve' || char(27) || '[2J' || char(13) || char(10) || 'cus_FAKE' || char(7) || char(155)"
+            " where email = 'jane@example.com'");
+    for (auto const& args : std::vector<std::vector<std::string>> { { "customer", "list" }, { "customer", "show", "jane@example.com" } }) {
+        auto shown = cli.ok(args).out;
+        INFO(shown);
+        CHECK_FALSE(contains(shown, "\x1b"));
+        CHECK_FALSE(contains(shown, "\r"));
+        CHECK_FALSE(contains(shown, "\a"));
+        CHECK_FALSE(contains(shown, "\xc2\x9b"));
+        CHECK(contains(shown, "Eve\\e[2J\\r\\ncus_FAKE\\x07\\u009b"));
+    }
+    auto listed = cli.ok({ "customer", "list" }).out;
+    CHECK(contains(listed, "Zoë Ångström"));
+    CHECK(std::count(listed.begin(), listed.end(), '\n') == 2);
+    // JSON keeps the exact text (escaped by JSON itself).
+    auto json = nlohmann::json::parse(cli.ok({ "customer", "list", "--json" }).out);
+    CHECK(json[0]["name"] == "Eve\x1b[2J\r\ncus_FAKE\a\xc2\x9b");
+}
+
+TEST_CASE("a license whose key would exceed the verifiers' 16 KiB is refused at issue time, nothing stored")
+{
+    Cli cli;
+    cli.setup();
+    auto refused = cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--meta",
+        "notes=" + std::string(20000, 'x') });
+    CHECK(refused.exit_code == 3);
+    CHECK(refused.out.empty());
+    CHECK(contains(refused.err, "over the 16384 bytes verifiers accept"));
+    CHECK(std::regex_search(refused.err, std::regex("the license key would be 2[0-9]{4} bytes")));
+
+    // The last row of a batch: the rows before it are not issued either.
+    std::string csv = cli.temp / "large.csv";
+    {
+        std::ofstream out(csv);
+        out << "customer,product,entitlements\n";
+        for (int i = 0; i < 10; ++i)
+            out << "jane@example.com,acme-pro,sso\n";
+        out << "jane@example.com,acme-pro,";
+        for (int i = 0; i < 5000; ++i)
+            out << (i ? ";" : "") << "feature-" << i;
+        out << "\n";
+    }
+    auto batch = cli.run({ "issue", "--batch", csv });
+    CHECK(batch.exit_code == 3);
+    CHECK(batch.out.empty());
+    CHECK(contains(batch.err, "line 12: the license key would be"));
+    CHECK(contains(batch.err, "nothing was issued"));
+    CHECK(cli.count() == 0);
+    CHECK(cli.sql("select count(*) from audit where action = 'license.issue'") == "0\n");
+
+    // Just under the limit is issued, and verifies.
+    std::string under;
+    for (int size = 12300;; size -= 30) {
+        auto attempt = cli.run({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--meta",
+            "notes=" + std::string(size_t(size), 'x') });
+        if (attempt.exit_code == 0) {
+            under = attempt.out.substr(0, attempt.out.size() - 1);
+            break;
+        }
+        REQUIRE(attempt.exit_code == 3);
+    }
+    CHECK(under.size() <= 16384);
+    CHECK(under.size() > 16384 - 60);
+    CHECK(cli.ok({ "verify", under }).exit_code == 0);
 }

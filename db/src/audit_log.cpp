@@ -10,6 +10,9 @@ namespace {
 constexpr char const* sql_select_audit
     = "SELECT id, at, actor, action, subject, details_json FROM audit"
       " WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3";
+constexpr char const* sql_select_audit_newest_first
+    = "SELECT id, at, actor, action, subject, details_json FROM audit"
+      " WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3";
 constexpr char const* sql_select_setting = "SELECT value FROM settings WHERE key = ?1";
 constexpr char const* sql_upsert_setting
     = "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -18,7 +21,7 @@ constexpr char const* sql_upsert_setting
 
 Result<std::vector<AuditEntry>> Store::list_audit(AuditFilter const& filter)
 {
-    auto select = m_impl->query(sql_select_audit);
+    auto select = m_impl->query(filter.order == AuditOrder::newest_first ? sql_select_audit_newest_first : sql_select_audit);
     select.bind(1, filter.since).bind(2, filter.after_id).bind(3, filter.limit.value_or(-1));
     std::vector<AuditEntry> entries;
     int rc;

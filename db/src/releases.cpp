@@ -15,6 +15,7 @@ constexpr char const* sql_insert_release
 constexpr char const* sql_replace_release
     = "UPDATE releases SET size = ?2, sha256 = ?3, released_at = ?4, yanked = 0 WHERE id = ?1";
 constexpr char const* sql_yank_release = "UPDATE releases SET yanked = 1 WHERE id = ?1 AND yanked = 0";
+constexpr char const* sql_unyank_release = "UPDATE releases SET yanked = 0 WHERE id = ?1 AND yanked = 1";
 constexpr char const* sql_select_release = CHARTER_RELEASE_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_release_by_file
     = CHARTER_RELEASE_COLUMNS " WHERE product_id = ?1 AND version = ?2 AND filename = ?3";
@@ -120,6 +121,23 @@ Result<void> Store::yank_release(std::string const& id, int64_t at, Actor const&
             return make_error(ErrorKind::conflict, describe(*existing) + " is already yanked");
         }
         return m_impl->audit(actor, at, "release.yank", id, "{}");
+    });
+}
+
+Result<void> Store::unyank_release(std::string const& id, int64_t at, Actor const& actor)
+{
+    return m_impl->atomically([&]() -> Result<void> {
+        auto unyank = m_impl->query(sql_unyank_release);
+        unyank.bind(1, id);
+        if (int rc = unyank.step(); rc != SQLITE_DONE)
+            return m_impl->error(rc);
+        if (sqlite3_changes(m_impl->db) == 0) {
+            auto existing = find_release(id);
+            if (!existing)
+                return existing.error();
+            return make_error(ErrorKind::conflict, describe(*existing) + " is not yanked");
+        }
+        return m_impl->audit(actor, at, "release.unyank", id, "{}");
     });
 }
 

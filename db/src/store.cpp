@@ -4,15 +4,21 @@
 #include "schema.hpp"
 #include "store_impl.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <system_error>
 #include <thread>
+#include <unistd.h>
 
 namespace charter::db {
 
 namespace {
 
 constexpr int busy_timeout_ms = 5000;
+constexpr int discard_busy_ms = 500;
 
 // Each statement is a constant: Impl::query caches it by address.
 constexpr char const* sql_begin = "BEGIN IMMEDIATE";
@@ -54,6 +60,24 @@ Result<std::string> pragma_text(sqlite3* db, std::filesystem::path const& path, 
     return value;
 }
 
+// The database holds every license key, and a license key is a download credential: the file
+// is created 0600 whatever the umask. SQLite gives the -wal and -shm files it creates beside a
+// database the database's own mode, so they are 0600 too.
+Result<void> create_private_file(std::filesystem::path const& path)
+{
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return {};
+        return make_error(ErrorKind::io, "cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    int failed = ::fchmod(fd, 0600) != 0 ? errno : 0;
+    ::close(fd);
+    if (failed)
+        return make_error(ErrorKind::io, "cannot restrict " + path.string() + " to mode 0600: " + std::strerror(failed));
+    return {};
+}
+
 // Opens the file and sets the connection up the way every Charter connection must be.
 Result<sqlite3*> connect(std::filesystem::path const& path, OpenMode mode)
 {
@@ -63,8 +87,11 @@ Result<sqlite3*> connect(std::filesystem::path const& path, OpenMode mode)
 
     Connection connection;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    if (mode == OpenMode::create)
+    if (mode == OpenMode::create) {
         flags |= SQLITE_OPEN_CREATE;
+        if (auto created = create_private_file(path); !created)
+            return created.error();
+    }
     int rc = sqlite3_open_v2(path.c_str(), &connection.db, flags, nullptr);
     if (rc != SQLITE_OK)
         return sqlite_error(connection.db, rc, path);
@@ -90,8 +117,11 @@ Result<sqlite3*> connect(std::filesystem::path const& path, OpenMode mode)
     // temp_store MEMORY: statement and savepoint journals stay in memory instead of temporary
     // files. cache_size: 32 MiB keeps the license id index of a large batch in memory; the
     // cache fills only as pages are used.
+    // secure_delete: a deleted row (a license whose insert was undone inside a transaction
+    // that went on to commit) is overwritten, so no signed key of a license that does not
+    // exist stays readable in the file's free space.
     for (char const* pragma : { "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA temp_store = MEMORY",
-             "PRAGMA cache_size = -32768" }) {
+             "PRAGMA cache_size = -32768", "PRAGMA secure_delete = ON" }) {
         auto set = pragma_text(connection.db, path, pragma);
         if (!set)
             return set.error();
@@ -125,6 +155,45 @@ Result<void> Store::Impl::check_transaction() const
     return {};
 }
 
+namespace {
+
+int cache_spills(sqlite3* db)
+{
+    int spills = 0, highwater = 0;
+    sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_SPILL, &spills, &highwater, 0);
+    return spills;
+}
+
+}
+
+// A transaction too big for the page cache (a batch of thousands of licenses) writes pages to
+// the -wal file before it commits. When it is rolled back, or its process killed, SQLite only
+// forgets those frames: their bytes, signed license keys included, stay in the file until
+// overwritten, and when another connection keeps the database open (charter-server) that can
+// be forever. Those keys verify, yet no license row exists to revoke them.
+void Store::Impl::discard_uncommitted_log(int busy_ms)
+{
+    int committed_frames = 0, checkpointed = 0;
+    if (sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &committed_frames, &checkpointed) != SQLITE_OK)
+        return;
+    std::error_code failed;
+    auto wal = path;
+    wal += "-wal";
+    auto size = std::filesystem::file_size(wal, failed);
+    if (failed)
+        return;
+    auto page_size = pragma_text(db, path, "PRAGMA page_size");
+    if (!page_size)
+        return;
+    // The WAL format: a 32-byte header, then frames of a 24-byte header and one page.
+    uintmax_t const committed_size = committed_frames > 0 ? 32 + uintmax_t(committed_frames) * (24 + std::stoull(*page_size)) : 32;
+    if (size <= committed_size)
+        return;
+    sqlite3_busy_timeout(db, busy_ms);
+    (void)sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+}
+
 Result<void> Store::Impl::begin()
 {
     if (depth == 0) {
@@ -132,6 +201,7 @@ Result<void> Store::Impl::begin()
             return error(rc);
         depth = 1;
         doomed = false;
+        spills_at_begin = cache_spills(db);
         return {};
     }
     if (auto usable = check_transaction(); !usable)
@@ -161,10 +231,14 @@ Result<void> Store::Impl::finish(bool commit)
             auto failure = error(rc);
             if (!sqlite3_get_autocommit(db))
                 (void)query(sql_rollback).step();
+            if (cache_spills(db) > spills_at_begin)
+                discard_uncommitted_log(busy_timeout_ms);
             return failure;
         }
         if (!transaction_lost)
             (void)query(sql_rollback).step();
+        if (cache_spills(db) > spills_at_begin)
+            discard_uncommitted_log(busy_timeout_ms);
         return refusal;
     }
     if (commit) {
@@ -210,6 +284,9 @@ Result<Store> Store::open(std::filesystem::path const& db_path, OpenMode mode)
     impl->path = db_path;
     if (auto migrated = migrate(impl->db, db_path, latest_schema_version()); !migrated)
         return migrated.error();
+    // After a process died mid-transaction. Briefly: a writer busy right now (a batch in
+    // another process) owns the frames past the commit, and this open must not wait for it.
+    impl->discard_uncommitted_log(discard_busy_ms);
     return Store(std::move(impl));
 }
 
@@ -261,6 +338,9 @@ Result<void> Store::backup(std::filesystem::path const& destination)
     auto partial = destination;
     partial += ".partial";
     std::filesystem::remove(partial, ignored);
+    // A backup holds every license key, as the database does.
+    if (auto created = create_private_file(partial); !created)
+        return created.error();
     Connection target;
     int rc = sqlite3_open_v2(partial.c_str(), &target.db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);

@@ -29,8 +29,18 @@ struct Store::Impl {
     // Set when a change inside the caller's transaction failed half-way and could not be
     // undone; the transaction can then only be rolled back.
     bool doomed { false };
+    // Pages the connection had written to the WAL mid-transaction (its cache overflowing)
+    // when the outermost transaction began: more at a rollback means the -wal file holds
+    // uncommitted pages (signed keys of licenses that will never exist) to discard.
+    int spills_at_begin { 0 };
 
     ~Impl();
+
+    /// Makes the -wal file hold nothing past the last commit: checkpoints it and truncates it
+    /// to nothing when it is longer than its committed frames. Best effort: when another
+    /// connection is writing or reading an older snapshot within `busy_ms`, the frames stay
+    /// for the next open.
+    void discard_uncommitted_log(int busy_ms);
 
     /// The cached statement for `sql`, prepared on first use.
     Query query(char const* sql);

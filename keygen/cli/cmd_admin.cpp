@@ -2,6 +2,7 @@
 
 #include "admin_tokens.hpp"
 #include "context.hpp"
+#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <algorithm>
@@ -18,6 +19,7 @@ struct AdminOptions {
     std::string name;
     std::string id;
     std::optional<int64_t> limit;
+    bool oldest_first { false };
     bool json { false };
 };
 
@@ -27,6 +29,8 @@ int run_audit(Context& context, AdminOptions const& options)
     if (!workspace)
         return context.fail(workspace.error());
     db::AuditFilter filter;
+    // Newest first: what an operator looks for is what just happened, and --limit keeps that.
+    filter.order = options.oldest_first ? db::AuditOrder::oldest_first : db::AuditOrder::newest_first;
     if (!options.since.empty()) {
         auto since = parse_time_option(options.since, context.now(), "--since", ops::DurationFromNow::ago);
         if (!since)
@@ -46,8 +50,8 @@ int run_audit(Context& context, AdminOptions const& options)
             if (options.json)
                 json.add(ops::audit_json(entry));
             else
-                std::cout << format::format_rfc3339(entry.at) << "  " << entry.actor << "  " << entry.action << "  "
-                          << entry.subject << "  " << entry.details_json << "\n";
+                std::cout << format::format_rfc3339(entry.at) << "  " << ops::printable(entry.actor) << "  " << entry.action << "  "
+                          << ops::printable(entry.subject) << "  " << ops::printable(entry.details_json) << "\n";
         }
         if (remaining)
             *remaining -= int64_t(entries->size());
@@ -113,7 +117,7 @@ int run_token_list(Context& context, AdminOptions const& options)
         std::string scopes;
         for (auto const& scope : token.scopes)
             scopes += (scopes.empty() ? "" : ",") + scope;
-        std::cout << token.id << "  " << (token.revoked_at ? "revoked" : "active ") << "  " << scopes << "  " << token.name
+        std::cout << token.id << "  " << (token.revoked_at ? "revoked" : "active ") << "  " << scopes << "  " << ops::printable(token.name)
                   << "\n";
     }
     return exit_ok;
@@ -137,9 +141,12 @@ void register_admin(CLI::App& app, Context& context)
     auto options = std::make_shared<AdminOptions>();
     auto* audit = app.add_subcommand("audit", "show the audit log");
     audit->add_option("--since", options->since, "entries at or after this time: RFC 3339, YYYY-MM-DD, or a duration ago (7d)");
-    audit->add_option("--limit", options->limit, "at most this many entries (the oldest first)")->check(CLI::PositiveNumber);
+    audit->add_option("--limit", options->limit, "at most this many entries: the newest (the oldest with --oldest-first)")
+        ->check(CLI::PositiveNumber);
+    audit->add_flag("--oldest-first", options->oldest_first, "list in the order the changes were made (default: newest first)");
     audit->add_flag("--json", options->json, "print JSON");
-    audit->footer("Examples:\n  charter audit --since 2026-11-01 --json\n  charter audit --since 24h   # the last day");
+    audit->footer("Examples:\n  charter audit --limit 20   # the 20 most recent changes, newest first\n"
+                  "  charter audit --since 2026-11-01 --oldest-first --json\n  charter audit --since 24h   # the last day");
     audit->callback([&context, options] { context.exit_code = run_audit(context, *options); });
 
     auto* database = app.add_subcommand("db", "database maintenance");

@@ -1,6 +1,8 @@
 // charter product add|list, charter customer add|list|show
 
 #include "context.hpp"
+#include "customers.hpp"
+#include "plain_text.hpp"
 #include "token_signer.hpp"
 
 #include <iostream>
@@ -30,8 +32,8 @@ int run_product_add(Context& context, CatalogOptions const& options)
     }
     if (options.id.empty() || options.id.size() > 64)
         return context.fail(make_error(ErrorKind::invalid_input, "product id must be 1 to 64 characters"));
-    if (!keygen::is_valid_utf8(options.name))
-        return context.fail(make_error(ErrorKind::invalid_input, "--name is not valid UTF-8"));
+    if (auto checked = ops::check_one_line(options.name, "--name"); !checked)
+        return context.fail(checked.error());
     db::Product product { options.id, options.name.empty() ? options.id : options.name, options.keep_access, context.now() };
     if (auto added = workspace->store().add_product(product, context.actor()); !added)
         return context.fail(added.error());
@@ -58,7 +60,7 @@ int run_product_list(Context& context, CatalogOptions const& options)
         return exit_ok;
     }
     for (auto const& product : *products)
-        std::cout << product.id << "\t" << product.name << (product.keep_access_after_expiry ? "\t(keeps access after expiry)" : "")
+        std::cout << product.id << "\t" << ops::printable(product.name) << (product.keep_access_after_expiry ? "\t(keeps access after expiry)" : "")
                   << "\n";
     return exit_ok;
 }
@@ -68,19 +70,15 @@ int run_customer_add(Context& context, CatalogOptions const& options)
     auto workspace = context.open_workspace();
     if (!workspace)
         return context.fail(workspace.error());
-    auto at = options.email.find('@');
-    if (at == std::string::npos || at == 0 || at + 1 == options.email.size() || options.email.find_first_of(" \t\r\n,;<>")
-            != std::string::npos)
-        return context.fail(make_error(ErrorKind::invalid_input, "\"" + options.email + "\" is not an email address"));
-    if (!keygen::is_valid_utf8(options.email) || !keygen::is_valid_utf8(options.name))
-        return context.fail(make_error(ErrorKind::invalid_input, "--email and --name must be valid UTF-8"));
-    db::Customer customer { keygen::new_id("cus_"), options.email, options.name, context.now() };
-    if (auto added = workspace->store().add_customer(customer, context.actor()); !added)
+    auto customer = ops::new_customer(options.email, options.name, context.now());
+    if (!customer)
+        return context.fail(customer.error());
+    if (auto added = workspace->store().add_customer(*customer, context.actor()); !added)
         return context.fail(added.error());
     if (options.json)
-        Context::print_json(ops::customer_json(customer));
+        Context::print_json(ops::customer_json(*customer));
     else
-        std::cout << customer.id << "\n";
+        std::cout << customer->id << "\n";
     return exit_ok;
 }
 
@@ -100,7 +98,7 @@ int run_customer_list(Context& context, CatalogOptions const& options)
         return exit_ok;
     }
     for (auto const& customer : *customers)
-        std::cout << customer.id << "\t" << customer.email << "\t" << customer.name << "\n";
+        std::cout << customer.id << "\t" << ops::printable(customer.email) << "\t" << ops::printable(customer.name) << "\n";
     return exit_ok;
 }
 
@@ -126,7 +124,8 @@ int run_customer_show(Context& context, CatalogOptions const& options)
         Context::print_json(json);
         return exit_ok;
     }
-    std::cout << customer->id << "\n  email: " << customer->email << "\n  name:  " << customer->name << "\n  licenses: "
+    std::cout << customer->id << "\n  email: " << ops::printable(customer->email) << "\n  name:  "
+              << ops::printable(customer->name) << "\n  licenses: "
               << licenses->size() << "\n";
     for (auto const& license : *licenses)
         std::cout << "    " << license.id << "  " << license.product_id << "  " << ops::license_state(license, filter.now) << "\n";

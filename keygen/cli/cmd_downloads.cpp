@@ -1,6 +1,7 @@
 // charter downloads: the downloads log charter-server writes, read without sqlite3
 
 #include "context.hpp"
+#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <algorithm>
@@ -75,7 +76,7 @@ int run_downloads(Context& context, DownloadsOptions const& options)
             }
             auto const& download = entry.download;
             std::cout << format::format_rfc3339(download.at) << "  " << download.outcome << "  "
-                      << download.license_id.value_or("-") << "  " << describe_release(entry) << "  " << download.bytes
+                      << download.license_id.value_or("-") << "  " << ops::printable(describe_release(entry)) << "  " << download.bytes
                       << "  " << (download.remote_address.empty() ? "-" : download.remote_address) << "\n";
         }
         if (remaining)

@@ -1,6 +1,7 @@
 // charter key list|new|rotate|retire|export
 
 #include "context.hpp"
+#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <iomanip>
@@ -34,7 +35,7 @@ int run_list(Context& context, KeyOptions const& options)
     for (auto const& key : *keys) {
         std::string state = key.current ? "current" : key.status == "retired" ? "retired" : "trusted";
         std::cout << key.kid << "  " << std::left << std::setw(8) << state << "  " << format::format_rfc3339(key.created_at)
-                  << "  " << key.public_paserk << "\n";
+                  << "  " << ops::printable(key.public_paserk) << "\n";
     }
     return exit_ok;
 }
@@ -114,11 +115,13 @@ std::string export_keys(std::vector<db::SigningKeyRecord> const& keys, std::stri
     for (auto const& key : keys)
         out << comment << key.kid << (key.current ? " (current signing key)" : "") << "\n";
     if (format == "c") {
-        out << "#define CHARTER_PUBLIC_KEY_COUNT " << keys.size() << "\n"
+        // Guarded like any header: a project may include it from two files of one translation unit.
+        out << "#ifndef CHARTER_PUBLIC_KEYS_H\n#define CHARTER_PUBLIC_KEYS_H\n\n"
+            << "#define CHARTER_PUBLIC_KEY_COUNT " << keys.size() << "\n"
             << "static const char *const charter_public_keys[CHARTER_PUBLIC_KEY_COUNT] = {\n";
         for (auto const& key : keys)
             out << "    \"" << key.public_paserk << "\",\n";
-        out << "};\n";
+        out << "};\n\n#endif /* CHARTER_PUBLIC_KEYS_H */\n";
     } else if (format == "cpp") {
         out << "#pragma once\n#include <array>\n#include <string_view>\n\n"
             << "inline constexpr std::array<std::string_view, " << keys.size() << "> charter_public_keys {\n";

@@ -2,6 +2,7 @@
 
 #include "context.hpp"
 #include "licensing.hpp"
+#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <iostream>
@@ -94,7 +95,7 @@ int run_show(Context& context, LicenseOptions const& options)
         std::cout << "  updates until: " << format::format_rfc3339(*license->updates_until) << "\n";
     if (license->revoked_at)
         std::cout << "  revoked:       " << format::format_rfc3339(*license->revoked_at)
-                  << (license->revoke_reason ? " (" + *license->revoke_reason + ")" : "") << "\n";
+                  << (license->revoke_reason ? " (" + ops::printable(*license->revoke_reason) + ")" : "") << "\n";
     std::cout << "  signed by:     " << license->kid << "\n"
               << "  claims:        " << license->claims_json << "\n"
               << "  key:           " << license->token << "\n";
@@ -109,9 +110,14 @@ int run_revoke(Context& context, LicenseOptions const& options)
     std::optional<std::string> reason;
     if (!options.reason.empty())
         reason = options.reason;
-    if (auto revoked = workspace->store().revoke_license(options.id, reason, context.now(), context.actor()); !revoked)
+    auto& store = workspace->store();
+    if (auto revoked = store.revoke_license(options.id, reason, context.now(), context.actor()); !revoked)
         return context.fail(revoked.error());
-    std::cerr << "revoked " << options.id << "; publish the new revocation list: charter revocations export --product …\n";
+    auto license = store.get_license(options.id);
+    if (!license)
+        return context.fail(license.error());
+    std::cerr << "revoked " << options.id << "; publish the new revocation list: charter revocations export --product "
+              << license->product_id << "\n";
     return exit_ok;
 }
 

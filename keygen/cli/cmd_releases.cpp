@@ -1,7 +1,8 @@
-// charter release add|list|yank
+// charter release add|list|yank|unyank
 
 #include "artifact_store.hpp"
 #include "context.hpp"
+#include "plain_text.hpp"
 #include "releases.hpp"
 #include "rfc3339.hpp"
 
@@ -18,6 +19,8 @@ struct ReleaseOptions {
     std::string released_at;
     std::vector<std::string> files;
     std::string id;
+    std::string filename;
+    std::string gem;
     bool replace { false };
     bool json { false };
 };
@@ -101,43 +104,43 @@ int run_list(Context& context, ReleaseOptions const& options)
         return exit_ok;
     }
     for (auto const& release : *releases)
-        std::cout << release.id << "  " << release.product_id << "  " << release.version << "  " << release.filename << "  "
-                  << format::format_date(release.released_at) << (release.yanked ? "  yanked" : "") << "\n";
+        std::cout << release.id << "  " << release.product_id << "  " << ops::printable(release.version) << "  "
+                  << ops::printable(release.filename) << "  " << format::format_date(release.released_at) << (release.yanked ? "  yanked" : "") << "\n";
     return exit_ok;
 }
 
-int run_yank(Context& context, ReleaseOptions const& options)
+enum class YankAction { yank, unyank };
+
+int run_yank(Context& context, ReleaseOptions const& options, YankAction action)
 {
     auto workspace = context.open_workspace();
     if (!workspace)
         return context.fail(workspace.error());
     auto& store = workspace->store();
-    std::vector<std::string> ids;
-    if (!options.id.empty()) {
-        ids.push_back(options.id);
-    } else {
-        if (options.product.empty() || options.version.empty())
-            return context.fail(make_error(ErrorKind::invalid_input, "give a RELEASE_ID or --product and --version"));
-        auto releases = store.list_releases(options.product);
-        if (!releases)
-            return context.fail(releases.error());
-        for (auto const& release : *releases) {
-            if (release.version == options.version)
-                ids.push_back(release.id);
-        }
-        if (ids.empty())
-            return context.fail(make_error(ErrorKind::not_found, "no release " + options.version + " of " + options.product));
-    }
-    std::vector<db::Release> yanked;
+    ops::ReleaseSelection selection;
+    if (!options.id.empty())
+        selection.id = options.id;
+    selection.product = options.product;
+    selection.version = options.version;
+    if (!options.filename.empty())
+        selection.filename = options.filename;
+    if (!options.gem.empty())
+        selection.gem = options.gem;
+    std::vector<db::Release> changed;
     auto committed = store.transaction([&]() -> Result<void> {
-        for (auto const& id : ids) {
-            if (auto done = store.yank_release(id, context.now(), context.actor()); !done)
+        auto selected = ops::select_releases(store, selection);
+        if (!selected)
+            return selected.error();
+        for (auto const& release : *selected) {
+            auto done = action == YankAction::yank ? store.yank_release(release.id, context.now(), context.actor())
+                                                   : store.unyank_release(release.id, context.now(), context.actor());
+            if (!done)
                 return done.error();
-            // Read back in the same transaction: what was yanked, as `release list` shows it.
-            auto release = store.find_release(id);
-            if (!release)
-                return release.error();
-            yanked.push_back(*release);
+            // Read back in the same transaction: what changed, as `release list` shows it.
+            auto after = store.find_release(release.id);
+            if (!after)
+                return after.error();
+            changed.push_back(*after);
         }
         return {};
     });
@@ -145,12 +148,18 @@ int run_yank(Context& context, ReleaseOptions const& options)
         return context.fail(committed.error());
     if (options.json) {
         ops::Json list = ops::Json::array();
-        for (auto const& release : yanked)
+        for (auto const& release : changed)
             list.push_back(ops::release_json(release));
         Context::print_json(list);
         return exit_ok;
     }
-    std::cerr << "yanked " << ids.size() << " file(s): hidden from listings and new installs\n";
+    for (auto const& release : changed)
+        std::cerr << (action == YankAction::yank ? "yanked " : "unyanked ") << release.id << "  " << release.product_id << "  "
+                  << ops::printable(release.version) << "  " << ops::printable(release.filename) << "\n";
+    if (action == YankAction::yank)
+        std::cerr << "yanked " << changed.size() << " file(s): hidden from listings and new installs (still downloadable)\n";
+    else
+        std::cerr << "unyanked " << changed.size() << " file(s): listed and installable again\n";
     return exit_ok;
 }
 
@@ -162,7 +171,7 @@ void register_releases(CLI::App& app, Context& context)
     auto* release = app.add_subcommand("release", "releases customers can download");
     release->require_subcommand(1);
     release->footer("Examples:\n  charter release add --product acme-pro --version 2.3.1 dist/acme-pro-2.3.1.tar.gz\n"
-                    "  charter release list --product acme-pro\n  charter release yank --product acme-pro --version 2.3.0");
+                    "  charter release list --product acme-pro\n  charter release yank --product acme-pro --version 2.3.0 --gem acme-pro");
     auto* add = release->add_subcommand("add", "add the files of a release (stored under artifacts/ by SHA-256)");
     add->add_option("--product", options->product, "product id")->required();
     add->add_option("--version", options->version, "release version, e.g. 2.3.1 (read from the file for .gem files)");
@@ -180,13 +189,23 @@ void register_releases(CLI::App& app, Context& context)
     list->footer("Example:\n  charter release list --product acme-pro");
     list->callback([&context, options] { context.exit_code = run_list(context, *options); });
 
-    auto* yank = release->add_subcommand("yank", "hide a release from listings and new installs");
-    yank->add_option("RELEASE_ID", options->id, "rel_… (or use --product and --version)");
-    yank->add_option("--product", options->product, "product id");
-    yank->add_option("--version", options->version, "version to yank (all its files)");
-    yank->add_flag("--json", options->json, "print the yanked releases as JSON");
-    yank->footer("Examples:\n  charter release yank --product acme-pro --version 2.3.0\n  charter release yank --json rel_…");
-    yank->callback([&context, options] { context.exit_code = run_yank(context, *options); });
+    auto* yank = release->add_subcommand("yank", "hide files of a release from listings and new installs");
+    auto* unyank = release->add_subcommand("unyank", "undo a yank: list the files and let them be installed again");
+    for (auto* command : { yank, unyank }) {
+        command->add_option("RELEASE_ID", options->id, "rel_… (or use --product and --version)");
+        command->add_option("--product", options->product, "product id");
+        command->add_option("--version", options->version, "the version: all its files when they are one package");
+        command->add_option("--file", options->filename, "only this file of the version, e.g. acme-pro-2.3.0.gem");
+        command->add_option("--gem", options->gem, "only this gem's files of the version (every platform)");
+        command->add_flag("--json", options->json, "print the releases changed, as JSON");
+    }
+    yank->footer("Examples:\n  charter release yank --product acme-pro --version 2.3.0 --gem acme-pro\n"
+                 "  charter release yank --product acme-pro --version 2.3.0 --file acme-pro-2.3.0.tar.gz\n"
+                 "  charter release yank --json rel_…");
+    unyank->footer("Examples:\n  charter release unyank --product acme-pro --version 2.3.0 --gem acme-pro\n"
+                   "  charter release unyank rel_…");
+    unyank->callback([&context, options] { context.exit_code = run_yank(context, *options, YankAction::unyank); });
+    yank->callback([&context, options] { context.exit_code = run_yank(context, *options, YankAction::yank); });
 }
 
 }

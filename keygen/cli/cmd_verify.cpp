@@ -3,6 +3,7 @@
 #include "base64url.hpp"
 #include "charter/verify.hpp"
 #include "context.hpp"
+#include "plain_text.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
 
@@ -120,14 +121,14 @@ int run_verify(Context& context, VerifyOptions const& options)
         return status == CHARTER_OK ? exit_ok : exit_invalid_license;
     }
     if (status != CHARTER_OK) {
-        std::cout << context.red("invalid") << ": " << detail << "\n";
+        std::cout << context.red("invalid") << ": " << ops::printable(detail) << "\n";
         return exit_invalid_license;
     }
     auto const& license = *result.license;
     std::cout << context.green("valid") << ": " << license.id() << " for " << license.product() << "\n"
               << "  customer:      " << license.customer() << "\n";
     if (auto name = license.name())
-        std::cout << "  name:          " << *name << "\n";
+        std::cout << "  name:          " << ops::printable(*name) << "\n";
     std::cout << "  issued:        " << format::format_rfc3339(license.issued_at()) << "\n"
               << "  expires:       " << (license.expires_at() ? format::format_rfc3339(*license.expires_at()) : "never") << "\n";
     if (auto until = license.updates_until())
@@ -138,7 +139,7 @@ int run_verify(Context& context, VerifyOptions const& options)
     if (!entitlements.empty()) {
         std::cout << "  entitlements:  ";
         for (size_t i = 0; i < entitlements.size(); ++i)
-            std::cout << (i ? " " : "") << entitlements[i];
+            std::cout << (i ? " " : "") << ops::printable(entitlements[i]);
         std::cout << "\n";
     }
     std::cout << "  signed by:     " << license.kid() << "\n";
@@ -162,7 +163,7 @@ int run_inspect(Context& context, VerifyOptions const& options)
         return exit_ok;
     }
     std::cerr << "NOT VERIFIED: this shows what the key says, not whether it is genuine (use `charter verify`)\n";
-    std::cout << "footer: " << (unverified->token.has_footer ? unverified->token.footer : "(none)") << "\n"
+    std::cout << "footer: " << (unverified->token.has_footer ? ops::printable(unverified->token.footer) : "(none)") << "\n"
               << "claims: " << json["claims"].dump(2) << "\n";
     return exit_ok;
 }

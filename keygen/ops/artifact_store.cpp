@@ -71,7 +71,9 @@ public:
         sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
         if (::fsync(m_fd) != 0)
             return make_error(ErrorKind::io, "cannot write to " + m_root.string() + ": " + std::strerror(errno));
-        ::fchmod(m_fd, 0644);
+        // Readable by the folder's group, not by everyone: behind nginx the artifacts folder
+        // belongs to nginx's group (docs/deploy/), so that nginx can deliver the file.
+        ::fchmod(m_fd, 0640);
         ::close(m_fd);
         m_fd = -1;
         auto destination = m_root / hex;

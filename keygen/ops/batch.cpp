@@ -46,6 +46,10 @@ Result<BatchReader> BatchReader::open(std::istream& in, std::optional<std::strin
         return header.error();
     if (header->fields.empty())
         return make_error(ErrorKind::invalid_input, "the batch file is empty (it needs a header row, see `charter issue --help`)");
+    // Excel's "CSV UTF-8" export starts the file with a byte order mark: not part of the name.
+    constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
+    if (header->fields[0].starts_with(byte_order_mark))
+        header->fields[0].erase(0, byte_order_mark.size());
     auto const& columns = header->fields;
     for (auto const& column : columns) {
         if (std::find(known_columns.begin(), known_columns.end(), column) == known_columns.end())

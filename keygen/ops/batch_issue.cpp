@@ -42,7 +42,7 @@ struct Chunk {
     // Set by the signing thread; read by the calling thread only once `done` is (under the
     // mutex of SigningThreads, which orders the two).
     size_t signed_rows { 0 }; // fewer than rows() when signing a row failed
-    std::string failure;      // why row signed_rows could not be signed
+    std::optional<Error> failure; // why row signed_rows could not be signed
     bool done { false };
 
     // For the next rows, keeping the memory the vectors and the buffer have grown to.
@@ -51,7 +51,7 @@ struct Chunk {
         lines.clear();
         output.clear();
         signed_rows = 0;
-        failure.clear();
+        failure.reset();
         done = false;
     }
 
@@ -80,7 +80,10 @@ void sign_chunk(Issuer const& issuer, BatchJob const& job, Chunk& chunk)
         // A signing thread must not end the process with an exception (std::terminate): what
         // goes wrong becomes the error of its row, reported by the calling thread.
         try {
-            issuer.sign(prepared);
+            if (auto signed_license = issuer.sign(prepared); !signed_license) {
+                chunk.failure = signed_license.error();
+                return;
+            }
             if (job.output == BatchOutput::json_lines)
                 chunk.output += license_json(prepared.license, job.now).dump();
             else
@@ -89,10 +92,11 @@ void sign_chunk(Issuer const& issuer, BatchJob const& job, Chunk& chunk)
             if (chunk.signed_rows == 0)
                 chunk.output.reserve(chunk.output.size() * chunk.rows() * 9 / 8);
         } catch (std::exception const& exception) {
-            chunk.failure = exception.what();
+            chunk.failure = make_error(ErrorKind::internal,
+                std::string("the license could not be signed (") + exception.what() + ")");
             return;
         } catch (...) {
-            chunk.failure = "an unknown exception";
+            chunk.failure = make_error(ErrorKind::internal, "the license could not be signed (an unknown exception)");
             return;
         }
     }
@@ -217,8 +221,7 @@ Result<BatchOutcome> issue_batch(Issuer& issuer, BatchReader& rows, BatchJob con
             on_issued(++outcome.issued);
         }
         if (chunk->signed_rows < chunk->rows())
-            return line_error(chunk->lines[chunk->signed_rows],
-                make_error(ErrorKind::internal, "the license could not be signed (" + chunk->failure + ")"));
+            return line_error(chunk->lines[chunk->signed_rows], *chunk->failure);
         if (auto appended = output.append(chunk->output); !appended)
             return appended;
         chunk->clear();

@@ -1,6 +1,6 @@
 #pragma once
-// The data directory (PRODUCT.md "Data directory"): charter.db, keys/ (signing keys, 0600
-// files in a 0700 folder, never in the database) and artifacts/.
+// The data directory: charter.db (0600), keys/ (signing keys, 0600 files in a 0700 folder,
+// never in the database) and artifacts/ (0700 as created, files 0640; docs/operations.md).
 
 #include "charter/result.hpp"
 
@@ -29,6 +29,11 @@ public:
 
     /// For every other command: the folder and its database must exist and be usable.
     Result<void> check_exists() const;
+
+    /// Run as root on a folder another user owns (the service user of docs/deploy/), refuses
+    /// with ErrorKind::forbidden naming the user to run as: whatever root created there would
+    /// be unreadable to that user. Part of create() and check_exists().
+    Result<void> check_owner() const;
 
 private:
     std::filesystem::path m_root;

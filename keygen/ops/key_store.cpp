@@ -1,6 +1,8 @@
 #include "key_store.hpp"
 
+#include "paserk_public.hpp"
 #include "password_wrap.hpp"
+#include "plain_text.hpp"
 
 #include <sodium.h>
 
@@ -58,6 +60,19 @@ Result<void> write_private_file(std::filesystem::path const& path, std::string c
     return {};
 }
 
+}
+
+Result<void> check_public_key(db::SigningKeyRecord const& key)
+{
+    // Decoding alone would accept padding-free variants; the round trip pins the one spelling.
+    auto bytes = format::decode_paserk_public(key.public_paserk);
+    if (!bytes || format::encode_paserk_public(*bytes) != key.public_paserk)
+        return make_error(ErrorKind::invalid_input, "the database's public key of signing key " + printable(key.kid)
+                + " is not a k4.public PASERK (the database was altered?); restore charter.db from a backup or retire the key");
+    if (format::paserk_pid(*bytes) != key.kid)
+        return make_error(ErrorKind::invalid_input, "the database's public key of signing key " + printable(key.kid)
+                + " belongs to another key id (the database was altered?); restore charter.db from a backup or retire the key");
+    return {};
 }
 
 Result<void> KeyStore::save(keygen::SigningKey const& key, std::optional<std::string> const& passphrase) const

@@ -3,6 +3,7 @@
 // with a passphrase, "k4.secret-pw."), mode 0600, written atomically (temporary file,
 // fsync, rename) so a crash never leaves half a key.
 
+#include "charter/db/records.hpp"
 #include "charter/result.hpp"
 #include "data_dir.hpp"
 #include "signing_key.hpp"
@@ -14,6 +15,14 @@
 namespace charter::ops {
 
 enum class KeyProtection { plain, passphrase };
+
+/// Checks a public key read from the database before it is trusted or written into anything:
+/// its public_paserk must be exactly a canonical "k4.public." + 43 base64url characters (32
+/// bytes), and its kid the PASERK id of that key. Generated source code (`charter key export`,
+/// `charter verifier export`) embeds the value between quotes, so a database value altered
+/// to anything else could inject code; ErrorKind::invalid_input naming the kid otherwise.
+/// Workspace::trusted_keys() applies it to every key it returns.
+Result<void> check_public_key(db::SigningKeyRecord const& key);
 
 class KeyStore {
 public:

@@ -59,7 +59,8 @@ Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& 
     auto prepared = prepare(request, now);
     if (!prepared)
         return prepared.error();
-    sign(*prepared);
+    if (auto signed_license = sign(*prepared); !signed_license)
+        return signed_license.error();
     if (auto stored = store(prepared->license, actor); !stored)
         return stored.error();
     return std::move(prepared->license);
@@ -128,6 +129,9 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
         if (auto checked = check_text(*request.name, "name"); !checked)
             return checked.error();
         claims.name = std::move(request.name);
+    } else if (!(*customer)->name.empty()) {
+        // The licensee a product greets: the customer's name unless the vendor gave another.
+        claims.name = (*customer)->name;
     }
     if (!request.meta.is_object())
         return make_error(ErrorKind::invalid_input, "meta must be an object of strings");
@@ -152,11 +156,19 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
     return prepared;
 }
 
-void Issuer::sign(PreparedLicense& prepared) const
+Result<void> Issuer::sign(PreparedLicense& prepared) const
 {
     auto signed_license = keygen::sign_license(m_key, prepared.claims);
+    // Checked on the signed key itself, the one number verifiers compare: a key they all
+    // refuse as too_large must never be issued, stored or shown.
+    if (signed_license.token.size() > CHARTER_MAX_TOKEN_SIZE)
+        return make_error(ErrorKind::invalid_input,
+            "the license key would be " + std::to_string(signed_license.token.size()) + " bytes, over the "
+                + std::to_string(CHARTER_MAX_TOKEN_SIZE) + " bytes verifiers accept; give fewer or shorter entitlements, "
+                "meta values or name");
     prepared.license.token = std::move(signed_license.token);
     prepared.license.claims_json = std::move(signed_license.claims_json);
+    return {};
 }
 
 Result<void> Issuer::store(db::License const& license, db::Actor const& actor)

@@ -27,7 +27,7 @@ struct IssueRequest {
     std::optional<std::string> not_before;    // same forms
     std::vector<std::string> entitlements;
     std::optional<int64_t> seats;
-    std::optional<std::string> name;
+    std::optional<std::string> name; // absent: the customer's name, when it has one
     nlohmann::ordered_json meta = nlohmann::ordered_json::object(); // string values
     std::optional<std::string> idempotency_key;
     std::optional<std::string> idempotency_fingerprint;
@@ -61,8 +61,9 @@ public:
     /// batch moves its rows in rather than copying their entitlements and meta.
     Result<PreparedLicense> prepare(IssueRequest request, int64_t now);
     /// Signs a prepared license, filling in license.token and license.claims_json. Reads only
-    /// the signing key: safe on any thread, from several threads at once.
-    void sign(PreparedLicense& prepared) const;
+    /// the signing key: safe on any thread, from several threads at once. A key longer than
+    /// verifiers accept (CHARTER_MAX_TOKEN_SIZE) is ErrorKind::invalid_input with both sizes.
+    Result<void> sign(PreparedLicense& prepared) const;
     /// Stores a signed license with its audit row (in one transaction or in the caller's).
     Result<void> store(db::License const& license, db::Actor const& actor);
 

@@ -3,6 +3,9 @@
 #include "gem_reader.hpp"
 #include "token_signer.hpp"
 
+#include <algorithm>
+#include <utility>
+
 namespace charter::ops {
 
 namespace {
@@ -98,6 +101,59 @@ Result<db::Release> record_release(db::Store& store, NewRelease const& release, 
     if (!recorded)
         return recorded.error();
     return record;
+}
+
+Result<std::vector<db::Release>> select_releases(db::Store& store, ReleaseSelection const& selection)
+{
+    if (selection.id) {
+        auto release = store.find_release(*selection.id);
+        if (!release)
+            return release.error();
+        return std::vector<db::Release> { std::move(*release) };
+    }
+    if (selection.product.empty() || selection.version.empty())
+        return make_error(ErrorKind::invalid_input, "give a RELEASE_ID, or --product and --version");
+    auto releases = store.list_releases(selection.product);
+    if (!releases)
+        return releases.error();
+    std::string const what = "release " + selection.version + " of " + selection.product;
+    // The package each file belongs to: its gem's name, or "" for a file that is not a gem.
+    std::vector<std::pair<db::Release, std::string>> files;
+    for (auto& release : *releases) {
+        if (release.version != selection.version)
+            continue;
+        if (selection.filename && release.filename != *selection.filename)
+            continue;
+        std::string package;
+        if (auto gem = store.find_gem_metadata(release.id))
+            package = gem->name;
+        else if (gem.error().kind != ErrorKind::not_found)
+            return gem.error();
+        if (selection.gem && package != *selection.gem)
+            continue;
+        files.emplace_back(std::move(release), std::move(package));
+    }
+    if (files.empty()) {
+        if (selection.filename)
+            return make_error(ErrorKind::not_found, what + " has no file " + *selection.filename + "; see `charter release list --product "
+                    + selection.product + "`");
+        if (selection.gem)
+            return make_error(ErrorKind::not_found, what + " has no gem " + *selection.gem + "; see `charter release list --product "
+                    + selection.product + "`");
+        return make_error(ErrorKind::not_found, "no " + what);
+    }
+    bool several_packages = std::any_of(files.begin(), files.end(), [&](auto const& file) { return file.second != files[0].second; });
+    if (several_packages) {
+        std::string names;
+        for (auto const& [release, package] : files)
+            names += (names.empty() ? "" : ", ") + release.filename;
+        return make_error(ErrorKind::invalid_input, what + " has files of more than one package (" + names
+                + "); name the one you mean with --gem NAME or --file FILENAME, or give a RELEASE_ID");
+    }
+    std::vector<db::Release> selected;
+    for (auto& file : files)
+        selected.push_back(std::move(file.first));
+    return selected;
 }
 
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace charter::ops {
 
@@ -40,5 +41,22 @@ Result<void> describe_release_file(NewRelease& release, std::filesystem::path co
 /// transaction (the RubyGems indexes never see a gem release without its specification).
 Result<db::Release> record_release(db::Store& store, NewRelease const& release, StoredArtifact const& artifact, int64_t now,
     db::Actor const& actor);
+
+/// Which files of a product `charter release yank|unyank` acts on: one release by id, or the
+/// files of one version, narrowed to one file or to the files of one gem.
+struct ReleaseSelection {
+    std::optional<std::string> id;
+    std::string product;
+    std::string version;
+    std::optional<std::string> filename;
+    std::optional<std::string> gem; // the gem's name: all its platforms
+};
+
+/// The releases a selection names. A version whose files belong to more than one package
+/// (several gems, such as a product's gem and the gem it depends on, or a gem and other files)
+/// is refused with ErrorKind::invalid_input listing them unless --gem or --file narrows it:
+/// one gem is never yanked by accident along with another. ErrorKind::not_found when nothing
+/// matches.
+Result<std::vector<db::Release>> select_releases(db::Store& store, ReleaseSelection const& selection);
 
 }

@@ -92,8 +92,11 @@ Result<std::vector<db::SigningKeyRecord>> Workspace::trusted_keys()
         return keys.error();
     std::vector<db::SigningKeyRecord> trusted;
     for (auto& key : *keys) {
-        if (key.status != "retired")
-            trusted.push_back(std::move(key));
+        if (key.status == "retired")
+            continue;
+        if (auto checked = check_public_key(key); !checked)
+            return checked.error();
+        trusted.push_back(std::move(key));
     }
     return trusted;
 }

@@ -34,7 +34,8 @@ public:
     /// The current signing key, unwrapped with `passphrase` when it is protected.
     Result<keygen::SigningKey> current_signing_key(std::optional<std::string> const& passphrase);
 
-    /// The public keys verifiers should trust: every key not retired.
+    /// The public keys verifiers should trust: every key not retired, each checked with
+    /// check_public_key (an altered one is an error, never returned).
     Result<std::vector<db::SigningKeyRecord>> trusted_keys();
 
     /// The secret keys of every trusted (not retired) key, the current one first, unwrapped with

@@ -3,6 +3,7 @@
 // `charter issue`.
 
 #include "admin_tokens.hpp"
+#include "customers.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
 #include "json_views.hpp"
@@ -190,11 +191,13 @@ void create_customer(HttpServer& server, httplib::Request const& request, httpli
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
-    db::Customer customer { keygen::new_id("cus_"), parsed->email, parsed->name.value_or(""), server.now() };
-    if (auto added = (*store)->add_customer(customer, actor_of(*token)); !added)
+    auto customer = ops::new_customer(parsed->email, parsed->name.value_or(""), server.now());
+    if (!customer)
+        return send_failure(response, customer.error());
+    if (auto added = (*store)->add_customer(*customer, actor_of(*token)); !added)
         return send_failure(response, added.error());
-    response.set_header("Location", "/v1/customers/" + customer.id);
-    send_json(response, 201, ops::customer_json(customer));
+    response.set_header("Location", "/v1/customers/" + customer->id);
+    send_json(response, 201, ops::customer_json(*customer));
 }
 
 void list_customers(HttpServer& server, httplib::Request const& request, httplib::Response& response)

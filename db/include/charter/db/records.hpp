@@ -167,10 +167,16 @@ struct DownloadFilter {
     std::optional<int64_t> limit {};           // absent: all
 };
 
+enum class AuditOrder {
+    oldest_first, // id order
+    newest_first, // reverse id order: `limit` keeps the most recent entries
+};
+
 struct AuditFilter {
     std::optional<int64_t> since {};    // entries with at >= since
-    std::optional<int64_t> after_id {}; // cursor: entries with id > after_id
+    std::optional<int64_t> after_id {}; // cursor: entries after this one in `order` (id > it, or id < it)
     std::optional<int64_t> limit {};    // absent: all
+    AuditOrder order { AuditOrder::oldest_first };
 };
 
 }

@@ -112,9 +112,11 @@ public:
     Result<std::optional<AdminToken>> find_admin_token_by_hash(std::string const& hash);
     Result<std::vector<AdminToken>> list_admin_tokens(); // in created_at, id order
 
-    // Releases ("release.add", "release.replace", "release.yank") and the downloads log.
+    // Releases ("release.add", "release.replace", "release.yank", "release.unyank") and the downloads log.
     Result<void> add_release(Release const& release, OnDuplicateRelease on_duplicate, Actor const& actor);
     Result<void> yank_release(std::string const& id, int64_t at, Actor const& actor);
+    /// Undoes yank_release ("release.unyank"); ErrorKind::conflict when it is not yanked.
+    Result<void> unyank_release(std::string const& id, int64_t at, Actor const& actor);
     /// All releases, or one product's, in (product_id, released_at, id) order; yanked included.
     Result<std::vector<Release>> list_releases(std::optional<std::string> const& product_id);
     Result<Release> find_release(std::string const& id);
@@ -138,7 +140,7 @@ public:
     Result<int64_t> releases_generation();
 
     // Audit log.
-    Result<std::vector<AuditEntry>> list_audit(AuditFilter const& filter); // in id order
+    Result<std::vector<AuditEntry>> list_audit(AuditFilter const& filter); // in filter.order
 
     // Settings ("setting.set"): issuer name and other instance-wide values.
     Result<std::optional<std::string>> get_setting(std::string const& key);
