@@ -3,6 +3,7 @@
 // Whatever a client was told (a key) must be in the database and verify; nothing else may be
 // half-written; the database passes PRAGMA integrity_check.
 
+#include "charter/verify.hpp"
 #include "server_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -39,6 +42,162 @@ std::map<std::string, std::string> stored_licenses(std::string const& data_dir)
     return licenses;
 }
 
+// What a vendor needs to find signed keys in the files of a data directory: the trusted key,
+// and the footer every key it signs carries (the payload is followed by ".<footer>").
+struct KeyScanner {
+    std::string public_key;
+    std::string footer;
+
+    explicit KeyScanner(std::string const& data_dir)
+    {
+        public_key = trimmed(charter_cli(data_dir, { "key", "export" }).out);
+        auto issued = charter_cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" });
+        if (issued.exit_code != 0)
+            throw std::runtime_error("charter issue failed: " + issued.err);
+        auto key = trimmed(issued.out);
+        footer = key.substr(key.rfind('.') + 1);
+    }
+
+    // The ids of the genuine license keys readable anywhere in the data directory (database,
+    // -wal, -shm, any other file), read straight from the bytes as an attacker would.
+    std::set<std::string> readable_license_ids(std::string const& data_dir) const
+    {
+        charter::Verifier verifier("acme-pro");
+        if (verifier.add_key(public_key.c_str()) != CHARTER_OK)
+            throw std::runtime_error("bad public key");
+        std::set<std::string> ids;
+        for (auto const& entry : std::filesystem::recursive_directory_iterator(data_dir)) {
+            if (!entry.is_regular_file())
+                continue;
+            std::string bytes = read_text(entry.path());
+            constexpr std::string_view header = "v4.public.";
+            for (size_t at = bytes.find(header); at != std::string::npos; at = bytes.find(header, at + 1)) {
+                size_t end = at + header.size();
+                while (end < bytes.size() && (std::isalnum(static_cast<unsigned char>(bytes[end])) || bytes[end] == '-' || bytes[end] == '_'))
+                    ++end;
+                auto result = verifier.verify(bytes.substr(at, end - at) + "." + footer);
+                if (result.license)
+                    ids.insert(std::string(result.license->id()));
+            }
+        }
+        return ids;
+    }
+};
+
+// The licenses the database has, as the CLI lists them.
+std::set<std::string> listed_license_ids(std::string const& data_dir)
+{
+    auto listed = charter_cli(data_dir, { "list", "--json" });
+    if (listed.exit_code != 0)
+        throw std::runtime_error("charter list failed: " + listed.err);
+    std::set<std::string> ids;
+    for (auto const& license : Json::parse(listed.out))
+        ids.insert(license.at("id").get<std::string>());
+    return ids;
+}
+
+// A batch file of `rows` licenses for jane@example.com, then `last_row` if given.
+void write_batch(std::string const& path, int rows, std::string const& last_row = {})
+{
+    std::ofstream out(path);
+    out << "customer,product,name\n";
+    for (int i = 0; i < rows; ++i)
+        out << "jane@example.com,acme-pro,Row " << i << "\n";
+    out << last_row;
+}
+
+// charter-server on the data directory with the database open (a request made), as in
+// production: the -wal file then outlives every CLI process.
+std::unique_ptr<ServerChild> serving(std::string const& data_dir, std::string const& log_dir, std::string const& admin)
+{
+    auto server = std::make_unique<ServerChild>(data_dir, log_dir);
+    httplib::Client client("127.0.0.1", server->port());
+    auto listed = client.Get("/v1/licenses", bearer(admin));
+    if (!listed || listed->status != 200)
+        throw std::runtime_error("the server does not answer");
+    return server;
+}
+
+}
+
+TEST_CASE("a batch failing on its last row leaves no signed key of a license that does not exist, -wal included")
+{
+    TempDir temp;
+    std::string data_dir = temp / "data";
+    std::string admin = make_vendor(data_dir);
+    KeyScanner scanner(data_dir);
+    auto server = serving(data_dir, temp.path(), admin);
+    auto before = listed_license_ids(data_dir);
+    REQUIRE(before.size() == 1);
+
+    // Enough rows that the transaction outgrows the page cache and writes pages to the -wal.
+    std::string csv = temp / "batch.csv";
+    write_batch(csv, 60000, "nobody@example.com,acme-pro,Last\n");
+    auto failed = charter_cli(data_dir, { "issue", "--batch", csv });
+    CHECK(failed.exit_code == 4);
+    CHECK(contains(failed.err, "line 60002"));
+    CHECK(contains(failed.err, "nothing was issued"));
+    CHECK(failed.out.empty());
+
+    // Right after the batch, before any other command opens the database.
+    auto readable = scanner.readable_license_ids(data_dir);
+    CHECK(readable.size() <= before.size());
+    for (auto const& id : readable)
+        CHECK(before.count(id) == 1);
+    CHECK(listed_license_ids(data_dir) == before);
+    CHECK(sql(data_dir, "PRAGMA integrity_check") == "ok\n");
+    // Issuing goes on as before.
+    CHECK(charter_cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).exit_code == 0);
+}
+
+TEST_CASE("a batch killed with SIGKILL mid-transaction: the next command leaves no signed key of a license that does not exist")
+{
+    TempDir temp;
+    std::string data_dir = temp / "data";
+    std::string admin = make_vendor(data_dir);
+    KeyScanner scanner(data_dir);
+    auto server = serving(data_dir, temp.path(), admin);
+    auto before = listed_license_ids(data_dir);
+
+    std::string csv = temp / "batch.csv";
+    write_batch(csv, 60000);
+    std::vector<std::string> argv { CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv };
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        std::vector<char*> args;
+        for (auto& arg : argv)
+            args.push_back(arg.data());
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    // Killed once its uncommitted pages are in the -wal (it commits only at the end): 8 MB of them.
+    std::string wal = data_dir + "/charter.db-wal";
+    std::error_code no_file;
+    int status = 0;
+    bool exited = false;
+    while (std::filesystem::file_size(wal, no_file) < 8u << 20 && !exited) {
+        exited = waitpid(pid, &status, WNOHANG) == pid;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE_FALSE(exited);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    // Before: the frames are there, as the tester found them.
+    auto left_behind = scanner.readable_license_ids(data_dir);
+    INFO(left_behind.size() << " keys readable right after the kill");
+
+    auto after = listed_license_ids(data_dir); // the next command
+    CHECK(after == before);
+    auto readable = scanner.readable_license_ids(data_dir);
+    for (auto const& id : readable)
+        CHECK(before.count(id) == 1);
+    CHECK(sql(data_dir, "PRAGMA integrity_check") == "ok\n");
 }
 
 TEST_CASE("charter-server killed with SIGKILL while 8 clients issue: every key a client received is stored and verifies")

@@ -309,6 +309,74 @@ TEST_CASE("a yanked gem leaves /versions, /info and the specs; its .gem stays do
     CHECK(shop.downloads_log() == std::vector<std::string> { "ok " + pro.id + " " + shop.release_id("1.1.0") });
 }
 
+TEST_CASE("yanking a version names the gem: a product's gem and its dependency of the same version are never yanked together; "
+          "unyank")
+{
+    GemShop shop;
+    shop.add("acme-base", "1.0.0", "2020-01-01"); // the same version as acme-pro 1.0.0, which needs acme-base
+    auto pro = shop.issue("acme-pro");
+    ServerChild server(shop.data_dir, shop.temp.path());
+    auto client = client_for(server);
+    auto versions_of = [&](std::string const& gem) {
+        std::vector<std::string> versions;
+        std::istringstream lines(get(client, "/rubygems/info/" + gem, basic(pro.key)).body);
+        for (std::string line; std::getline(lines, line);) {
+            if (line != "---")
+                versions.push_back(line.substr(0, line.find(' ')));
+        }
+        return versions;
+    };
+    using Versions = std::vector<std::string>;
+    REQUIRE(versions_of("acme-base") == Versions { "1.0.0", "1.0.3" });
+    REQUIRE(versions_of("acme-pro") == Versions { "1.0.0", "1.1.0", "2.0.0.rc1" });
+
+    // By version alone: refused, naming both files, and nothing is yanked.
+    auto ambiguous = charter_cli(shop.data_dir, { "release", "yank", "--product", "acme-pro", "--version", "1.0.0" });
+    CHECK(ambiguous.exit_code == 3);
+    CHECK(contains(ambiguous.err, "acme-base-1.0.0.gem"));
+    CHECK(contains(ambiguous.err, "acme-pro-1.0.0.gem"));
+    CHECK(contains(ambiguous.err, "--gem NAME or --file FILENAME"));
+    CHECK(versions_of("acme-base") == Versions { "1.0.0", "1.0.3" });
+    CHECK(versions_of("acme-pro") == Versions { "1.0.0", "1.1.0", "2.0.0.rc1" });
+
+    // --gem: that gem's files only.
+    auto yanked = Json::parse(shop.cli({ "release", "yank", "--json", "--product", "acme-pro", "--version", "1.0.0", "--gem", "acme-pro" }).out);
+    REQUIRE(yanked.size() == 1);
+    CHECK(yanked[0]["filename"] == "acme-pro-1.0.0.gem");
+    CHECK(yanked[0]["yanked"] == true);
+    CHECK(versions_of("acme-pro") == Versions { "1.1.0", "2.0.0.rc1" });
+    CHECK(versions_of("acme-base") == Versions { "1.0.0", "1.0.3" });
+
+    // unyank: listed and installable again, at once.
+    auto unyanked = shop.cli({ "release", "unyank", "--product", "acme-pro", "--version", "1.0.0", "--gem", "acme-pro" });
+    CHECK(contains(unyanked.err, "unyanked 1 file(s)"));
+    CHECK(versions_of("acme-pro") == Versions { "1.0.0", "1.1.0", "2.0.0.rc1" });
+    auto again = charter_cli(shop.data_dir, { "release", "unyank", "--product", "acme-pro", "--version", "1.0.0", "--gem", "acme-pro" });
+    CHECK(again.exit_code == 5);
+    CHECK(contains(again.err, "is not yanked"));
+
+    // --file: that one file.
+    shop.cli({ "release", "yank", "--product", "acme-pro", "--version", "1.0.0", "--file", "acme-base-1.0.0.gem" });
+    CHECK(versions_of("acme-base") == Versions { "1.0.3" });
+    CHECK(versions_of("acme-pro") == Versions { "1.0.0", "1.1.0", "2.0.0.rc1" });
+    shop.cli({ "release", "unyank", "--product", "acme-pro", "--version", "1.0.0", "--file", "acme-base-1.0.0.gem" });
+    CHECK(versions_of("acme-base") == Versions { "1.0.0", "1.0.3" });
+
+    // A version of one gem needs no narrowing; names that match nothing are errors.
+    shop.cli({ "release", "yank", "--product", "acme-pro", "--version", "1.1.0" });
+    CHECK(versions_of("acme-pro") == Versions { "1.0.0", "2.0.0.rc1" });
+    auto unknown_gem = charter_cli(shop.data_dir, { "release", "yank", "--product", "acme-pro", "--version", "1.0.0", "--gem", "acme-nothing" });
+    CHECK(unknown_gem.exit_code == 4);
+    CHECK(contains(unknown_gem.err, "has no gem acme-nothing"));
+    auto unknown_file = charter_cli(shop.data_dir, { "release", "unyank", "--product", "acme-pro", "--version", "1.0.0", "--file", "x.gem" });
+    CHECK(unknown_file.exit_code == 4);
+    auto audit = shop.cli({ "audit", "--json", "--oldest-first" }).out;
+    size_t unyank_rows = 0;
+    for (auto const& entry : Json::parse(audit))
+        unyank_rows += entry["action"] == "release.unyank";
+    CHECK(unyank_rows == 2);
+}
+
 TEST_CASE("/rubygems/gems/ refuses and logs as /downloads/ does, refusals before the rule included")
 {
     GemShop shop;

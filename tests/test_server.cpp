@@ -609,6 +609,48 @@ TEST_CASE("an Idempotency-Key makes a retried issuance return the same license")
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("field report: a key over 16 KiB is refused (422, nothing stored), the name claim defaults to the customer's, "
+          "control characters are refused in customers")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+
+    // 3,000 entitlements sign to a key no verifier accepts: refused with both sizes, nothing stored.
+    Json entitlements = Json::array();
+    for (int i = 0; i < 3000; ++i)
+        entitlements.push_back("feature-" + std::to_string(i));
+    check_error(issue(client, vendor.admin_token, issue_body(vendor, { { "entitlements", entitlements } })), 422, "invalid",
+        "over the 16384 bytes verifiers accept");
+    CHECK(vendor.license_ids().empty());
+    CHECK(vendor.cli({ "audit", "--json" }).out.find("license.issue") == std::string::npos);
+
+    // The licensee's name: the customer's, unless the request names another.
+    auto named = issue(client, vendor.admin_token, issue_body(vendor));
+    REQUIRE(named);
+    REQUIRE(named->status == 201);
+    CHECK(Json::parse(named->body)["claims"]["name"] == "Jane Doe");
+    auto renamed = issue(client, vendor.admin_token, issue_body(vendor, { { "name", "Acme GmbH" } }));
+    REQUIRE(renamed);
+    CHECK(Json::parse(renamed->body)["claims"]["name"] == "Acme GmbH");
+
+    // Customers: ESC, BEL, CR, LF, NUL, C1 and DEL refused in names and emails, as by the CLI.
+    for (std::string const& bad : std::vector<std::string> { "\x1b[2J", "\a", "\r", "\ncus_FAKE", std::string(1, '\0'), "\xc2\x9b", "\x7f" }) {
+        Json by_name { { "email", "eve@example.com" }, { "name", "Eve" + bad } };
+        check_error(client.Post("/v1/customers", bearer(vendor.admin_token), by_name.dump(), "application/json"), 422, "invalid",
+            "the customer's name contains a control character");
+        Json by_email { { "email", "eve" + bad + "@example.com" } };
+        check_error(client.Post("/v1/customers", bearer(vendor.admin_token), by_email.dump(), "application/json"), 422, "invalid",
+            "the email address contains a control character");
+    }
+    CHECK(Json::parse(vendor.cli({ "customer", "list", "--json" }).out).size() == 1);
+    auto added = client.Post("/v1/customers", bearer(vendor.admin_token), R"({"email":"zoe@example.com","name":"Zoë Ångström"})",
+        "application/json");
+    REQUIRE(added);
+    CHECK(added->status == 201);
+    CHECK(server.stop() == 0);
+}
+
 TEST_CASE("concurrent issuance from 8 clients loses nothing")
 {
     Vendor vendor;
