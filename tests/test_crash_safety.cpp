@@ -96,6 +96,26 @@ std::set<std::string> listed_license_ids(std::string const& data_dir)
     return ids;
 }
 
+// Starts `argv` with its output discarded, for the test to kill; its pid.
+pid_t start_quietly(std::vector<std::string> argv)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        std::vector<char*> args;
+        for (auto& arg : argv)
+            args.push_back(arg.data());
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
 // A batch file of `rows` licenses for jane@example.com, then `last_row` if given.
 void write_batch(std::string const& path, int rows, std::string const& last_row = {})
 {
@@ -162,19 +182,7 @@ TEST_CASE("a batch killed with SIGKILL mid-transaction: the next command leaves 
     std::string csv = temp / "batch.csv";
     write_batch(csv, 60000);
     std::vector<std::string> argv { CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv };
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        std::vector<char*> args;
-        for (auto& arg : argv)
-            args.push_back(arg.data());
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
+    pid_t pid = start_quietly(argv);
     // Killed once its uncommitted pages are in the -wal (it commits only at the end): 8 MB of them.
     std::string wal = data_dir + "/charter.db-wal";
     std::error_code no_file;
@@ -307,19 +315,7 @@ TEST_CASE("charter issue --batch killed with SIGKILL midway: all rows or none")
     // Kill at growing delays until one run is cut midway; a run that finishes must hold every row.
     for (int delay_ms : { 300, 1000, 2500 }) {
         std::vector<std::string> argv { CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv };
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
-            dup2(null, 1);
-            dup2(null, 2);
-            std::vector<char*> args;
-            for (auto& arg : argv)
-                args.push_back(arg.data());
-            args.push_back(nullptr);
-            execv(args[0], args.data());
-            _exit(127);
-        }
+        pid_t pid = start_quietly(argv);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         bool killed = kill(pid, SIGKILL) == 0;
         int status = 0;

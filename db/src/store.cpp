@@ -66,11 +66,10 @@ Result<std::string> pragma_text(sqlite3* db, std::filesystem::path const& path, 
 Result<void> create_private_file(std::filesystem::path const& path)
 {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return {};
-        return make_error(ErrorKind::io, "cannot create " + path.string() + ": " + std::strerror(errno));
-    }
+    // Already there, or not creatable (a missing folder, no permission): SQLite's own open
+    // then uses it or says what is wrong, with the message every other open failure has.
+    if (fd < 0)
+        return {};
     int failed = ::fchmod(fd, 0600) != 0 ? errno : 0;
     ::close(fd);
     if (failed)
