@@ -1,5 +1,5 @@
 # An example commercial gem whose `require` checks the customer's license offline, in pure Ruby:
-# lib/acme/pro/license.rb is `charter verifier export --language ruby` (Ruby's openssl only), so
+# lib/acme/pro/license.rb is `charter verifier export --language ruby` (Ruby's openssl and json only), so
 # the gem has no native extension, no Fiddle and no libcharter-verify to ship per platform.
 Gem::Specification.new do |spec|
   spec.name = "acme-pro"

@@ -150,11 +150,20 @@ function trustedKey(paserk) {
   return { kid, raw, key };
 }
 
+// Each key set is decoded once (BLAKE2b with BigInt is slow): later checks reuse it.
+const trustedCache = new Map();
+
 function trustedKeys(keys) {
+  const cacheKey = keys.every((k) => typeof k === "string") ? keys.join("\n") : null;
+  if (cacheKey !== null && trustedCache.has(cacheKey)) return trustedCache.get(cacheKey);
   const out = [];
   for (const paserk of keys) {
     const key = trustedKey(paserk);
     if (!out.some((k) => k.kid === key.kid)) out.push(key);
+  }
+  if (cacheKey !== null) {
+    if (trustedCache.size >= 64) trustedCache.clear();
+    trustedCache.set(cacheKey, out);
   }
   return out;
 }
@@ -474,7 +483,12 @@ function decode(token, limit, what = "license key") {
   return { message: data.subarray(0, data.length - 64), signature: data.subarray(data.length - 64), footer: footerBytes };
 }
 
+const CANONICAL_FOOTER = /^\{"kid":"(k4\.pid\.[A-Za-z0-9_-]*)"\}$/;
+
 function footerKid(footer) {
+  // The footer exactly as Charter writes it needs no JSON reader (as in libcharter-verify).
+  const canonical = CANONICAL_FOOTER.exec(footer.toString("latin1"));
+  if (canonical) return canonical[1];
   let object;
   try {
     object = jsonObject(footer);

@@ -2,7 +2,7 @@
 # The verifiers `charter verifier export` writes, tested as a vendor ships them:
 #   run_verifiers.sh LANGUAGE CHARTER WORK_DIR SOURCE_DIR
 # 1. exports the verifier of a fresh data directory's product acme-pro;
-# 2. checks it is self-contained: Ruby's file requires only openssl and runs under
+# 2. checks it is self-contained: Ruby's file requires only json and openssl and runs under
 #    `ruby --disable-gems`; Python's runs under `python3 -I -S` with nothing but the cryptography
 #    package on its path (and without it, says so as a status); JavaScript's imports only node:
 #    modules and runs from a folder without node_modules;
@@ -39,7 +39,7 @@ python_path=$work/python-path # only cryptography (and the cffi backend it loads
 case $language in
 ruby)
     requires=$(grep -E '^\s*require' "$file" | sort -u)
-    [[ $requires == 'require "openssl"' ]] || fail "requires more than openssl: $requires"
+    [[ $requires == $'require "json"\nrequire "openssl"' ]] || fail "requires more than json and openssl: $requires"
     run=(ruby --disable-gems "$file")
     ruby --disable-gems "$source/tests/conformance/run_ruby.rb" "$cases" "$file" AcmeProLicense || fail "conformance suite"
     ;;
