@@ -3,8 +3,8 @@
 // nothing.
 
 #include "charter/verify.hpp"
-#include "process.hpp"
-#include "test_support.hpp"
+#include "support/process.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 

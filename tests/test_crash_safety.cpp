@@ -4,7 +4,7 @@
 // half-written; the database passes PRAGMA integrity_check.
 
 #include "charter/verify.hpp"
-#include "server_harness.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>

@@ -5,7 +5,7 @@
 // a second system user) and are registered as their own ctest, skipped when not root.
 
 #define CATCH_CONFIG_RUNNER
-#include "server_harness.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,9 +3,9 @@
 // (CHARTER_NOW) so that expiry and updates_until are exact. Every server is stopped by the
 // test that started it.
 
-#include "child_process.hpp"
-#include "process.hpp"
-#include "test_support.hpp"
+#include "support/child_process.hpp"
+#include "support/process.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>

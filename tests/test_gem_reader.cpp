@@ -7,7 +7,7 @@
 #include "gem_reader.hpp"
 #include "marshal_writer.hpp"
 #include "md5.hpp"
-#include "process.hpp"
+#include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 

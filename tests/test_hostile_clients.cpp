@@ -3,7 +3,7 @@
 // SQL-looking names, path traversal, and a flood of wrong license keys. Raw sockets where a
 // client library would clean the request up. After each, the server still answers /healthz.
 
-#include "server_harness.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>

@@ -4,9 +4,9 @@
 // that answers authorised downloads with X-Accel-Redirect. Customers' requests go over HTTPS.
 // Both programs are stopped by the test.
 
-#include "child_process.hpp"
-#include "process.hpp"
-#include "test_support.hpp"
+#include "support/child_process.hpp"
+#include "support/process.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>

@@ -5,7 +5,7 @@
 #include "csv_reader.hpp"
 #include "licensing.hpp"
 #include "rfc3339.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 #include "time_input.hpp"
 
 #include <catch2/catch.hpp>

@@ -5,7 +5,7 @@
 #include "paserk_public.hpp"
 #include "password_wrap.hpp"
 #include "signing_key.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 

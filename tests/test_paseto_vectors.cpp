@@ -4,7 +4,7 @@
 
 #include "paseto.hpp"
 #include "signing_key.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 #include "token_signer.hpp"
 
 #include <catch2/catch.hpp>

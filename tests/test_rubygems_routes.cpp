@@ -9,7 +9,7 @@
 #include "gem_reader.hpp"
 #include "guarded_server.hpp"
 #include "md5.hpp"
-#include "server_harness.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>

@@ -5,8 +5,8 @@
 
 #include "charter/verify.hpp"
 #include "http_server.hpp"
-#include "process.hpp"
-#include "test_support.hpp"
+#include "support/process.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>

@@ -6,7 +6,7 @@
 // stopped by its test.
 
 #include "charter/verify.hpp"
-#include "server_harness.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
