@@ -116,4 +116,57 @@ for key in "$valid" "$expired" "$other"; do
     "${run[@]}" "$key" >/dev/null 2>&1 || code=$?
     [[ $charter_code == "$code" ]] || fail "charter verify exits $charter_code, the $language verifier $code"
 done
+# The startup check on bad input: statuses and messages, never an exception.
+mkdir -p a-directory
+printf 'garbage\n' >corrupt-list
+in_grace=$(CHARTER_NOW=$(date -u -d "-40 days" +%Y-%m-%dT%H:%M:%SZ) issue --product acme-pro --expires 37d)
+case $language in
+ruby)
+    startup() { # ENV_VALUE ARGS (Ruby keyword arguments)
+        env -u ACME_PRO_LICENSE ${1:+ACME_PRO_LICENSE=$1} ruby --disable-gems -e "require './$file'; r = AcmeProLicense.check(env: 'ACME_PRO_LICENSE', $2); puts [r.status, r.valid, r.warning, r.message].join(' | ')"
+    }
+    unreadable="files: ['a-directory']"
+    corrupt="revocation_file: 'corrupt-list'"
+    grace="grace_days: 14"
+    warn="mode: :warn"
+    ;;
+python)
+    startup() {
+        env -u ACME_PRO_LICENSE ${1:+ACME_PRO_LICENSE=$1} /usr/bin/python3 -I -S -c "import sys; sys.path[:0] = ['$python_path', '.']; import license as m; r = m.check(env='ACME_PRO_LICENSE', $2); print(' | '.join([r.status, str(r.valid).lower(), str(r.warning).lower(), r.message]))"
+    }
+    unreadable="files=['a-directory']"
+    corrupt="revocation_file='corrupt-list'"
+    grace="grace_days=14"
+    warn="mode='warn'"
+    ;;
+javascript)
+    startup() {
+        env -u ACME_PRO_LICENSE ${1:+ACME_PRO_LICENSE=$1} node --input-type=module -e "import { check } from './$file'; const r = check({ env: 'ACME_PRO_LICENSE', $2 }); console.log([r.status, r.valid, r.warning, r.message].join(' | '));"
+    }
+    unreadable="files: ['a-directory']"
+    corrupt="revocationFile: 'corrupt-list'"
+    grace="graceDays: 14"
+    warn="mode: 'warn'"
+    ;;
+esac
+expect_startup() { # NAME WANT ENV_VALUE ARGS
+    local output
+    output=$(startup "$3" "$4" 2>&1) || fail "startup check, $1: it raised: $output"
+    [[ $output == "$2"* ]] || fail "startup check, $1: got '$output', expected '$2…'"
+    echo "ok: $language startup check, $1"
+}
+expect_startup "a key file that is a directory" \
+    "no_license | false | false | no license key found: a-directory could not be read (it is a directory); set ACME_PRO_LICENSE or put the key in a-directory" \
+    "" "$unreadable"
+expect_startup "a corrupt revocation file" \
+    "valid | true | true | the license " "$valid" "$corrupt"
+output=$(startup "$valid" "$corrupt")
+[[ $output == *"; the revocation list corrupt-list is not a valid revocation list for acme-pro, so revocations were not checked" ]] \
+    || fail "corrupt revocation file: $output"
+expect_startup "expired, in the grace period" "expired | true | true | the license lic_" "$in_grace" "$grace"
+output=$(startup "$in_grace" "$grace")
+[[ $output == *"; it keeps working until "*" (grace period of 14 days)" ]] || fail "grace period: $output"
+expect_startup "warn-only mode without a key" "no_license | true | true | no license key found: set ACME_PRO_LICENSE" "" "$warn"
+expect_startup "enforce mode, another product's key" \
+    "wrong_product | false | false | the license key in ACME_PRO_LICENSE is for another product (acme-basic), not acme-pro" "$other" "$grace"
 echo "$language: the verifier passes"
