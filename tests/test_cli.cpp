@@ -404,6 +404,45 @@ TEST_CASE("a build that trusts only the key from before a rotation checks a revo
     CHECK(old_build.set_revocation_list(after_retire, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
 }
 
+TEST_CASE("verifier export writes each language's check with the trusted keys; a key that is not a PASERK is never written")
+{
+    Cli cli;
+    cli.setup();
+    auto keys = cli.line({ "key", "export" });
+    for (std::string language : { "ruby", "python", "javascript" }) {
+        auto out = cli.ok({ "verifier", "export", "--language", language, "--product", "acme-pro" }).out;
+        CHECK(contains(out, "\"" + keys + "\""));
+        CHECK(contains(out, "\"acme-pro\""));
+        CHECK(!contains(out, "@KEYS@"));
+        CHECK(!contains(out, "@PRODUCT@"));
+    }
+    CHECK(contains(cli.ok({ "verifier", "export", "--language", "ruby", "--product", "acme-pro" }).out, "module AcmeProLicense"));
+    CHECK(contains(cli.ok({ "verifier", "export", "--language", "ruby", "--product", "acme-pro", "--module", "AcmePro" }).out,
+        "module AcmePro\n"));
+
+    auto bad_language = cli.run({ "verifier", "export", "--language", "cobol", "--product", "acme-pro" });
+    CHECK(bad_language.exit_code == 3);
+    CHECK(contains(bad_language.err, "--language \"cobol\" is not ruby, python or javascript"));
+    CHECK(cli.run({ "verifier", "export", "--language", "ruby", "--product", "nope" }).exit_code == 4);
+    auto bad_module = cli.run({ "verifier", "export", "--language", "ruby", "--product", "acme-pro", "--module", "x; system('id')" });
+    CHECK(bad_module.exit_code == 3);
+    CHECK(bad_module.out.empty());
+
+    // A public key altered in the database (here: source code in its place) is refused, nothing printed.
+    cli.sql("UPDATE signing_keys SET public_paserk = 'k4.public.\"; system(\"id\"); \"'");
+    for (std::string language : { "ruby", "python", "javascript" }) {
+        auto tampered = cli.run({ "verifier", "export", "--language", language, "--product", "acme-pro" });
+        CHECK(tampered.exit_code == 3);
+        CHECK(tampered.out.empty());
+        CHECK(contains(tampered.err, "is not a k4.public PASERK (the database was altered?)"));
+    }
+    // A valid PASERK that is not the key its kid names is refused too.
+    cli.sql("UPDATE signing_keys SET public_paserk = 'k4.public.A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg'");
+    auto other_key = cli.run({ "verifier", "export", "--language", "ruby", "--product", "acme-pro" });
+    CHECK(other_key.exit_code == 3);
+    CHECK(contains(other_key.err, "belongs to another key id"));
+}
+
 TEST_CASE("key export as ready-to-paste source")
 {
     Cli cli;
@@ -829,7 +868,7 @@ TEST_CASE("every command's help has examples of that command, groups and charter
         { "issue" }, { "list" }, { "show" }, { "revoke" }, { "verify" }, { "inspect" }, { "revocations" },
         { "revocations", "export" }, { "audit" }, { "db" }, { "db", "backup" }, { "token" }, { "token", "create" },
         { "token", "list" }, { "token", "revoke" }, { "release" }, { "release", "add" }, { "release", "list" },
-        { "release", "yank" } };
+        { "release", "yank" }, { "verifier" }, { "verifier", "export" } };
     for (auto const& command : commands) {
         std::string name = "charter";
         for (auto const& word : command)

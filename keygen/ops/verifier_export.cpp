@@ -1,6 +1,6 @@
 #include "verifier_export.hpp"
 
-#include "paserk_public.hpp"
+#include "key_store.hpp"
 
 #include <regex>
 
@@ -76,11 +76,8 @@ Result<std::string> render_verifier(VerifierLanguage language, std::string const
     for (auto const& key : keys) {
         // The database's text goes into source code: it must be exactly a k4.public PASERK (only
         // base64url characters) whose id is the kid recorded with it.
-        auto decoded = format::decode_paserk_public(key.public_paserk);
-        if (!decoded || format::encode_paserk_public(*decoded) != key.public_paserk || format::paserk_pid(*decoded) != key.kid)
-            return make_error(ErrorKind::invalid_input,
-                "the public key recorded for " + comment_safe(key.kid) + " is not a valid k4.public key; the database was "
-                "altered, restore it from a backup (charter db backup)");
+        if (auto checked = check_public_key(key); !checked)
+            return checked.error();
         std::string indent = language == VerifierLanguage::python ? "    " : "  ";
         key_lines += indent + "\"" + key.public_paserk + "\", # " + key.kid + (key.current ? " (current signing key)" : "") + "\n";
         if (language == VerifierLanguage::javascript)

@@ -23,8 +23,8 @@ std::optional<VerifierLanguage> parse_verifier_language(std::string_view name);
 /// The Ruby module a verifier defines by default: "acme-pro" → "AcmeProLicense".
 std::string default_verifier_module(std::string const& product_id);
 
-/// The verifier of `product_id` trusting `keys`. Each public key is checked to be a k4.public
-/// PASERK whose k4.pid is its kid before it is written into source code; the product id and
+/// The verifier of `product_id` trusting `keys`. Each public key is checked (check_public_key)
+/// before it is written into source code; the product id and
 /// the module name must be plain identifiers. ErrorKind::invalid_input otherwise.
 Result<std::string> render_verifier(VerifierLanguage language, std::string const& product_id, std::string const& issuer,
     std::vector<db::SigningKeyRecord> const& keys, std::string const& module_name);

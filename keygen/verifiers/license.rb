@@ -141,8 +141,12 @@ module @MODULE@
   ].map { |hex| [hex].pack("H*") }.freeze
   SPKI_PREFIX = ["302a300506032b6570032100"].pack("H*").freeze
 
+  # The first 31 bytes of each small-order point, and its last byte (the sign bit is ignored).
+  SMALL_ORDER_LAST = SMALL_ORDER.to_h { |bad| [bad.byteslice(0, 31), bad.getbyte(31)] }.freeze
+
   def self.small_order?(point)
-    SMALL_ORDER.any? { |bad| bad.byteslice(0, 31) == point.byteslice(0, 31) && bad.getbyte(31) == (point.getbyte(31) & 0x7f) }
+    last = SMALL_ORDER_LAST[point.byteslice(0, 31)]
+    !last.nil? && last == (point.getbyte(31) & 0x7f)
   end
 
   def self.canonical_point?(point)
@@ -487,7 +491,9 @@ module @MODULE@
   Decoded = Struct.new(:message, :signature, :footer)
 
   def self.pae(*pieces)
-    pieces.reduce([pieces.size].pack("Q<")) { |out, piece| out + [piece.bytesize].pack("Q<") + piece.b }
+    values = [pieces.size]
+    pieces.each { |piece| values.push(piece.bytesize, piece) }
+    values.pack("Q<" + "Q<a*" * pieces.size)
   end
 
   def self.decode(token, limit, what = "license key")
