@@ -1,2 +1,47 @@
-#define CATCH_CONFIG_MAIN
+// The main() of every Catch2 test program. A program registered by charter_test(... ROOT
+// NEEDS) runs its [root] cases as a ctest of their own with CHARTER_TEST_NEEDS set; when this
+// machine cannot give what they need, it exits 77 (SKIP_RETURN_CODE) so that ctest lists the
+// test as skipped rather than passed.
+#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
+
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+// Why the [root] cases cannot run here, or empty when they can. `needs` is "root" (a second
+// user, file ownership) or "tmpfs" (root that may also mount a small tmpfs).
+std::string unmet(std::string const& needs)
+{
+    if (::geteuid() != 0)
+        return needs == "tmpfs" ? "mounting a small tmpfs needs root" : "these cases need root";
+    if (needs != "tmpfs")
+        return {};
+    char pattern[] = "/tmp/charter-mount-XXXXXX";
+    char* point = ::mkdtemp(pattern);
+    if (!point)
+        return "cannot create a folder under /tmp";
+    bool mounted = ::mount("tmpfs", point, "tmpfs", 0, "size=1m") == 0;
+    if (mounted)
+        ::umount2(point, MNT_DETACH);
+    ::rmdir(point);
+    return mounted ? "" : "cannot mount a tmpfs here";
+}
+
+}
+
+int main(int argc, char** argv)
+{
+    if (char const* needs = std::getenv("CHARTER_TEST_NEEDS")) {
+        if (auto reason = unmet(needs); !reason.empty()) {
+            std::printf("skipped: %s\n", reason.c_str());
+            return 77;
+        }
+    }
+    return Catch::Session().run(argc, argv);
+}
