@@ -922,6 +922,55 @@ TEST_CASE("audit --since takes a time, a date, or a duration ago")
     CHECK(cli.run({ "audit", "--since", "lately" }).exit_code == 3);
 }
 
+// Every unit of a duration, at a pinned clock: "ago" for --since (audit and downloads), ahead
+// for --expires, each at its exact boundary (the entry at it is in, the one a second before is
+// not).
+TEST_CASE("every duration unit counts back for --since and ahead for --expires")
+{
+    struct Unit {
+        char const* duration;
+        char const* ago;    // now minus the duration
+        char const* before; // a second before that
+        char const* ahead;  // now plus the duration
+    };
+    // Oldest boundary first; now is 2026-11-28T10:00:00Z.
+    std::vector<Unit> const units {
+        { "2y", "2024-11-28T10:00:00Z", "2024-11-28T09:59:59Z", "2028-11-28T10:00:00Z" },
+        { "2mo", "2026-09-28T10:00:00Z", "2026-09-28T09:59:59Z", "2027-01-28T10:00:00Z" },
+        { "2w", "2026-11-14T10:00:00Z", "2026-11-14T09:59:59Z", "2026-12-12T10:00:00Z" },
+        { "2d", "2026-11-26T10:00:00Z", "2026-11-26T09:59:59Z", "2026-11-30T10:00:00Z" },
+        { "12h", "2026-11-27T22:00:00Z", "2026-11-27T21:59:59Z", "2026-11-28T22:00:00Z" },
+    };
+    Cli cli;
+    cli.env["CHARTER_NOW"] = "2020-01-01T00:00:00Z";
+    cli.setup();
+    // An audited change and a logged download a second before each boundary and at it.
+    int counter = 0;
+    for (auto const& unit : units) {
+        for (std::string at : { unit.before, unit.ago }) {
+            cli.env["CHARTER_NOW"] = at;
+            cli.ok({ "customer", "add", "--email", "c" + std::to_string(++counter) + "@example.com" });
+            cli.sql("INSERT INTO downloads (at, outcome) VALUES (CAST(strftime('%s', '" + at + "') AS INTEGER), 'not_found')");
+        }
+    }
+    cli.env["CHARTER_NOW"] = "2026-11-28T10:00:00Z";
+    size_t expected = 1;
+    for (auto unit = units.rbegin(); unit != units.rend(); ++unit, expected += 2) {
+        INFO("--since " << unit->duration);
+        auto audit = nlohmann::json::parse(cli.ok({ "audit", "--json", "--oldest-first", "--since", unit->duration }).out);
+        REQUIRE(audit.size() == expected);
+        CHECK(audit[0]["at"] == unit->ago);
+        auto downloads = nlohmann::json::parse(cli.ok({ "downloads", "--json", "--since", unit->duration }).out);
+        REQUIRE(downloads.size() == expected);
+        CHECK(downloads[0]["at"] == unit->ago);
+    }
+    for (auto const& unit : units) {
+        INFO("--expires " << unit.duration);
+        auto key = cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com", "--expires", unit.duration });
+        CHECK(nlohmann::json::parse(cli.ok({ "verify", "--json", key }).out)["claims"]["exp"] == unit.ahead);
+    }
+}
+
 TEST_CASE("a key that cannot be written out is an error that says the license exists")
 {
     Cli cli;

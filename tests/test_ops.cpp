@@ -59,6 +59,24 @@ TEST_CASE("time input: RFC 3339, dates and durations")
     CHECK(*parse_time_input("100000w", now, "--expires") == now + int64_t(100000) * 7 * 86400);
 }
 
+TEST_CASE("time input: every duration unit, ahead and ago")
+{
+    struct Unit {
+        char const* duration;
+        int64_t ahead;
+        int64_t ago;
+    };
+    for (auto const& unit : { Unit { "12h", now + 12 * 3600, now - 12 * 3600 }, Unit { "2d", now + 2 * 86400, now - 2 * 86400 },
+             Unit { "2w", now + 14 * 86400, now - 14 * 86400 },
+             Unit { "2mo", 1801130400, 1790589600 },   // 2027-01-28T10:00:00Z, 2026-09-28T10:00:00Z
+             Unit { "2y", 1859018400, 1732788000 } }) { // 2028-11-28T10:00:00Z, 2024-11-28T10:00:00Z
+        INFO(unit.duration);
+        CHECK(*parse_time_input(unit.duration, now, "--expires") == unit.ahead);
+        CHECK(*parse_time_input(unit.duration, now, "--expires", DurationFromNow::ahead) == unit.ahead);
+        CHECK(*parse_time_input(unit.duration, now, "--since", DurationFromNow::ago) == unit.ago);
+    }
+}
+
 TEST_CASE("add_months clamps to the end of the month")
 {
     int64_t jan31 = 1801353600 + 3600; // 2027-01-31T01:00:00Z

@@ -851,12 +851,8 @@ TEST_CASE("admin tokens: 401 without a valid token, 403 without the scope")
     check_unauthorized(client.Get("/v1/licenses", bearer("")), "");
 
     check_error(issue(client, read_only, body), 403, "forbidden", "\"issue\"");
-    check_error(client.Get("/v1/audit", bearer(issue_only)), 403, "forbidden", "\"admin\"");
-    check_error(client.Post("/v1/licenses/lic_x/revoke", bearer(issue_only), "", "application/json"), 403, "forbidden", "\"revoke\"");
-    check_error(client.Post("/v1/products", bearer(issue_only), Json { { "id", "acme-lite" } }.dump(), "application/json"), 403,
-        "forbidden", "\"admin\"");
 
-    // Each scope opens what it names; admin opens everything.
+    // Each scope opens what it names (every route and scope: the table test below).
     auto issued = issue(client, issue_only, body);
     REQUIRE(issued);
     CHECK(issued->status == 201);
@@ -868,6 +864,106 @@ TEST_CASE("admin tokens: 401 without a valid token, 403 without the scope")
     CHECK(audit->status == 200);
     // A refused request changed nothing.
     CHECK(vendor.license_ids().size() == 1);
+    CHECK(server.stop() == 0);
+}
+
+// Who may call each route: one row per route the server registers (a route without a row, or
+// a row without a route, fails), each admin route tried with no token, a token that is not
+// valid, and a token of each scope alone. The scope it names and `admin` open it (any status
+// but 401 and 403: the requests are deliberately incomplete); every other scope is 403.
+TEST_CASE("every route against every admin scope: one table")
+{
+    enum class Access { public_, license, issue, read, revoke, upload, admin };
+    std::map<std::string, Access> const table {
+        { "POST /v1/licenses", Access::issue },
+        { "GET /v1/licenses", Access::read },
+        { "GET /v1/licenses/{id}", Access::read },
+        { "POST /v1/licenses/{id}/revoke", Access::revoke },
+        { "POST /v1/customers", Access::issue },
+        { "GET /v1/customers", Access::read },
+        { "GET /v1/customers/{id}", Access::read },
+        { "POST /v1/products", Access::admin },
+        { "GET /v1/products", Access::read },
+        { "POST /v1/products/{id}/releases", Access::upload },
+        { "GET /v1/audit", Access::admin },
+        { "POST /v1/validate", Access::public_ },
+        { "GET /v1/keys", Access::public_ },
+        { "GET /v1/revocations/{product}", Access::public_ },
+        { "GET /healthz", Access::public_ },
+        { "GET /metrics", Access::public_ },
+        { "GET /v1/downloads", Access::license },
+        { "GET /downloads/{product}/{version}/{file}", Access::license },
+        { "GET /rubygems/", Access::license },
+        { "GET /rubygems/versions", Access::license },
+        { "GET /rubygems/names", Access::license },
+        { "GET /rubygems/info/{name}", Access::license },
+        { "GET /rubygems/specs.4.8.gz", Access::license },
+        { "GET /rubygems/latest_specs.4.8.gz", Access::license },
+        { "GET /rubygems/prerelease_specs.4.8.gz", Access::license },
+        { "GET /rubygems/quick/Marshal.4.8/{file}", Access::license },
+        { "GET /rubygems/gems/{file}", Access::license },
+    };
+    std::map<Access, std::string> const scopes { { Access::issue, "issue" }, { Access::read, "read" },
+        { Access::revoke, "revoke" }, { Access::upload, "upload" }, { Access::admin, "admin" } };
+
+    Vendor vendor;
+    std::set<std::string> registered;
+    {
+        charter::server::ServerConfig config;
+        config.data_dir = vendor.data_dir;
+        auto server = charter::server::HttpServer::create(config);
+        REQUIRE(server);
+        for (auto const& route : (*server)->routes())
+            registered.insert(route.method + " " + route.pattern);
+    }
+    for (auto const& route : registered) {
+        INFO(route << ": add its row to this table");
+        CHECK(table.count(route) == 1);
+    }
+    for (auto const& [route, access] : table) {
+        INFO(route << ": a row for a route the server does not register");
+        CHECK(registered.count(route) == 1);
+    }
+
+    std::map<std::string, std::string> tokens;
+    for (auto const& [access, scope] : scopes)
+        tokens[scope] = vendor.token(scope);
+    Server server(vendor, { "--auth-failure-limit", "1000000" });
+    auto client = server.client();
+    auto send = [&](std::string const& route, std::optional<std::string> const& token) {
+        auto space = route.find(' ');
+        auto method = route.substr(0, space);
+        // Every path parameter is "x": nothing that exists, so nothing is changed.
+        auto path = std::regex_replace(route.substr(space + 1), std::regex("\\{[a-z]+\\}"), "x");
+        httplib::Headers headers;
+        if (token)
+            headers = bearer(*token);
+        if (method == "GET")
+            return client.Get(path, headers);
+        REQUIRE(method == "POST");
+        return client.Post(path, headers, "{}", "application/json");
+    };
+    for (auto const& [route, access] : table) {
+        if (!scopes.count(access))
+            continue;
+        auto const& needed = scopes.at(access);
+        INFO(route << " (scope " << needed << ")");
+        check_error(send(route, std::nullopt), 401, "unauthorized", "Authorization: Bearer");
+        check_error(send(route, "chrt_not-a-real-token"), 401, "unauthorized", "not valid");
+        for (auto const& [scope, token] : tokens) {
+            INFO("a token of scope " << scope);
+            auto result = send(route, token);
+            if (scope == needed || scope == "admin") {
+                REQUIRE(result);
+                CHECK(result->status != 401);
+                CHECK(result->status != 403);
+            } else {
+                check_error(result, 403, "forbidden", "the admin token lacks the \"" + needed + "\" scope");
+            }
+        }
+    }
+    // Nothing was created by the refused (or incomplete) requests.
+    CHECK(vendor.license_ids().empty());
     CHECK(server.stop() == 0);
 }
 

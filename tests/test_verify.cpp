@@ -441,6 +441,38 @@ TEST_CASE_METHOD(Fixture, "claims that are not what a license must be")
     CHECK(ok.valid());
 }
 
+// The strict JSON reader's nesting limit (docs/security.md: at most 16 levels, the top object
+// being the first), at the limit and one past it, in the claims and in the footer.
+TEST_CASE_METHOD(Fixture, "JSON nested 16 levels is accepted, 17 refused, in the claims and the footer")
+{
+    auto arrays = [](int levels) { return std::string(size_t(levels), '[') + std::string(size_t(levels), ']'); };
+    auto objects = [](int levels) {
+        std::string json = "{}";
+        for (int level = 1; level < levels; ++level)
+            json = "{\"a\":" + json + "}";
+        return json;
+    };
+    auto verifier = this->verifier();
+    for (int levels : { 16, 17 }) {
+        INFO(levels << " levels");
+        bool accepted = levels == 16;
+        // The top object is the first level; the value inside it has the others.
+        for (auto const& extra : { ",\"x\":" + arrays(levels - 1), ",\"meta\":" + objects(levels - 1) }) {
+            auto result = verifier.verify(sign_message(message_with(extra)), t0);
+            INFO(result.detail);
+            CHECK(result.valid() == accepted);
+            if (!accepted) {
+                CHECK(result.status == CHARTER_E_BAD_CLAIMS);
+                CHECK(result.detail.find("nested deeper than 16 levels") != std::string::npos);
+            }
+        }
+        auto footer = "{\"kid\":\"" + key_a.kid() + "\",\"x\":" + arrays(levels - 1) + "}";
+        auto result = verifier.verify(keygen::sign_v4_public(key_a, keygen::claims_to_json(claims()), footer, product), t0);
+        INFO(result.detail);
+        CHECK(result.status == (accepted ? CHARTER_OK : CHARTER_E_BAD_FOOTER));
+    }
+}
+
 TEST_CASE("status strings are stable and never null")
 {
     for (int status = 0; status >= CHARTER_E_INTERNAL; --status)
