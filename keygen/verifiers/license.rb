@@ -396,14 +396,21 @@ module @MODULE@
     era * 146_097 + doe - 719_468
   end
 
+  DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31].freeze
+
   def self.parse_time(text)
     return nil unless text.is_a?(String) && text.ascii_only?
     m = TIME.match(text)
     return nil unless m
-    year, month, day, hour, minute, second = m[1..6].map(&:to_i)
+    year = m[1].to_i
+    month = m[2].to_i
+    day = m[3].to_i
+    hour = m[4].to_i
+    minute = m[5].to_i
+    second = m[6].to_i
+    return nil unless month.between?(1, 12) && day >= 1
     leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-    days_in_month = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-    return nil unless month.between?(1, 12) && day >= 1 && day <= days_in_month[month - 1]
+    return nil if day > DAYS_IN_MONTH[month - 1] + (month == 2 && leap ? 1 : 0)
     return nil if hour > 23 || minute > 59 || second > 59
     offset = 0
     if m[8]
@@ -437,54 +444,77 @@ module @MODULE@
     end
   end
 
+  # The statuses (missing, wrong type) and the message prefix of a license's claims and of a
+  # revocation list.
+  LICENSE_CLAIMS = ["missing_claim", "wrong_claim_type", ""].freeze
+  LIST_CLAIMS = ["bad_revocation_list", "bad_revocation_list", "revocation list: "].freeze
+
   # Reads claims as libcharter-verify does: the first problem in the order of the checks.
-  def self.parse_claims(message, missing = "missing_claim", wrong = "wrong_claim_type", what = "license claims")
+  # `times` (a Hash, optional) receives the parsed time claims, so they are parsed once.
+  def self.parse_claims(message, times = nil)
     object = begin
       JsonReader.object(message)
     rescue Failure => e
-      raise Failure.new(missing == "missing_claim" ? "bad_claims" : "bad_revocation_list", "#{what}: #{e.message}")
+      raise Failure.new("bad_claims", "license claims: #{e.message}")
     end
-    fail_with = ->(status, text) { raise Failure.new(status, missing == "missing_claim" ? text : "revocation list: #{text}") }
-    wrong_type = ->(key, expected) { fail_with.call(wrong, "claim \"#{key}\" must be #{expected}, not #{type_name(object[key])}") }
-    present = ->(key, required) do
-      return true if object.key?(key)
-      fail_with.call(missing, "required claim \"#{key}\" is missing") if required
-      false
+    c = LICENSE_CLAIMS
+    %w[iss sub jti product].each { |key| claim_string(c, object, key, true) }
+    claim_time(c, object, "iat", true, times)
+    claim_string(c, object, "name", false)
+    claim_time(c, object, "nbf", false, times)
+    claim_time(c, object, "exp", false, times)
+    claim_time(c, object, "updates_until", false, times)
+    if object.key?("seats")
+      seats = object["seats"]
+      claim_wrong_type(c, object, "seats", "a non-negative integer") unless seats.is_a?(Integer) && seats >= 0 && seats < 2**63
     end
-    string = ->(key, required) do
-      next nil unless present.call(key, required)
-      wrong_type.call(key, "a string") unless object[key].is_a?(String)
-      object[key]
-    end
-    time = ->(key, required) do
-      next nil unless present.call(key, required)
-      wrong_type.call(key, "an RFC 3339 time string") unless object[key].is_a?(String)
-      parse_time(object[key]) || fail_with.call(wrong, "claim \"#{key}\" is not an RFC 3339 time: \"#{object[key]}\"")
-    end
-    strings = ->(key, required) do
-      next nil unless present.call(key, required)
-      value = object[key]
-      wrong_type.call(key, "an array of strings") unless value.is_a?(Array) && value.all? { |item| item.is_a?(String) }
-      value
-    end
-    if missing == "missing_claim"
-      %w[iss sub jti product].each { |key| string.call(key, true) }
-      time.call("iat", true)
-      string.call("name", false)
-      %w[nbf exp updates_until].each { |key| time.call(key, false) }
-      if present.call("seats", false)
-        seats = object["seats"]
-        wrong_type.call("seats", "a non-negative integer") unless seats.is_a?(Integer) && seats >= 0 && seats < 2**63
-      end
-      strings.call("entitlements", false)
-      wrong_type.call("meta", "an object") if object.key?("meta") && !object["meta"].is_a?(Hash)
-    else
-      string.call("iss", true)
-      string.call("product", true)
-      time.call("iat", true)
-      strings.call("revoked", true)
-    end
+    claim_strings(c, object, "entitlements", false)
+    claim_wrong_type(c, object, "meta", "an object") if object.key?("meta") && !object["meta"].is_a?(Hash)
     object
+  end
+
+  def self.parse_revocation_list(message)
+    object = begin
+      JsonReader.object(message)
+    rescue Failure => e
+      raise Failure.new("bad_revocation_list", "revocation list: #{e.message}")
+    end
+    c = LIST_CLAIMS
+    claim_string(c, object, "iss", true)
+    claim_string(c, object, "product", true)
+    claim_time(c, object, "iat", true, nil)
+    claim_strings(c, object, "revoked", true)
+    object
+  end
+
+  def self.claim_fail(c, which, text) = raise(Failure.new(c[which], c[2] + text))
+
+  def self.claim_wrong_type(c, object, key, expected)
+    claim_fail(c, 1, "claim \"#{key}\" must be #{expected}, not #{type_name(object[key])}")
+  end
+
+  def self.claim_present?(c, object, key, required)
+    return true if object.key?(key)
+    claim_fail(c, 0, "required claim \"#{key}\" is missing") if required
+    false
+  end
+
+  def self.claim_string(c, object, key, required)
+    claim_wrong_type(c, object, key, "a string") if claim_present?(c, object, key, required) && !object[key].is_a?(String)
+  end
+
+  def self.claim_time(c, object, key, required, times)
+    return unless claim_present?(c, object, key, required)
+    value = object[key]
+    claim_wrong_type(c, object, key, "an RFC 3339 time string") unless value.is_a?(String)
+    parsed = parse_time(value) || claim_fail(c, 1, "claim \"#{key}\" is not an RFC 3339 time: \"#{value}\"")
+    times[key] = parsed if times
+  end
+
+  def self.claim_strings(c, object, key, required)
+    return unless claim_present?(c, object, key, required)
+    value = object[key]
+    claim_wrong_type(c, object, key, "an array of strings") unless value.is_a?(Array) && value.all? { |item| item.is_a?(String) }
   end
 
   # --- tokens ---------------------------------------------------------------------------------
@@ -569,7 +599,7 @@ module @MODULE@
       begin
         decoded = decode(line, MAX_REVOCATION_LIST_SIZE)
         signer(keys, decoded, "charter-revocations:#{product}", product)
-        list = parse_claims(decoded.message, "bad_revocation_list", "bad_revocation_list", "revocation list")
+        list = parse_revocation_list(decoded.message)
         unless list["product"] == product
           raise Failure.new("bad_revocation_list", "revocation list is for product \"#{list["product"]}\", not \"#{product}\"")
         end
@@ -619,14 +649,15 @@ module @MODULE@
       raise unless e.status == "bad_signature"
       explain_bad_signature(trusted, decoded, product, e)
     end
-    claims = parse_claims(decoded.message)
+    times = {}
+    claims = parse_claims(decoded.message, times)
     id = claims["jti"]
     if claims["product"] != product
       raise Failure.new("wrong_product", "license #{id} is for product \"#{claims["product"]}\", not \"#{product}\"")
     end
-    nbf = parse_time(claims["nbf"]) if claims.key?("nbf")
-    exp = parse_time(claims["exp"]) if claims.key?("exp")
-    updates_until = parse_time(claims["updates_until"]) if claims.key?("updates_until")
+    nbf = times["nbf"]
+    exp = times["exp"]
+    updates_until = times["updates_until"]
     status, detail =
       if nbf && now < nbf - leeway
         ["not_yet_valid", "license #{id} is not valid before #{format_time(nbf)}"]
