@@ -9,6 +9,7 @@
 // bit 5 = a Content-Length header. The rest is the body.
 
 #include "fuzz_support.hpp"
+#include "plain_text.hpp"
 #include "request_bodies.hpp"
 
 #include <nlohmann/json.hpp>
@@ -112,6 +113,7 @@ void check_customer(Json const& body, NewCustomer const& read)
     auto at = read.email.find('@');
     FUZZ_CHECK(at != std::string::npos && at > 0 && at + 1 < read.email.size());
     FUZZ_CHECK(read.email.find_first_of(" \t\r\n,;<>") == std::string::npos);
+    FUZZ_CHECK(!ops::has_control_character(read.email) && !ops::has_control_character(read.name.value_or("")));
 }
 
 void check_product(Json const& body, NewProduct const& read)

@@ -172,6 +172,13 @@ TEST_CASE("as root on a data directory another user owns, charter refuses and na
         CHECK(listing() == before);
     }
     CHECK_FALSE(fs::exists(temp / "backup.db"));
+    // charter-server as root refuses to start on it too (bounded: a server that started would
+    // be stopped by timeout, exit 124).
+    auto server = run_process({ "/usr/bin/timeout", "10", CHARTER_SERVER_PATH, "--data-dir", data_dir, "--listen", "127.0.0.1:0" },
+        clean_env);
+    CHECK(server.exit_code == 1);
+    CHECK(contains(server.err, "belongs to " + user.name()));
+    CHECK(listing() == before);
 
     // As the user, as docs/deploy/charter-server.service says: everything stays the user's.
     auto rotated = user.charter(data_dir, { "key", "rotate" });

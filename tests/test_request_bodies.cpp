@@ -121,6 +121,13 @@ TEST_CASE("POST /v1/customers and /v1/products: the checks that need no database
         CHECK_FALSE(read_new_customer(post(nlohmann::json { { "email", email } }.dump()), refused));
         CHECK(refused.status == 422);
     }
+    for (auto const* name : { "Eve\ncus_FAKE", "Eve\x1b[2J", "Eve\x7f" }) {
+        INFO(name);
+        httplib::Response refused;
+        CHECK_FALSE(read_new_customer(post(nlohmann::json { { "email", "eve@example.com" }, { "name", name } }.dump()), refused));
+        CHECK(refused.status == 422);
+        CHECK(error_code(refused) == "invalid");
+    }
 
     httplib::Response product_response;
     auto product = read_new_product(post(R"({"id":"acme-pro","keep_access_after_expiry":true})"), product_response);

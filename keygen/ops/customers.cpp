@@ -13,7 +13,7 @@ constexpr size_t max_name_size = 200;
 
 }
 
-Result<db::Customer> new_customer(std::string email, std::string name, int64_t now)
+Result<void> check_customer(std::string const& email, std::string const& name)
 {
     if (auto checked = check_one_line(email, "the email address"); !checked)
         return checked.error();
@@ -26,6 +26,13 @@ Result<db::Customer> new_customer(std::string email, std::string name, int64_t n
         return make_error(ErrorKind::invalid_input, "the email address is longer than " + std::to_string(max_email_size) + " bytes");
     if (name.size() > max_name_size)
         return make_error(ErrorKind::invalid_input, "the customer's name is longer than " + std::to_string(max_name_size) + " bytes");
+    return {};
+}
+
+Result<db::Customer> new_customer(std::string email, std::string name, int64_t now)
+{
+    if (auto checked = check_customer(email, name); !checked)
+        return checked.error();
     return db::Customer { keygen::new_id("cus_"), std::move(email), std::move(name), now };
 }
 

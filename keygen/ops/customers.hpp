@@ -10,10 +10,13 @@
 
 namespace charter::ops {
 
-/// A customer with a new id, or ErrorKind::invalid_input when the email is not an address
+/// ErrorKind::invalid_input when the email is not an address
 /// (one '@' with text on both sides, no spaces, commas, semicolons or angle brackets), or the
 /// email or name is not one line of valid UTF-8 without control characters, or longer than
 /// 320 (email) or 200 (name) bytes.
+Result<void> check_customer(std::string const& email, std::string const& name);
+
+/// A customer with a new id, once check_customer accepts its email and name.
 Result<db::Customer> new_customer(std::string email, std::string name, int64_t now);
 
 }

@@ -1,5 +1,6 @@
 #include "request_bodies.hpp"
 
+#include "customers.hpp"
 #include "http_util.hpp"
 
 #include <algorithm>
@@ -56,7 +57,11 @@ std::optional<NewCustomer> read_new_customer(httplib::Request const& request, ht
         send_error(response, 400, "invalid_field", "field \"email\" is required and must be a string");
         return std::nullopt;
     }
-    // What an email address and a name may be is checked by ops::new_customer, as for the CLI.
+    // What an email address and a name may be: the check `charter customer add` makes too.
+    if (auto checked = ops::check_customer(*email, customer.name.value_or("")); !checked) {
+        send_error(response, 422, "invalid", checked.error().message);
+        return std::nullopt;
+    }
     customer.email = std::move(*email);
     return customer;
 }
