@@ -15,6 +15,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace charter;
@@ -324,6 +325,8 @@ TEST_CASE("yanking a version names the gem: a product's gem and its dependency o
             if (line != "---")
                 versions.push_back(line.substr(0, line.find(' ')));
         }
+        // Releases of one date are listed in id order: compare as sets.
+        std::sort(versions.begin(), versions.end());
         return versions;
     };
     using Versions = std::vector<std::string>;
