@@ -6,10 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+
+#include <unistd.h>
 
 namespace {
 
@@ -102,6 +106,69 @@ Outcome run(Json const& test)
     return outcome;
 }
 
+// A startup case runs in a fresh folder holding its files; the variable is
+// CHARTER_CONFORMANCE_LICENSE. Returns "" when the outcome is as expected, else what differs.
+std::string run_startup(Json const& test, std::filesystem::path const& folder)
+{
+    namespace fs = std::filesystem;
+    fs::remove_all(folder);
+    fs::create_directories(folder);
+    auto write = [&](Json const& place) {
+        if (place.contains("directory")) {
+            fs::create_directory(folder / place["name"].get<std::string>());
+        } else if (!place["content"].is_null()) {
+            std::ofstream(folder / place["name"].get<std::string>(), std::ios::binary) << expand(place["content"]);
+        }
+    };
+    for (auto const& place : test["files"])
+        write(place);
+    if (!test["revocation_file"].is_null())
+        write(test["revocation_file"]);
+    if (test["env"].is_null())
+        unsetenv("CHARTER_CONFORMANCE_LICENSE");
+    else
+        setenv("CHARTER_CONFORMANCE_LICENSE", test["env"].get<std::string>().c_str(), 1);
+    auto previous = fs::current_path();
+    fs::current_path(folder);
+
+    charter_verifier* verifier = charter_verifier_new(test["product"].get<std::string>().c_str());
+    for (auto const& key : test["keys"])
+        (void)charter_verifier_add_key(verifier, key.get<std::string>().c_str());
+    if (!test["build_time"].is_null())
+        (void)charter_verifier_set_build_time(verifier, test["build_time"].get<int64_t>());
+    charter_startup* check = charter_startup_new(verifier);
+    if (!test.contains("no_env"))
+        (void)charter_startup_set_env(check, "CHARTER_CONFORMANCE_LICENSE");
+    for (auto const& place : test["files"])
+        (void)charter_startup_add_file(check, place["name"].get<std::string>().c_str());
+    (void)charter_startup_set_mode(check, test["mode"] == "warn" ? CHARTER_MODE_WARN : CHARTER_MODE_ENFORCE);
+    (void)charter_startup_set_grace_days(check, test["grace_days"].get<int>());
+    if (!test["renew_url"].is_null())
+        (void)charter_startup_set_renew_url(check, test["renew_url"].get<std::string>().c_str());
+    if (!test["revocation_file"].is_null())
+        (void)charter_startup_set_revocation_file(check, test["revocation_file"]["name"].get<std::string>().c_str());
+    charter_startup_result* result = nullptr;
+    [[maybe_unused]] int checked = charter_startup_check(check, test["now"].get<int64_t>(), &result);
+    std::string status = status_name(charter_startup_result_status(result));
+    bool valid = charter_startup_result_valid(result) == 1;
+    bool warning = charter_startup_result_warning(result) == 1;
+    std::string message = charter_startup_result_message(result);
+    charter_startup_result_free(result);
+    charter_startup_free(check);
+    charter_verifier_free(verifier);
+    fs::current_path(previous);
+    unsetenv("CHARTER_CONFORMANCE_LICENSE");
+
+    if (status != test["status"])
+        return "expected " + test["status"].get<std::string>() + ", actual " + status;
+    if (valid != test["valid"].get<bool>() || warning != test["warning"].get<bool>())
+        return "expected valid " + test["valid"].dump() + " warning " + test["warning"].dump() + ", actual valid "
+            + (valid ? "true" : "false") + " warning " + (warning ? "true" : "false");
+    if (message != test["message"])
+        return "expected message \"" + test["message"].get<std::string>() + "\", actual \"" + message + "\"";
+    return "";
+}
+
 }
 
 int main(int argc, char** argv)
@@ -131,6 +198,15 @@ int main(int argc, char** argv)
                       << ", actual " << outcome.claims.dump() << "\n";
         }
     }
+    auto folder = std::filesystem::temp_directory_path() / ("charter-conformance-" + std::to_string(getpid()));
+    for (auto const& test : suite["startup_cases"]) {
+        ++count;
+        if (auto difference = run_startup(test, folder); !difference.empty()) {
+            ++failures;
+            std::cout << "case " << test["name"].get<std::string>() << ", verifier c: " << difference << "\n";
+        }
+    }
+    std::filesystem::remove_all(folder);
     std::cout << "c: " << count - failures << " of " << count << " cases agree\n";
     return failures == 0 ? 0 : 1;
 }

@@ -768,6 +768,127 @@ void revocation_cases()
     add(invalid_token);
 }
 
+// --- The startup check: where the key is found, modes, grace, and the customer's message -------
+
+// A place holding a key: an environment variable's value, or a file under the runner's folder.
+Json file(std::string const& name, Json content) { return Json { { "name", name }, { "content", std::move(content) } }; }
+Json directory(std::string const& name) { return Json { { "name", name }, { "directory", true } }; }
+
+std::vector<Json> startup_cases;
+
+// `env`: the variable's value (null: unset); `files`: in order; the expected outcome last.
+void startup(std::string name, std::string description, Json env, Json files, Json options, std::string status, bool valid,
+    bool warning, std::string message)
+{
+    Json item;
+    item["name"] = std::move(name);
+    item["description"] = std::move(description);
+    item["product"] = product;
+    item["keys"] = Json::array({ k1.paserk_public() });
+    item["now"] = t0;
+    item["build_time"] = nullptr;
+    item["env"] = std::move(env);
+    item["files"] = std::move(files);
+    item["mode"] = "enforce";
+    item["grace_days"] = 0;
+    item["renew_url"] = nullptr;
+    item["revocation_file"] = nullptr;
+    for (auto const& [key, value] : options.items())
+        item[key] = value;
+    item["status"] = std::move(status);
+    item["valid"] = valid;
+    item["warning"] = warning;
+    item["message"] = std::move(message);
+    startup_cases.push_back(std::move(item));
+}
+
+void startup_check_cases()
+{
+    std::string const id = "lic_CONFORMANCE00000000001";
+    std::string const the = "the license " + id + " for acme-pro";
+    std::string const valid = sign(claims(",\"exp\":\"2027-11-28T10:00:00Z\""));
+    std::string const valid_message = the + " is valid until 2027-11-28";
+    std::string const place = "CHARTER_CONFORMANCE_LICENSE";
+    std::string const where = "set " + place + " or put the key in license.txt or other.txt";
+    Json const two_files = Json::array({ file("license.txt", nullptr), file("other.txt", nullptr) });
+    int64_t const after_exp = 1827396000 + 3 * 86400; // 2027-12-01T10:00:00Z
+    Json const expired_at = { { "now", after_exp } };
+    Json const none = Json::object();
+
+    startup("startup-env", "a valid key in the variable", valid, two_files, none, "valid", true, false, valid_message);
+    startup("startup-file", "a valid key in the second file", nullptr,
+        Json::array({ file("license.txt", nullptr), file("other.txt", valid) }), none, "valid", true, false, valid_message);
+    startup("startup-file-whitespace", "a key file with a byte-order mark, CRLF and spaces around the key", nullptr,
+        Json::array({ file("license.txt", "\xEF\xBB\xBF  " + valid + " \r\n\r\n") }), none, "valid", true, false, valid_message);
+    startup("startup-env-first", "the variable wins over a file holding another key", valid,
+        Json::array({ file("license.txt", "garbage") }), none, "valid", true, false, valid_message);
+    startup("startup-nothing", "no key in any place", nullptr, two_files, none, "no_license", false, false, "no license key found: " + where);
+    startup("startup-env-empty", "the variable is set but empty", "", two_files, none, "no_license", false, false,
+        "no license key found: " + place + " is set but is empty; " + where);
+    startup("startup-file-directory", "a key file that is a directory", nullptr,
+        Json::array({ directory("license.txt"), file("other.txt", nullptr) }), none, "no_license", false, false,
+        "no license key found: license.txt could not be read (it is a directory); " + where);
+    startup("startup-file-blank", "a key file of whitespace only", nullptr,
+        Json::array({ file("license.txt", " \n\t\r\n"), file("other.txt", nullptr) }), none, "no_license", false, false,
+        "no license key found: license.txt is empty; " + where);
+    startup("startup-file-too-large", "a key file of 16385 bytes", nullptr,
+        Json::array({ file("license.txt", Json::array({ repeat("A", 16385) })), file("other.txt", nullptr) }), none, "no_license", false,
+        false, "no license key found: license.txt is larger than 16 KiB, so it is not a license key; " + where);
+    startup("startup-no-places", "no variable and no file configured", nullptr, Json::array(), { { "no_env", true } }, "no_license", false,
+        false, "no license key found: no environment variable or key file is configured to look in (a packaging problem; please "
+               "report it to the vendor)");
+    startup("startup-warn-no-key", "warn-only mode without a key", nullptr, two_files, { { "mode", "warn" } }, "no_license", true, true,
+        "no license key found: " + where);
+    startup("startup-expired", "expired, no grace period, no renewal URL", valid, two_files, expired_at, "expired", false, false,
+        the + " expired on 2027-11-28; renew it and replace the key in " + place);
+    Json grace = { { "now", after_exp }, { "grace_days", 14 }, { "renew_url", "https://acme.example/renew" } };
+    startup("startup-expired-in-grace", "expired 3 days ago, 14-day grace period", valid, two_files, grace, "expired", true, true,
+        the + " expired on 2027-11-28; it keeps working until 2027-12-12 (grace period of 14 days); renew at https://acme.example/renew");
+    Json past_grace = { { "now", after_exp + 20 * 86400 }, { "grace_days", 14 }, { "renew_url", "https://acme.example/renew" } };
+    startup("startup-expired-past-grace", "expired 23 days ago, 14-day grace period", valid, two_files, past_grace, "expired", false,
+        false, the + " expired on 2027-11-28 and its grace period of 14 days ended on 2027-12-12; renew at https://acme.example/renew");
+    startup("startup-expired-one-day-grace", "a grace period of one day, inside it", valid, two_files,
+        { { "now", 1827396000 + 3600 }, { "grace_days", 1 } }, "expired", true, true,
+        the + " expired on 2027-11-28; it keeps working until 2027-11-29 (grace period of 1 day)");
+    startup("startup-warn-expired", "warn-only mode, expired", valid, two_files, { { "now", after_exp }, { "mode", "warn" } }, "expired",
+        true, true, the + " expired on 2027-11-28; renew it and replace the key in " + place);
+    std::string basic_claims = R"({"iss":"Acme Inc.","sub":"cus_1","jti":"lic_1","iat":"2026-11-28T10:00:00Z","product":"acme-basic"})";
+    startup("startup-other-product", "a genuine key of acme-basic", sign(basic_claims, k1, std::nullopt, "acme-basic"), two_files, none,
+        "wrong_product", false, false, "the license key in " + place + " is for another product (acme-basic), not acme-pro");
+    startup("startup-other-product-unknown-key", "a key of acme-basic signed by an unknown key",
+        sign(basic_claims, k3, std::nullopt, "acme-basic"), two_files, none, "unknown_key", false, false,
+        "the license key in " + place + " appears to be for another product (acme-basic), not acme-pro");
+    startup("startup-unknown-key", "signed by a key this build does not know", sign(claims(), k3), two_files, none, "unknown_key", false,
+        false, "the license key in " + place + " was signed by a key this release of acme-pro does not know; update acme-pro or ask the "
+                                                  "vendor for a new key");
+    startup("startup-altered", "not a license key", nullptr, Json::array({ file("license.txt", "v4.public.AAAA") }), none, "malformed",
+        false, false, "the license key in license.txt was altered or is not a license key for acme-pro; copy the key again exactly as issued");
+    startup("startup-not-yet-valid", "nbf in the future", sign(claims(",\"nbf\":\"2027-01-01T00:00:00Z\"")), two_files, none,
+        "not_yet_valid", false, false, the + " starts on 2027-01-01; if that date has passed, check this computer's clock");
+    startup("startup-updates-ended", "a build after updates_until", sign(claims(",\"updates_until\":\"2027-05-28T10:00:00Z\"")),
+        two_files, { { "build_time", 1811498400 + 4 * 86400 }, { "renew_url", "https://acme.example/renew" } }, "updates_ended", false,
+        false, the + " covers releases up to 2027-05-28, and this release is from 2027-06-01; use an earlier release or renew at "
+                     "https://acme.example/renew");
+    startup("startup-revoked", "listed in the revocation file", valid, two_files,
+        { { "revocation_file", file("revoked.txt", revocation_list({ id }) + "\n") } }, "revoked", false, false,
+        the + " has been revoked; contact Acme Inc. for a new key");
+    startup("startup-revocation-file-missing", "the revocation file is missing: valid, with a warning", valid, two_files,
+        { { "revocation_file", file("revoked.txt", nullptr) } }, "valid", true, true,
+        valid_message + "; the revocation list revoked.txt was not found, so revocations were not checked");
+    startup("startup-revocation-file-corrupt", "a corrupt revocation file: valid, with a warning", valid, two_files,
+        { { "revocation_file", file("revoked.txt", "garbage\n") } }, "valid", true, true,
+        valid_message + "; the revocation list revoked.txt is not a valid revocation list for acme-pro, so revocations were not checked");
+    startup("startup-revocation-file-empty", "an empty revocation file", valid, two_files,
+        { { "revocation_file", file("revoked.txt", "\n") } }, "valid", true, true,
+        valid_message + "; the revocation list revoked.txt is empty, so revocations were not checked");
+    startup("startup-revocation-file-after-rotation", "a file after a rotation: the old key's list is used", valid, two_files,
+        { { "revocation_file", file("revoked.txt", revocation_list({ id }, k2) + "\n" + revocation_list({ id }) + "\n") } }, "revoked",
+        false, false, the + " has been revoked; contact Acme Inc. for a new key");
+    startup("startup-no-keys", "the build trusts no key", valid, two_files, { { "keys", Json::array() } }, "no_keys", false, false,
+        "acme-pro cannot check license keys: no public key is configured to verify license keys with (a packaging problem; please "
+        "report it to the vendor)");
+}
+
 }
 
 int main()
@@ -781,9 +902,11 @@ int main()
     claim_cases();
     time_cases();
     revocation_cases();
+    startup_check_cases();
 
     Json suite;
     suite["about"] = "Charter's verifier conformance suite: every verifier must give each case the expected status "
+                     "(and each startup case the expected outcome and message) "
                      "(docs/format.md; tests/conformance/README.md explains the fields). Generated by "
                      "tests/conformance/make_conformance.cpp; do not edit by hand.";
     suite["version"] = 1;
@@ -817,6 +940,9 @@ int main()
     std::cout << "{\n\"about\": " << suite["about"].dump() << ",\n\"version\": 1,\n\"cases\": [\n";
     for (size_t i = 0; i < suite["cases"].size(); ++i)
         std::cout << suite["cases"][i].dump(-1, ' ', true) << (i + 1 < suite["cases"].size() ? ",\n" : "\n");
+    std::cout << "],\n\"startup_cases\": [\n";
+    for (size_t i = 0; i < startup_cases.size(); ++i)
+        std::cout << startup_cases[i].dump(-1, ' ', true) << (i + 1 < startup_cases.size() ? ",\n" : "\n");
     std::cout << "]\n}\n";
     return 0;
 }

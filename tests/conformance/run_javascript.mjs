@@ -25,5 +25,42 @@ for (const test of suite.cases) {
     console.log(`case ${test.name}, verifier javascript: expected claims ${JSON.stringify(test.claims)}, actual ${JSON.stringify(normal(verdict.claims))}`);
   }
 }
-console.log(`javascript: ${suite.cases.length - failures} of ${suite.cases.length} cases agree`);
+
+// The startup cases: each in a fresh folder holding its files.
+const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+const { tmpdir } = await import("node:os");
+const { join } = await import("node:path");
+const root = mkdtempSync(join(tmpdir(), "charter-conformance"));
+const previous = process.cwd();
+for (const test of suite.startup_cases) {
+  const folder = join(root, test.name);
+  mkdirSync(folder);
+  const places = test.files.concat(test.revocation_file ? [test.revocation_file] : []);
+  for (const place of places) {
+    if (place.directory) mkdirSync(join(folder, place.name));
+    else if (place.content !== null) writeFileSync(join(folder, place.name), expand(place.content));
+  }
+  if (test.env === null) delete process.env.CHARTER_CONFORMANCE_LICENSE;
+  else process.env.CHARTER_CONFORMANCE_LICENSE = test.env;
+  process.chdir(folder);
+  let result;
+  try {
+    result = verifier.check({ env: test.no_env ? null : "CHARTER_CONFORMANCE_LICENSE", files: test.files.map((f) => f.name),
+      mode: test.mode, graceDays: test.grace_days, renewUrl: test.renew_url,
+      revocationFile: test.revocation_file ? test.revocation_file.name : null, buildTime: test.build_time, now: test.now,
+      keys: test.keys, product: test.product });
+  } finally {
+    process.chdir(previous);
+    delete process.env.CHARTER_CONFORMANCE_LICENSE;
+  }
+  const actual = [result.status, result.valid, result.warning, result.message];
+  const expected = [test.status, test.valid, test.warning, test.message];
+  if (!isDeepStrictEqual(actual, expected)) {
+    failures++;
+    console.log(`case ${test.name}, verifier javascript: expected ${JSON.stringify(expected)}, actual ${JSON.stringify(actual)}`);
+  }
+}
+rmSync(root, { recursive: true, force: true });
+const total = suite.cases.length + suite.startup_cases.length;
+console.log(`javascript: ${total - failures} of ${total} cases agree`);
 process.exitCode = failures ? 1 : 0;

@@ -29,5 +29,43 @@ for test in suite["cases"]:
     elif test["status"] == "valid" and verdict.claims != test["claims"]:
         failures += 1
         print("case %s, verifier python: expected claims %s, actual %r" % (test["name"], json.dumps(test["claims"]), verdict.claims))
-print("python: %d of %d cases agree" % (len(suite["cases"]) - failures, len(suite["cases"])))
+
+# The startup cases: each in a fresh folder holding its files.
+import os
+import tempfile
+
+with tempfile.TemporaryDirectory(prefix="charter-conformance") as root:
+    for test in suite["startup_cases"]:
+        folder = os.path.join(root, test["name"])
+        os.makedirs(folder)
+        places = test["files"] + ([test["revocation_file"]] if test["revocation_file"] else [])
+        for place in places:
+            path = os.path.join(folder, place["name"])
+            if place.get("directory"):
+                os.mkdir(path)
+            elif place["content"] is not None:
+                with open(path, "wb") as out:
+                    out.write(expand(place["content"]).encode("utf-8", "surrogateescape"))
+        if test["env"] is None:
+            os.environ.pop("CHARTER_CONFORMANCE_LICENSE", None)
+        else:
+            os.environ["CHARTER_CONFORMANCE_LICENSE"] = test["env"]
+        previous = os.getcwd()
+        os.chdir(folder)
+        try:
+            result = verifier.check(env=None if test.get("no_env") else "CHARTER_CONFORMANCE_LICENSE",
+                                    files=[f["name"] for f in test["files"]], mode=test["mode"], grace_days=test["grace_days"],
+                                    renew_url=test["renew_url"],
+                                    revocation_file=test["revocation_file"]["name"] if test["revocation_file"] else None,
+                                    build_time=test["build_time"], now=test["now"], keys=test["keys"], product=test["product"])
+        finally:
+            os.chdir(previous)
+            os.environ.pop("CHARTER_CONFORMANCE_LICENSE", None)
+        actual = [result.status, result.valid, result.warning, result.message]
+        expected = [test["status"], test["valid"], test["warning"], test["message"]]
+        if actual != expected:
+            failures += 1
+            print("case %s, verifier python: expected %r, actual %r" % (test["name"], expected, actual))
+total = len(suite["cases"]) + len(suite["startup_cases"])
+print("python: %d of %d cases agree" % (total - failures, total))
 sys.exit(1 if failures else 0)

@@ -24,5 +24,38 @@ suite["cases"].each do |test|
     puts "case #{test["name"]}, verifier ruby: expected claims #{JSON.generate(test["claims"])}, actual #{verdict.claims.inspect}"
   end
 end
-puts "ruby: #{suite["cases"].size - failures} of #{suite["cases"].size} cases agree"
+
+# The startup cases: each in a fresh folder holding its files.
+require "fileutils"
+require "tmpdir"
+Dir.mktmpdir("charter-conformance") do |root|
+  suite["startup_cases"].each do |test|
+    folder = File.join(root, test["name"])
+    FileUtils.mkdir_p(folder)
+    places = test["files"] + (test["revocation_file"] ? [test["revocation_file"]] : [])
+    places.each do |place|
+      path = File.join(folder, place["name"])
+      if place["directory"]
+        Dir.mkdir(path)
+      elsif place["content"]
+        File.binwrite(path, expand(place["content"]))
+      end
+    end
+    test["env"].nil? ? ENV.delete("CHARTER_CONFORMANCE_LICENSE") : ENV["CHARTER_CONFORMANCE_LICENSE"] = test["env"]
+    result = Dir.chdir(folder) do
+      verifier.check(env: test["no_env"] ? nil : "CHARTER_CONFORMANCE_LICENSE", files: test["files"].map { |f| f["name"] },
+                     mode: test["mode"].to_sym, grace_days: test["grace_days"], renew_url: test["renew_url"],
+                     revocation_file: test["revocation_file"]&.fetch("name"), build_time: test["build_time"], now: test["now"],
+                     keys: test["keys"], product: test["product"])
+    end
+    ENV.delete("CHARTER_CONFORMANCE_LICENSE")
+    actual = [result.status, result.valid, result.warning, result.message]
+    expected = test.values_at("status", "valid", "warning", "message")
+    next if actual == expected
+    failures += 1
+    puts "case #{test["name"]}, verifier ruby: expected #{expected.inspect}, actual #{actual.inspect}"
+  end
+end
+total = suite["cases"].size + suite["startup_cases"].size
+puts "ruby: #{total - failures} of #{total} cases agree"
 exit(failures.zero? ? 0 : 1)
