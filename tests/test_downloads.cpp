@@ -11,7 +11,10 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <random>
@@ -317,6 +320,8 @@ TEST_CASE("release add with the CLI and the upload API: digests, one copy per co
     shop.cli({ "release", "add", "--replace", "--product", "acme-pro", "--version", "1.1", shop.temp / "acme-pro-1.1.tar.gz" });
     releases = Json::parse(shop.cli({ "release", "list", "--json", "--product", "acme-pro" }).out);
     CHECK(releases[1]["sha256"] == sha256_hex(first));
+    // The second content is no release's file any more: it is removed.
+    CHECK(shop.artifacts() == std::set<std::string> { sha256_hex(first) });
 
     // Names that could not be a single URL segment, and an unknown product.
     for (auto const* query : { "version=1.2&filename=..", "version=..&filename=a.tar.gz", "version=1.2&filename=a%2Fb",
@@ -575,7 +580,8 @@ TEST_CASE("a download is the file itself: length, ETag, digests, 304, ranges")
     CHECK(full->get_header_value("Accept-Ranges") == "bytes");
     CHECK(full->get_header_value("Digest") == "SHA-256=" + hex_to_base64(hash));
     CHECK(full->get_header_value("Repr-Digest") == "sha-256=:" + hex_to_base64(hash) + ":");
-    CHECK(full->get_header_value("Content-Disposition") == "attachment; filename=\"acme-pro-1.0.tar.gz\"");
+    CHECK(full->get_header_value("Content-Disposition")
+        == "attachment; filename=\"acme-pro-1.0.tar.gz\"; filename*=UTF-8''acme-pro-1.0.tar.gz");
 
     // Bearer works as well as Basic.
     auto with_bearer = client.Get(url.c_str(), bearer(license.key));
@@ -866,6 +872,141 @@ TEST_CASE("path parameters never reach outside artifacts/")
             + authorization + "\r\nConnection: close\r\n\r\n");
     CHECK(raw_status(genuine) == 200);
     CHECK(raw_body(genuine) == "pro one");
+}
+
+TEST_CASE("release file names: invalid UTF-8, quotes and control characters are refused; Content-Disposition has filename*")
+{
+    Shop shop;
+    auto license = shop.issue("acme-pro");
+    Server server(shop);
+    auto client = server.client();
+    auto uploader = shop.token("upload");
+
+    // %C0%AE (an overlong '.'), a lone continuation byte, a quote, C0 and C1 controls.
+    for (auto const* query : { "version=1.0&filename=a%C0%AEb.tgz", "version=1.0&filename=a%80.tgz",
+             "version=1.0&filename=a%22%3Bfilename%3Devil.exe%3B%22.tgz", "version=1.0&filename=a%1Bb.tgz",
+             "version=1.0&filename=a%C2%85b.tgz", "version=1%22&filename=a.tgz", "version=1%C0&filename=a.tgz" }) {
+        INFO(query);
+        check_error(upload(client, uploader, "acme-pro", query, "data"), 400, "invalid_parameter");
+    }
+    check_error(upload(client, uploader, "acme-pro", "version=1.0&filename=a%C0%AEb.tgz", "data"), 400, "invalid_parameter",
+        "not valid UTF-8");
+    check_error(upload(client, uploader, "acme-pro", "version=1.0&filename=a%22b.tgz", "data"), 400, "invalid_parameter",
+        "\\x22");
+    write_file(shop.temp / "quote\"d.tgz", "data");
+    auto cli = shop.run({ "release", "add", "--product", "acme-pro", "--version", "1.0", shop.temp / "quote\"d.tgz" });
+    CHECK(cli.exit_code != 0);
+    CHECK(contains(cli.err, "filename"));
+    CHECK(shop.sql("select count(*) from releases") == "0\n");
+    CHECK(shop.artifacts().empty());
+
+    // A UTF-8 name is stored as it is, and sent as filename* with an ASCII fallback.
+    auto uploaded = upload(client, uploader, "acme-pro", "version=1.0&filename=caf%C3%A9%20menu-1.0.tgz", "data");
+    check_error(uploaded, 400, "invalid_parameter"); // a space is still refused
+    uploaded = upload(client, uploader, "acme-pro", "version=1.0&filename=caf%C3%A9-1.0.tgz", "data");
+    REQUIRE(uploaded);
+    INFO(uploaded->body);
+    REQUIRE(uploaded->status == 201);
+    CHECK(Json::parse(uploaded->body)["filename"] == "caf\xc3\xa9-1.0.tgz");
+    auto file = client.Get("/downloads/acme-pro/1.0/caf%C3%A9-1.0.tgz", basic(license.key));
+    REQUIRE(file);
+    CHECK(file->status == 200);
+    CHECK(file->body == "data");
+    // Read off the wire: cpp-httplib's client percent-decodes header values it parses.
+    auto raw = raw_http(server.port(), "GET /downloads/acme-pro/1.0/caf%C3%A9-1.0.tgz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+            + httplib::make_basic_authentication_header("jane", license.key).second + "\r\nConnection: close\r\n\r\n");
+    CHECK(raw_status(raw) == 200);
+    CHECK(contains(raw, "\r\nContent-Disposition: attachment; filename=\"caf_-1.0.tgz\"; filename*=UTF-8''caf%C3%A9-1.0.tgz\r\n"));
+}
+
+TEST_CASE("artifacts are never read through a symbolic link planted in artifacts/")
+{
+    Shop shop;
+    shop.add_release("acme-pro", "1.0", "pro-1.0.tgz", "pro one", "2026-02-01");
+    auto license = shop.issue("acme-pro");
+    write_file(shop.temp / "secret.txt", "TOP-SECRET-CONTENT");
+    auto artifact = shop.data_dir + "/artifacts/" + sha256_hex("pro one");
+    REQUIRE(::unlink(artifact.c_str()) == 0);
+    REQUIRE(::symlink((shop.temp / "secret.txt").c_str(), artifact.c_str()) == 0);
+    Server server(shop);
+    auto client = server.client();
+    auto refused = client.Get("/downloads/acme-pro/1.0/pro-1.0.tgz", basic(license.key));
+    check_error(refused, 500, "internal", "missing");
+    CHECK_FALSE(contains(refused->body, "TOP-SEC"));
+    CHECK(contains(server.process().err(), "symbolic link"));
+}
+
+TEST_CASE("the downloads log keeps at most --downloads-log-limit lines per license an hour and forgets lines past the retention")
+{
+    Shop shop;
+    shop.add_release("acme-pro", "1.0", "pro-1.0.tgz", "pro one", "2026-02-01");
+    auto busy = shop.issue("acme-pro");
+    auto quiet = shop.issue("acme-pro");
+    // Lines from before: 400 and 31 days before the server's clock, and 29 days before it.
+    int64_t now = 1814313600; // server_now
+    for (int64_t days : { 400, 31, 29 })
+        shop.sql("insert into downloads (at, license_id, outcome) values (" + std::to_string(now - days * 86400) + ", '"
+            + quiet.id + "', 'ok')");
+    Server server(shop, { "--downloads-log-limit", "5", "--downloads-log-retention", "30" });
+    auto client = server.client();
+
+    // A valid key asking for twelve files that do not exist: five lines, then nothing.
+    for (int i = 0; i < 12; ++i)
+        REQUIRE(client.Get(url_of("acme-pro", "9." + std::to_string(i), "missing.tgz").c_str(), basic(busy.key))->status == 404);
+    CHECK(shop.sql("select count(*) from downloads where license_id = '" + busy.id + "'") == "5\n");
+    // Other licenses are logged as before; the lines past 30 days are gone.
+    REQUIRE(client.Get(url_of("acme-pro", "1.0", "pro-1.0.tgz").c_str(), basic(quiet.key))->status == 200);
+    CHECK(shop.sql("select at from downloads where license_id = '" + quiet.id + "' order by id")
+        == std::to_string(now - 29 * 86400) + "\n" + std::to_string(now) + "\n");
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(contains(metrics->body, "\ncharter_downloads_log_dropped_total 7\n"));
+}
+
+TEST_CASE("uploads leave no files behind: unfinished ones are removed at start-up, a replaced release's file when unused")
+{
+    Shop shop;
+    std::filesystem::create_directories(shop.data_dir + "/artifacts");
+    // A temporary file of an upload that was killed, and one a live writer still holds.
+    write_file(shop.data_dir + "/artifacts/.upload-AbCdEf", "half an upload");
+    write_file(shop.data_dir + "/artifacts/.upload-LiveOn", "being written");
+    int live = ::open((shop.data_dir + "/artifacts/.upload-LiveOn").c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(live >= 0);
+    REQUIRE(::flock(live, LOCK_EX) == 0);
+    {
+        Server server(shop);
+        CHECK(contains(server.process().err(), "removed 1 unfinished upload(s)"));
+        CHECK(shop.artifacts() == std::set<std::string> { ".upload-LiveOn" });
+        ::close(live);
+        std::filesystem::remove(shop.data_dir + "/artifacts/.upload-LiveOn");
+
+        auto client = server.client();
+        auto uploader = shop.token("upload");
+        auto put = [&](char const* query, std::string const& data) {
+            auto result = upload(client, uploader, "acme-pro", query, data);
+            REQUIRE(result);
+            INFO(result->body);
+            REQUIRE(result->status == 201);
+        };
+        put("version=1.0&filename=a.bin", "content A");
+        put("version=1.1&filename=a.bin", "content B");
+        put("version=1.2&filename=a.bin", "content B");
+        // Replacing 1.0: A is no release's file any more.
+        put("version=1.0&filename=a.bin&replace=true", "content C");
+        CHECK(shop.artifacts() == std::set<std::string> { sha256_hex("content B"), sha256_hex("content C") });
+        // Replacing 1.1: B is still 1.2's file and stays.
+        put("version=1.1&filename=a.bin&replace=true", "content C");
+        CHECK(shop.artifacts() == std::set<std::string> { sha256_hex("content B"), sha256_hex("content C") });
+        put("version=1.2&filename=a.bin&replace=true", "content C");
+        CHECK(shop.artifacts() == std::set<std::string> { sha256_hex("content C") });
+        // Replaced by the same bytes: the file stays.
+        put("version=1.2&filename=a.bin&replace=true", "content C");
+        CHECK(shop.artifacts() == std::set<std::string> { sha256_hex("content C") });
+        auto license = shop.issue("acme-pro");
+        auto file = client.Get(url_of("acme-pro", "1.0", "a.bin").c_str(), basic(license.key));
+        REQUIRE(file);
+        CHECK(file->body == "content C");
+    }
 }
 
 TEST_CASE("streaming a 200 MB file keeps the server's memory flat")

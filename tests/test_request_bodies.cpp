@@ -54,13 +54,13 @@ TEST_CASE("POST /v1/licenses: every field read, product and customer required")
     CHECK(issue->entitlements == std::vector<std::string> { "sso" });
     CHECK(issue->seats == 25);
     CHECK(issue->meta == nlohmann::ordered_json { { "plan", "team" } });
-    CHECK_FALSE(issue->idempotency_key);
+    CHECK_FALSE(issue->idempotency);
 
     httplib::Response missing;
     CHECK_FALSE(read_issue_request(post(R"({"product":"acme-pro"})"), missing));
     CHECK(missing.status == 400);
     CHECK(error_code(missing) == "invalid_field");
-    CHECK(error_member(missing, "message") == "field \"customer\" is required and must be a string");
+    CHECK(error_member(missing, "message") == "field \"customer\" is required: a customer id, an email, or {\"email\": …, \"name\": …}");
 
     httplib::Response wrong_type;
     CHECK_FALSE(read_issue_request(post(R"({"product":"p","customer":"c","seats":"5"})"), wrong_type));
@@ -152,4 +152,34 @@ TEST_CASE("POST /v1/validate: a key and a non-empty product")
     CHECK_FALSE(read_validate_request(post(R"({"key":"k","product":""})"), empty_product));
     CHECK(empty_product.status == 400);
     CHECK(error_member(empty_product, "message") == "field \"product\" is required and must be a non-empty string");
+}
+
+TEST_CASE("a key given twice is refused with 400 duplicate_key, at any depth and on every body")
+{
+    auto refused = [](auto reader, std::string body) {
+        httplib::Response response;
+        CHECK_FALSE(reader(post(std::move(body)), response));
+        CHECK(response.status == 400);
+        CHECK(error_code(response) == "duplicate_key");
+        return error_member(response, "message");
+    };
+    CHECK(refused(read_issue_request, R"({"product":"x","product":"acme-pro","customer":"c","seats":1,"seats":500})")
+        == "the request body has a duplicate key \"product\"; send each field once");
+    CHECK(refused(read_issue_request, R"({"product":"p","customer":"c","meta":{"plan":"a","plan":"b"}})")
+        == "the request body has a duplicate key \"plan\"; send each field once");
+    refused(read_issue_request, R"({"product":"p","customer":{"email":"a@b.c","email":"d@e.f"}})");
+    refused(read_revoke_request, R"({"reason":"a","reason":"b"})");
+    refused(read_new_customer, R"({"email":"a@b.c","email":"d@e.f"})");
+    refused(read_new_product, R"({"id":"a","id":"b"})");
+    refused(read_validate_request, R"({"key":"k","product":"a","product":"b"})");
+
+    // The same key in two different objects is no duplicate.
+    httplib::Response response;
+    auto issue = read_issue_request(post(R"({"product":"p","customer":{"email":"a@b.c","name":"A"},"name":"N","meta":{"name":"x"}})"),
+        response);
+    REQUIRE(issue);
+    CHECK(issue->customer == "a@b.c");
+    CHECK(issue->create_customer);
+    CHECK(issue->new_customer_name == "A");
+    CHECK(issue->name == "N");
 }

@@ -651,6 +651,173 @@ TEST_CASE("field report: a key over 16 KiB is refused (422, nothing stored), the
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("an Idempotency-Key is scoped to the admin token that sent it")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto webhook = vendor.token("issue,read");
+    auto body = issue_body(vendor);
+    httplib::Headers key { { "Idempotency-Key", "order-7" } };
+
+    auto first = issue(client, vendor.admin_token, body, key);
+    REQUIRE(first);
+    REQUIRE(first->status == 201);
+    // Another token with the same key and body makes its own license: it never reads the
+    // first token's license (and key) through a guessed or leaked Idempotency-Key.
+    auto other = issue(client, webhook, body, key);
+    REQUIRE(other);
+    REQUIRE(other->status == 201);
+    CHECK_FALSE(other->has_header("Idempotent-Replayed"));
+    CHECK(Json::parse(other->body)["id"] != Json::parse(first->body)["id"]);
+    // Each token's retry replays its own.
+    auto again = issue(client, webhook, body, key);
+    REQUIRE(again);
+    CHECK(again->get_header_value("Idempotent-Replayed") == "true");
+    CHECK(Json::parse(again->body)["id"] == Json::parse(other->body)["id"]);
+    auto first_again = issue(client, vendor.admin_token, body, key);
+    REQUIRE(first_again);
+    CHECK(Json::parse(first_again->body)["id"] == Json::parse(first->body)["id"]);
+    CHECK(vendor.license_ids().size() == 2);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("Idempotency-Key on every POST of the admin API: customers, products, revocations")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto const& token = vendor.admin_token;
+    auto post = [&](std::string const& path, Json const& body, std::string const& key = {}) {
+        httplib::Headers headers;
+        if (!key.empty())
+            headers.emplace("Idempotency-Key", key);
+        return client.Post(path.c_str(), bearer(token, headers), body.dump(), "application/json");
+    };
+    auto customers = [&]() { return Json::parse(vendor.cli({ "customer", "list", "--json" }).out).size(); };
+
+    // A sign-up webhook retried: the same customer, 201 both times, with Idempotent-Replayed.
+    Json signup { { "email", "sam@example.com" }, { "name", "Sam Roe" } };
+    auto created = post("/v1/customers", signup, "signup-sam");
+    REQUIRE(created);
+    REQUIRE(created->status == 201);
+    auto replayed = post("/v1/customers", signup, "signup-sam");
+    REQUIRE(replayed);
+    CHECK(replayed->status == 201);
+    CHECK(replayed->get_header_value("Idempotent-Replayed") == "true");
+    CHECK(body_of(replayed) == body_of(created));
+    CHECK(replayed->get_header_value("Location") == "/v1/customers/" + body_of(created)["id"].get<std::string>());
+    CHECK(customers() == 2);
+
+    // Without a key, an email that exists: 409 with the existing id as a field.
+    auto exists = post("/v1/customers", Json { { "email", "SAM@example.com" } });
+    check_error(exists, 409, "conflict", "SAM@example.com already exists");
+    CHECK(body_of(exists)["error"]["existing_id"] == body_of(created)["id"]);
+    CHECK(exists->get_header_value("Location") == "/v1/customers/" + body_of(created)["id"].get<std::string>());
+
+    // The same key for another request (body or path) is refused, and changes nothing.
+    check_error(post("/v1/customers", Json { { "email", "other@example.com" } }, "signup-sam"), 409, "idempotency_conflict");
+    check_error(post("/v1/products", Json { { "id", "acme-lite" } }, "signup-sam"), 409, "idempotency_conflict");
+    CHECK(customers() == 2);
+    CHECK(Json::parse(vendor.cli({ "product", "list", "--json" }).out).size() == 1);
+
+    // Products.
+    auto product = post("/v1/products", Json { { "id", "acme-lite" } }, "product-lite");
+    REQUIRE(product);
+    CHECK(product->status == 201);
+    auto product_again = post("/v1/products", Json { { "id", "acme-lite" } }, "product-lite");
+    REQUIRE(product_again);
+    CHECK(product_again->status == 201);
+    CHECK(product_again->get_header_value("Idempotent-Replayed") == "true");
+    check_error(post("/v1/products", Json { { "id", "acme-lite" } }), 409, "conflict", "acme-lite");
+
+    // Revocations: a retried revoke answers the revoked license again instead of a 409.
+    auto license = body_of(issue(client, token, issue_body(vendor)));
+    std::string revoke_path = "/v1/licenses/" + license["id"].get<std::string>() + "/revoke";
+    auto revoked = post(revoke_path, Json { { "reason", "refund" } }, "refund-1");
+    REQUIRE(revoked);
+    REQUIRE(revoked->status == 200);
+    auto revoked_again = post(revoke_path, Json { { "reason", "refund" } }, "refund-1");
+    REQUIRE(revoked_again);
+    CHECK(revoked_again->status == 200);
+    CHECK(revoked_again->get_header_value("Idempotent-Replayed") == "true");
+    CHECK(body_of(revoked_again)["status"] == "revoked");
+    check_error(post(revoke_path, Json { { "reason", "refund" } }), 409, "conflict", "already revoked");
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("POST /v1/licenses with the customer inline creates or reuses it by email, in the license's transaction")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto const& token = vendor.admin_token;
+    auto customers = [&]() { return Json::parse(vendor.cli({ "customer", "list", "--json" }).out); };
+
+    auto first = issue(client, token, Json { { "product", "acme-pro" }, { "customer", { { "email", "kim@example.com" }, { "name", "Kim Lee" } } } });
+    REQUIRE(first);
+    REQUIRE(first->status == 201);
+    auto listed = customers();
+    REQUIRE(listed.size() == 2);
+    // Created in the same second as Jane: listed in id order, so find Kim by email.
+    auto kim = listed[0]["email"] == "kim@example.com" ? listed[0] : listed[1];
+    CHECK(kim["email"] == "kim@example.com");
+    CHECK(kim["name"] == "Kim Lee");
+    CHECK(body_of(first)["customer"] == kim["id"]);
+
+    // The same email again (any case): the customer is reused, not duplicated.
+    auto second = issue(client, token, Json { { "product", "acme-pro" }, { "customer", { { "email", "KIM@example.com" } } } });
+    REQUIRE(second);
+    REQUIRE(second->status == 201);
+    CHECK(body_of(second)["customer"] == kim["id"]);
+    // An existing customer given inline is reused too.
+    auto jane = issue(client, token, Json { { "product", "acme-pro" }, { "customer", { { "email", "jane@example.com" } } } });
+    REQUIRE(jane);
+    CHECK(body_of(jane)["customer"] == vendor.customer);
+    CHECK(customers().size() == 2);
+
+    // A license that is refused creates no customer.
+    check_error(issue(client, token, Json { { "product", "acme-unknown" }, { "customer", { { "email", "lou@example.com" } } } }), 422,
+        "invalid", "acme-unknown");
+    check_error(issue(client, token, Json { { "product", "acme-pro" }, { "expires", "2001-01-01" },
+        { "customer", { { "email", "lou@example.com" } } } }), 422, "invalid", "expires");
+    check_error(issue(client, token, Json { { "product", "acme-pro" }, { "customer", { { "email", "not-an-email" } } } }), 422,
+        "invalid", "not-an-email");
+    check_error(issue(client, token, Json { { "product", "acme-pro" }, { "customer", { { "name", "No Email" } } } }), 400,
+        "invalid_field", "customer.email");
+    check_error(issue(client, token, Json { { "product", "acme-pro" }, { "customer", { { "email", "lou@example.com" }, { "phone", "1" } } } }),
+        400, "unknown_field", "customer.phone");
+    check_error(issue(client, token, Json { { "product", "acme-pro" }, { "customer", 42 } }), 400, "invalid_field", "\"customer\"");
+    CHECK(customers().size() == 2);
+    CHECK(vendor.license_ids().size() == 3);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("JSON bodies with a key given twice are refused with 400 and store nothing")
+{
+    Vendor vendor;
+    Server server(vendor);
+    auto client = server.client();
+    auto post = [&](char const* path, std::string const& body) {
+        return client.Post(path, bearer(vendor.admin_token), body, "application/json");
+    };
+    std::string const customer = "\"" + vendor.customer + "\"";
+    check_error(post("/v1/licenses", "{\"product\":\"x\",\"product\":\"acme-pro\",\"customer\":" + customer + ",\"seats\":1,\"seats\":500}"),
+        400, "duplicate_key", "\"product\"");
+    check_error(post("/v1/licenses", "{\"product\":\"acme-pro\",\"customer\":" + customer + ",\"meta\":{\"plan\":\"a\",\"plan\":\"b\"}}"),
+        400, "duplicate_key", "\"plan\"");
+    check_error(post("/v1/licenses", "{\"product\":\"acme-pro\",\"customer\":{\"email\":\"a@example.com\",\"email\":\"b@example.com\"}}"),
+        400, "duplicate_key", "\"email\"");
+    check_error(post("/v1/customers", "{\"email\":\"a@example.com\",\"email\":\"b@example.com\"}"), 400, "duplicate_key", "\"email\"");
+    check_error(post("/v1/products", "{\"id\":\"acme-a\",\"id\":\"acme-b\"}"), 400, "duplicate_key", "\"id\"");
+    check_error(client.Post("/v1/validate", "{\"key\":\"v4.public.x\",\"product\":\"acme-pro\",\"product\":\"other\"}", "application/json"),
+        400, "duplicate_key", "\"product\"");
+    CHECK(vendor.license_ids().empty());
+    CHECK(Json::parse(vendor.cli({ "customer", "list", "--json" }).out).size() == 1);
+    CHECK(Json::parse(vendor.cli({ "product", "list", "--json" }).out).size() == 1);
+    CHECK(server.stop() == 0);
+}
+
 TEST_CASE("concurrent issuance from 8 clients loses nothing")
 {
     Vendor vendor;

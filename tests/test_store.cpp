@@ -409,26 +409,41 @@ TEST_CASE("duplicates are conflicts")
     CHECK(key.error().kind == ErrorKind::conflict);
 
     auto first = make_license("lic_1", t0);
-    first.idempotency_key = "order-42";
-    first.idempotency_fingerprint = "sha256:aaaa";
+    first.idempotency = IdempotencyRecord { .token_id = "tok_a", .key = "order-42", .fingerprint = "b2:aaaa", .created_at = t0 };
     REQUIRE(store.insert_license(first, cli));
     auto same_id = store.insert_license(make_license("lic_1", t0), cli);
     REQUIRE_FALSE(same_id);
     CHECK(same_id.error().kind == ErrorKind::conflict);
     CHECK(same_id.error().message == "license lic_1 already exists");
     auto retried = make_license("lic_2", t0);
-    retried.idempotency_key = "order-42";
+    retried.idempotency = IdempotencyRecord { .token_id = "tok_a", .key = "order-42", .fingerprint = "b2:bbbb", .created_at = t0 };
     auto same_key = store.insert_license(retried, cli);
     REQUIRE_FALSE(same_key);
     CHECK(same_key.error().kind == ErrorKind::conflict);
-    CHECK(same_key.error().message == "idempotency key order-42 was already used for license lic_1");
+    CHECK(same_key.error().message == "idempotency key order-42 was already used by admin token tok_a");
+    CHECK_FALSE(store.get_license("lic_2"));
 
-    auto found = store.find_license_by_idempotency_key("order-42");
+    auto found = store.find_idempotency_key("tok_a", "order-42");
     REQUIRE(found);
     REQUIRE(*found);
-    CHECK((*found)->id == "lic_1");
-    CHECK((*found)->idempotency_fingerprint == "sha256:aaaa");
-    CHECK_FALSE(store.find_license_by_idempotency_key("order-43").value());
+    CHECK((*found)->resource == "lic_1");
+    CHECK((*found)->fingerprint == "b2:aaaa");
+    CHECK_FALSE(store.find_idempotency_key("tok_a", "order-43").value());
+    // Keys are scoped to their token: another token's "order-42" is another key.
+    CHECK_FALSE(store.find_idempotency_key("tok_b", "order-42").value());
+    auto other_token = make_license("lic_3", t0);
+    other_token.idempotency = IdempotencyRecord { .token_id = "tok_b", .key = "order-42", .fingerprint = "b2:aaaa", .created_at = t0 };
+    REQUIRE(store.insert_license(other_token, cli));
+    CHECK(store.find_idempotency_key("tok_b", "order-42").value()->resource == "lic_3");
+    // Inside a batch's transaction (no savepoint), a used key undoes its license row.
+    auto in_batch = make_license("lic_4", t0);
+    in_batch.idempotency = IdempotencyRecord { .token_id = "tok_b", .key = "order-42", .fingerprint = "b2:cccc", .created_at = t0 };
+    REQUIRE(store.transaction([&]() -> Result<void> {
+        CHECK_FALSE(store.insert_license(in_batch, cli));
+        return {};
+    }));
+    CHECK_FALSE(store.get_license("lic_4"));
+    CHECK(store.find_idempotency_key("tok_b", "order-42").value()->resource == "lic_3");
 
     REQUIRE(store.insert_admin_token({ .id = "tok_1", .name = "a", .hash = "ff", .scopes = {}, .created_at = t0 }, cli));
     auto token = store.insert_admin_token({ .id = "tok_2", .name = "b", .hash = "ff", .scopes = {}, .created_at = t0 }, cli);
@@ -446,8 +461,8 @@ TEST_CASE("duplicates are conflicts")
     CHECK(contains(again.error().message, "release acme-pro 1.0.0 (acme-pro-1.0.0.gem) already exists"));
     CHECK(store.find_release("rel_1").value().sha256 == "aa");
 
-    // Only the three successful inserts were audited.
-    CHECK(audit_count(store) == audit_before + 3);
+    // Only the four successful inserts were audited.
+    CHECK(audit_count(store) == audit_before + 4);
 
     REQUIRE(store.yank_release("rel_1", t0, cli));
     REQUIRE(store.add_release(release, OnDuplicateRelease::replace, cli));

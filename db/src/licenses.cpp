@@ -20,7 +20,6 @@ constexpr char const* sql_revoke_license
 
 constexpr char const* sql_select_license = CHARTER_LICENSE_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_license_status = "SELECT status FROM licenses WHERE id = ?1";
-constexpr char const* sql_select_license_by_idempotency_key = CHARTER_LICENSE_COLUMNS " WHERE idempotency_key = ?1";
 
 // One statement for every combination of filters: a NULL parameter switches its condition
 // off. ?3 is the state: 0 active (and not expired at ?4), 1 revoked, 2 expired at ?4.
@@ -57,8 +56,6 @@ License read_license(Query const& row)
         .status = row.text(9),
         .revoked_at = row.optional_integer(10),
         .revoke_reason = row.optional_text(11),
-        .idempotency_key = row.optional_text(12),
-        .idempotency_fingerprint = row.optional_text(13),
     };
 }
 
@@ -82,18 +79,13 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
         insert.bind(1, license.id).bind(2, license.customer_id).bind(3, license.product_id).bind(4, license.token);
         insert.bind(5, license.claims_json).bind(6, license.kid).bind(7, license.issued_at).bind(8, license.expires_at);
         insert.bind(9, license.updates_until).bind(10, license.status).bind(11, license.revoked_at);
-        insert.bind(12, license.revoke_reason).bind(13, license.idempotency_key).bind(14, license.idempotency_fingerprint);
+        // Columns 13 and 14 (the unscoped idempotency key of schema versions 1 to 3) stay NULL.
+        insert.bind(12, license.revoke_reason).bind_null(13).bind_null(14);
         int rc = insert.step();
         if (rc == SQLITE_DONE)
             return {};
         if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
             return make_error(ErrorKind::conflict, "license " + license.id + " already exists");
-        if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-            auto first = find_license_by_idempotency_key(license.idempotency_key.value_or(""));
-            return make_error(ErrorKind::conflict,
-                "idempotency key " + license.idempotency_key.value_or("") + " was already used"
-                    + (first && *first ? " for license " + (*first)->id : std::string()));
-        }
         if (is_foreign_key_violation(rc)) {
             // Only now find out which reference is wrong: checking up front would cost
             // three lookups on every license of a batch.
@@ -106,7 +98,15 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
         }
         return m_impl->error(rc);
     };
+    bool idempotency_recorded = false;
     auto write_audit = [&]() -> Result<void> {
+        if (license.idempotency) {
+            auto record = *license.idempotency;
+            record.resource = license.id;
+            if (auto recorded = m_impl->insert_idempotency_key(record); !recorded)
+                return recorded;
+            idempotency_recorded = true;
+        }
         auto details = JsonWriter()
                            .add("product", license.product_id)
                            .add("customer", license.customer_id)
@@ -126,8 +126,9 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
 
     // Inside the caller's transaction (a batch), without a savepoint: a savepoint makes SQLite
     // copy every page the two inserts touch, which doubles the cost of a 100,000-license
-    // batch. One INSERT is atomic by itself, so only a failed audit row needs undoing, and
-    // deleting the row just inserted does that.
+    // batch. One INSERT is atomic by itself, so only a failed audit row (or idempotency key,
+    // written first and the only statement before the audit's) needs undoing, and deleting
+    // the row just inserted does that.
     if (auto usable = m_impl->check_transaction(); !usable)
         return usable;
     if (auto inserted = insert_row(); !inserted)
@@ -136,6 +137,8 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
     if (audited || sqlite3_get_autocommit(m_impl->db))
         return audited;
     if (int rc = m_impl->query(sql_delete_license).bind(1, license.id).step(); rc != SQLITE_DONE)
+        m_impl->doomed = true;
+    if (idempotency_recorded && !m_impl->delete_idempotency_key(*license.idempotency))
         m_impl->doomed = true;
     return audited;
 }
@@ -215,18 +218,6 @@ Result<int64_t> Store::count_licenses(LicenseFilter const& filter)
     if (rc != SQLITE_ROW)
         return m_impl->error(rc);
     return count.integer(0);
-}
-
-Result<std::optional<License>> Store::find_license_by_idempotency_key(std::string const& key)
-{
-    auto select = m_impl->query(sql_select_license_by_idempotency_key);
-    select.bind(1, key);
-    int rc = select.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<License>(read_license(select));
-    if (rc != SQLITE_DONE)
-        return m_impl->error(rc);
-    return std::optional<License>();
 }
 
 Result<std::vector<std::string>> Store::revoked_license_ids(std::string const& product_id)

@@ -34,6 +34,14 @@ constexpr char const* sql_select_downloads
       " WHERE d.id > ?1 AND (?2 IS NULL OR d.at >= ?2) AND (?3 IS NULL OR d.license_id = ?3)"
       " AND (?4 IS NULL OR r.product_id = ?4) AND (?5 IS NULL OR d.outcome = ?5) ORDER BY d.id LIMIT ?6";
 
+constexpr char const* sql_count_license_downloads
+    = "SELECT count(*) FROM (SELECT 1 FROM downloads WHERE license_id = ?1 AND at >= ?2 LIMIT ?3)";
+// The oldest rows by id (logging order, the start of the table): each call reads max_rows rows
+// at most, instead of scanning the log for old dates (no index on at is paid for per request).
+constexpr char const* sql_delete_old_downloads
+    = "DELETE FROM downloads WHERE id IN (SELECT id FROM downloads ORDER BY id LIMIT ?2) AND at < ?1";
+constexpr char const* sql_artifact_in_use = "SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = ?1)";
+
 #undef CHARTER_RELEASE_COLUMNS
 
 // The release in columns first … first + 8, in CHARTER_RELEASE_COLUMNS order.
@@ -186,6 +194,33 @@ Result<int64_t> Store::record_download(Download const& download)
     if (int rc = insert.step(); rc != SQLITE_DONE)
         return m_impl->error(rc);
     return static_cast<int64_t>(sqlite3_last_insert_rowid(m_impl->db));
+}
+
+Result<int64_t> Store::count_license_downloads(std::string const& license_id, int64_t since, int64_t limit)
+{
+    auto select = m_impl->query(sql_count_license_downloads);
+    select.bind(1, license_id).bind(2, since).bind(3, limit);
+    if (int rc = select.step(); rc != SQLITE_ROW)
+        return m_impl->error(rc);
+    return select.integer(0);
+}
+
+Result<int64_t> Store::delete_downloads_before(int64_t before, int64_t max_rows)
+{
+    auto remove = m_impl->query(sql_delete_old_downloads);
+    remove.bind(1, before).bind(2, max_rows);
+    if (int rc = remove.step(); rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return static_cast<int64_t>(sqlite3_changes(m_impl->db));
+}
+
+Result<bool> Store::artifact_in_use(std::string const& sha256)
+{
+    auto select = m_impl->query(sql_artifact_in_use);
+    select.bind(1, sha256);
+    if (int rc = select.step(); rc != SQLITE_ROW)
+        return m_impl->error(rc);
+    return select.integer(0) != 0;
 }
 
 Result<std::vector<DownloadLogEntry>> Store::list_downloads(DownloadFilter const& filter)

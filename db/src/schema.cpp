@@ -18,7 +18,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 3> migrations {
+constexpr std::array<char const*, 4> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -166,6 +166,21 @@ CREATE TRIGGER gems_update_generation AFTER UPDATE ON gems
     BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
 CREATE TRIGGER gems_delete_generation AFTER DELETE ON gems
     BEGIN UPDATE generations SET value = value + 1 WHERE name = 'releases'; END;
+)sql",
+    // 4: Idempotency-Key of every admin API POST, scoped to the admin token that sent it (the
+    // same key from another token is another key), with a fingerprint of the request and the
+    // id of what it made. Written in the transaction of the change it records. The
+    // licenses.idempotency_* columns are no longer written: keys sent before this version
+    // replay no more (they were unscoped).
+    R"sql(
+CREATE TABLE idempotency_keys (
+    token_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (token_id, key)
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -61,6 +61,11 @@ struct Store::Impl {
     /// Appends one audit row; called by each mutator inside its transaction.
     Result<void> audit(Actor const& actor, int64_t at, std::string_view action, std::string_view subject,
         std::string const& details_json);
+
+    /// The idempotency_keys row of `record` (idempotency.cpp), for mutators that write it in
+    /// their own statement sequence: insert (a used key: ErrorKind::conflict) and undo.
+    Result<void> insert_idempotency_key(IdempotencyRecord const& record);
+    bool delete_idempotency_key(IdempotencyRecord const& record);
 };
 
 /// A borrowed cached statement: bind, step, read columns. Resetting on destruction makes

@@ -61,9 +61,10 @@ int run_add(Context& context, ReleaseOptions const& options)
         staged.push_back(Staged { std::move(release), *stored });
     }
     std::vector<db::Release> added;
+    std::vector<std::string> replaced;
     auto committed = workspace->store().transaction([&]() -> Result<void> {
         for (auto const& [release, artifact] : staged) {
-            auto recorded = ops::record_release(workspace->store(), release, artifact, now, context.actor());
+            auto recorded = ops::record_release(workspace->store(), release, artifact, now, context.actor(), &replaced);
             if (!recorded)
                 return recorded.error();
             added.push_back(*recorded);
@@ -72,6 +73,9 @@ int run_add(Context& context, ReleaseOptions const& options)
     });
     if (!committed)
         return context.fail(committed.error());
+    // --replace: the old file goes when no release uses it any more.
+    if (auto removed = ops::remove_unused_artifacts(workspace->store(), artifacts, replaced); !removed)
+        context.warn(removed.error().message);
     if (options.json) {
         ops::Json list = ops::Json::array();
         for (auto const& release : added)

@@ -6,12 +6,19 @@
 #include <cstring>
 #include <fcntl.h>
 #include <optional>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace charter::ops {
 
 namespace {
+
+// Artifacts are named by their SHA-256 in lower-case hex: one path component, never "..".
+bool is_artifact_name(std::string const& name)
+{
+    return name.size() == crypto_hash_sha256_BYTES * 2 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 
 // Writes chunks to a temporary file in the artifacts folder while hashing them.
 class HashingWriter {
@@ -29,12 +36,23 @@ public:
     {
         std::error_code error;
         std::filesystem::create_directories(m_root, error);
-        std::string pattern = (m_root / ".upload-XXXXXX").string();
-        m_fd = ::mkstemp(pattern.data());
-        if (m_fd < 0)
-            return make_error(ErrorKind::io, "cannot create a file in " + m_root.string() + ": " + std::strerror(errno));
-        m_temporary = pattern;
-        return {};
+        // The lock tells remove_abandoned_uploads that this file has a live writer. One that
+        // removed the file between mkstemp and flock leaves it unlinked: then try another.
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            std::string pattern = (m_root / ".upload-XXXXXX").string();
+            m_fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+            if (m_fd < 0)
+                return make_error(ErrorKind::io, "cannot create a file in " + m_root.string() + ": " + std::strerror(errno));
+            struct stat status {};
+            if (::flock(m_fd, LOCK_EX) == 0 && ::fstat(m_fd, &status) == 0 && status.st_nlink > 0) {
+                m_temporary = pattern;
+                return {};
+            }
+            ::close(m_fd);
+            m_fd = -1;
+        }
+        return make_error(ErrorKind::io, "cannot create a temporary file in " + m_root.string() + " that stays (is another"
+                " process removing files there?)");
     }
 
     Result<void> write(char const* data, size_t size)
@@ -80,7 +98,7 @@ public:
         if (::rename(m_temporary.c_str(), destination.c_str()) != 0)
             return make_error(ErrorKind::io, "cannot store " + destination.string() + ": " + std::strerror(errno));
         m_temporary.clear();
-        return StoredArtifact { hex, m_size };
+        return StoredArtifact { hex, m_size, destination };
     }
 
 private:
@@ -122,6 +140,68 @@ Result<StoredArtifact> ArtifactStore::store_file(std::filesystem::path const& so
     }
     ::close(fd);
     return writer.finish();
+}
+
+Result<void> ArtifactStore::remove(std::string const& sha256) const
+{
+    if (!is_artifact_name(sha256))
+        return make_error(ErrorKind::invalid_input, "\"" + sha256 + "\" is not the SHA-256 of an artifact");
+    auto path = path_for(sha256);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        return make_error(ErrorKind::io, "cannot remove " + path.string() + ": " + std::strerror(errno));
+    return {};
+}
+
+Result<int> ArtifactStore::remove_abandoned_uploads() const
+{
+    std::error_code error;
+    std::filesystem::directory_iterator entries(m_root, error);
+    if (error)
+        return error == std::errc::no_such_file_or_directory
+            ? Result<int>(0)
+            : Result<int>(make_error(ErrorKind::io, "cannot read " + m_root.string() + ": " + error.message()));
+    int removed = 0;
+    for (auto const& entry : entries) {
+        auto name = entry.path().filename().string();
+        if (!name.starts_with(".upload-"))
+            continue;
+        int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0) {
+            // Not a file an upload made (a link or worse): it does not belong here either.
+            if (errno == ELOOP && ::unlink(entry.path().c_str()) == 0)
+                ++removed;
+            continue;
+        }
+        // A writer holds its lock until the file is renamed or removed: a lock we can take
+        // means nobody will ever finish this file.
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::unlink(entry.path().c_str()) == 0)
+            ++removed;
+        ::close(fd);
+    }
+    return removed;
+}
+
+Result<int> ArtifactStore::open_artifact(std::string const& sha256) const
+{
+    if (!is_artifact_name(sha256))
+        return make_error(ErrorKind::invalid_input, "\"" + sha256 + "\" is not the SHA-256 of an artifact");
+    auto path = path_for(sha256);
+    // The name is one component under artifacts/, so O_NOFOLLOW covers every component there.
+    // O_NONBLOCK: opening a FIFO someone planted must not wait for a writer (no effect on a
+    // regular file).
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return make_error(ErrorKind::io, path.string() + " is a symbolic link; artifacts are never read through links"
+                    + " (remove it and upload the release again)");
+        return make_error(ErrorKind::not_found, "cannot read " + path.string() + ": " + std::strerror(errno));
+    }
+    struct stat status {};
+    if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+        ::close(fd);
+        return make_error(ErrorKind::io, path.string() + " is not a regular file (remove it and upload the release again)");
+    }
+    return fd;
 }
 
 Result<StoredArtifact> ArtifactStore::store_stream(ChunkSource const& source, int64_t max_size, ArtifactCheck const& check)

@@ -16,6 +16,7 @@ namespace charter::ops {
 struct StoredArtifact {
     std::string sha256; // lower-case hex
     int64_t size { 0 };
+    std::filesystem::path file; // where it is stored (artifacts/SHA256)
 };
 
 /// Receives the bytes of an upload in pieces; returns false to abort.
@@ -37,6 +38,20 @@ public:
     Result<StoredArtifact> store_stream(ChunkSource const& source, int64_t max_size, ArtifactCheck const& check = {});
 
     std::filesystem::path path_for(std::string const& sha256) const { return m_root / sha256; }
+
+    /// Removes the artifact `sha256` (no error when it is gone already). Only for an artifact
+    /// no release uses: see ops::remove_unused_artifacts.
+    Result<void> remove(std::string const& sha256) const;
+
+    /// Removes the temporary files of uploads that ended without finishing (a killed process
+    /// or server): `.upload-*` files no live writer holds (each writer keeps an exclusive
+    /// flock on its file until it is renamed into place). Returns how many it removed.
+    Result<int> remove_abandoned_uploads() const;
+
+    /// Opens a stored artifact for reading (a descriptor the caller closes). A name that is
+    /// not a SHA-256, a symbolic link planted in artifacts/ (never followed, O_NOFOLLOW), or
+    /// anything but a regular file is refused: artifacts are only ever files the store wrote.
+    Result<int> open_artifact(std::string const& sha256) const;
 
 private:
     std::filesystem::path m_root;

@@ -1,6 +1,7 @@
 #include "licensing.hpp"
 
 #include "charter/verify.h"
+#include "customers.hpp"
 #include "rfc3339.hpp"
 #include "time_input.hpp"
 #include "token_signer.hpp"
@@ -56,6 +57,8 @@ Result<db::Product const*> Issuer::product(std::string const& id)
 
 Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& actor, int64_t now)
 {
+    if (request.create_customer)
+        return issue_with_customer(request, actor, now);
     auto prepared = prepare(request, now);
     if (!prepared)
         return prepared.error();
@@ -64,6 +67,40 @@ Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& 
     if (auto stored = store(prepared->license, actor); !stored)
         return stored.error();
     return std::move(prepared->license);
+}
+
+Result<db::License> Issuer::issue_with_customer(IssueRequest const& request, db::Actor const& actor, int64_t now)
+{
+    // One transaction (a savepoint inside a batch's): a license that is refused leaves no
+    // customer behind.
+    std::optional<db::License> issued;
+    auto done = m_store.transaction([&]() -> Result<void> {
+        // Checked as `charter customer add` checks it, even when it exists: an inline email is
+        // an email, never a customer id.
+        auto customer = new_customer(request.customer, request.new_customer_name.value_or(""), now);
+        if (!customer)
+            return customer.error();
+        auto existing = m_store.find_customer(request.customer);
+        if (!existing && existing.error().kind != ErrorKind::not_found)
+            return existing.error();
+        if (!existing) {
+            if (auto added = m_store.add_customer(*customer, actor); !added)
+                return added;
+        }
+        auto plain = request;
+        plain.create_customer = false;
+        auto license = issue(plain, actor, now);
+        if (!license)
+            return license.error();
+        issued = std::move(*license);
+        return {};
+    });
+    if (!done) {
+        // The customer this transaction may have added is gone again: so is its cached copy.
+        m_customers.erase(request.customer);
+        return done.error();
+    }
+    return std::move(*issued);
 }
 
 Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
@@ -151,8 +188,7 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
     license.issued_at = now;
     license.expires_at = claims.expires_at;
     license.updates_until = claims.updates_until;
-    license.idempotency_key = std::move(request.idempotency_key);
-    license.idempotency_fingerprint = std::move(request.idempotency_fingerprint);
+    license.idempotency = std::move(request.idempotency);
     return prepared;
 }
 

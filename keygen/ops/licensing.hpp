@@ -22,6 +22,10 @@ namespace charter::ops {
 struct IssueRequest {
     std::string product;
     std::string customer; // "cus_…" or an email address
+    /// A customer given inline ({"email", "name"} in POST /v1/licenses): the one with this
+    /// email (`customer`) is reused, or created with this name, in the license's transaction.
+    std::optional<std::string> new_customer_name;
+    bool create_customer { false };
     std::optional<std::string> expires;       // RFC 3339, YYYY-MM-DD or a duration ("1y")
     std::optional<std::string> updates_until; // same forms
     std::optional<std::string> not_before;    // same forms
@@ -29,8 +33,8 @@ struct IssueRequest {
     std::optional<int64_t> seats;
     std::optional<std::string> name; // absent: the customer's name, when it has one
     nlohmann::ordered_json meta = nlohmann::ordered_json::object(); // string values
-    std::optional<std::string> idempotency_key;
-    std::optional<std::string> idempotency_fingerprint;
+    /// The request's Idempotency-Key (HTTP API), recorded with the license in its transaction.
+    std::optional<db::IdempotencyRecord> idempotency;
 };
 
 /// A license checked and given its id, not yet signed: the claims to sign, and the row to
@@ -70,6 +74,7 @@ public:
     keygen::SigningKey const& key() const { return m_key; }
 
 private:
+    Result<db::License> issue_with_customer(IssueRequest const& request, db::Actor const& actor, int64_t now);
     // Pointers into the caches below (stable: unordered_map never moves its elements).
     Result<db::Customer const*> customer(std::string const& id_or_email);
     Result<db::Product const*> product(std::string const& id);

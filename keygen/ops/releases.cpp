@@ -10,16 +10,42 @@ namespace charter::ops {
 
 namespace {
 
+// A refused name as the message shows it: control characters and quotes escaped, so the
+// message itself is safe to print on a terminal.
+std::string quoted_for_message(std::string const& value)
+{
+    static char const hex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (unsigned char c : value) {
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        } else {
+            out += char(c);
+        }
+    }
+    return out + "\"";
+}
+
 Result<void> check_segment(std::string const& value, char const* what)
 {
     if (value.empty() || value.size() > 200)
         return make_error(ErrorKind::invalid_input, std::string(what) + " must be 1 to 200 characters");
     if (value == "." || value == "..")
         return make_error(ErrorKind::invalid_input, std::string(what) + " \"" + value + "\" is not allowed");
-    for (unsigned char c : value) {
-        if (c < 0x21 || c == 0x7f || c == '/' || c == '\\' || c == '%' || c == '?' || c == '#')
-            return make_error(ErrorKind::invalid_input, std::string(what) + " \"" + value
-                    + "\" may not contain spaces, control characters or / \\ % ? #");
+    // Names travel in URLs, in the RubyGems indexes and in Content-Disposition: invalid UTF-8
+    // would be listed as U+FFFD under a URL that does not exist, and a quote would end the
+    // header's filename parameter early.
+    if (!keygen::is_valid_utf8(value))
+        return make_error(ErrorKind::invalid_input, std::string(what) + " is not valid UTF-8; rename the file");
+    for (size_t i = 0; i < value.size(); ++i) {
+        auto c = static_cast<unsigned char>(value[i]);
+        // C1 controls (U+0080 to U+009F) are 0xC2 0x80 to 0xC2 0x9F in UTF-8.
+        bool c1_control = c == 0xc2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) <= 0x9f;
+        if (c < 0x21 || c == 0x7f || c1_control || c == '/' || c == '\\' || c == '%' || c == '?' || c == '#' || c == '"')
+            return make_error(ErrorKind::invalid_input, std::string(what) + " " + quoted_for_message(value)
+                    + " may not contain spaces, control characters or / \\ % ? # \"; rename the file");
     }
     return {};
 }
@@ -60,7 +86,7 @@ Result<void> describe_release_file(NewRelease& release, std::filesystem::path co
 }
 
 Result<db::Release> record_release(db::Store& store, NewRelease const& release, StoredArtifact const& artifact, int64_t now,
-    db::Actor const& actor)
+    db::Actor const& actor, std::vector<std::string>* replaced)
 {
     if (auto checked = check_release_names(release); !checked)
         return checked.error();
@@ -77,7 +103,18 @@ Result<db::Release> record_release(db::Store& store, NewRelease const& release, 
     record.released_at = release.released_at.value_or(now);
     record.created_at = now;
     auto on_duplicate = release.replace ? db::OnDuplicateRelease::replace : db::OnDuplicateRelease::refuse;
+    std::optional<std::string> old_artifact;
     auto recorded = store.transaction([&]() -> Result<void> {
+        // Under the write lock: a replaced release's file removed by another process after
+        // this upload stored the same content (remove_unused_artifacts) is not recorded.
+        if (!artifact.file.empty() && !std::filesystem::is_regular_file(artifact.file))
+            return make_error(ErrorKind::io, "the stored file " + artifact.file.string()
+                    + " was removed while it was being recorded; add the release again");
+        if (release.replace) {
+            if (auto previous = store.find_release(release.product, release.version, release.filename);
+                previous && previous->sha256 != artifact.sha256)
+                old_artifact = previous->sha256;
+        }
         if (auto added = store.add_release(record, on_duplicate, actor); !added) {
             if (added.error().kind == ErrorKind::conflict)
                 return make_error(ErrorKind::conflict, release.product + " " + release.version + " already has "
@@ -100,6 +137,8 @@ Result<db::Release> record_release(db::Store& store, NewRelease const& release, 
     });
     if (!recorded)
         return recorded.error();
+    if (old_artifact && replaced)
+        replaced->push_back(*old_artifact);
     return record;
 }
 
@@ -154,6 +193,23 @@ Result<std::vector<db::Release>> select_releases(db::Store& store, ReleaseSelect
     for (auto& file : files)
         selected.push_back(std::move(file.first));
     return selected;
+}
+
+Result<void> remove_unused_artifacts(db::Store& store, ArtifactStore const& artifacts, std::vector<std::string> const& sha256s)
+{
+    for (auto const& sha256 : sha256s) {
+        auto removed = store.transaction([&]() -> Result<void> {
+            auto in_use = store.artifact_in_use(sha256);
+            if (!in_use)
+                return in_use.error();
+            if (*in_use)
+                return {};
+            return artifacts.remove(sha256);
+        });
+        if (!removed)
+            return removed.error();
+    }
+    return {};
 }
 
 }

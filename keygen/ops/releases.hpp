@@ -38,9 +38,15 @@ bool is_gem_filename(std::string const& filename);
 Result<void> describe_release_file(NewRelease& release, std::filesystem::path const& file, std::string const& shown_as);
 
 /// Records an artifact already in the store as a release, with its gem metadata if any, in one
-/// transaction (the RubyGems indexes never see a gem release without its specification).
+/// transaction (the RubyGems indexes never see a gem release without its specification). A
+/// release it replaces adds its old artifact to `replaced` (when given): once the transaction
+/// has committed, pass them to remove_unused_artifacts.
 Result<db::Release> record_release(db::Store& store, NewRelease const& release, StoredArtifact const& artifact, int64_t now,
-    db::Actor const& actor);
+    db::Actor const& actor, std::vector<std::string>* replaced = nullptr);
+
+/// Removes those of `sha256s` that no release uses (replaced releases' old files), each checked
+/// and removed under the database's write lock, so that no release is recorded for it meanwhile.
+Result<void> remove_unused_artifacts(db::Store& store, ArtifactStore const& artifacts, std::vector<std::string> const& sha256s);
 
 /// Which files of a product `charter release yank|unyank` acts on: one release by id, or the
 /// files of one version, narrowed to one file or to the files of one gem.

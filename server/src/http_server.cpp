@@ -1,6 +1,7 @@
 #include "http_server.hpp"
 
 #include "admin_tokens.hpp"
+#include "artifact_store.hpp"
 #include "charter/verify.hpp"
 #include "guarded_server.hpp"
 #include "http_util.hpp"
@@ -201,6 +202,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
     auto issuer = workspace->issuer();
     if (!issuer)
         return issuer.error();
+    // Uploads that a killed server or CLI left half-written would stay in artifacts/ forever.
+    auto abandoned = ops::ArtifactStore(dir).remove_abandoned_uploads();
+    if (!abandoned)
+        std::cerr << "charter-server: warning: " << abandoned.error().message << "\n";
+    else if (*abandoned > 0)
+        std::cerr << "charter-server: removed " << *abandoned << " unfinished upload(s) from " << dir.artifacts().string() << "\n";
 
     std::unique_ptr<HttpServer> server(
         new HttpServer(std::move(config), dir, std::move(*key), std::move(passphrase), std::move(*issuer)));

@@ -6,6 +6,7 @@
 #include "access_log.hpp"
 #include "charter/result.hpp"
 #include "current_signing_key.hpp"
+#include "downloads_log.hpp"
 #include "issue_batcher.hpp"
 #include "key_checker.hpp"
 #include "metrics.hpp"
@@ -71,6 +72,7 @@ public:
     ServerConfig const& config() const { return m_config; }
     StorePool& pool() { return m_pool; }
     Metrics& metrics() { return m_metrics; }
+    DownloadsLog& downloads_log() { return m_downloads_log; }
     std::string const& issuer() const { return m_issuer; }
     int64_t now() const;
     /// Issues a license through ops::Issuer; concurrent calls share one commit (IssueBatcher).
@@ -124,6 +126,7 @@ private:
     std::string m_issuer;
     IssueBatcher m_issue_batcher { m_pool, m_signing_key, m_issuer };
     Metrics m_metrics;
+    DownloadsLog m_downloads_log { m_config.downloads_log_limit, m_config.downloads_log_retention_days };
     RateLimiter m_auth_limiter;
     AccessLog m_access_log; // outlives m_http, whose workers write to it
     std::unique_ptr<httplib::Server> m_http;

@@ -1,5 +1,7 @@
 #include "http_util.hpp"
 
+#include "strict_json.hpp"
+
 namespace charter::server {
 
 void send_json(httplib::Response& response, int status, Json const& body)
@@ -51,6 +53,18 @@ std::optional<Json> read_json_body(httplib::Request const& request, httplib::Res
         send_error(response, 415, "unsupported_media_type", "send the body as Content-Type: application/json");
         return std::nullopt;
     }
+    // The verifier's strict reader first: it refuses a key given twice at any depth, which
+    // nlohmann would accept keeping the last value, while a proxy or webhook that reads the
+    // first one would disagree with Charter about what was asked.
+    std::string strict_error;
+    if (!format::read_json_object(request.body, strict_error)) {
+        if (strict_error.starts_with("duplicate key"))
+            send_error(response, 400, "duplicate_key", "the request body has a " + strict_error
+                    + "; send each field once");
+        else
+            send_error(response, 400, "malformed_json", "the request body is not a valid JSON object: " + strict_error);
+        return std::nullopt;
+    }
     auto body = Json::parse(request.body, nullptr, false);
     if (body.is_discarded()) {
         send_error(response, 400, "malformed_json", "the request body is not valid JSON");
@@ -61,6 +75,37 @@ std::optional<Json> read_json_body(httplib::Request const& request, httplib::Res
         return std::nullopt;
     }
     return body;
+}
+
+std::string content_disposition(std::string const& filename)
+{
+    static char const hex[] = "0123456789ABCDEF";
+    std::string ascii, encoded;
+    for (size_t i = 0; i < filename.size(); ++i) {
+        auto c = static_cast<unsigned char>(filename[i]);
+        // RFC 8187 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+        bool attr_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || std::string_view("!#$&+-.^_`|~").find(char(c)) != std::string_view::npos;
+        if (attr_char) {
+            encoded += char(c);
+        } else {
+            encoded += '%';
+            encoded += hex[c >> 4];
+            encoded += hex[c & 0xf];
+        }
+        // The fallback: one '_' per character that is not printable ASCII (a UTF-8 sequence
+        // is one character), and never a quote or backslash, which would end or escape the
+        // quoted string.
+        if (c >= 0x80) {
+            if ((c & 0xc0) != 0x80)
+                ascii += '_';
+        } else if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            ascii += '_';
+        } else {
+            ascii += char(c);
+        }
+    }
+    return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
 std::optional<std::string> decode_base64(std::string_view text)
@@ -99,7 +144,7 @@ std::optional<std::string> decode_base64(std::string_view text)
 
 bool FieldReader::wrong(char const* name, char const* expected)
 {
-    send_error(m_response, 400, "invalid_field", std::string("field \"") + name + "\" must be " + expected);
+    send_error(m_response, 400, "invalid_field", "field \"" + m_prefix + name + "\" must be " + expected);
     return false;
 }
 
@@ -173,7 +218,7 @@ bool FieldReader::only(std::initializer_list<char const*> known)
         for (auto const* name : known)
             listed = listed || key == name;
         if (!listed) {
-            send_error(m_response, 400, "unknown_field", "unknown field \"" + key + "\"");
+            send_error(m_response, 400, "unknown_field", "unknown field \"" + m_prefix + key + "\"");
             return false;
         }
     }

@@ -26,13 +26,23 @@ void send_failure(httplib::Response& response, Error const& error);
 /// nullopt returned. `required`: a body must be present.
 std::optional<Json> read_json_body(httplib::Request const& request, httplib::Response& response, bool required = true);
 
+/// `attachment` with the file's name for any client (RFC 6266): `filename` in plain ASCII
+/// (other characters as '_'), and `filename*` with the exact UTF-8 name percent-encoded.
+std::string content_disposition(std::string const& filename);
+
 /// Standard base64 with padding (RFC 4648 §4), as in HTTP Basic credentials.
 std::optional<std::string> decode_base64(std::string_view text);
 
 /// Field readers: on a wrong type they set a 400 naming the field and return false.
 class FieldReader {
 public:
-    FieldReader(Json const& object, httplib::Response& response) : m_object(object), m_response(response) { }
+    /// `prefix` names the object in messages ("customer." for a nested one).
+    FieldReader(Json const& object, httplib::Response& response, std::string prefix = {})
+        : m_object(object)
+        , m_response(response)
+        , m_prefix(std::move(prefix))
+    {
+    }
 
     bool string(char const* name, std::optional<std::string>& out);
     bool integer(char const* name, std::optional<int64_t>& out);
@@ -47,6 +57,7 @@ private:
 
     Json const& m_object;
     httplib::Response& m_response;
+    std::string m_prefix;
 };
 
 }

@@ -7,6 +7,41 @@
 
 namespace charter::server {
 
+namespace {
+
+// POST /v1/licenses "customer": an existing customer's id or email (a string), or a customer
+// given inline ({"email": …, "name": …}), created unless one has that email already.
+bool read_license_customer(Json const& body, httplib::Response& response, std::optional<std::string>& customer,
+    ops::IssueRequest& issue)
+{
+    auto it = body.find("customer");
+    if (it == body.end() || it->is_null())
+        return true;
+    if (it->is_string()) {
+        customer = it->get<std::string>();
+        return true;
+    }
+    if (!it->is_object()) {
+        send_error(response, 400, "invalid_field", "field \"customer\" must be a customer id, an email, or {\"email\": …, \"name\": …}");
+        return false;
+    }
+    FieldReader fields(*it, response, "customer.");
+    std::optional<std::string> email;
+    if (!fields.only({ "email", "name" }) || !fields.string("email", email) || !fields.string("name", issue.new_customer_name))
+        return false;
+    if (!email) {
+        send_error(response, 400, "invalid_field", "field \"customer.email\" is required and must be a string");
+        return false;
+    }
+    // What the email and the name may be is checked by ops::new_customer when the license is
+    // issued (422), as for POST /v1/customers.
+    customer = std::move(*email);
+    issue.create_customer = true;
+    return true;
+}
+
+}
+
 std::optional<ops::IssueRequest> read_issue_request(httplib::Request const& request, httplib::Response& response)
 {
     auto body = read_json_body(request, response);
@@ -16,14 +51,14 @@ std::optional<ops::IssueRequest> read_issue_request(httplib::Request const& requ
     ops::IssueRequest issue;
     std::optional<std::string> product, customer;
     if (!fields.only({ "product", "customer", "expires", "updates_until", "not_before", "entitlements", "seats", "name", "meta" })
-        || !fields.string("product", product) || !fields.string("customer", customer)
+        || !fields.string("product", product) || !read_license_customer(*body, response, customer, issue)
         || !fields.string("expires", issue.expires) || !fields.string("updates_until", issue.updates_until)
         || !fields.string("not_before", issue.not_before) || !fields.strings("entitlements", issue.entitlements)
         || !fields.integer("seats", issue.seats) || !fields.string("name", issue.name) || !fields.string_map("meta", issue.meta))
         return std::nullopt;
     if (!product || !customer) {
-        send_error(response, 400, "invalid_field", std::string("field \"") + (product ? "customer" : "product")
-                + "\" is required and must be a string");
+        send_error(response, 400, "invalid_field", product ? "field \"customer\" is required: a customer id, an email, or {\"email\": …, \"name\": …}"
+                : "field \"product\" is required and must be a string");
         return std::nullopt;
     }
     issue.product = std::move(*product);

@@ -1,11 +1,12 @@
-// The admin API (PRODUCT.md "HTTP server"): licenses, customers, products, audit, each
-// behind a scoped admin token. Issuing goes through ops::Issuer, the same code as
-// `charter issue`.
+// The admin API (docs/api.md): licenses, customers, products, audit, each behind a scoped
+// admin token; every POST honours Idempotency-Key (idempotency.hpp). Issuing goes through
+// ops::Issuer, the same code as `charter issue`.
 
 #include "admin_tokens.hpp"
 #include "customers.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
+#include "idempotency.hpp"
 #include "json_views.hpp"
 #include "licensing.hpp"
 #include "request_bodies.hpp"
@@ -61,38 +62,28 @@ void issue_license(HttpServer& server, httplib::Request const& request, httplib:
     if (!parsed)
         return;
     auto& issue = *parsed;
+    int64_t now = server.now();
+    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
+    if (!idempotency)
+        return;
 
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
-    if (request.has_header("Idempotency-Key")) {
-        auto key = request.get_header_value("Idempotency-Key");
-        if (key.empty() || key.size() > 255)
-            return send_error(response, 400, "invalid_header", "Idempotency-Key must be 1 to 255 characters");
-        issue.idempotency_key = key;
-        issue.idempotency_fingerprint = ops::blake2b_hex(request.body);
-        auto existing = (*store)->find_license_by_idempotency_key(key);
-        if (!existing)
-            return send_failure(response, existing.error());
-        if (*existing) {
-            if ((*existing)->idempotency_fingerprint != issue.idempotency_fingerprint)
-                return send_error(response, 409, "idempotency_conflict",
-                    "this Idempotency-Key was used with a different request body");
-            response.set_header("Idempotent-Replayed", "true");
-            return send_json(response, 201, ops::license_json(**existing, server.now()));
-        }
-    }
-    int64_t now = server.now();
+    auto replay = [&](std::string const& id, httplib::Response& answer) {
+        auto license = (*store)->get_license(id);
+        if (!license)
+            return send_failure(answer, license.error());
+        send_json(answer, 201, ops::license_json(*license, server.now()));
+    };
+    if (idempotency->answered(**store, response, replay))
+        return;
+    issue.idempotency = idempotency->record();
     auto license = server.issue(issue, actor_of(*token), now);
     if (!license) {
         // Two retries racing with one Idempotency-Key: the loser finds the winner's license.
-        if (license.error().kind == ErrorKind::conflict && issue.idempotency_key) {
-            auto existing = (*store)->find_license_by_idempotency_key(*issue.idempotency_key);
-            if (existing && *existing && (*existing)->idempotency_fingerprint == issue.idempotency_fingerprint) {
-                response.set_header("Idempotent-Replayed", "true");
-                return send_json(response, 201, ops::license_json(**existing, now));
-            }
-        }
+        if (license.error().kind == ErrorKind::conflict && idempotency->answered(**store, response, replay))
+            return;
         return send_issue_failure(response, license.error());
     }
     server.metrics().license_issued();
@@ -167,17 +158,30 @@ void revoke_license(HttpServer& server, httplib::Request const& request, httplib
     auto revoke = read_revoke_request(request, response);
     if (!revoke)
         return;
+    int64_t now = server.now();
+    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
+    if (!idempotency)
+        return;
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
+    auto replay = [&](std::string const& id, httplib::Response& answer) {
+        auto license = (*store)->get_license(id);
+        if (!license)
+            return send_failure(answer, license.error());
+        send_json(answer, 200, ops::license_json(*license, server.now()));
+    };
+    if (idempotency->answered(**store, response, replay))
+        return;
     std::string id = request.matches[1];
-    if (auto revoked = (*store)->revoke_license(id, revoke->reason, server.now(), actor_of(*token)); !revoked)
+    auto revoked = idempotency->apply(**store, id, [&]() { return (*store)->revoke_license(id, revoke->reason, now, actor_of(*token)); });
+    if (!revoked) {
+        if (revoked.error().kind == ErrorKind::conflict && idempotency->answered(**store, response, replay))
+            return;
         return send_failure(response, revoked.error());
+    }
     server.metrics().license_revoked();
-    auto license = (*store)->get_license(id);
-    if (!license)
-        return send_failure(response, license.error());
-    send_json(response, 200, ops::license_json(*license, server.now()));
+    replay(id, response);
 }
 
 void create_customer(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -188,16 +192,48 @@ void create_customer(HttpServer& server, httplib::Request const& request, httpli
     auto parsed = read_new_customer(request, response);
     if (!parsed)
         return;
+    int64_t now = server.now();
+    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
+    if (!idempotency)
+        return;
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
-    auto customer = ops::new_customer(parsed->email, parsed->name.value_or(""), server.now());
-    if (!customer)
-        return send_failure(response, customer.error());
-    if (auto added = (*store)->add_customer(*customer, actor_of(*token)); !added)
-        return send_failure(response, added.error());
-    response.set_header("Location", "/v1/customers/" + customer->id);
-    send_json(response, 201, ops::customer_json(*customer));
+    auto replay = [&](std::string const& id, httplib::Response& answer) {
+        auto customer = (*store)->find_customer(id);
+        if (!customer)
+            return send_failure(answer, customer.error());
+        answer.set_header("Location", "/v1/customers/" + customer->id);
+        send_json(answer, 201, ops::customer_json(*customer));
+    };
+    if (idempotency->answered(**store, response, replay))
+        return;
+    auto checked = ops::new_customer(parsed->email, parsed->name.value_or(""), now);
+    if (!checked)
+        return send_failure(response, checked.error());
+    auto const& customer = *checked;
+    auto added = idempotency->apply(**store, customer.id, [&]() { return (*store)->add_customer(customer, actor_of(*token)); });
+    if (!added) {
+        if (added.error().kind != ErrorKind::conflict)
+            return send_failure(response, added.error());
+        if (idempotency->answered(**store, response, replay))
+            return;
+        // The email is taken: a webhook retrying a sign-up (without an Idempotency-Key) finds
+        // the customer's id in a field rather than inside the sentence. 409, not 200: this
+        // request did not create anything, and its other fields (the name) were not applied.
+        auto existing = (*store)->find_customer(customer.email);
+        if (!existing)
+            return send_failure(response, added.error());
+        response.set_header("Location", "/v1/customers/" + existing->id);
+        return send_json(response, 409,
+            Json { { "error",
+                { { "code", "conflict" },
+                    { "message", "a customer with email " + customer.email + " already exists (" + existing->id
+                            + "); use its id, or issue with \"customer\": {\"email\": …} to reuse it" },
+                    { "existing_id", existing->id } } } });
+    }
+    response.set_header("Location", "/v1/customers/" + customer.id);
+    send_json(response, 201, ops::customer_json(customer));
 }
 
 void list_customers(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -237,13 +273,28 @@ void create_product(HttpServer& server, httplib::Request const& request, httplib
     auto parsed = read_new_product(request, response);
     if (!parsed)
         return;
+    int64_t now = server.now();
+    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
+    if (!idempotency)
+        return;
     auto store = server.pool().lease();
     if (!store)
         return send_failure(response, store.error());
-    db::Product product { parsed->id, parsed->name.value_or(parsed->id), parsed->keep_access_after_expiry.value_or(false),
-        server.now() };
-    if (auto added = (*store)->add_product(product, actor_of(*token)); !added)
+    auto replay = [&](std::string const& id, httplib::Response& answer) {
+        auto product = (*store)->get_product(id);
+        if (!product)
+            return send_failure(answer, product.error());
+        send_json(answer, 201, ops::product_json(*product));
+    };
+    if (idempotency->answered(**store, response, replay))
+        return;
+    db::Product product { parsed->id, parsed->name.value_or(parsed->id), parsed->keep_access_after_expiry.value_or(false), now };
+    auto added = idempotency->apply(**store, product.id, [&]() { return (*store)->add_product(product, actor_of(*token)); });
+    if (!added) {
+        if (added.error().kind == ErrorKind::conflict && idempotency->answered(**store, response, replay))
+            return;
         return send_failure(response, added.error());
+    }
     send_json(response, 201, ops::product_json(product));
 }
 

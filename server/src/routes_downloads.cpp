@@ -20,6 +20,7 @@
 #include <charconv>
 #include <cstring>
 #include <fcntl.h>
+#include <iostream>
 #include <limits>
 #include <string_view>
 #include <unistd.h>
@@ -235,9 +236,14 @@ void accept_release(HttpServer& server, httplib::Request const& request, httplib
             return send_error(response, 413, "payload_too_large", stored.error().message);
         return send_failure(response, stored.error());
     }
-    auto recorded = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token.id });
+    std::vector<std::string> replaced;
+    auto recorded = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token.id }, &replaced);
     if (!recorded)
         return send_failure(response, recorded.error());
+    // The file a replaced release had goes when no other release uses it. The release is
+    // stored already: a failure here leaves a file behind, and is only logged.
+    if (auto removed = ops::remove_unused_artifacts(**store, artifacts, replaced); !removed)
+        std::cerr << "charter-server: " << removed.error().message << "\n";
     send_json(response, 201, ops::release_json(*recorded));
 }
 
@@ -304,7 +310,7 @@ std::optional<HttpServer::PresentedLicense> authenticate_download(HttpServer& se
         entry.at = server.now();
         entry.remote_address = request.remote_addr;
         entry.outcome = response.status == 401 ? "unauthorized" : "not_yet_valid";
-        (void)(*store)->record_download(entry);
+        server.downloads_log().record(**store, entry);
     }
     return std::nullopt;
 }
@@ -324,7 +330,7 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
     auto release = (*store)->find_release(product_id, version, filename);
     if (!release) {
         entry.outcome = "not_found";
-        (void)(*store)->record_download(entry);
+        server.downloads_log().record(**store, entry);
         if (release.error().kind == ErrorKind::not_found)
             return send_error(response, 404, "not_found",
                 "no file " + filename + " in " + product_id + (version.empty() ? "" : " " + version));
@@ -337,7 +343,7 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
     auto decision = ops::decide_entitlement(license->facts, *product, *release, entry.at);
     if (!decision.allowed()) {
         entry.outcome = outcome_code(decision.outcome);
-        (void)(*store)->record_download(entry);
+        server.downloads_log().record(**store, entry);
         send_error(response, 403, outcome_code(decision.outcome), decision.reason);
         // Also in the status line: clients that print no body (wget, RubyGems) print that.
         response.reason = decision.reason;
@@ -350,11 +356,11 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
     response.set_header("Accept-Ranges", "bytes");
     response.set_header("Repr-Digest", "sha-256=:" + digest + ":");
     response.set_header("Digest", "SHA-256=" + digest);
-    response.set_header("Content-Disposition", "attachment; filename=\"" + release->filename + "\"");
+    response.set_header("Content-Disposition", content_disposition(release->filename));
     response.set_header("Cache-Control", "private, max-age=0");
     if (request.get_header_value("If-None-Match") == etag) {
         entry.outcome = "not_modified";
-        (void)(*store)->record_download(entry);
+        server.downloads_log().record(**store, entry);
         response.status = 304;
         return;
     }
@@ -365,7 +371,7 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
         range = parse_range(request.get_header_value("Range"), size, first, last);
     if (range == RangeRequest::unsatisfiable) {
         entry.outcome = "range_not_satisfiable";
-        (void)(*store)->record_download(entry);
+        server.downloads_log().record(**store, entry);
         response.status = 416;
         response.set_header("Content-Range", "bytes */" + std::to_string(size));
         return;
@@ -374,7 +380,7 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
     int64_t length = partial ? last - first + 1 : size;
     entry.bytes = length;
     entry.outcome = "ok";
-    (void)(*store)->record_download(entry);
+    server.downloads_log().record(**store, entry);
 
     if (auto prefix = server.config().accel_redirect) {
         // nginx serves the file (and any Range) from its internal location over artifacts/,
@@ -386,10 +392,12 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
         return;
     }
 
-    auto path = ops::ArtifactStore(server.dir()).path_for(release->sha256);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    auto opened = ops::ArtifactStore(server.dir()).open_artifact(release->sha256);
+    if (!opened) {
+        std::cerr << "charter-server: " << opened.error().message << "\n";
         return send_error(response, 500, "internal", "the release file is missing on the server");
+    }
+    int fd = *opened;
     // Fixed memory whatever the size: one buffer per download, of at most read_size bytes.
     // Bigger reads mean fewer calls through the provider, each of which costs a pread, two
     // polls (cpp-httplib checks that the socket is writable before each write) and a send.

@@ -134,7 +134,13 @@ void healthz(HttpServer& server, httplib::Request const&, httplib::Response& res
 void metrics(HttpServer& server, httplib::Request const&, httplib::Response& response)
 {
     response.status = 200;
-    response.set_content(server.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+    auto text = server.metrics().render();
+    text += "# HELP charter_downloads_log_dropped_total Downloads log lines not written: the license had"
+            " --downloads-log-limit lines in the last hour.\n"
+            "# TYPE charter_downloads_log_dropped_total counter\n"
+            "charter_downloads_log_dropped_total "
+        + std::to_string(server.downloads_log().dropped()) + "\n";
+    response.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }

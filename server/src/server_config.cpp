@@ -73,6 +73,16 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
         if (value.empty() || value.front() != '/')
             return make_error(ErrorKind::invalid_input, "--accel-redirect \"" + value + "\" must be an nginx location path like /protected-artifacts");
         config.accel_redirect = value.back() == '/' ? value.substr(0, value.size() - 1) : value;
+    } else if (option == "--downloads-log-limit") {
+        auto lines = parse_number(value, option, 1, 1000000);
+        if (!lines)
+            return lines.error();
+        config.downloads_log_limit = *lines;
+    } else if (option == "--downloads-log-retention") {
+        auto days = parse_number(value, option, 0, 36500);
+        if (!days)
+            return days.error();
+        config.downloads_log_retention_days = *days;
     } else if (option == "--auth-failure-limit") {
         auto limit = parse_number(value, option, 1, 1000000);
         if (!limit)
@@ -101,6 +111,8 @@ constexpr EnvOption env_options[] = {
     { "CHARTER_MAX_UPLOAD", "--max-upload" },
     { "CHARTER_UPLOAD_TIMEOUT", "--upload-timeout" },
     { "CHARTER_ACCEL_REDIRECT", "--accel-redirect" },
+    { "CHARTER_DOWNLOADS_LOG_LIMIT", "--downloads-log-limit" },
+    { "CHARTER_DOWNLOADS_LOG_RETENTION", "--downloads-log-retention" },
 };
 
 }
@@ -112,18 +124,22 @@ char const* server_usage()
            "                      [--read-timeout SECONDS] [--auth-failure-limit N]\n"
            "                      [--max-upload BYTES] [--upload-timeout SECONDS]\n"
            "                      [--accel-redirect PREFIX]\n"
+           "                      [--downloads-log-limit N] [--downloads-log-retention DAYS]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
            "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_LISTEN,\n"
            "CHARTER_THREADS, CHARTER_TLS_CERT, CHARTER_TLS_KEY, CHARTER_MAX_BODY,\n"
            "CHARTER_READ_TIMEOUT, CHARTER_AUTH_FAILURE_LIMIT, CHARTER_MAX_UPLOAD,\n"
-           "CHARTER_UPLOAD_TIMEOUT, CHARTER_ACCEL_REDIRECT (options win). A passphrase-protected\n"
+           "CHARTER_UPLOAD_TIMEOUT, CHARTER_ACCEL_REDIRECT, CHARTER_DOWNLOADS_LOG_LIMIT,\n"
+           "CHARTER_DOWNLOADS_LOG_RETENTION (options win). A passphrase-protected\n"
            "signing key is unlocked with CHARTER_PASSPHRASE.\n"
            "Defaults: --data-dir ./charter-data, --listen 127.0.0.1:8420 (port 0 picks a free one),\n"
            "--threads 16, --max-body 1048576, --read-timeout 5, --auth-failure-limit 20 (per address per minute),\n"
            "--max-upload 1073741824, --upload-timeout 600 (the whole body of a release upload).\n"
            "With --accel-redirect PREFIX, authorised downloads are answered with\n"
-           "X-Accel-Redirect: PREFIX/<sha256> for nginx to serve from the artifacts folder.\n";
+           "X-Accel-Redirect: PREFIX/<sha256> for nginx to serve from the artifacts folder.\n"
+           "The downloads log keeps at most --downloads-log-limit lines per license per hour (default 1000)\n"
+           "and deletes lines older than --downloads-log-retention days (default 365; 0 keeps them).\n";
 }
 
 Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)

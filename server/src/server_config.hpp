@@ -26,6 +26,8 @@ struct ServerConfig {
     int64_t max_upload_bytes { int64_t(1) << 30 }; // --max-upload, CHARTER_MAX_UPLOAD (release uploads)
     int upload_timeout_seconds { 600 };       // --upload-timeout, CHARTER_UPLOAD_TIMEOUT (a whole upload body)
     std::optional<std::string> accel_redirect; // --accel-redirect PREFIX, CHARTER_ACCEL_REDIRECT (nginx)
+    int64_t downloads_log_limit { 1000 };    // --downloads-log-limit, CHARTER_DOWNLOADS_LOG_LIMIT (lines per license per hour)
+    int64_t downloads_log_retention_days { 365 }; // --downloads-log-retention, CHARTER_DOWNLOADS_LOG_RETENTION (0: forever)
     bool help { false };
 };
 

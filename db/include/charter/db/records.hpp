@@ -42,6 +42,15 @@ struct Customer {
     int64_t created_at { 0 };
 };
 
+/// An Idempotency-Key an admin token sent with a request that changed something.
+struct IdempotencyRecord {
+    std::string token_id {};    // "tok_…": keys are scoped to the token that sent them
+    std::string key {};         // the header's value
+    std::string fingerprint {}; // a hash of the request (method, path, body)
+    std::string resource {};    // the id of what the request made or changed ("lic_…", "cus_…", …)
+    int64_t created_at { 0 };
+};
+
 struct License {
     std::string id {}; // "lic_…", the jti claim
     std::string customer_id {};
@@ -55,11 +64,10 @@ struct License {
     std::string status { "active" }; // "active" or "revoked"; "expired" is derived from expires_at
     std::optional<int64_t> revoked_at {};
     std::optional<std::string> revoke_reason {};
-    /// Set when issued through the HTTP API with an Idempotency-Key header; unique.
-    std::optional<std::string> idempotency_key {};
-    /// A hash of the request body that came with idempotency_key, so a reused key with a
-    /// different body is detected instead of silently answered with the first license.
-    std::optional<std::string> idempotency_fingerprint {};
+    /// Set when issued through the HTTP API with an Idempotency-Key header: recorded with the
+    /// license, in its transaction (its resource is this license's id). Not read back with the
+    /// license (find_idempotency_key reads it).
+    std::optional<IdempotencyRecord> idempotency {};
 };
 
 struct AdminToken {

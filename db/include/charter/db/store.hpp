@@ -99,9 +99,14 @@ public:
     Result<std::vector<License>> list_licenses(LicenseFilter const& filter);
     /// Counts what list_licenses would return, ignoring after_id and limit.
     Result<int64_t> count_licenses(LicenseFilter const& filter);
-    Result<std::optional<License>> find_license_by_idempotency_key(std::string const& key);
     /// The ids of the product's revoked licenses, sorted (the revocation list's content).
     Result<std::vector<std::string>> revoked_license_ids(std::string const& product_id);
+
+    // Idempotency keys of the admin API (not audited: the change they record is).
+    /// Records a key in the caller's transaction (a savepoint when called outside one); a key
+    /// the token has used already: ErrorKind::conflict.
+    Result<void> record_idempotency_key(IdempotencyRecord const& record);
+    Result<std::optional<IdempotencyRecord>> find_idempotency_key(std::string const& token_id, std::string const& key);
 
     // Admin API tokens ("token.create", "token.revoke").
     Result<void> insert_admin_token(AdminToken const& token, Actor const& actor);
@@ -122,8 +127,15 @@ public:
     Result<Release> find_release(std::string const& id);
     Result<Release> find_release(std::string const& product_id, std::string const& version,
         std::string const& filename);
+    /// Whether any release (yanked ones included) is stored as the artifact `sha256`.
+    Result<bool> artifact_in_use(std::string const& sha256);
     /// Appends to the downloads log; not audited. Returns the new row's id.
     Result<int64_t> record_download(Download const& download);
+    /// How many lines of `license_id` are dated `since` or later, counting no further than `limit`.
+    Result<int64_t> count_license_downloads(std::string const& license_id, int64_t since, int64_t limit);
+    /// Deletes up to `max_rows` of the oldest lines dated before `before` (oldest by id, which
+    /// is logging order); returns how many it deleted. Call again while it returns max_rows.
+    Result<int64_t> delete_downloads_before(int64_t before, int64_t max_rows);
     /// In id (= logging) order, each line with its release when it names one.
     Result<std::vector<DownloadLogEntry>> list_downloads(DownloadFilter const& filter);
 
