@@ -230,7 +230,8 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     CHECK(full->get_header_value("Content-Length") == std::to_string(data.size()));
     CHECK(full->get_header_value("ETag") == "\"" + hash + "\"");
     CHECK(contains(full->get_header_value("Repr-Digest"), "sha-256=:"));
-    CHECK(full->get_header_value("Content-Disposition") == "attachment; filename=\"acme-pro-1.0.tar.gz\"");
+    CHECK(full->get_header_value("Content-Disposition")
+        == "attachment; filename=\"acme-pro-1.0.tar.gz\"; filename*=UTF-8''acme-pro-1.0.tar.gz");
     CHECK(full->get_header_value("Accept-Ranges") == "bytes");
     CHECK(full->has_header("Strict-Transport-Security"));
 
