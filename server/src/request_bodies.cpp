@@ -33,8 +33,10 @@ bool read_license_customer(Json const& body, httplib::Response& response, std::o
         send_error(response, 400, "invalid_field", "field \"customer.email\" is required and must be a string");
         return false;
     }
-    // What the email and the name may be is checked by ops::new_customer when the license is
-    // issued (422), as for POST /v1/customers.
+    if (auto checked = ops::check_customer(*email, issue.new_customer_name.value_or("")); !checked) {
+        send_error(response, 422, "invalid", checked.error().message);
+        return false;
+    }
     customer = std::move(*email);
     issue.create_customer = true;
     return true;
