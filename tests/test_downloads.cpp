@@ -1009,6 +1009,34 @@ TEST_CASE("uploads leave no files behind: unfinished ones are removed at start-u
     }
 }
 
+TEST_CASE("a release upload honours Idempotency-Key: a retry gets the first release, scoped to the token")
+{
+    Shop shop;
+    Server server(shop);
+    auto client = server.client();
+    auto uploader = shop.token("upload");
+    auto other = shop.token("upload");
+    auto put = [&](std::string const& token, std::string const& query, std::string const& data, std::string const& key) {
+        return client.Post(("/v1/products/acme-pro/releases?" + query).c_str(), bearer(token, { { "Idempotency-Key", key } }), data,
+            "application/octet-stream");
+    };
+    auto first = put(uploader, "version=1.0&filename=a.bin", "content A", "release-1.0");
+    REQUIRE(first);
+    REQUIRE(first->status == 201);
+    CHECK_FALSE(first->has_header("Idempotent-Replayed"));
+    auto retry = put(uploader, "version=1.0&filename=a.bin", "content A", "release-1.0");
+    REQUIRE(retry);
+    CHECK(retry->status == 201);
+    CHECK(retry->get_header_value("Idempotent-Replayed") == "true");
+    CHECK(Json::parse(retry->body)["id"] == Json::parse(first->body)["id"]);
+    // The same key for another upload, and another token's key of the same value.
+    check_error(put(uploader, "version=1.1&filename=a.bin", "content A", "release-1.0"), 409, "idempotency_conflict");
+    check_error(put(other, "version=1.0&filename=a.bin", "content A", "release-1.0"), 409, "conflict", "already has a.bin");
+    CHECK(shop.sql("select count(*) from releases") == "1\n");
+    // The connection stays in step after a replay whose body was read and dropped.
+    CHECK(client.Get("/healthz")->status == 200);
+}
+
 TEST_CASE("streaming a 200 MB file keeps the server's memory flat")
 {
     Shop shop;

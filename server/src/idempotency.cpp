@@ -8,7 +8,7 @@
 namespace charter::server {
 
 std::optional<IdempotencyKey> IdempotencyKey::read(httplib::Request const& request, httplib::Response& response,
-    std::string const& token_id, int64_t now)
+    std::string const& token_id, int64_t now, bool streamed)
 {
     IdempotencyKey key;
     if (!request.has_header("Idempotency-Key"))
@@ -22,7 +22,9 @@ std::optional<IdempotencyKey> IdempotencyKey::read(httplib::Request const& reque
     db::IdempotencyRecord record;
     record.token_id = token_id;
     record.key = std::move(value);
-    record.fingerprint = ops::blake2b_hex(request.method + " " + request.path + "\n" + request.body);
+    record.fingerprint = streamed
+        ? ops::blake2b_hex(request.method + " " + request.target + "\n" + request.get_header_value("Content-Length"))
+        : ops::blake2b_hex(request.method + " " + request.path + "\n" + request.body);
     record.created_at = now;
     key.m_record = std::move(record);
     return key;

@@ -23,8 +23,10 @@ class IdempotencyKey {
 public:
     /// Reads the request's Idempotency-Key header for `token_id`. A malformed header sets a 400
     /// and returns nullopt; no header gives a key that is not present().
+    /// `streamed`: the body is streamed by the handler (a release upload), so the fingerprint
+    /// takes the request target (its query) and Content-Length in its place.
     static std::optional<IdempotencyKey> read(httplib::Request const& request, httplib::Response& response,
-        std::string const& token_id, int64_t now);
+        std::string const& token_id, int64_t now, bool streamed = false);
 
     bool present() const { return m_record.has_value(); }
 
