@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <random>
 
+#include <unistd.h>
+
 using namespace charter::testing;
 using Json = nlohmann::json;
 
@@ -348,6 +350,19 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     CHECK(direct->status == 404);
     CHECK_FALSE(contains(direct->body, data.substr(0, 64)));
 
+    // A symbolic link planted in artifacts/ is never followed: nginx serves the files itself
+    // here, and its internal location has disable_symlinks.
+    write_file(temp / "secret.txt", "TOP-SECRET-CONTENT");
+    write_file(temp / "acme-pro-1.1.tar.gz", "pro one one");
+    cli({ "release", "add", "--product", "acme-pro", "--version", "1.1", "--released-at", "2026-02-01", temp / "acme-pro-1.1.tar.gz" });
+    auto planted = data_dir + "/artifacts/" + sha256_hex("pro one one");
+    REQUIRE(::unlink(planted.c_str()) == 0);
+    REQUIRE(::symlink((temp / "secret.txt").c_str(), planted.c_str()) == 0);
+    auto linked = client.Get("/downloads/acme-pro/1.1/acme-pro-1.1.tar.gz", auth(valid_key));
+    REQUIRE(linked);
+    CHECK(linked->status != 200);
+    CHECK_FALSE(contains(linked->body, "TOP-SEC"));
+
     // Plain HTTP only redirects to HTTPS, before any key is sent.
     httplib::Client plain("127.0.0.1", http_port);
     auto redirected = plain.Get(url);
@@ -370,6 +385,7 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
         ++downloads;
         CHECK(contains(line, "\"bytes\":0"));
     }
-    // The whole file, two ranges and the range after the failed attempts (nginx makes the 206s).
-    CHECK(downloads == 4);
+    // The whole file, two ranges and the range after the failed attempts (nginx makes the 206s),
+    // and the release whose file is a planted link (authorised here, refused by nginx).
+    CHECK(downloads == 5);
 }
