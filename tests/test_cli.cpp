@@ -23,7 +23,7 @@ namespace {
 struct Cli {
     TempDir temp;
     std::string data_dir = temp / "data";
-    std::map<std::string, std::string> env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" }, { "NO_COLOR", "1" } };
+    std::map<std::string, std::string> env = clean_env();
 
     ProcessResult run(std::vector<std::string> args, std::string const& input = {}) const
     {
@@ -74,11 +74,6 @@ struct Cli {
         return result.out;
     }
 };
-
-bool contains(std::string const& text, std::string const& part)
-{
-    return text.find(part) != std::string::npos;
-}
 
 }
 

@@ -27,7 +27,6 @@ namespace {
 
 std::string const issue_body = R"({"product":"acme-pro","customer":"jane@example.com"})";
 
-httplib::Headers bearer(std::string const& token) { return { { "Authorization", "Bearer " + token } }; }
 
 // Every (id, key) the database holds.
 std::map<std::string, std::string> stored_licenses(std::string const& data_dir)
@@ -96,26 +95,6 @@ std::set<std::string> listed_license_ids(std::string const& data_dir)
     return ids;
 }
 
-// Starts `argv` with its output discarded, for the test to kill; its pid.
-pid_t start_quietly(std::vector<std::string> argv)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        std::vector<char*> args;
-        for (auto& arg : argv)
-            args.push_back(arg.data());
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    return pid;
-}
-
 // A batch file of `rows` licenses for jane@example.com, then `last_row` if given.
 void write_batch(std::string const& path, int rows, std::string const& last_row = {})
 {
@@ -181,21 +160,14 @@ TEST_CASE("a batch killed with SIGKILL mid-transaction: the next command leaves 
 
     std::string csv = temp / "batch.csv";
     write_batch(csv, 60000);
-    std::vector<std::string> argv { CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv };
-    pid_t pid = start_quietly(argv);
+    ChildProcess batch({ CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv }, clean_env(), temp / "batch");
     // Killed once its uncommitted pages are in the -wal (it commits only at the end): 8 MB of them.
     std::string wal = data_dir + "/charter.db-wal";
     std::error_code no_file;
-    int status = 0;
-    bool exited = false;
-    while (std::filesystem::file_size(wal, no_file) < 8u << 20 && !exited) {
-        exited = waitpid(pid, &status, WNOHANG) == pid;
+    while (std::filesystem::file_size(wal, no_file) < 8u << 20 && batch.running())
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    REQUIRE_FALSE(exited);
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(batch.running());
+    REQUIRE(batch.kill_hard() == 128 + SIGKILL);
     // Before: the frames are there, as the tester found them.
     auto left_behind = scanner.readable_license_ids(data_dir);
     INFO(left_behind.size() << " keys readable right after the kill");
@@ -314,13 +286,11 @@ TEST_CASE("charter issue --batch killed with SIGKILL midway: all rows or none")
     std::vector<int64_t> counts;
     // Kill at growing delays until one run is cut midway; a run that finishes must hold every row.
     for (int delay_ms : { 300, 1000, 2500 }) {
-        std::vector<std::string> argv { CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv };
-        pid_t pid = start_quietly(argv);
+        ChildProcess batch({ CHARTER_CLI_PATH, "--data-dir", data_dir, "issue", "--batch", csv }, clean_env(),
+            temp / ("batch-" + std::to_string(delay_ms)));
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-        bool killed = kill(pid, SIGKILL) == 0;
-        int status = 0;
-        waitpid(pid, &status, 0);
-        bool was_killed = killed && WIFSIGNALED(status);
+        int exit_code = batch.kill_hard();
+        bool was_killed = exit_code == 128 + SIGKILL;
         int64_t count = std::stoll(sql(data_dir, "select count(*) from licenses"));
         counts.push_back(count - before);
         CHECK(sql(data_dir, "PRAGMA integrity_check") == "ok\n");
@@ -329,7 +299,7 @@ TEST_CASE("charter issue --batch killed with SIGKILL midway: all rows or none")
             CHECK((count == before || count == before + rows)); // all or nothing
         } else {
             ++completed;
-            CHECK(WEXITSTATUS(status) == 0);
+            CHECK(exit_code == 0);
             CHECK(count == before + rows);
         }
         before = count;

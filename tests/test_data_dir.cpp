@@ -74,7 +74,7 @@ public:
     ProcessResult charter(std::string const& data_dir, std::vector<std::string> args) const
     {
         args.insert(args.begin(), { "/usr/sbin/runuser", "-u", m_name, "--", CHARTER_CLI_PATH, "--data-dir", data_dir });
-        return run_process(args, clean_env);
+        return run_process(args, clean_env());
     }
 
 private:
@@ -175,7 +175,7 @@ TEST_CASE("as root on a data directory another user owns, charter refuses and na
     // charter-server as root refuses to start on it too (bounded: a server that started would
     // be stopped by timeout, exit 124).
     auto server = run_process({ "/usr/bin/timeout", "10", CHARTER_SERVER_PATH, "--data-dir", data_dir, "--listen", "127.0.0.1:0" },
-        clean_env);
+        clean_env());
     CHECK(server.exit_code == 1);
     CHECK(contains(server.err, "belongs to " + user.name()));
     CHECK(listing() == before);

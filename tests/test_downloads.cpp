@@ -3,9 +3,7 @@
 // (CHARTER_NOW) so that expiry and updates_until are exact. Every server is stopped by the
 // test that started it.
 
-#include "support/child_process.hpp"
-#include "support/process.hpp"
-#include "support/test_support.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -28,16 +26,6 @@ namespace {
 // The server's clock, and the CLI's when it issues licenses and adds releases.
 constexpr char const* server_now = "2027-06-30T00:00:00Z";
 constexpr char const* vendor_now = "2026-01-01T00:00:00Z";
-
-std::map<std::string, std::string> const clean_env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" },
-    { "CHARTER_LISTEN", "" }, { "CHARTER_THREADS", "" }, { "CHARTER_TLS_CERT", "" }, { "CHARTER_TLS_KEY", "" },
-    { "CHARTER_MAX_BODY", "" }, { "CHARTER_READ_TIMEOUT", "" }, { "CHARTER_AUTH_FAILURE_LIMIT", "" },
-    { "CHARTER_MAX_UPLOAD", "" }, { "CHARTER_ACCEL_REDIRECT", "" }, { "NO_COLOR", "1" } };
-
-bool contains(std::string const& text, std::string const& part)
-{
-    return text.find(part) != std::string::npos;
-}
 
 std::string sha256_hex(std::string const& data)
 {
@@ -69,59 +57,13 @@ std::string random_bytes(size_t size, uint64_t seed)
     return data;
 }
 
-void write_file(std::string const& path, std::string const& data)
-{
-    std::ofstream out(path, std::ios::binary);
-    out.write(data.data(), std::streamsize(data.size()));
-    REQUIRE(out.good());
-}
-
-struct Issued {
-    std::string id;
-    std::string key;
-};
-
-// A vendor's data directory, made with the CLI: products, a customer, releases, licenses.
-struct Shop {
-    TempDir temp;
-    std::string data_dir = temp / "data";
-
+// A vendor's data directory, made with the CLI at vendor_now: the fixture's product, customer
+// and admin token, and a product that keeps access after expiry; releases added to it.
+struct Shop : Vendor {
     Shop()
+        : Vendor(std::map<std::string, std::string> { { "CHARTER_NOW", vendor_now } })
     {
-        cli({ "init", "--issuer", "Acme Inc." });
-        cli({ "product", "add", "acme-pro", "--name", "Acme Pro" });
         cli({ "product", "add", "acme-legacy", "--name", "Acme Legacy", "--keep-access-after-expiry" });
-        cli({ "customer", "add", "--email", "jane@example.com", "--name", "Jane Doe" });
-    }
-
-    ProcessResult run(std::vector<std::string> args) const
-    {
-        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-        auto env = clean_env;
-        env["CHARTER_NOW"] = vendor_now;
-        return run_process(args, env);
-    }
-
-    ProcessResult cli(std::vector<std::string> args) const
-    {
-        auto result = run(args);
-        INFO("charter " << args[0] << ": " << result.err);
-        REQUIRE(result.exit_code == 0);
-        return result;
-    }
-
-    Issued issue(std::string const& product, std::vector<std::string> extra = {}) const
-    {
-        std::vector<std::string> args { "issue", "--json", "--product", product, "--customer", "jane@example.com" };
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto json = Json::parse(cli(args).out);
-        return { json["id"], json["key"] };
-    }
-
-    std::string token(std::string const& scopes) const
-    {
-        auto out = cli({ "token", "create", "--scope", scopes }).out;
-        return out.substr(0, out.find('\n'));
     }
 
     // Writes `data` as temp/name and adds it as a release with the CLI.
@@ -156,74 +98,19 @@ struct Shop {
     }
 };
 
-class Server {
-public:
+// charter-server over the shop at server_now, with 4 threads and room for many refusals.
+struct Server : ServerChild {
     explicit Server(Shop const& shop, std::vector<std::string> options = {})
-        : m_process(arguments(shop, options), server_env(), shop.temp / ("server-" + std::to_string(++s_started)))
+        : ServerChild(shop, with_defaults(std::move(options)), { { "CHARTER_NOW", server_now } })
     {
-        auto port = m_process.wait_for_line(std::regex("^listening on http://127\\.0\\.0\\.1:([0-9]+)$"));
-        INFO("charter-server stderr: " << m_process.err());
-        REQUIRE(port);
-        m_port = std::stoi(*port);
     }
 
-    int port() const { return m_port; }
-    ChildProcess& process() { return m_process; }
-
-    httplib::Client client() const
+    static std::vector<std::string> with_defaults(std::vector<std::string> options)
     {
-        httplib::Client client("127.0.0.1", m_port);
-        client.set_read_timeout(60, 0);
-        client.set_write_timeout(60, 0);
-        return client;
+        options.insert(options.begin(), { "--threads", "4", "--auth-failure-limit", "1000" });
+        return options;
     }
-
-private:
-    static std::vector<std::string> arguments(Shop const& shop, std::vector<std::string> const& options)
-    {
-        std::vector<std::string> argv { CHARTER_SERVER_PATH, "--data-dir", shop.data_dir, "--listen", "127.0.0.1:0", "--threads",
-            "4", "--auth-failure-limit", "1000" };
-        argv.insert(argv.end(), options.begin(), options.end());
-        return argv;
-    }
-
-    static std::map<std::string, std::string> server_env()
-    {
-        auto env = clean_env;
-        env["CHARTER_NOW"] = server_now;
-        return env;
-    }
-
-    static inline int s_started = 0;
-    ChildProcess m_process;
-    int m_port { 0 };
 };
-
-httplib::Headers basic(std::string const& key, httplib::Headers extra = {})
-{
-    extra.insert(httplib::make_basic_authentication_header("jane", key));
-    return extra;
-}
-
-httplib::Headers bearer(std::string const& secret, httplib::Headers extra = {})
-{
-    extra.emplace("Authorization", "Bearer " + secret);
-    return extra;
-}
-
-// An error answer: the status, {"error":{"code","message"}}, and a message naming `mention`.
-void check_error(httplib::Result const& result, int status, std::string const& code, std::string const& mention = {})
-{
-    REQUIRE(result);
-    INFO("status " << result->status << ": " << result->body);
-    CHECK(result->status == status);
-    auto body = Json::parse(result->body, nullptr, false);
-    REQUIRE(body.is_object());
-    CHECK(body["error"]["code"] == code);
-    REQUIRE(body["error"]["message"].is_string());
-    if (!mention.empty())
-        CHECK(contains(body["error"]["message"], mention));
-}
 
 std::string url_of(std::string const& product, std::string const& version, std::string const& filename)
 {
@@ -801,7 +688,7 @@ TEST_CASE("charter downloads reads the downloads log: lines, filters, --since, -
     CHECK(outcomes({ "--since", at }).size() == 7);
     CHECK(outcomes({ "--since", "2027-07-01" }).empty());
     auto since_ago = [&](std::string const& duration) {
-        auto env = clean_env;
+        auto env = clean_env();
         env["CHARTER_NOW"] = "2027-07-02T00:00:00Z";
         auto result = run_process({ CHARTER_CLI_PATH, "--data-dir", shop.data_dir, "downloads", "--json", "--since", duration }, env);
         INFO(result.err);

@@ -68,7 +68,7 @@ std::string issue_license(std::string const& data_dir)
 }
 
 // An HTTP Basic credential with the license key as the password.
-std::string basic(std::string const& key)
+std::string basic_credentials(std::string const& key)
 {
     static char const alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string in = "user:" + key, out = "Basic ";
@@ -327,7 +327,7 @@ TEST_CASE("a Range header that does not parse, or on a method other than GET, is
     }
     REQUIRE(charter_cli(running.data_dir, { "release", "add", "--product", "acme-pro", "--version", "1.0", file }).exit_code == 0);
     auto download = [&](std::string const& range) {
-        return running.raw("GET /downloads/acme-pro/1.0/notes.txt HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(license)
+        return running.raw("GET /downloads/acme-pro/1.0/notes.txt HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic_credentials(license)
             + "\r\nRange: " + range + "\r\nConnection: close\r\n\r\n");
     };
     auto whole = download("bytes=abc");
@@ -530,7 +530,7 @@ TEST_CASE("path traversal in download paths never serves a file outside artifact
         "/downloads/acme-pro/1.0/%00" };
     std::map<int, int> statuses;
     for (auto const& path : paths) {
-        auto answer = running.raw("GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(key) + "\r\nConnection: close\r\n\r\n");
+        auto answer = running.raw("GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic_credentials(key) + "\r\nConnection: close\r\n\r\n");
         int status = RawConnection::status_of(answer);
         INFO(path << " -> " << answer.substr(0, 300));
         ++statuses[status];
@@ -558,7 +558,7 @@ TEST_CASE("10,000 wrong license keys from one address are rate limited; another 
     for (int i = 0; i < attempts; ++i) {
         std::string wrong = "v4.public.wrong" + std::to_string(i);
         auto path = i % 2 ? "/v1/downloads" : "/downloads/acme-pro/1.0/acme-pro-1.0.gem";
-        auto result = client.Get(path, { { "Authorization", basic(wrong) } });
+        auto result = client.Get(path, { { "Authorization", basic_credentials(wrong) } });
         REQUIRE(result);
         if (result->status == 401) {
             ++unauthorized;
@@ -585,7 +585,7 @@ TEST_CASE("10,000 wrong license keys from one address are rate limited; another 
     // From 127.0.0.2, the same moment: the valid key is served, a wrong one is 401 (not 429).
     {
         RawConnection other_address(running.port(), "127.0.0.2");
-        other_address.send_all("GET /v1/downloads HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(key) + "\r\nConnection: close\r\n\r\n");
+        other_address.send_all("GET /v1/downloads HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic_credentials(key) + "\r\nConnection: close\r\n\r\n");
         bool closed = false;
         auto answer = other_address.read_until_close(10000, closed);
         INFO(answer.substr(0, 300));
@@ -593,13 +593,13 @@ TEST_CASE("10,000 wrong license keys from one address are rate limited; another 
     }
     {
         RawConnection other_address(running.port(), "127.0.0.2");
-        other_address.send_all("GET /v1/downloads HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic("v4.public.nope")
+        other_address.send_all("GET /v1/downloads HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic_credentials("v4.public.nope")
             + "\r\nConnection: close\r\n\r\n");
         bool closed = false;
         CHECK(RawConnection::status_of(other_address.read_until_close(10000, closed)) == 401);
     }
     // The flooded address stays limited, even with the right key.
-    auto still = client.Get("/v1/downloads", { { "Authorization", basic(key) } });
+    auto still = client.Get("/v1/downloads", { { "Authorization", basic_credentials(key) } });
     REQUIRE(still);
     CHECK(still->status == 429);
     CHECK(running.healthy());

@@ -4,9 +4,7 @@
 // that answers authorised downloads with X-Accel-Redirect. Customers' requests go over HTTPS.
 // Both programs are stopped by the test.
 
-#include "support/child_process.hpp"
-#include "support/process.hpp"
-#include "support/test_support.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -24,16 +22,8 @@ namespace {
 
 constexpr char const* accel_prefix = "/_charter_artifacts";
 
-std::map<std::string, std::string> const clean_env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" },
-    { "CHARTER_LISTEN", "" }, { "CHARTER_THREADS", "" }, { "CHARTER_TLS_CERT", "" }, { "CHARTER_TLS_KEY", "" },
-    { "CHARTER_MAX_BODY", "" }, { "CHARTER_READ_TIMEOUT", "" }, { "CHARTER_AUTH_FAILURE_LIMIT", "" },
-    { "CHARTER_MAX_UPLOAD", "" }, { "CHARTER_ACCEL_REDIRECT", "" }, { "CHARTER_NOW", "2027-06-30T00:00:00Z" },
-    { "NO_COLOR", "1" } };
-
-bool contains(std::string const& text, std::string const& part)
-{
-    return text.find(part) != std::string::npos;
-}
+// The clean environment, with the clock of the licenses below.
+std::map<std::string, std::string> const nginx_test_env = clean_env({ { "CHARTER_NOW", "2027-06-30T00:00:00Z" } });
 
 std::string sha256_hex(std::string const& data)
 {
@@ -44,13 +34,6 @@ std::string sha256_hex(std::string const& data)
     return hex;
 }
 
-void write_file(std::string const& path, std::string const& data)
-{
-    std::ofstream out(path, std::ios::binary);
-    out.write(data.data(), std::streamsize(data.size()));
-    REQUIRE(out.good());
-}
-
 std::string replace_all(std::string text, std::string const& from, std::string const& to)
 {
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
@@ -59,12 +42,12 @@ std::string replace_all(std::string text, std::string const& from, std::string c
 }
 
 // The CHARTER_* settings of the shipped systemd unit (its `Environment=NAME=VALUE` lines), on
-// top of clean_env: charter-server runs here as the unit runs it behind nginx.
+// top of nginx_test_env: charter-server runs here as the unit runs it behind nginx.
 std::map<std::string, std::string> unit_env()
 {
     std::ifstream unit(std::string(CHARTER_SOURCE_DIR) + "/docs/deploy/charter-server.service");
     REQUIRE(unit.good());
-    auto env = clean_env;
+    auto env = nginx_test_env;
     std::string line;
     int settings = 0;
     while (std::getline(unit, line)) {
@@ -80,7 +63,7 @@ std::map<std::string, std::string> unit_env()
     return env;
 }
 
-ProcessResult must(std::vector<std::string> const& argv, std::map<std::string, std::string> const& env = clean_env)
+ProcessResult must(std::vector<std::string> const& argv, std::map<std::string, std::string> const& env = nginx_test_env)
 {
     auto result = run_process(argv, env);
     INFO(argv[0] << " " << (argv.size() > 1 ? argv[1] : "") << ": " << result.err);
@@ -153,7 +136,7 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     auto data_dir = temp / "data";
     auto cli = [&](std::vector<std::string> args) {
         args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-        auto env = clean_env;
+        auto env = nginx_test_env;
         env["CHARTER_NOW"] = "2026-01-01T00:00:00Z";
         return must(args, env).out;
     };

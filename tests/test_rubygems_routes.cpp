@@ -24,11 +24,6 @@ using Json = nlohmann::json;
 
 namespace {
 
-struct Issued {
-    std::string id;
-    std::string key;
-};
-
 // A vendor with products acme-pro and acme-basic and four gem releases of acme-pro's, all built
 // by `gem build`: acme-base 1.0.3 and acme-pro 1.0.0 (published 2020-01-01), acme-pro 1.1.0
 // (2021-01-01) and the prerelease acme-pro 2.0.0.rc1 (2021-06-01).
@@ -51,9 +46,7 @@ struct GemShop {
     ProcessResult cli(std::vector<std::string> args, std::string const& now = {}) const
     {
         args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-        auto env = clean_env;
-        env["CHARTER_NOW"] = now;
-        auto result = run_process(args, env);
+        auto result = run_process(args, clean_env({ { "CHARTER_NOW", now } }));
         INFO("charter " << args[3] << ": " << result.err);
         REQUIRE(result.exit_code == 0);
         return result;
@@ -102,19 +95,6 @@ struct GemShop {
         return trimmed(sql(data_dir, "select id from releases where version = '" + version + "'"));
     }
 };
-
-httplib::Headers basic(std::string const& key, httplib::Headers extra = {})
-{
-    extra.insert(httplib::make_basic_authentication_header("license", key));
-    return extra;
-}
-
-httplib::Client client_for(ServerChild const& server)
-{
-    httplib::Client client("127.0.0.1", server.port());
-    client.set_read_timeout(60, 0);
-    return client;
-}
 
 // GET `path`: the response, which must be there.
 httplib::Response get(httplib::Client& client, std::string const& path, httplib::Headers const& headers)
@@ -172,7 +152,7 @@ TEST_CASE("the compact index: names, ETag as the quoted MD5 of the body, 304, a 
     auto pro = shop.issue("acme-pro");
     auto basic_license = shop.issue("acme-basic");
     ServerChild server(shop.data_dir, shop.temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
 
     auto names = get(client, "/rubygems/names", basic(pro.key));
     CHECK(names.status == 200);
@@ -228,7 +208,7 @@ TEST_CASE("the legacy index: prereleases only in prerelease_specs; gemspecs from
     auto basic_license = shop.issue("acme-basic");
     auto old = shop.issue("acme-pro", { "--updates-until", "2020-06-01" }, "2020-05-01T00:00:00Z");
     ServerChild server(shop.data_dir, shop.temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
 
     auto specs = get(client, "/rubygems/specs.4.8.gz", basic(pro.key));
     REQUIRE(specs.status == 200);
@@ -281,7 +261,7 @@ TEST_CASE("a yanked gem leaves /versions, /info and the specs; its .gem stays do
     GemShop shop;
     auto pro = shop.issue("acme-pro");
     ServerChild server(shop.data_dir, shop.temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
     auto info_before = get(client, "/rubygems/info/acme-pro", basic(pro.key)).body;
     REQUIRE(contains(info_before, "\n1.1.0 "));
 
@@ -317,7 +297,7 @@ TEST_CASE("yanking a version names the gem: a product's gem and its dependency o
     shop.add("acme-base", "1.0.0", "2020-01-01"); // the same version as acme-pro 1.0.0, which needs acme-base
     auto pro = shop.issue("acme-pro");
     ServerChild server(shop.data_dir, shop.temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
     auto versions_of = [&](std::string const& gem) {
         std::vector<std::string> versions;
         std::istringstream lines(get(client, "/rubygems/info/" + gem, basic(pro.key)).body);
@@ -390,7 +370,7 @@ TEST_CASE("/rubygems/gems/ refuses and logs as /downloads/ does, refusals before
     auto updates_ended = shop.issue("acme-pro", { "--updates-until", "2020-06-01" }, "2020-05-01T00:00:00Z");
     auto not_yet = shop.issue("acme-pro", { "--not-before", "30d" });
     ServerChild server(shop.data_dir, shop.temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
 
     struct Case {
         char const* what;

@@ -5,8 +5,7 @@
 
 #include "charter/verify.hpp"
 #include "http_server.hpp"
-#include "support/process.hpp"
-#include "support/test_support.hpp"
+#include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -27,257 +26,25 @@
 #include <sstream>
 #include <thread>
 
-extern char** environ;
-
 using namespace charter::testing;
 using Json = nlohmann::json;
 
 namespace {
 
-bool contains(std::string const& text, std::string const& part)
+using Server = ServerChild;
+
+// The vendor's one signing key, as `charter key list` shows it.
+std::string public_key_of(Vendor const& vendor)
 {
-    return text.find(part) != std::string::npos;
-}
-
-std::string trimmed(std::string text)
-{
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-        text.pop_back();
-    return text;
-}
-
-// Variables that would change what the CLI or the server does, cleared for every child.
-std::map<std::string, std::string> const clean_env { { "CHARTER_PASSPHRASE", "" }, { "CHARTER_DATA_DIR", "" },
-    { "CHARTER_LISTEN", "" }, { "CHARTER_THREADS", "" }, { "CHARTER_TLS_CERT", "" }, { "CHARTER_TLS_KEY", "" },
-    { "CHARTER_MAX_BODY", "" }, { "CHARTER_READ_TIMEOUT", "" }, { "CHARTER_AUTH_FAILURE_LIMIT", "" },
-    { "CHARTER_MAX_UPLOAD", "" }, { "CHARTER_ACCEL_REDIRECT", "" }, { "CHARTER_NOW", "" }, { "NO_COLOR", "1" } };
-
-// A vendor's data directory, made with the CLI: a product, a customer and admin tokens.
-struct Vendor {
-    TempDir temp;
-    std::string data_dir = temp / "data";
-    std::string customer;
-    std::string admin_token;
-
-    Vendor()
-    {
-        cli({ "init", "--issuer", "Acme Inc." });
-        cli({ "product", "add", "acme-pro", "--name", "Acme Pro" });
-        customer = trimmed(cli({ "customer", "add", "--email", "jane@example.com", "--name", "Jane Doe" }).out);
-        admin_token = token("admin");
-    }
-
-    ProcessResult cli(std::vector<std::string> args) const
-    {
-        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-        auto result = run_process(args, clean_env);
-        INFO("charter " << args[3] << ": " << result.err);
-        REQUIRE(result.exit_code == 0);
-        return result;
-    }
-
-    std::string token(std::string const& scopes) const { return trimmed(cli({ "token", "create", "--scope", scopes }).out); }
-
-    std::set<std::string> license_ids() const
-    {
-        std::set<std::string> ids;
-        for (auto const& license : Json::parse(cli({ "list", "--json" }).out))
-            ids.insert(license["id"].get<std::string>());
-        return ids;
-    }
-
-    std::string public_key() const
-    {
-        auto keys = Json::parse(cli({ "key", "list", "--json" }).out);
-        REQUIRE(keys.size() == 1);
-        return keys[0]["public_key"];
-    }
-};
-
-// A charter-server child process. Its stdout (the first line, then the access log) goes to a
-// file, so that logging never blocks on a pipe nobody reads.
-class Server {
-public:
-    explicit Server(Vendor const& vendor, std::vector<std::string> options = {}, std::map<std::string, std::string> env = {})
-    {
-        static int counter = 0;
-        auto name = vendor.temp / ("server-" + std::to_string(++counter));
-        m_out_path = name + ".out";
-        m_err_path = name + ".err";
-        std::vector<std::string> argv { CHARTER_SERVER_PATH, "--data-dir", vendor.data_dir, "--listen", "127.0.0.1:0" };
-        argv.insert(argv.end(), options.begin(), options.end());
-        start(argv, env);
-    }
-
-    Server(Server const&) = delete;
-    Server& operator=(Server const&) = delete;
-
-    ~Server()
-    {
-        if (m_pid <= 0)
-            return;
-        kill(m_pid, SIGTERM);
-        for (int i = 0; i < 1000; ++i) {
-            if (waitpid(m_pid, nullptr, WNOHANG) == m_pid)
-                return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        kill(m_pid, SIGKILL);
-        waitpid(m_pid, nullptr, 0);
-    }
-
-    /// SIGTERM, then waits for the exit; returns the exit code (128 + signal when killed).
-    int stop()
-    {
-        REQUIRE(m_pid > 0);
-        kill(m_pid, SIGTERM);
-        return wait();
-    }
-
-    int wait()
-    {
-        int status = 0;
-        waitpid(m_pid, &status, 0);
-        m_pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-
-    pid_t pid() const { return m_pid; }
-    int port() const { return m_port; }
-    std::string const& first_line() const { return m_first_line; }
-    std::string stderr_text() const { return read_file(m_err_path); }
-
-    httplib::Client client() const
-    {
-        httplib::Client client("127.0.0.1", m_port);
-        client.set_read_timeout(60, 0);
-        client.set_write_timeout(60, 0);
-        return client;
-    }
-
-    /// Every access-log line written so far (stdout after the first line), fields in order.
-    std::vector<nlohmann::ordered_json> access_log() const
-    {
-        std::vector<nlohmann::ordered_json> lines;
-        std::istringstream in(read_file(m_out_path));
-        std::string line;
-        std::getline(in, line);
-        while (std::getline(in, line))
-            lines.push_back(nlohmann::ordered_json::parse(line));
-        return lines;
-    }
-
-    /// The access-log line of one request. The server logs after the response is sent, so
-    /// this waits for the line to appear.
-    nlohmann::ordered_json log_line(std::string const& request_id) const
-    {
-        for (int i = 0; i < 6000; ++i) {
-            for (auto const& line : access_log()) {
-                if (line["request_id"] == request_id)
-                    return line;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        FAIL("no access-log line for " << request_id);
-        return {};
-    }
-
-private:
-    void start(std::vector<std::string> const& argv, std::map<std::string, std::string> env)
-    {
-        // The environment is prepared before fork(): the child only opens, dups and execs.
-        std::map<std::string, std::string> variables;
-        for (char** entry = environ; *entry; ++entry) {
-            std::string text = *entry;
-            auto equals = text.find('=');
-            if (equals != std::string::npos)
-                variables[text.substr(0, equals)] = text.substr(equals + 1);
-        }
-        env.insert(clean_env.begin(), clean_env.end());
-        for (auto const& [name, value] : env) {
-            if (value.empty())
-                variables.erase(name);
-            else
-                variables[name] = value;
-        }
-        std::vector<std::string> env_strings;
-        for (auto const& [name, value] : variables)
-            env_strings.push_back(name + "=" + value);
-        std::vector<char*> envp, args;
-        for (auto& text : env_strings)
-            envp.push_back(text.data());
-        envp.push_back(nullptr);
-        std::vector<std::string> argv_copy = argv;
-        for (auto& arg : argv_copy)
-            args.push_back(arg.data());
-        args.push_back(nullptr);
-
-        m_pid = fork();
-        REQUIRE(m_pid >= 0);
-        if (m_pid == 0) {
-            int in = open("/dev/null", O_RDONLY);
-            int out = open(m_out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            int err = open(m_err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (in < 0 || out < 0 || err < 0)
-                _exit(126);
-            dup2(in, 0);
-            dup2(out, 1);
-            dup2(err, 2);
-            execve(args[0], args.data(), envp.data());
-            _exit(127);
-        }
-        // The first line comes once the socket is bound; a server that exits instead fails here.
-        for (int i = 0; i < 6000; ++i) {
-            std::ifstream in(m_out_path);
-            if (std::getline(in, m_first_line) && !in.eof())
-                break;
-            m_first_line.clear();
-            int status = 0;
-            if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-                m_pid = -1;
-                FAIL("charter-server exited before listening: " << read_file(m_err_path));
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        std::smatch match;
-        static std::regex const listening("listening on https?://127\\.0\\.0\\.1:([0-9]+)");
-        INFO("first line: " << m_first_line << "; stderr: " << read_file(m_err_path));
-        REQUIRE(std::regex_match(m_first_line, match, listening));
-        m_port = std::stoi(match[1]);
-        REQUIRE(m_port > 0);
-    }
-
-    std::string m_out_path;
-    std::string m_err_path;
-    std::string m_first_line;
-    pid_t m_pid { -1 };
-    int m_port { 0 };
-};
-
-httplib::Headers bearer(std::string const& token, httplib::Headers extra = {})
-{
-    extra.emplace("Authorization", "Bearer " + token);
-    return extra;
+    auto keys = Json::parse(vendor.cli({ "key", "list", "--json" }).out);
+    REQUIRE(keys.size() == 1);
+    return keys[0]["public_key"];
 }
 
 Json body_of(httplib::Result const& result)
 {
     REQUIRE(result);
     return Json::parse(result->body);
-}
-
-// An error answer: the status, {"error":{"code","message"}}, and a message naming `mention`.
-void check_error(httplib::Result const& result, int status, std::string const& code, std::string const& mention = {})
-{
-    REQUIRE(result);
-    INFO("status " << result->status << ": " << result->body);
-    CHECK(result->status == status);
-    auto body = Json::parse(result->body, nullptr, false);
-    REQUIRE(body.is_object());
-    CHECK(body["error"]["code"] == code);
-    REQUIRE(body["error"]["message"].is_string());
-    if (!mention.empty())
-        CHECK(contains(body["error"]["message"], mention));
 }
 
 Json issue_body(Vendor const& vendor, Json extra = Json::object())
@@ -301,84 +68,6 @@ Json validate(httplib::Client& client, std::string const& key, std::string const
 }
 
 // --- Raw sockets, for requests an HTTP client library would not send ---------------------------
-
-class RawConnection {
-public:
-    explicit RawConnection(int port)
-    {
-        m_fd = socket(AF_INET, SOCK_STREAM, 0);
-        REQUIRE(m_fd >= 0);
-        timeval timeout { 60, 0 };
-        setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        sockaddr_in address {};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(uint16_t(port));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(connect(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    }
-    ~RawConnection() { close(m_fd); }
-    RawConnection(RawConnection const&) = delete;
-    RawConnection& operator=(RawConnection const&) = delete;
-
-    /// Sends what it can; false when the server has closed the connection.
-    bool send_all(std::string const& bytes)
-    {
-        size_t sent = 0;
-        while (sent < bytes.size()) {
-            ssize_t n = ::send(m_fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-            if (n <= 0)
-                return false;
-            sent += size_t(n);
-        }
-        return true;
-    }
-
-    /// Everything the server sends until it closes the connection.
-    std::string read_to_end()
-    {
-        std::string text;
-        char buffer[65536];
-        for (;;) {
-            ssize_t n = recv(m_fd, buffer, sizeof buffer, 0);
-            if (n <= 0)
-                return text;
-            text.append(buffer, size_t(n));
-        }
-    }
-
-    /// One response whose body has a Content-Length (the connection may stay open).
-    std::string read_response()
-    {
-        std::string text;
-        char buffer[65536];
-        for (;;) {
-            auto end = text.find("\r\n\r\n");
-            if (end != std::string::npos) {
-                std::smatch match;
-                static std::regex const length("\r\ncontent-length: *([0-9]+)", std::regex::icase);
-                std::string head = text.substr(0, end + 2);
-                size_t body = std::regex_search(head, match, length) ? std::stoul(match[1]) : 0;
-                if (text.size() >= end + 4 + body)
-                    return text;
-            }
-            ssize_t n = recv(m_fd, buffer, sizeof buffer, 0);
-            if (n <= 0)
-                return text;
-            text.append(buffer, size_t(n));
-        }
-    }
-
-    int local_port() const
-    {
-        sockaddr_in address {};
-        socklen_t size = sizeof address;
-        getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &size);
-        return ntohs(address.sin_port);
-    }
-
-private:
-    int m_fd { -1 };
-};
 
 int status_of(std::string const& response)
 {
@@ -899,7 +588,7 @@ TEST_CASE("GET /v1/licenses filters by product, customer (id or email) and statu
     // Licenses that ended in 2020, issued by the CLI with its clock pinned there: an end
     // before the issue time is refused, so the server cannot issue them today.
     auto issue_in_2020 = [&](std::string const& product, std::string const& customer, std::string const& expires) {
-        auto env = clean_env;
+        auto env = clean_env();
         env["CHARTER_NOW"] = "2020-01-01T00:00:00Z";
         auto result = run_process({ CHARTER_CLI_PATH, "--data-dir", vendor.data_dir, "issue", "--json", "--product", product,
                                       "--customer", customer, "--expires", expires },
@@ -1427,8 +1116,8 @@ TEST_CASE("SIGINT stops the server like SIGTERM")
     REQUIRE(client.Get("/healthz")->status == 200);
     REQUIRE(kill(server.pid(), SIGINT) == 0);
     CHECK(server.wait() == 0);
-    CHECK(contains(server.stderr_text(), "SIGINT"));
-    CHECK(contains(server.stderr_text(), "stopped"));
+    CHECK(contains(server.err(), "SIGINT"));
+    CHECK(contains(server.err(), "stopped"));
 }
 
 TEST_CASE("SIGTERM: in-flight requests complete, then the server exits 0 and accepts nothing")
@@ -1493,8 +1182,8 @@ TEST_CASE("SIGTERM: in-flight requests complete, then the server exits 0 and acc
             CHECK(Json::parse(body_of_raw(response))["valid"] == true);
     }
     CHECK(server.wait() == 0);
-    CHECK(contains(server.stderr_text(), "SIGTERM"));
-    CHECK(contains(server.stderr_text(), "stopped"));
+    CHECK(contains(server.err(), "SIGTERM"));
+    CHECK(contains(server.err(), "stopped"));
     // The license issued during shutdown is in the database, which was closed cleanly.
     CHECK(vendor.license_ids().size() == 2);
     CHECK(vendor.cli({ "db", "backup", vendor.temp / "after-shutdown.db" }).exit_code == 0);
@@ -1595,7 +1284,7 @@ TEST_CASE("/v1/keys lists the trusted keys; /v1/revocations/{product} verifies a
     Vendor vendor;
     Server server(vendor);
     auto client = server.client();
-    auto public_key = vendor.public_key();
+    auto public_key = public_key_of(vendor);
 
     auto keys = client.Get("/v1/keys");
     REQUIRE(keys);
@@ -1693,7 +1382,7 @@ TEST_CASE("TLS: with --tls-cert and --tls-key the server speaks https")
 
     auto bad = run_process({ CHARTER_SERVER_PATH, "--data-dir", vendor.data_dir, "--listen", "127.0.0.1:0", "--tls-cert", key,
                                "--tls-key", cert },
-        clean_env);
+        clean_env());
     CHECK(bad.exit_code == 1);
     CHECK(contains(bad.err, "--tls-cert"));
 }
@@ -1703,8 +1392,7 @@ TEST_CASE("options and environment variables")
     Vendor vendor;
     auto run = [&](std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
         args.insert(args.begin(), CHARTER_SERVER_PATH);
-        env.insert(clean_env.begin(), clean_env.end());
-        return run_process(args, env);
+        return run_process(args, clean_env(env));
     };
     auto help = run({ "--help" });
     CHECK(help.exit_code == 0);

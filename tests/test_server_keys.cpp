@@ -22,14 +22,6 @@ namespace {
 
 std::map<std::string, std::string> const with_passphrase { { "CHARTER_PASSPHRASE", "correct horse battery staple" } };
 
-httplib::Client client_for(ServerChild const& server)
-{
-    httplib::Client client("127.0.0.1", server.port());
-    client.set_read_timeout(60, 0);
-    client.set_write_timeout(60, 0);
-    return client;
-}
-
 ProcessResult cli(std::string const& data_dir, std::vector<std::string> args, std::map<std::string, std::string> const& env = {})
 {
     auto result = charter_cli(data_dir, args, env);
@@ -63,7 +55,7 @@ std::string public_key_of(std::string const& data_dir, std::string const& kid)
 // A token's footer and claims, decoded (not verified) by `charter inspect`.
 Json inspected(std::string const& token)
 {
-    auto result = run_process({ CHARTER_CLI_PATH, "inspect", "--json", token }, clean_env);
+    auto result = run_process({ CHARTER_CLI_PATH, "inspect", "--json", token }, clean_env());
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
     return Json::parse(result.out);
@@ -71,7 +63,6 @@ Json inspected(std::string const& token)
 
 std::string kid_of(std::string const& token) { return inspected(token)["footer"]["kid"]; }
 
-httplib::Headers bearer(std::string const& token) { return { { "Authorization", "Bearer " + token } }; }
 
 httplib::Result post_license(httplib::Client& client, std::string const& token, Json const& body)
 {
@@ -107,7 +98,7 @@ std::string revocation_list(httplib::Client& client)
 }
 
 // An error answer: the status, its code, and a message naming each of `mentions`.
-void check_error(httplib::Result const& result, int status, std::string const& code, std::vector<std::string> const& mentions)
+void check_error_naming(httplib::Result const& result, int status, std::string const& code, std::vector<std::string> const& mentions)
 {
     REQUIRE(result);
     INFO("status " << result->status << ": " << result->body);
@@ -138,7 +129,7 @@ TEST_CASE("after `charter key rotate` the running server signs with the new key,
     auto data_dir = temp / "data";
     auto token = make_vendor(data_dir);
     ServerChild server(data_dir, temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
     auto old_kid = current_kid(data_dir);
 
     auto before = issue_over_api(client, token);
@@ -223,7 +214,7 @@ TEST_CASE("a license signed by a key only the CLI has used yet validates at once
     auto data_dir = temp / "data";
     make_vendor(data_dir);
     ServerChild server(data_dir, temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
     auto first = trimmed(cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).out);
     CHECK(validation_status(client, first) == "valid"); // the trusted keys are now cached
 
@@ -243,7 +234,7 @@ TEST_CASE("with passphrase-protected keys the server unwraps the rotated key wit
     auto data_dir = temp / "data";
     auto token = make_vendor(data_dir, with_passphrase);
     ServerChild server(data_dir, temp.path(), {}, with_passphrase);
-    auto client = client_for(server);
+    auto client = server.client();
     auto old_kid = current_kid(data_dir);
     CHECK(kid_of(issue_over_api(client, token)["key"]) == old_kid);
 
@@ -267,7 +258,7 @@ TEST_CASE("a current key the server cannot unwrap is a 503 naming it, and nothin
     auto data_dir = temp / "data";
     auto token = make_vendor(data_dir);
     ServerChild server(data_dir, temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
     auto old_kid = current_kid(data_dir);
     issue_over_api(client, token);
     CHECK(kids_of_file(revocation_list(client)) == std::vector<std::string> { old_kid });
@@ -277,9 +268,9 @@ TEST_CASE("a current key the server cannot unwrap is a 503 naming it, and nothin
     auto new_kid = current_kid(data_dir);
     REQUIRE(new_kid != old_kid);
     for (int attempt = 0; attempt < 2; ++attempt) {
-        check_error(post_license(client, token, Json { { "product", "acme-pro" }, { "customer", "jane@example.com" } }), 503,
+        check_error_naming(post_license(client, token, Json { { "product", "acme-pro" }, { "customer", "jane@example.com" } }), 503,
             "unavailable", { new_kid, "CHARTER_PASSPHRASE" });
-        check_error(client.Get("/v1/revocations/acme-pro"), 503, "unavailable", { new_kid });
+        check_error_naming(client.Get("/v1/revocations/acme-pro"), 503, "unavailable", { new_kid });
     }
     CHECK(license_count(data_dir) == 1);
     CHECK(contains(server.err(), "cannot load the current signing key " + new_kid));
@@ -287,7 +278,7 @@ TEST_CASE("a current key the server cannot unwrap is a 503 naming it, and nothin
 
     // Restarted with the passphrase, it signs with the new key.
     ServerChild restarted(data_dir, temp.path(), {}, with_passphrase);
-    auto again = client_for(restarted);
+    auto again = restarted.client();
     CHECK(kid_of(issue_over_api(again, token)["key"]) == new_kid);
     CHECK(kids_of_file(revocation_list(again)) == std::vector<std::string> { new_kid, old_kid });
     restarted.stop();
@@ -299,7 +290,7 @@ TEST_CASE("a license issued over the API and one from `charter issue` with the s
     auto data_dir = temp / "data";
     auto token = make_vendor(data_dir);
     ServerChild server(data_dir, temp.path());
-    auto client = client_for(server);
+    auto client = server.client();
 
     auto from_api = issue_over_api(client, token,
         Json { { "expires", "2099-12-31" }, { "updates_until", "2030-06-30T12:00:00Z" }, { "not_before", "2020-01-01" },
@@ -317,7 +308,7 @@ TEST_CASE("a license issued over the API and one from `charter issue` with the s
     auto cli_token = inspected(from_cli["key"]);
     CHECK(api_token["footer"] == cli_token["footer"]);
     auto claim_names = [](std::string const& token) {
-        auto result = run_process({ CHARTER_CLI_PATH, "inspect", "--json", token }, clean_env);
+        auto result = run_process({ CHARTER_CLI_PATH, "inspect", "--json", token }, clean_env());
         std::vector<std::string> names;
         auto document = nlohmann::ordered_json::parse(result.out); // kept: the loop's range refers into it
         for (auto const& [name, value] : document["claims"].items())

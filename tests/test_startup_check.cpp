@@ -3,6 +3,7 @@
 
 #include "base64url.hpp"
 #include "charter/verify.hpp"
+#include "support/test_support.hpp"
 #include "token_signer.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,6 +19,7 @@
 #include <vector>
 
 using namespace charter;
+using charter::testing::contains;
 namespace fs = std::filesystem;
 
 namespace {
@@ -28,11 +30,6 @@ constexpr char const* product = "acme-pro";
 constexpr char const* env_name = "CHARTER_TEST_STARTUP_LICENSE";
 constexpr char const* renew_url = "https://acme.example/renew";
 constexpr char const* license_id = "lic_ABCDEFGHIJKLMNOPQRSTUV";
-
-bool contains(std::string const& text, std::string const& part)
-{
-    return text.find(part) != std::string::npos;
-}
 
 void write_file(fs::path const& path, std::string const& contents)
 {

@@ -1,6 +1,7 @@
 // The SQLite store (db/): real database files in a fresh temporary folder per test.
 
 #include "charter/db/store.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -21,6 +22,7 @@
 
 using namespace charter;
 using namespace charter::db;
+using charter::testing::contains;
 namespace fs = std::filesystem;
 
 namespace {
@@ -116,11 +118,6 @@ void raw_exec(fs::path const& path, std::string const& sql)
     auto failure = try_raw_exec(path, sql);
     INFO(failure);
     REQUIRE(failure.empty());
-}
-
-bool contains(std::string const& haystack, std::string const& needle)
-{
-    return haystack.find(needle) != std::string::npos;
 }
 
 }

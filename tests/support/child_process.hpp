@@ -1,13 +1,15 @@
 #pragma once
-// Long-running programs for the download tests (charter-server, nginx): started as children
-// with their output in files, stopped by the test (SIGTERM, then SIGKILL) whatever happens,
-// plus what the tests ask of them over the wire: a free loopback port, raw HTTP requests that
-// no client library normalises, and the resident memory of the process. POSIX/Linux only.
+// Long-running programs (charter-server, nginx): started as children with their output in
+// files, stopped by the test (SIGTERM, then SIGKILL) whatever happens, plus what the tests ask
+// of them over the wire: a free loopback port, raw HTTP requests that no client library
+// normalises, and the resident memory of the process. POSIX/Linux only.
 
+#include "process.hpp"
 #include "test_support.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,9 +25,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
-
-extern char** environ;
 
 namespace charter::testing {
 
@@ -38,28 +39,8 @@ public:
         , m_err_path(log_prefix + ".err")
     {
         // Everything is prepared before fork(): the child only opens, dups and execs.
-        std::map<std::string, std::string> variables;
-        for (char** entry = environ; *entry; ++entry) {
-            std::string text = *entry;
-            if (auto equals = text.find('='); equals != std::string::npos)
-                variables[text.substr(0, equals)] = text.substr(equals + 1);
-        }
-        for (auto const& [name, value] : env) {
-            if (value.empty())
-                variables.erase(name);
-            else
-                variables[name] = value;
-        }
-        std::vector<std::string> env_strings;
-        for (auto const& [name, value] : variables)
-            env_strings.push_back(name + "=" + value);
-        std::vector<char*> envp, args;
-        for (auto& text : env_strings)
-            envp.push_back(text.data());
-        envp.push_back(nullptr);
-        for (auto& arg : argv)
-            args.push_back(arg.data());
-        args.push_back(nullptr);
+        ChildEnvironment environment(env);
+        auto args = exec_arguments(argv);
         m_pid = fork();
         if (m_pid < 0)
             throw std::runtime_error("fork failed");
@@ -72,7 +53,7 @@ public:
             dup2(in, 0);
             dup2(out, 1);
             dup2(err, 2);
-            execve(args[0], args.data(), envp.data());
+            execve(args[0], args.data(), environment.envp());
             _exit(127);
         }
     }
@@ -81,12 +62,12 @@ public:
     ChildProcess(ChildProcess const&) = delete;
     ChildProcess& operator=(ChildProcess const&) = delete;
 
-    /// SIGTERM, then SIGKILL after 10 s; returns the exit code (128 + signal when killed), or
-    /// -1 when it was stopped already.
+    /// SIGTERM, then SIGKILL after 10 s; returns the exit code (128 + signal when killed), the
+    /// one it had when it has ended already (-1 when it never ran).
     int stop()
     {
         if (m_pid <= 0)
-            return -1;
+            return m_exit_code;
         kill(m_pid, SIGTERM);
         int status = 0;
         for (int i = 0; i < 1000; ++i) {
@@ -94,7 +75,27 @@ public:
                 return finished(status);
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
+        return kill_hard();
+    }
+
+    /// SIGKILL: no handler runs, nothing is flushed. Returns the exit code (128 + 9 when the
+    /// signal ended it).
+    int kill_hard()
+    {
+        if (m_pid <= 0)
+            return m_exit_code;
         kill(m_pid, SIGKILL);
+        int status = 0;
+        waitpid(m_pid, &status, 0);
+        return finished(status);
+    }
+
+    /// Waits for it to exit by itself; returns the exit code (128 + signal when killed).
+    int wait()
+    {
+        if (m_pid <= 0)
+            return m_exit_code;
+        int status = 0;
         waitpid(m_pid, &status, 0);
         return finished(status);
     }
@@ -108,6 +109,7 @@ public:
     }
 
     pid_t pid() const { return m_pid; }
+    std::string const& out_path() const { return m_out_path; }
     std::string out() const { return read_text(m_out_path); }
     std::string err() const { return read_text(m_err_path); }
 
@@ -136,7 +138,8 @@ private:
     int finished(int status)
     {
         m_pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        m_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return m_exit_code;
     }
 
     int64_t status_field(std::string const& name) const
@@ -150,17 +153,10 @@ private:
         return -1;
     }
 
-    static std::string read_text(std::string const& path)
-    {
-        std::ifstream in(path, std::ios::binary);
-        std::stringstream buffer;
-        buffer << in.rdbuf();
-        return buffer.str();
-    }
-
     std::string m_out_path;
     std::string m_err_path;
     pid_t m_pid { -1 };
+    int m_exit_code { -1 };
 };
 
 /// A loopback port that was free a moment ago (for programs that cannot listen on port 0).
@@ -191,26 +187,50 @@ inline bool port_accepts(int port)
     return connected;
 }
 
-/// A loopback connection for requests sent one after another on the same socket.
+/// A TCP connection to 127.0.0.1:`port`, from `source` (any 127/8 address) when given, for
+/// requests no client library would send: one after another on the same socket, or bytes
+/// until the server closes.
 class RawConnection {
 public:
-    explicit RawConnection(int port)
+    explicit RawConnection(int port, std::string const& source = {})
     {
         m_fd = socket(AF_INET, SOCK_STREAM, 0);
         if (m_fd < 0)
             throw std::runtime_error("socket failed");
         timeval timeout { 60, 0 };
         setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        if (!source.empty()) {
+            sockaddr_in local {};
+            local.sin_family = AF_INET;
+            inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+            if (bind(m_fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+                close(m_fd);
+                throw std::runtime_error("cannot bind to " + source);
+            }
+        }
         sockaddr_in address {};
         address.sin_family = AF_INET;
         address.sin_port = htons(uint16_t(port));
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (connect(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+        if (connect(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            close(m_fd);
             throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
+        }
     }
     ~RawConnection() { close(m_fd); }
     RawConnection(RawConnection const&) = delete;
     RawConnection& operator=(RawConnection const&) = delete;
+
+    int fd() const { return m_fd; }
+
+    /// The client side's port.
+    int local_port() const
+    {
+        sockaddr_in address {};
+        socklen_t size = sizeof address;
+        getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &size);
+        return ntohs(address.sin_port);
+    }
 
     /// False when the server closed the connection before taking it all.
     bool send_all(std::string const& bytes)
@@ -248,6 +268,37 @@ public:
         return response;
     }
 
+    /// Everything the server sends until it closes the connection (or 60 s pass).
+    std::string read_to_end()
+    {
+        while (receive()) { }
+        return std::exchange(m_pending, {});
+    }
+
+    /// Everything the server sends until it closes the connection, or until `timeout_ms`
+    /// passes without a byte; `closed` tells which.
+    std::string read_until_close(int timeout_ms, bool& closed)
+    {
+        closed = false;
+        for (;;) {
+            pollfd fd { m_fd, POLLIN, 0 };
+            if (poll(&fd, 1, timeout_ms) <= 0)
+                return std::exchange(m_pending, {});
+            if (!receive()) {
+                closed = true;
+                return std::exchange(m_pending, {});
+            }
+        }
+    }
+
+    /// The status code of the first response in `data`, 0 when there is none.
+    static int status_of(std::string const& data)
+    {
+        if (!data.starts_with("HTTP/1.1 ") || data.size() < 12)
+            return 0;
+        return std::stoi(data.substr(9, 3));
+    }
+
 private:
     bool receive()
     {
@@ -268,36 +319,9 @@ private:
 /// `Connection: close`.
 inline std::string raw_http(int port, std::string const& request)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        throw std::runtime_error("socket failed");
-    timeval timeout { 60, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address {};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(uint16_t(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        close(fd);
-        throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
-    }
-    size_t sent = 0;
-    while (sent < request.size()) {
-        ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0)
-            break;
-        sent += size_t(n);
-    }
-    std::string response;
-    char buffer[65536];
-    while (true) {
-        ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n <= 0)
-            break;
-        response.append(buffer, size_t(n));
-    }
-    close(fd);
-    return response;
+    RawConnection connection(port);
+    connection.send_all(request);
+    return connection.read_to_end();
 }
 
 }

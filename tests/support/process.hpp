@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fcntl.h>
@@ -15,7 +16,76 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 namespace charter::testing {
+
+/// The environment of a child: this process's own plus `changes` (an empty value unsets),
+/// built before fork() so that the child only dups and execs (setenv after fork is not
+/// async-signal-safe).
+class ChildEnvironment {
+public:
+    explicit ChildEnvironment(std::map<std::string, std::string> const& changes)
+    {
+        std::map<std::string, std::string> variables;
+        for (char** entry = environ; *entry; ++entry) {
+            std::string text = *entry;
+            if (auto equals = text.find('='); equals != std::string::npos)
+                variables[text.substr(0, equals)] = text.substr(equals + 1);
+        }
+        for (auto const& [name, value] : changes) {
+            if (value.empty())
+                variables.erase(name);
+            else
+                variables[name] = value;
+        }
+        for (auto const& [name, value] : variables)
+            m_strings.push_back(name + "=" + value);
+        for (auto& text : m_strings)
+            m_pointers.push_back(text.data());
+        m_pointers.push_back(nullptr);
+    }
+    ChildEnvironment(ChildEnvironment const&) = delete;
+    ChildEnvironment& operator=(ChildEnvironment const&) = delete;
+
+    char** envp() { return m_pointers.data(); }
+
+private:
+    std::vector<std::string> m_strings;
+    std::vector<char*> m_pointers;
+};
+
+/// The environment changes for every CLI and server child: each CHARTER_* variable of this
+/// process unset (so a new one needs no list kept here), and NO_COLOR=1.
+inline std::map<std::string, std::string> clean_env()
+{
+    std::map<std::string, std::string> env { { "NO_COLOR", "1" } };
+    for (char** entry = environ; *entry; ++entry) {
+        std::string_view text = *entry;
+        if (text.starts_with("CHARTER_"))
+            env[std::string(text.substr(0, text.find('=')))] = "";
+    }
+    return env;
+}
+
+/// clean_env() with `env` set over it.
+inline std::map<std::string, std::string> clean_env(std::map<std::string, std::string> const& env)
+{
+    auto variables = clean_env();
+    for (auto const& [name, value] : env)
+        variables[name] = value;
+    return variables;
+}
+
+/// `argv` as execve wants it; `argv` must outlive the result.
+inline std::vector<char*> exec_arguments(std::vector<std::string>& argv)
+{
+    std::vector<char*> args;
+    for (auto& arg : argv)
+        args.push_back(arg.data());
+    args.push_back(nullptr);
+    return args;
+}
 
 struct ProcessResult {
     int exit_code { -1 };
@@ -25,9 +95,11 @@ struct ProcessResult {
 
 /// Runs `argv` with the current environment plus `env` (an empty value unsets), feeding
 /// `input` on stdin, and waits for it.
-inline ProcessResult run_process(std::vector<std::string> const& argv, std::map<std::string, std::string> const& env = {},
+inline ProcessResult run_process(std::vector<std::string> argv, std::map<std::string, std::string> const& env = {},
     std::string const& input = {})
 {
+    ChildEnvironment environment(env);
+    auto args = exec_arguments(argv);
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe))
         throw std::runtime_error("pipe failed");
@@ -40,17 +112,7 @@ inline ProcessResult run_process(std::vector<std::string> const& argv, std::map<
         dup2(err_pipe[1], 2);
         for (int fd : { in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1] })
             close(fd);
-        for (auto const& [name, value] : env) {
-            if (value.empty())
-                unsetenv(name.c_str());
-            else
-                setenv(name.c_str(), value.c_str(), 1);
-        }
-        std::vector<char*> args;
-        for (auto const& arg : argv)
-            args.push_back(const_cast<char*>(arg.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
+        execve(args[0], args.data(), environment.envp());
         _exit(127);
     }
     close(in_pipe[0]);

@@ -1,5 +1,5 @@
 #pragma once
-// Small helpers shared by the test programs: hex, vector files, clocks.
+// Small helpers shared by the test programs: text, files, hex, vector files.
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +30,25 @@ inline std::string from_hex(std::string_view hex)
     return out;
 }
 
+inline bool contains(std::string const& text, std::string const& part) { return text.find(part) != std::string::npos; }
+
+/// `text` without its trailing line ends.
+inline std::string trimmed(std::string text)
+{
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
+    return text;
+}
+
+/// The file's bytes, or empty when it cannot be read (yet).
+inline std::string read_text(std::string const& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 inline std::string read_file(std::string const& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -38,6 +57,16 @@ inline std::string read_file(std::string const& path)
     std::stringstream buffer;
     buffer << in.rdbuf();
     return buffer.str();
+}
+
+/// Writes `data` to `path` (replacing it); throws when it cannot.
+inline void write_file(std::string const& path, std::string const& data)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), std::streamsize(data.size()));
+    out.close();
+    if (!out)
+        throw std::runtime_error("cannot write " + path);
 }
 
 inline nlohmann::json load_vectors(std::string const& relative_path)
