@@ -519,14 +519,22 @@ TEST_CASE_METHOD(Fixture, "key files: whitespace, byte-order mark, size limit, u
     }
     SECTION("a file without read permission is unreadable, with errno's text")
     {
-        // root reads a mode-000 file anyway, so the permission case only runs unprivileged;
-        // the directory case above covers the unreadable path under root.
-        if (::geteuid() == 0) {
-            WARN("running as root: chmod 000 does not block reads, permission sub-case skipped");
-            return;
-        }
         write_file(config_file, token());
         fs::permissions(config_file, fs::perms::none);
+        // root reads a mode-000 file anyway: as root, the check runs as the user nobody
+        // (effective id only, restored at the end of the section), who may search the folders
+        // on the way, so that the file's own mode is what refuses.
+        fs::permissions(root, fs::perms::others_exec, fs::perm_options::add);
+        fs::permissions(config_file.parent_path(), fs::perms::others_exec, fs::perm_options::add);
+        struct AsNobody {
+            bool switched = ::geteuid() == 0;
+            AsNobody() { REQUIRE((!switched || ::seteuid(65534) == 0)); }
+            ~AsNobody()
+            {
+                if (switched && ::seteuid(0) != 0)
+                    std::abort();
+            }
+        } as_nobody;
         auto result = startup().run(t0);
         CHECK(result.places[1].state == CHARTER_PLACE_UNREADABLE);
         CHECK(result.places[1].detail == "Permission denied");
