@@ -688,15 +688,10 @@ TEST_CASE("customer list: every customer, oldest first, as text and as JSON")
 TEST_CASE("a full disk or a read-only database: a clear error, nothing half-written", "[root]")
 {
     Cli cli;
-    std::string mount_point = cli.temp / "small";
-    REQUIRE(mkdir(mount_point.c_str(), 0700) == 0);
-    // Registered as its own ctest (NAME_root), which reports "skipped" when not root or when no
-    // tmpfs can be mounted here (catch_main.cpp).
-    REQUIRE(mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=4m") == 0);
-    struct Unmount {
-        std::string path;
-        ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
-    } unmount { mount_point };
+    // A [root] case: its own ctest, which reports "skipped" when not root or when no tmpfs can
+    // be mounted here (catch_main.cpp).
+    MountedTmpfs small(cli.temp / "small", "4m");
+    std::string const& mount_point = small.path();
     cli.data_dir = mount_point + "/data";
     cli.setup();
     CHECK(cli.line({ "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).starts_with("v4.public."));

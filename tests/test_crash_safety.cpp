@@ -315,15 +315,10 @@ TEST_CASE("charter issue --batch killed with SIGKILL midway: all rows or none")
 TEST_CASE("a full disk during issuance through the server: 507, no key, nothing half-written, service continues", "[root]")
 {
     TempDir temp;
-    std::string mount_point = temp / "small";
-    REQUIRE(mkdir(mount_point.c_str(), 0700) == 0);
-    // Registered as its own ctest (NAME_root), which reports "skipped" when not root or when no
-    // tmpfs can be mounted here (catch_main.cpp).
-    REQUIRE(mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=4m") == 0);
-    struct Unmount {
-        std::string path;
-        ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
-    } unmount { mount_point };
+    // A [root] case: its own ctest, which reports "skipped" when not root or when no tmpfs can
+    // be mounted here (catch_main.cpp).
+    MountedTmpfs small(temp / "small", "4m");
+    std::string const& mount_point = small.path();
     std::string data_dir = mount_point + "/data";
     std::string admin = make_vendor(data_dir);
     ServerChild server(data_dir, temp.path(), { "--threads", "2" });

@@ -27,15 +27,6 @@ namespace {
 constexpr char const* server_now = "2027-06-30T00:00:00Z";
 constexpr char const* vendor_now = "2026-01-01T00:00:00Z";
 
-std::string sha256_hex(std::string const& data)
-{
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(data.data()), data.size());
-    char hex[sizeof digest * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return hex;
-}
-
 std::string hex_to_base64(std::string const& hex)
 {
     auto bytes = from_hex(hex);

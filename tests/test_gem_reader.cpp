@@ -16,25 +16,10 @@
 #include <fstream>
 
 using namespace charter;
+using charter::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "charter-gems-XXXXXX").string();
-        if (!mkdtemp(pattern.data()))
-            throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 void write(fs::path const& path, std::string const& text)
 {
@@ -67,7 +52,7 @@ std::string ruby(std::string const& script, fs::path const& input)
 TEST_CASE("a gem built by `gem build` is read: name, version, platform, runtime dependencies, requirements")
 {
     TempDir dir;
-    auto file = build_gem(dir.path,
+    auto file = build_gem(dir.path(),
         "  s.name = 'acme-pro'; s.version = '1.2.0'; s.summary = 'Pro features'\n"
         "  s.authors = ['A. Vendor']; s.licenses = ['Nonstandard']; s.platform = 'x86_64-linux'\n"
         "  s.add_dependency 'acme-base', '~> 1.0', '>= 1.0.2'\n"
@@ -100,7 +85,7 @@ TEST_CASE("a gem built by `gem build` is read: name, version, platform, runtime 
 TEST_CASE("a pure-Ruby gem has platform ruby and a plain filename")
 {
     TempDir dir;
-    auto file = build_gem(dir.path, "  s.name = 'acme-base'; s.version = '1.0.3'; s.summary = 's'; s.authors = ['a']\n",
+    auto file = build_gem(dir.path(), "  s.name = 'acme-base'; s.version = '1.0.3'; s.summary = 's'; s.authors = ['a']\n",
         "acme-base-1.0.3.gem");
     auto gem = ops::read_gem(file);
     REQUIRE(gem);
@@ -120,27 +105,27 @@ TEST_CASE("files that are not gems are refused with the reason")
         CHECK(gem.error().kind == ErrorKind::invalid_input);
         return gem.error().message;
     };
-    write(dir.path / "text.gem", "hello, this is not a tar archive at all\n");
-    CHECK_THAT(refused(dir.path / "text.gem"), Catch::Contains("is not a gem") && Catch::Contains("tar"));
+    write(fs::path(dir.path()) / "text.gem", "hello, this is not a tar archive at all\n");
+    CHECK_THAT(refused(fs::path(dir.path()) / "text.gem"), Catch::Contains("is not a gem") && Catch::Contains("tar"));
 
     // A tar without metadata.gz.
-    write(dir.path / "t" / "data.tar.gz", "x");
-    REQUIRE(testing::run_process({ "/bin/tar", "-C", (dir.path / "t").string(), "-cf", (dir.path / "nometa.gem").string(),
+    write(fs::path(dir.path()) / "t" / "data.tar.gz", "x");
+    REQUIRE(testing::run_process({ "/bin/tar", "-C", (fs::path(dir.path()) / "t").string(), "-cf", (fs::path(dir.path()) / "nometa.gem").string(),
                                      "data.tar.gz" })
                 .exit_code
         == 0);
-    CHECK_THAT(refused(dir.path / "nometa.gem"), Catch::Contains("no metadata.gz"));
+    CHECK_THAT(refused(fs::path(dir.path()) / "nometa.gem"), Catch::Contains("no metadata.gz"));
 
     // A tar with the given metadata.gz and a data.tar.gz, so that only the metadata is wrong.
     auto tar_with_metadata_gz = [&](std::string const& name, std::string const& metadata_gz) {
-        auto folder = dir.path / name;
+        auto folder = fs::path(dir.path()) / name;
         write(folder / "metadata.gz", metadata_gz);
         write(folder / "data.tar.gz", ops::gzip(""));
-        REQUIRE(testing::run_process({ "/bin/tar", "-C", folder.string(), "-cf", (dir.path / (name + ".gem")).string(), "metadata.gz",
+        REQUIRE(testing::run_process({ "/bin/tar", "-C", folder.string(), "-cf", (fs::path(dir.path()) / (name + ".gem")).string(), "metadata.gz",
                                          "data.tar.gz" })
                     .exit_code
             == 0);
-        return dir.path / (name + ".gem");
+        return fs::path(dir.path()) / (name + ".gem");
     };
     auto tar_with_metadata = [&](std::string const& name, std::string const& yaml) {
         return tar_with_metadata_gz(name, ops::gzip(yaml));
@@ -169,15 +154,15 @@ static std::string rubygems_verdict(fs::path const& gem)
 TEST_CASE("a gem needs data.tar.gz and no entry twice; checksums.yaml.gz is optional, as in RubyGems")
 {
     TempDir dir;
-    auto built = build_gem(dir.path / "src", "  s.name = 'acme-base'; s.version = '1.0.3'; s.summary = 's'; s.authors = ['a']\n",
+    auto built = build_gem(fs::path(dir.path()) / "src", "  s.name = 'acme-base'; s.version = '1.0.3'; s.summary = 's'; s.authors = ['a']\n",
         "acme-base-1.0.3.gem");
-    auto parts = dir.path / "parts";
+    auto parts = fs::path(dir.path()) / "parts";
     fs::create_directories(parts);
     REQUIRE(testing::run_process({ "/bin/tar", "-C", parts.string(), "-xf", built.string() }).exit_code == 0);
     // `gem build` writes these three, metadata first.
     CHECK(testing::run_process({ "/bin/tar", "-tf", built.string() }).out == "metadata.gz\ndata.tar.gz\nchecksums.yaml.gz\n");
     auto repack = [&](std::string const& name, std::vector<std::string> const& members) {
-        auto gem = dir.path / name;
+        auto gem = fs::path(dir.path()) / name;
         std::vector<std::string> argv { "/bin/tar", "-cf", gem.string(), "-C", parts.string() };
         argv.insert(argv.end(), members.begin(), members.end());
         REQUIRE(testing::run_process(argv).exit_code == 0);
@@ -205,10 +190,10 @@ TEST_CASE("a gem needs data.tar.gz and no entry twice; checksums.yaml.gz is opti
 
     // A second metadata.gz (from another folder, so that tar does not store it as a hard link):
     // which one would count is ambiguous; RubyGems refuses it, so does the reader.
-    auto other = dir.path / "other";
+    auto other = fs::path(dir.path()) / "other";
     fs::create_directories(other);
     fs::copy_file(parts / "metadata.gz", other / "metadata.gz");
-    auto twice = dir.path / "twice.gem";
+    auto twice = fs::path(dir.path()) / "twice.gem";
     REQUIRE(testing::run_process({ "/bin/tar", "-cf", twice.string(), "-C", parts.string(), "metadata.gz", "data.tar.gz", "-C",
                                      other.string(), "metadata.gz" })
                 .exit_code
@@ -239,8 +224,8 @@ TEST_CASE("the Marshal writer's output loads in Ruby")
     TempDir dir;
     ops::MarshalWriter writer;
     writer.array(7).nil().boolean(true).integer(300).integer(-1000).symbol("sym").symbol("sym").string("héllo");
-    write(dir.path / "values", writer.data());
-    CHECK(ruby("p Marshal.load(File.binread(ARGV[0]))", dir.path / "values") == "[nil, true, 300, -1000, :sym, :sym, \"héllo\"]\n");
+    write(fs::path(dir.path()) / "values", writer.data());
+    CHECK(ruby("p Marshal.load(File.binread(ARGV[0]))", fs::path(dir.path()) / "values") == "[nil, true, 300, -1000, :sym, :sym, \"héllo\"]\n");
 }
 
 TEST_CASE("specs and gemspecs written for the legacy index load as RubyGems objects")
@@ -262,23 +247,23 @@ TEST_CASE("specs and gemspecs written for the legacy index load as RubyGems obje
     older.version = "1.0.2";
 
     std::vector<db::GemMetadata const*> all { &older, &base, &pro, &pre };
-    write(dir.path / "specs", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::released)));
-    write(dir.path / "latest", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::latest)));
-    write(dir.path / "pre", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::prerelease)));
+    write(fs::path(dir.path()) / "specs", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::released)));
+    write(fs::path(dir.path()) / "latest", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::latest)));
+    write(fs::path(dir.path()) / "pre", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::prerelease)));
     char const* specs_script = "require 'rubygems'; require 'zlib'; "
                                "p Marshal.load(Zlib.gunzip(File.binread(ARGV[0]))).map { |n, v, pl| [n, v.class, v.to_s, pl] }";
-    CHECK(ruby(specs_script, dir.path / "specs")
+    CHECK(ruby(specs_script, fs::path(dir.path()) / "specs")
         == "[[\"acme-base\", Gem::Version, \"1.0.2\", \"ruby\"], [\"acme-base\", Gem::Version, \"1.0.3\", \"ruby\"], "
            "[\"acme-pro\", Gem::Version, \"1.2.0\", \"x86_64-linux\"]]\n");
-    CHECK(ruby(specs_script, dir.path / "latest")
+    CHECK(ruby(specs_script, fs::path(dir.path()) / "latest")
         == "[[\"acme-base\", Gem::Version, \"1.0.3\", \"ruby\"], [\"acme-pro\", Gem::Version, \"1.2.0\", \"x86_64-linux\"]]\n");
-    CHECK(ruby(specs_script, dir.path / "pre") == "[[\"acme-base\", Gem::Version, \"2.0.0.rc1\", \"ruby\"]]\n");
+    CHECK(ruby(specs_script, fs::path(dir.path()) / "pre") == "[[\"acme-base\", Gem::Version, \"2.0.0.rc1\", \"ruby\"]]\n");
 
-    write(dir.path / "pro.gemspec.rz", ops::zlib_deflate(ops::marshal_gemspec(pro)));
+    write(fs::path(dir.path()) / "pro.gemspec.rz", ops::zlib_deflate(ops::marshal_gemspec(pro)));
     auto loaded = ruby("require 'rubygems'; require 'zlib'; s = Marshal.load(Zlib::Inflate.inflate(File.binread(ARGV[0]))); "
                        "puts s.class, s.full_name, s.summary, s.authors.inspect, s.date.strftime('%F'), "
                        "s.required_ruby_version.to_s, s.dependencies.map { |d| [d.name, d.requirement.to_s, d.type] }.inspect",
-        dir.path / "pro.gemspec.rz");
+        fs::path(dir.path()) / "pro.gemspec.rz");
     CHECK(loaded
         == "Gem::Specification\nacme-pro-1.2.0-x86_64-linux\nBase\n[\"A. Vendor\"]\n2026-11-28\n>= 2.7\n"
            "[[\"acme-base\", \"~> 1.0, >= 1.0.2\", :runtime]]\n");

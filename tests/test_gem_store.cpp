@@ -1,6 +1,7 @@
 // Gem metadata in the store (db/src/gems.cpp): kept beside its release, read back whole, and
 // the generation counter that the RubyGems indexes are cached against.
 
+#include "support/process.hpp"
 #include "charter/db/store.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,25 +12,10 @@
 
 using namespace charter;
 using namespace charter::db;
+using charter::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "charter-gem-store-XXXXXX").string();
-        if (!mkdtemp(pattern.data()))
-            throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 Actor const cli { "cli" };
 
@@ -45,7 +31,7 @@ Release release(std::string id, std::string version, std::string filename)
 TEST_CASE("gem metadata is stored with its release and read back whole")
 {
     TempDir dir;
-    auto store = Store::open(dir.path / "charter.db", OpenMode::create);
+    auto store = Store::open(fs::path(dir.path()) / "charter.db", OpenMode::create);
     REQUIRE(store);
     REQUIRE(store->add_product({ .id = "acme-pro", .name = "Acme Pro", .keep_access_after_expiry = false, .created_at = 1 }, cli));
     auto before = store->releases_generation();
@@ -91,7 +77,7 @@ TEST_CASE("gem metadata is stored with its release and read back whole")
 TEST_CASE("gem metadata needs an existing release")
 {
     TempDir dir;
-    auto store = Store::open(dir.path / "charter.db", OpenMode::create);
+    auto store = Store::open(fs::path(dir.path()) / "charter.db", OpenMode::create);
     REQUIRE(store);
     auto put = store->put_gem_metadata({ .release_id = "rel_missing", .name = "x", .version = "1" });
     REQUIRE_FALSE(put);
@@ -101,7 +87,7 @@ TEST_CASE("gem metadata needs an existing release")
 TEST_CASE("a version-2 database gains the gems tables when opened")
 {
     TempDir dir;
-    auto path = dir.path / "charter.db";
+    auto path = fs::path(dir.path()) / "charter.db";
     REQUIRE(create_database_at_version(path, 2));
     auto store = Store::open(path, OpenMode::existing);
     REQUIRE(store);

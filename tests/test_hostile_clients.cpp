@@ -17,10 +17,9 @@ using Json = nlohmann::json;
 
 namespace {
 
-struct Running {
-    TempDir temp;
-    std::string data_dir = temp / "data";
-    std::string admin = make_vendor(data_dir);
+// The vendor fixture with its server running.
+struct Running : Vendor {
+    std::string const& admin = admin_token;
     std::unique_ptr<ServerChild> server;
 
     explicit Running(std::vector<std::string> extra = { "--threads", "4" })

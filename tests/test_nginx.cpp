@@ -25,15 +25,6 @@ constexpr char const* accel_prefix = "/_charter_artifacts";
 // The clean environment, with the clock of the licenses below.
 std::map<std::string, std::string> const nginx_test_env = clean_env({ { "CHARTER_NOW", "2027-06-30T00:00:00Z" } });
 
-std::string sha256_hex(std::string const& data)
-{
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(data.data()), data.size());
-    char hex[sizeof digest * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return hex;
-}
-
 std::string replace_all(std::string text, std::string const& from, std::string const& to)
 {
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))

@@ -27,14 +27,11 @@ namespace {
 // A vendor with products acme-pro and acme-basic and four gem releases of acme-pro's, all built
 // by `gem build`: acme-base 1.0.3 and acme-pro 1.0.0 (published 2020-01-01), acme-pro 1.1.0
 // (2021-01-01) and the prerelease acme-pro 2.0.0.rc1 (2021-06-01).
-struct GemShop {
-    TempDir temp;
-    std::string data_dir = temp / "data";
+struct GemShop : Vendor {
     std::map<std::string, std::string> gems; // full name → the .gem file
 
     GemShop()
     {
-        make_vendor(data_dir);
         cli({ "product", "add", "acme-basic", "--name", "Acme Basic" });
         add("acme-base", "1.0.3", "2020-01-01");
         add("acme-pro", "1.0.0", "2020-01-01", "  s.add_dependency 'acme-base', '~> 1.0'\n");
@@ -84,7 +81,7 @@ struct GemShop {
     {
         std::vector<std::string> rows;
         std::istringstream lines(
-            sql(data_dir, "select outcome || ' ' || ifnull(license_id, '-') || ' ' || ifnull(release_id, '-') from downloads order by id"));
+            sql("select outcome || ' ' || ifnull(license_id, '-') || ' ' || ifnull(release_id, '-') from downloads order by id"));
         for (std::string line; std::getline(lines, line);)
             rows.push_back(line);
         return rows;
@@ -92,7 +89,7 @@ struct GemShop {
 
     std::string release_id(std::string const& version) const
     {
-        return trimmed(sql(data_dir, "select id from releases where version = '" + version + "'"));
+        return trimmed(sql("select id from releases where version = '" + version + "'"));
     }
 };
 

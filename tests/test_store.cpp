@@ -1,5 +1,6 @@
 // The SQLite store (db/): real database files in a fresh temporary folder per test.
 
+#include "support/process.hpp"
 #include "charter/db/store.hpp"
 #include "support/test_support.hpp"
 
@@ -23,31 +24,10 @@
 using namespace charter;
 using namespace charter::db;
 using charter::testing::contains;
+using charter::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "charter-store-XXXXXX").string();
-        if (!mkdtemp(pattern.data()))
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        fs::permissions(m_path, fs::perms::owner_all, fs::perm_options::add, ignored);
-        fs::remove_all(m_path, ignored);
-    }
-    fs::path const& path() const { return m_path; }
-    fs::path operator/(char const* name) const { return m_path / name; }
-
-private:
-    fs::path m_path;
-};
 
 Actor const cli { "cli" };
 constexpr int64_t t0 = 1'800'000'000; // 2027-01-15
@@ -125,7 +105,7 @@ void raw_exec(fs::path const& path, std::string const& sql)
 TEST_CASE("open creates a database, and refuses a missing one in existing mode")
 {
     TempDir dir;
-    auto path = dir / "charter.db";
+    fs::path path = dir / "charter.db";
 
     auto missing = Store::open(path, OpenMode::existing);
     REQUIRE_FALSE(missing);
@@ -162,7 +142,7 @@ TEST_CASE("open creates a database, and refuses a missing one in existing mode")
 TEST_CASE("open in a folder that does not exist names the folder")
 {
     TempDir dir;
-    auto path = dir.path() / "nope" / "charter.db";
+    auto path = fs::path(dir.path()) / "nope" / "charter.db";
     auto store = Store::open(path, OpenMode::create);
     REQUIRE_FALSE(store);
     CHECK(store.error().kind == ErrorKind::io);
@@ -175,7 +155,7 @@ TEST_CASE("open refuses files that are not charter databases")
     TempDir dir;
     SECTION("not sqlite at all")
     {
-        auto path = dir / "notes.txt";
+        fs::path path = dir / "notes.txt";
         std::FILE* file = std::fopen(path.c_str(), "w");
         std::fputs("these are not the pages you are looking for, not at all, not even a header\n", file);
         std::fclose(file);
@@ -186,7 +166,7 @@ TEST_CASE("open refuses files that are not charter databases")
     }
     SECTION("another program's sqlite database")
     {
-        auto path = dir / "other.db";
+        fs::path path = dir / "other.db";
         raw_exec(path, "CREATE TABLE recipes (name TEXT)");
         auto store = Store::open(path, OpenMode::existing);
         REQUIRE_FALSE(store);
@@ -197,7 +177,7 @@ TEST_CASE("open refuses files that are not charter databases")
 TEST_CASE("an older database is upgraded in place, keeping its rows")
 {
     TempDir dir;
-    auto path = dir / "charter.db";
+    fs::path path = dir / "charter.db";
     REQUIRE(create_database_at_version(path, 1));
     // Rows written by a version-1 charter; version 1 has no downloads table.
     raw_exec(path, "INSERT INTO products (id, name, created_at) VALUES ('acme-pro', 'Acme Pro', 1);"
@@ -225,7 +205,7 @@ TEST_CASE("an older database is upgraded in place, keeping its rows")
 TEST_CASE("a database from a newer charter is refused and left alone")
 {
     TempDir dir;
-    auto path = dir / "charter.db";
+    fs::path path = dir / "charter.db";
     { auto store = open_new(path); }
     int const newer = latest_schema_version() + 1;
     raw_exec(path, "PRAGMA user_version = " + std::to_string(newer));
@@ -315,7 +295,7 @@ TEST_CASE("every change writes exactly one audit row, with its action and subjec
 TEST_CASE("when the audit row cannot be written, the change is rolled back")
 {
     TempDir dir;
-    auto path = dir / "charter.db";
+    fs::path path = dir / "charter.db";
     auto store = open_new(path);
     seed(store);
     auto const audit_before = audit_count(store);
@@ -813,7 +793,7 @@ std::string try_to_issue_unprivileged(fs::path const& path)
 TEST_CASE("a read-only database gives a clear error and is not changed")
 {
     TempDir dir;
-    auto path = dir / "charter.db";
+    fs::path path = dir / "charter.db";
     int64_t audit_before = 0;
     {
         auto store = open_new(path);
@@ -935,7 +915,7 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
 {
     TempDir dir;
     FullDisk disk;
-    auto path = dir / "charter.db";
+    fs::path path = dir / "charter.db";
     auto store = open_new(path);
     seed(store);
     REQUIRE(store.insert_license(make_license("lic_0", t0), cli));
@@ -1009,7 +989,7 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
 TEST_CASE("a database locked by another process")
 {
     TempDir dir;
-    auto path = dir / "charter.db";
+    fs::path path = dir / "charter.db";
     auto store = open_new(path);
     seed(store);
 
@@ -1031,8 +1011,8 @@ TEST_CASE("a database locked by another process")
 TEST_CASE("backup copies every row into a database that opens on its own")
 {
     TempDir dir;
-    auto path = dir / "charter.db";
-    auto copy = dir / "backup.db";
+    fs::path path = dir / "charter.db";
+    fs::path copy = dir / "backup.db";
     auto store = open_new(path);
     seed(store);
     constexpr size_t seeded = 2000; // hundreds of pages to copy
@@ -1126,7 +1106,7 @@ TEST_CASE("backup copies every row into a database that opens on its own")
     REQUIRE(again);
     CHECK(again->get_license("lic_late"));
 
-    auto nowhere = store.backup(dir.path() / "missing-folder" / "backup.db");
+    auto nowhere = store.backup(fs::path(dir.path()) / "missing-folder" / "backup.db");
     REQUIRE_FALSE(nowhere);
     CHECK(nowhere.error().kind == ErrorKind::io);
     CHECK(contains(nowhere.error().message, "missing-folder"));

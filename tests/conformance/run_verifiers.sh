@@ -15,17 +15,10 @@ cases=$source/tests/conformance/cases.json
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
-fail() {
-    echo "FAIL ($language): $*" >&2
-    exit 1
-}
-
-export CHARTER_DATA_DIR=$work/charter-data
-unset CHARTER_NOW CHARTER_PASSPHRASE
-"$charter" init --issuer "Acme Inc." >/dev/null
-"$charter" product add acme-pro --name "Acme Pro" >/dev/null
-"$charter" product add acme-basic --name "Acme Basic" >/dev/null
-"$charter" customer add --email jane@example.com --name "Jane Doe" >/dev/null
+fail_label=$language
+# shellcheck source=../support/vendor.sh
+source "$source/tests/support/vendor.sh"
+make_vendor "$work/charter-data"
 
 case $language in
 ruby) file=license.rb ;;
@@ -73,7 +66,7 @@ javascript)
 esac
 
 # As a program, on keys the CLI issued: the verdict of `charter verify`.
-issue() { "$charter" issue --customer jane@example.com --json "$@" | sed -n 's/^  "key": "\([^"]*\)".*/\1/p'; }
+issue() { issue_for_jane "$@" | cut -d' ' -f2; }
 valid=$(issue --product acme-pro --expires 1y --entitlement sso)
 expired=$(CHARTER_NOW=2020-01-01T00:00:00Z issue --product acme-pro --expires 30d)
 other=$(issue --product acme-basic)

@@ -20,28 +20,19 @@ rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+# shellcheck source=../support/vendor.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/vendor.sh"
 
 # --- The vendor's side: a data directory, products, a customer, and keys of every kind ------
 
-export CHARTER_DATA_DIR=$work/charter-data
-unset CHARTER_NOW CHARTER_PASSPHRASE
-"$charter" init --issuer "Acme Inc." >/dev/null
-"$charter" product add acme-pro --name "Acme Pro" >/dev/null
-"$charter" product add acme-basic --name "Acme Basic" >/dev/null
-"$charter" customer add --email jane@example.com --name "Jane Doe" >/dev/null
+make_vendor "$work/charter-data"
 
 # issue [CHARTER_NOW] ARGS…: prints "lic_… v4.public.…"
 issue() {
     local now=$1
     shift
-    CHARTER_NOW=$now "$charter" issue --customer jane@example.com --json "$@" \
-        | sed -n -e 's/^  "id": "\(lic_[^"]*\)".*/\1/p' -e 's/^  "key": "\([^"]*\)".*/\1/p' | paste -sd ' '
+    CHARTER_NOW=$now issue_for_jane "$@"
 }
-rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 base=$(date -u +%s)
 day=86400
 

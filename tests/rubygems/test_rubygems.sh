@@ -12,6 +12,9 @@ work=$3
 rm -rf "$work"
 mkdir -p "$work"
 
+# shellcheck source=../support/vendor.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/vendor.sh"
+# fail, with the end of the server's output.
 fail() {
     echo "FAIL: $*" >&2
     [[ -f $work/server.out ]] && tail -n 30 "$work/server.out" >&2
@@ -29,19 +32,10 @@ trap stop_server EXIT
 
 # --- The vendor: a data directory, two products, licenses of every kind ----------------------
 
-export CHARTER_DATA_DIR=$work/charter-data
-unset CHARTER_NOW CHARTER_PASSPHRASE
-"$charter" init --issuer "Acme Inc." >/dev/null
-"$charter" product add acme-pro --name "Acme Pro" >/dev/null
-"$charter" product add acme-basic --name "Acme Basic" >/dev/null
-"$charter" customer add --email jane@example.com --name "Jane Doe" >/dev/null
+make_vendor "$work/charter-data"
 
 # issue ARGS…: prints "lic_… v4.public.…"
-issue() {
-    "$charter" issue --customer jane@example.com --json "$@" \
-        | sed -n -e 's/^  "id": "\(lic_[^"]*\)".*/\1/p' -e 's/^  "key": "\([^"]*\)".*/\1/p' | paste -sd ' '
-}
-rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+issue() { issue_for_jane "$@"; }
 now=$(date -u +%s)
 day=86400
 

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -166,6 +168,25 @@ inline ProcessResult run_process(std::vector<std::string> argv, std::map<std::st
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
 }
+
+/// A tmpfs of `size` (as mount(8) writes it: "4m") mounted on a new folder `path`, unmounted at
+/// scope exit; needs root (the tests that use one are [root] cases, catch_main.cpp).
+class MountedTmpfs {
+public:
+    MountedTmpfs(std::string path, std::string const& size)
+        : m_path(std::move(path))
+    {
+        if (mkdir(m_path.c_str(), 0700) != 0 || mount("tmpfs", m_path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0)
+            throw std::runtime_error("cannot mount a tmpfs on " + m_path);
+    }
+    ~MountedTmpfs() { umount2(m_path.c_str(), MNT_DETACH); }
+    MountedTmpfs(MountedTmpfs const&) = delete;
+    MountedTmpfs& operator=(MountedTmpfs const&) = delete;
+    std::string const& path() const { return m_path; }
+
+private:
+    std::string m_path;
+};
 
 /// A fresh folder under /tmp, removed with its contents at scope exit.
 class TempDir {

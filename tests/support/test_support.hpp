@@ -2,6 +2,7 @@
 // Small helpers shared by the test programs: text, files, hex, vector files.
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include <fstream>
 #include <sstream>
@@ -67,6 +68,16 @@ inline void write_file(std::string const& path, std::string const& data)
     out.close();
     if (!out)
         throw std::runtime_error("cannot write " + path);
+}
+
+/// SHA-256 of `data` in lower-case hex (libsodium: link it to use this).
+inline std::string sha256_hex(std::string const& data)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(data.data()), data.size());
+    char hex[sizeof digest * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
 }
 
 inline nlohmann::json load_vectors(std::string const& relative_path)
