@@ -154,12 +154,8 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     // The unit's settings; the data directory, port and thread count are the test's own.
     auto server_env = unit_env();
     CHECK(server_env["CHARTER_ACCEL_REDIRECT"] == accel_prefix);
-    ChildProcess server({ CHARTER_SERVER_PATH, "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--threads", "4",
-                            "--accel-redirect", accel_prefix },
-        server_env, temp / "server");
-    auto server_port = server.wait_for_line(std::regex("^listening on http://127\\.0\\.0\\.1:([0-9]+)$"));
-    INFO("charter-server: " << server.err());
-    REQUIRE(server_port);
+    ServerChild server(data_dir, temp.path(), { "--threads", "4", "--accel-redirect", accel_prefix }, server_env);
+    auto server_port = std::to_string(server.port());
 
     // nginx cannot listen on port 0; a port free a moment ago may be taken before nginx binds
     // it, so try a few.
@@ -178,7 +174,7 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
             std::map<std::string, std::string> { { "CHARTER_SERVER_NAME", "localhost" },
                 { "CHARTER_HTTPS_LISTEN", "127.0.0.1:" + std::to_string(https_port) },
                 { "CHARTER_HTTP_LISTEN", "127.0.0.1:" + std::to_string(http_port) }, { "CHARTER_TLS_CERT", cert },
-                { "CHARTER_TLS_KEY", key }, { "CHARTER_UPSTREAM", "127.0.0.1:" + *server_port },
+                { "CHARTER_TLS_KEY", key }, { "CHARTER_UPSTREAM", "127.0.0.1:" + server_port },
                 { "CHARTER_ARTIFACTS", data_dir + "/artifacts" } });
         if (!nginx->wait_until_listening(https_port)) {
             WARN("nginx did not start (attempt " << attempt + 1 << "): " << nginx->error_log());
@@ -312,7 +308,7 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
         CHECK(metrics->status == 403);
         CHECK_FALSE(contains(metrics->body, "charter_http_requests_total"));
     }
-    httplib::Client upstream("127.0.0.1", std::stoi(*server_port));
+    httplib::Client upstream("127.0.0.1", server.port());
     auto internal_metrics = upstream.Get("/metrics");
     REQUIRE(internal_metrics);
     CHECK(internal_metrics->status == 200);
