@@ -1,15 +1,17 @@
 #include "base64url.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace charter::format;
+using charter::testing::contains;
 
 TEST_CASE("base64url round-trips every length")
 {
     std::string bytes;
     for (int i = 0; i < 70; ++i) {
         auto encoded = base64url_encode(bytes);
-        CHECK(encoded.find('=') == std::string::npos);
+        CHECK_FALSE(contains(encoded, "="));
         auto decoded = base64url_decode(encoded);
         REQUIRE(decoded);
         CHECK(*decoded == bytes);

@@ -2,6 +2,7 @@
 // releases a presented license may download, and the sentence a refused customer reads.
 
 #include "entitlement.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 using namespace charter;
+using charter::testing::contains;
 using namespace charter::ops;
 
 namespace {
@@ -191,7 +193,7 @@ TEST_CASE("entitlement: updates_until and a kept access after exp combine")
     check_allowed(decide_entitlement(facts, keeps, release("1.0", jan_1_2026), jun_30_2027));
     auto refused = decide_entitlement(facts, keeps, release("1.5", dec_31_2026), jun_30_2027);
     CHECK(refused.outcome == Entitlement::updates_ended);
-    CHECK(refused.reason.find("updates ended on 2026-06-30") != std::string::npos);
+    CHECK(contains(refused.reason, "updates ended on 2026-06-30"));
 }
 
 TEST_CASE("licenses of one entitlement class get the same decision for every release")

@@ -4,6 +4,7 @@
 #include "charter/verify.hpp"
 #include "claims.hpp"
 #include "rfc3339.hpp"
+#include "support/test_support.hpp"
 #include "token_signer.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 #include <set>
 
 using namespace charter;
+using charter::testing::contains;
 
 namespace {
 
@@ -115,7 +117,7 @@ TEST_CASE("UTF-8: well-formed text only")
     auto claims = minimal_claims();
     claims.name = "caf\xE9";
     auto json = keygen::claims_to_json(claims);
-    CHECK(json.find("\"name\":\"caf\xEF\xBF\xBD\"") != std::string::npos);
+    CHECK(contains(json, "\"name\":\"caf\xEF\xBF\xBD\""));
     CHECK(nlohmann::json::accept(json));
 }
 

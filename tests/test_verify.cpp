@@ -5,6 +5,7 @@
 #include "charter/verify.hpp"
 #include "claims.hpp"
 #include "rfc3339.hpp"
+#include "support/test_support.hpp"
 #include "token_signer.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 #include <cstring>
 
 using namespace charter;
+using charter::testing::contains;
 
 namespace {
 
@@ -132,7 +134,7 @@ TEST_CASE_METHOD(Fixture, "a key for one product never verifies for another")
     auto result = verifier("acme-basic").verify(token, t0);
     // Genuine, for another product: said so, not taken for an altered key.
     CHECK(result.status == CHARTER_E_WRONG_PRODUCT);
-    CHECK(result.detail.find("is for product \"acme-pro\", not \"acme-basic\"") != std::string::npos);
+    CHECK(contains(result.detail, "is for product \"acme-pro\", not \"acme-basic\""));
     // Altered and claiming another product: altered.
     std::string altered = token;
     altered[30] = altered[30] == 'A' ? 'B' : 'A';
@@ -142,7 +144,7 @@ TEST_CASE_METHOD(Fixture, "a key for one product never verifies for another")
     auto mismatched = sign_message(message_with("").replace(message_with("").find("acme-pro"), 8, "acme-xxx"));
     auto mismatch = verifier().verify(mismatched, t0);
     CHECK(mismatch.status == CHARTER_E_WRONG_PRODUCT);
-    CHECK(mismatch.detail.find("acme-xxx") != std::string::npos);
+    CHECK(contains(mismatch.detail, "acme-xxx"));
 }
 
 TEST_CASE_METHOD(Fixture, "key selection by kid")
@@ -152,7 +154,7 @@ TEST_CASE_METHOD(Fixture, "key selection by kid")
     {
         auto result = verifier().verify(signed_by_b, t0);
         CHECK(result.status == CHARTER_E_UNKNOWN_KEY);
-        CHECK(result.detail.find(key_b.kid()) != std::string::npos);
+        CHECK(contains(result.detail, key_b.kid()));
     }
     SECTION("several trusted keys: each verifies its own tokens (rotation)")
     {
@@ -250,7 +252,7 @@ TEST_CASE_METHOD(Fixture, "updates_until against the build time")
     REQUIRE(verifier.set_build_time(t0 + 1001) == CHARTER_OK);
     auto result = verifier.verify(token, t0 + 5000);
     CHECK(result.status == CHARTER_E_UPDATES_ENDED);
-    CHECK(result.detail.find("covers releases up to 2026-11-28T10:16:40Z") != std::string::npos);
+    CHECK(contains(result.detail, "covers releases up to 2026-11-28T10:16:40Z"));
     CHECK(verifier.verify(keygen::sign_license(key_a, this->claims()).token, t0).valid()); // no updates_until
 }
 
@@ -263,7 +265,7 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
     REQUIRE(verifier.set_revocation_list(list, &detail) == CHARTER_OK);
     auto result = verifier.verify(token, t0);
     CHECK(result.status == CHARTER_E_REVOKED);
-    CHECK(result.detail.find("has been revoked") != std::string::npos);
+    CHECK(contains(result.detail, "has been revoked"));
 
     SECTION("a list not listing the license leaves it valid")
     {
@@ -275,7 +277,7 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
     {
         auto untrusted = keygen::sign_revocation_list(key_b, "Acme Inc.", product, t0, {});
         CHECK(verifier.set_revocation_list(untrusted, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
-        CHECK(detail.find("not a trusted key") != std::string::npos);
+        CHECK(contains(detail, "not a trusted key"));
         auto other_product = keygen::sign_revocation_list(key_a, "Acme Inc.", "acme-basic", t0, {});
         CHECK(verifier.set_revocation_list(other_product, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
         // A license key is not a revocation list: the implicit assertion differs.
@@ -284,7 +286,7 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
         auto bad_body = keygen::sign_v4_public(key_a, R"({"iss":"x","iat":"2026-11-28T10:00:00Z","product":"acme-pro","revoked":[1]})",
             format::make_footer(key_a.kid()), "charter-revocations:acme-pro");
         CHECK(verifier.set_revocation_list(bad_body, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
-        CHECK(detail.find("\"revoked\"") != std::string::npos);
+        CHECK(contains(detail, "\"revoked\""));
         CHECK(verifier.verify(token, t0).status == CHARTER_E_REVOKED);
     }
     SECTION("a list far longer than a license key is accepted up to CHARTER_MAX_REVOCATION_LIST_SIZE")
@@ -311,7 +313,7 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
         auto too_long = keygen::sign_revocation_list(key_a, "Acme Inc.", product, t0, ids(25000, "lic_other"));
         REQUIRE(too_long.size() > CHARTER_MAX_REVOCATION_LIST_SIZE);
         CHECK(verifier.set_revocation_list(too_long, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
-        CHECK(detail.find("the limit is " + std::to_string(CHARTER_MAX_REVOCATION_LIST_SIZE)) != std::string::npos);
+        CHECK(contains(detail, "the limit is " + std::to_string(CHARTER_MAX_REVOCATION_LIST_SIZE)));
         CHECK(verifier.verify(token, t0).status == CHARTER_E_REVOKED); // the list before stays
     }
     SECTION("a revocation file holds one list per line; the first valid one is used")
@@ -335,8 +337,8 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
         CHECK(verifier.verify(token, t0).valid());
         // No line valid: refused, each line's reason given, the list before stays.
         CHECK(old_build.set_revocation_list(revoking(key_b, { id }) + "\ngarbage\n", &detail) == CHARTER_E_BAD_REVOCATION_LIST);
-        CHECK(detail.find("none of its 2 lists is valid for this build (line 1: ") != std::string::npos);
-        CHECK(detail.find("; line 2: ") != std::string::npos);
+        CHECK(contains(detail, "none of its 2 lists is valid for this build (line 1: "));
+        CHECK(contains(detail, "; line 2: "));
         CHECK(old_build.verify(token, t0).valid());
         CHECK(old_build.set_revocation_list("\n\r\n", &detail) == CHARTER_E_BAD_REVOCATION_LIST);
         CHECK(detail == "revocation list rejected: it is empty");
@@ -347,10 +349,10 @@ TEST_CASE_METHOD(Fixture, "revocation lists")
         REQUIRE(old_build.set_revocation_list(many, &detail) == CHARTER_OK);
         many += revoking(key_a, { id });
         CHECK(old_build.set_revocation_list(many, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
-        CHECK(detail.find("holds 17 lists; the limit is 16") != std::string::npos);
+        CHECK(contains(detail, "holds 17 lists; the limit is 16"));
         std::string huge(CHARTER_MAX_REVOCATION_FILE_SIZE + 1, '\n');
         CHECK(old_build.set_revocation_list(huge, &detail) == CHARTER_E_BAD_REVOCATION_LIST);
-        CHECK(detail.find("the limit is " + std::to_string(CHARTER_MAX_REVOCATION_FILE_SIZE)) != std::string::npos);
+        CHECK(contains(detail, "the limit is " + std::to_string(CHARTER_MAX_REVOCATION_FILE_SIZE)));
     }
 }
 
@@ -463,7 +465,7 @@ TEST_CASE_METHOD(Fixture, "JSON nested 16 levels is accepted, 17 refused, in the
             CHECK(result.valid() == accepted);
             if (!accepted) {
                 CHECK(result.status == CHARTER_E_BAD_CLAIMS);
-                CHECK(result.detail.find("nested deeper than 16 levels") != std::string::npos);
+                CHECK(contains(result.detail, "nested deeper than 16 levels"));
             }
         }
         auto footer = "{\"kid\":\"" + key_a.kid() + "\",\"x\":" + arrays(levels - 1) + "}";
