@@ -4,8 +4,8 @@
 // of the very same token, measured in the same run. docs/performance.md ("Startup check")
 // records the ratio; the target is at most 1.3.
 
+#include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
-#include "token_signer.hpp"
 
 #include <benchmark/benchmark.h>
 #include <sodium.h>

@@ -5,8 +5,8 @@
 // Byte 0: bit 0 = a default product ("--product acme-pro"); bit 1 = issue the rows (the first
 // max_issued of them). The rest is the file.
 
-#include "batch.hpp"
-#include "csv_reader.hpp"
+#include "charter/keygen/ops/batch.hpp"
+#include "charter/keygen/ops/csv_reader.hpp"
 #include "fuzz_support.hpp"
 
 #include <algorithm>

@@ -7,9 +7,9 @@
 // into a tar); 3 = as 1, with metadata.gz before data.tar.gz, the order `gem build` writes
 // (the reader walks the whole archive: a gem needs data.tar.gz wherever it is).
 
-#include "compression.hpp"
+#include "charter/keygen/ops/compression.hpp"
+#include "charter/keygen/ops/gem_reader.hpp"
 #include "fuzz_support.hpp"
-#include "gem_reader.hpp"
 
 #include <algorithm>
 #include <cstring>

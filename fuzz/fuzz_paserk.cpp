@@ -11,9 +11,9 @@
 // passphrase, so the successful unwrap is covered too.
 
 #include "base64url.hpp"
+#include "charter/keygen/password_wrap.hpp"
 #include "fuzz_support.hpp"
 #include "paserk_public.hpp"
-#include "password_wrap.hpp"
 
 using namespace charter;
 using namespace charter::fuzz;

@@ -1,4 +1,4 @@
-// The request bodies of charter-server's POST endpoints (server/src/request_bodies.hpp): the
+// The request bodies of charter-server's POST endpoints (server/src/http/request_bodies.cpp): the
 // same functions the handlers call, with a hand-made httplib::Request. A body is either read
 // into its request struct with the response untouched, or refused with an error response of
 // PRODUCT.md's shape. nlohmann's DOM parser is the reference for what was read: every member
@@ -8,9 +8,9 @@
 // bits 3-4 = the Content-Type (application/json, with "; charset=utf-8", text/plain, none);
 // bit 5 = a Content-Length header. The rest is the body.
 
+#include "charter/keygen/ops/plain_text.hpp"
+#include "charter/server/http/request_bodies.hpp"
 #include "fuzz_support.hpp"
-#include "plain_text.hpp"
-#include "request_bodies.hpp"
 
 #include <nlohmann/json.hpp>
 

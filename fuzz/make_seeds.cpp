@@ -7,9 +7,9 @@
 //
 // Usage: charter_fuzz_seeds CORPUS_FOLDER   (from a fuzz build: scripts/fuzz does not run it)
 
-#include "compression.hpp"
+#include "charter/keygen/ops/compression.hpp"
+#include "charter/keygen/password_wrap.hpp"
 #include "fuzz_support.hpp"
-#include "password_wrap.hpp"
 
 #include <cstdlib>
 #include <filesystem>

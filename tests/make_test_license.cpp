@@ -7,7 +7,7 @@
 //   iat 2026-11-28T10:00:00Z          exp iat + 365 days   updates_until iat + 180 days
 //   entitlements ["sso","audit-log"]   seats 25   meta {"order":"A-1001"}
 
-#include "token_signer.hpp"
+#include "charter/keygen/token_signer.hpp"
 
 #include <cstdio>
 

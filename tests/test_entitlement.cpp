@@ -1,7 +1,7 @@
-// The entitlement rule (keygen/ops/entitlement.*, docs/operations.md "Entitlement rule"): which
+// The entitlement rule (server/src/customer/entitlement.cpp, docs/operations.md "Entitlement rule"): which
 // releases a presented license may download, and the sentence a refused customer reads.
 
-#include "entitlement.hpp"
+#include "charter/server/customer/entitlement.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

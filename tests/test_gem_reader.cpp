@@ -2,10 +2,10 @@
 // are not gems, and the RubyGems index formats (gem_index, marshal_writer, md5) checked
 // against Ruby's own Marshal.load and Digest::MD5.
 
-#include "compression.hpp"
-#include "gem_index.hpp"
-#include "gem_reader.hpp"
-#include "marshal_writer.hpp"
+#include "charter/keygen/ops/compression.hpp"
+#include "charter/keygen/ops/gem_reader.hpp"
+#include "charter/server/customer/gem_index.hpp"
+#include "charter/server/customer/marshal_writer.hpp"
 #include "md5.hpp"
 #include "support/process.hpp"
 

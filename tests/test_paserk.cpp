@@ -2,9 +2,9 @@
 // secret-pw, plus wrap/unwrap round trips.
 
 #include "base64url.hpp"
+#include "charter/keygen/password_wrap.hpp"
+#include "charter/keygen/signing_key.hpp"
 #include "paserk_public.hpp"
-#include "password_wrap.hpp"
-#include "signing_key.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -2,10 +2,10 @@
 // reproduces every valid token byte for byte, our decoder and signature check accept them,
 // and every token marked expect-fail is refused.
 
+#include "charter/keygen/signing_key.hpp"
+#include "charter/keygen/token_signer.hpp"
 #include "paseto.hpp"
-#include "signing_key.hpp"
 #include "support/test_support.hpp"
-#include "token_signer.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
-// The auth-failure limiter (server/src/rate_limiter.hpp): its window, its bound on memory with
+// The auth-failure limiter (server/src/auth/rate_limiter.cpp): its window, its bound on memory with
 // O(1) eviction, and IPv6 clients counted per /64.
 
-#include "rate_limiter.hpp"
+#include "charter/server/auth/rate_limiter.hpp"
 
 #include <catch2/catch.hpp>
 

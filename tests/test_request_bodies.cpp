@@ -1,8 +1,8 @@
-// The POST bodies of charter-server (server/src/request_bodies): read into request structs, or
+// The POST bodies of charter-server (server/src/http/request_bodies.cpp): read into request structs, or
 // refused with the status and error code a client sees. test_server covers the same answers
 // over HTTP; fuzz_request_bodies checks them against nlohmann's DOM.
 
-#include "request_bodies.hpp"
+#include "charter/server/http/request_bodies.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,13 +1,13 @@
-// The RubyGems source's routes (server/src/routes_rubygems.cpp) over HTTP: the real `charter`
+// The RubyGems source's routes (server/src/customer/routes_rubygems.cpp) over HTTP: the real `charter`
 // CLI makes a data directory with gems built by Debian's `gem build`, the real charter-server
 // serves it on 127.0.0.1 with an ephemeral port, and each test stops the server it started.
 // The legacy indexes are decoded with Debian's Ruby. tests/rubygems/test_rubygems.sh runs
 // Bundler and `gem install` against the same routes; this file checks the answers themselves.
 
-#include "compression.hpp"
-#include "gem_index.hpp"
-#include "gem_reader.hpp"
-#include "guarded_server.hpp"
+#include "charter/keygen/ops/compression.hpp"
+#include "charter/keygen/ops/gem_reader.hpp"
+#include "charter/server/customer/gem_index.hpp"
+#include "charter/server/http/guarded_server.hpp"
 #include "md5.hpp"
 #include "support/server_harness.hpp"
 

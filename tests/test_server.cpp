@@ -3,8 +3,8 @@
 // library would refuse to send the request, over a raw socket. Every server is stopped by the
 // test that started it.
 
+#include "charter/server/http_server.hpp"
 #include "charter/verify.hpp"
-#include "http_server.hpp"
 #include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>

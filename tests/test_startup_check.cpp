@@ -2,9 +2,9 @@
 // in which order, and that every outcome's message names the real cause a customer can act on.
 
 #include "base64url.hpp"
+#include "charter/keygen/token_signer.hpp"
 #include "charter/verify.hpp"
 #include "support/test_support.hpp"
-#include "token_signer.hpp"
 
 #include <catch2/catch.hpp>
 

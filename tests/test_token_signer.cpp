@@ -1,11 +1,11 @@
 // keygen/lib/token_signer: the claims JSON every license carries (byte for byte what
 // nlohmann's dump() writes, so the direct writer changes no license), UTF-8 checks, and ids.
 
+#include "charter/keygen/token_signer.hpp"
 #include "charter/verify.hpp"
 #include "claims.hpp"
 #include "rfc3339.hpp"
 #include "support/test_support.hpp"
-#include "token_signer.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,11 +2,11 @@
 // refusal with its own status, time checks with leeway, build time, revocation lists.
 
 #include "base64url.hpp"
+#include "charter/keygen/token_signer.hpp"
 #include "charter/verify.hpp"
 #include "claims.hpp"
 #include "rfc3339.hpp"
 #include "support/test_support.hpp"
-#include "token_signer.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
 // charter audit, charter db backup, charter token create|list|revoke
 
-#include "admin_tokens.hpp"
+#include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <algorithm>

@@ -1,9 +1,9 @@
 // charter product add|list, charter customer add|list|show
 
+#include "charter/keygen/ops/customers.hpp"
+#include "charter/keygen/ops/plain_text.hpp"
+#include "charter/keygen/token_signer.hpp"
 #include "context.hpp"
-#include "customers.hpp"
-#include "plain_text.hpp"
-#include "token_signer.hpp"
 
 #include <iostream>
 

@@ -1,7 +1,7 @@
 // charter downloads: the downloads log charter-server writes, read without sqlite3
 
+#include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <algorithm>
@@ -12,7 +12,7 @@ namespace charter::cli {
 
 namespace {
 
-// The outcomes charter-server writes (server/src/routes_downloads.cpp; docs/operations.md,
+// The outcomes charter-server writes (server/src/customer/routes_downloads.cpp; docs/operations.md,
 // "downloads log"). Checked here so that a misspelt code is an error, not an empty listing.
 std::vector<std::string> const outcomes { "ok", "not_modified", "range_not_satisfiable", "not_found", "unauthorized",
     "not_yet_valid", "invalid_key", "revoked", "wrong_product", "updates_ended", "expired" };

@@ -1,9 +1,9 @@
 // charter issue, charter issue --batch FILE.csv
 
-#include "batch.hpp"
-#include "batch_issue.hpp"
+#include "charter/keygen/ops/batch.hpp"
+#include "charter/keygen/ops/batch_issue.hpp"
+#include "charter/keygen/ops/licensing.hpp"
 #include "context.hpp"
-#include "licensing.hpp"
 #include "rfc3339.hpp"
 
 #include <algorithm>

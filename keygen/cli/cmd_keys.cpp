@@ -1,7 +1,7 @@
 // charter key list|new|rotate|retire|export
 
+#include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <iomanip>

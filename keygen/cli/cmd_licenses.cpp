@@ -1,8 +1,8 @@
 // charter list, charter show, charter revoke, charter revocations export
 
+#include "charter/keygen/ops/licensing.hpp"
+#include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "licensing.hpp"
-#include "plain_text.hpp"
 #include "rfc3339.hpp"
 
 #include <iostream>

@@ -1,9 +1,9 @@
 // charter release add|list|yank|unyank
 
-#include "artifact_store.hpp"
+#include "charter/keygen/ops/artifact_store.hpp"
+#include "charter/keygen/ops/plain_text.hpp"
+#include "charter/keygen/ops/releases.hpp"
 #include "context.hpp"
-#include "plain_text.hpp"
-#include "releases.hpp"
 #include "rfc3339.hpp"
 
 #include <filesystem>

@@ -1,7 +1,7 @@
 // charter verifier export: a license check in Ruby, Python or JavaScript (ops/verifier_export)
 
+#include "charter/keygen/ops/verifier_export.hpp"
 #include "context.hpp"
-#include "verifier_export.hpp"
 
 #include <iostream>
 

@@ -1,9 +1,9 @@
 // charter verify, charter inspect
 
 #include "base64url.hpp"
+#include "charter/keygen/ops/plain_text.hpp"
 #include "charter/verify.hpp"
 #include "context.hpp"
-#include "plain_text.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
 

@@ -2,10 +2,10 @@
 // What every `charter` subcommand shares: global options, the clock, output helpers, and
 // the mapping from an Error to a message on stderr and a documented exit code.
 
+#include "charter/keygen/ops/json_views.hpp"
+#include "charter/keygen/ops/time_input.hpp"
+#include "charter/keygen/ops/workspace.hpp"
 #include "charter/result.hpp"
-#include "json_views.hpp"
-#include "time_input.hpp"
-#include "workspace.hpp"
 
 #include <CLI/CLI.hpp>
 

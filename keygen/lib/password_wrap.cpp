@@ -1,4 +1,4 @@
-#include "password_wrap.hpp"
+#include "charter/keygen/password_wrap.hpp"
 
 #include "base64url.hpp"
 

@@ -1,4 +1,4 @@
-#include "signing_key.hpp"
+#include "charter/keygen/signing_key.hpp"
 
 #include "base64url.hpp"
 

@@ -1,4 +1,4 @@
-#include "token_signer.hpp"
+#include "charter/keygen/token_signer.hpp"
 
 #include "base64url.hpp"
 #include "claims.hpp"

@@ -1,7 +1,7 @@
-#include "admin_tokens.hpp"
+#include "charter/keygen/ops/admin_tokens.hpp"
 
 #include "base64url.hpp"
-#include "token_signer.hpp"
+#include "charter/keygen/token_signer.hpp"
 
 #include <sodium.h>
 

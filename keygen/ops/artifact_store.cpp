@@ -1,4 +1,4 @@
-#include "artifact_store.hpp"
+#include "charter/keygen/ops/artifact_store.hpp"
 
 #include <sodium.h>
 

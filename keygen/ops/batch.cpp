@@ -1,4 +1,4 @@
-#include "batch.hpp"
+#include "charter/keygen/ops/batch.hpp"
 
 #include <array>
 #include <cerrno>

@@ -1,6 +1,6 @@
-#include "batch_issue.hpp"
+#include "charter/keygen/ops/batch_issue.hpp"
 
-#include "json_views.hpp"
+#include "charter/keygen/ops/json_views.hpp"
 
 #include <algorithm>
 #include <condition_variable>

@@ -1,4 +1,4 @@
-#include "compression.hpp"
+#include "charter/keygen/ops/compression.hpp"
 
 #include <zlib.h>
 

@@ -1,4 +1,4 @@
-#include "csv_reader.hpp"
+#include "charter/keygen/ops/csv_reader.hpp"
 
 namespace charter::ops {
 

@@ -1,7 +1,7 @@
-#include "customers.hpp"
+#include "charter/keygen/ops/customers.hpp"
 
-#include "plain_text.hpp"
-#include "token_signer.hpp"
+#include "charter/keygen/ops/plain_text.hpp"
+#include "charter/keygen/token_signer.hpp"
 
 namespace charter::ops {
 

@@ -1,4 +1,4 @@
-#include "data_dir.hpp"
+#include "charter/keygen/ops/data_dir.hpp"
 
 #include <cerrno>
 #include <cstdlib>

@@ -1,6 +1,6 @@
-#include "gem_reader.hpp"
+#include "charter/keygen/ops/gem_reader.hpp"
 
-#include "compression.hpp"
+#include "charter/keygen/ops/compression.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

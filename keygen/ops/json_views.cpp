@@ -1,4 +1,4 @@
-#include "json_views.hpp"
+#include "charter/keygen/ops/json_views.hpp"
 
 #include "rfc3339.hpp"
 

@@ -1,8 +1,8 @@
-#include "key_store.hpp"
+#include "charter/keygen/ops/key_store.hpp"
 
+#include "charter/keygen/ops/plain_text.hpp"
+#include "charter/keygen/password_wrap.hpp"
 #include "paserk_public.hpp"
-#include "password_wrap.hpp"
-#include "plain_text.hpp"
 
 #include <sodium.h>
 

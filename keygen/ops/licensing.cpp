@@ -1,10 +1,10 @@
-#include "licensing.hpp"
+#include "charter/keygen/ops/licensing.hpp"
 
+#include "charter/keygen/ops/customers.hpp"
+#include "charter/keygen/ops/time_input.hpp"
+#include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
-#include "customers.hpp"
 #include "rfc3339.hpp"
-#include "time_input.hpp"
-#include "token_signer.hpp"
 
 namespace charter::ops {
 

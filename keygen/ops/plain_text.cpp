@@ -1,6 +1,6 @@
-#include "plain_text.hpp"
+#include "charter/keygen/ops/plain_text.hpp"
 
-#include "token_signer.hpp"
+#include "charter/keygen/token_signer.hpp"
 
 #include <cstdio>
 

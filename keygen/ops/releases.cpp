@@ -1,7 +1,7 @@
-#include "releases.hpp"
+#include "charter/keygen/ops/releases.hpp"
 
-#include "gem_reader.hpp"
-#include "token_signer.hpp"
+#include "charter/keygen/ops/gem_reader.hpp"
+#include "charter/keygen/token_signer.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "time_input.hpp"
+#include "charter/keygen/ops/time_input.hpp"
 
 #include "rfc3339.hpp"
 

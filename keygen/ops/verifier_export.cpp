@@ -1,6 +1,6 @@
-#include "verifier_export.hpp"
+#include "charter/keygen/ops/verifier_export.hpp"
 
-#include "key_store.hpp"
+#include "charter/keygen/ops/key_store.hpp"
 
 #include <regex>
 

@@ -1,6 +1,6 @@
-#include "workspace.hpp"
+#include "charter/keygen/ops/workspace.hpp"
 
-#include "token_signer.hpp"
+#include "charter/keygen/token_signer.hpp"
 
 #include <algorithm>
 

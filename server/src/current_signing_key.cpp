@@ -1,4 +1,4 @@
-#include "current_signing_key.hpp"
+#include "charter/server/current_signing_key.hpp"
 
 #include <sodium.h>
 

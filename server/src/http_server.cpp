@@ -1,14 +1,14 @@
-#include "http_server.hpp"
+#include "charter/server/http_server.hpp"
 
-#include "admin_tokens.hpp"
-#include "artifact_store.hpp"
+#include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/keygen/ops/artifact_store.hpp"
+#include "charter/keygen/ops/licensing.hpp"
+#include "charter/keygen/token_signer.hpp"
+#include "charter/server/http/guarded_server.hpp"
+#include "charter/server/http/http_util.hpp"
 #include "charter/verify.hpp"
-#include "guarded_server.hpp"
-#include "http_util.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
-#include "licensing.hpp"
-#include "token_signer.hpp"
 
 #include <sodium.h>
 

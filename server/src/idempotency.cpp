@@ -1,7 +1,7 @@
 #include "idempotency.hpp"
 
-#include "http_util.hpp"
-#include "admin_tokens.hpp"
+#include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/server/http/http_util.hpp"
 
 #include <algorithm>
 

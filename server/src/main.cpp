@@ -1,7 +1,7 @@
 // charter-server: parses its options, opens the data directory, serves until SIGTERM or
 // SIGINT, then stops accepting, lets in-flight requests finish and closes the database.
 
-#include "http_server.hpp"
+#include "charter/server/http_server.hpp"
 
 #include <csignal>
 #include <iostream>

@@ -1,4 +1,4 @@
-#include "server_config.hpp"
+#include "charter/server/server_config.hpp"
 
 #include <charconv>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "store_pool.hpp"
+#include "charter/server/store_pool.hpp"
 
 namespace charter::server {
 

@@ -10,10 +10,10 @@
 // test_conformance_fresh checks that the committed file is what this program prints).
 
 #include "base64url.hpp"
+#include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
 #include "claims.hpp"
 #include "pae.hpp"
-#include "token_signer.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>

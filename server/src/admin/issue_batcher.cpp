@@ -1,4 +1,4 @@
-#include "issue_batcher.hpp"
+#include "charter/server/admin/issue_batcher.hpp"
 
 namespace charter::server {
 

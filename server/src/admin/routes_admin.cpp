@@ -2,16 +2,16 @@
 // admin token; every POST honours Idempotency-Key (idempotency.hpp). Issuing goes through
 // ops::Issuer, the same code as `charter issue`.
 
-#include "admin_tokens.hpp"
-#include "customers.hpp"
-#include "http_server.hpp"
-#include "http_util.hpp"
+#include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/keygen/ops/customers.hpp"
+#include "charter/keygen/ops/json_views.hpp"
+#include "charter/keygen/ops/licensing.hpp"
+#include "charter/keygen/token_signer.hpp"
+#include "charter/server/http/http_util.hpp"
+#include "charter/server/http/request_bodies.hpp"
+#include "charter/server/http_server.hpp"
 #include "idempotency.hpp"
-#include "json_views.hpp"
-#include "licensing.hpp"
-#include "request_bodies.hpp"
 #include "rfc3339.hpp"
-#include "token_signer.hpp"
 
 #include <charconv>
 

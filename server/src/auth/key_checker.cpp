@@ -1,4 +1,4 @@
-#include "key_checker.hpp"
+#include "charter/server/auth/key_checker.hpp"
 
 #include "rfc3339.hpp"
 

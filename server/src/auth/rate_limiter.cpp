@@ -1,4 +1,4 @@
-#include "rate_limiter.hpp"
+#include "charter/server/auth/rate_limiter.hpp"
 
 #include <arpa/inet.h>
 

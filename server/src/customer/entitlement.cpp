@@ -1,4 +1,4 @@
-#include "entitlement.hpp"
+#include "charter/server/customer/entitlement.hpp"
 
 #include "rfc3339.hpp"
 

@@ -1,7 +1,7 @@
-#include "gem_index.hpp"
+#include "charter/server/customer/gem_index.hpp"
 
-#include "gem_reader.hpp"
-#include "marshal_writer.hpp"
+#include "charter/keygen/ops/gem_reader.hpp"
+#include "charter/server/customer/marshal_writer.hpp"
 #include "md5.hpp"
 #include "rfc3339.hpp"
 

@@ -1,4 +1,4 @@
-#include "marshal_writer.hpp"
+#include "charter/server/customer/marshal_writer.hpp"
 
 namespace charter::ops {
 

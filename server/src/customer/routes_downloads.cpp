@@ -2,16 +2,16 @@
 // files themselves (streamed in fixed memory, single-range requests, digests), and release
 // uploads for the vendor (admin token, scope "upload").
 
-#include "admin_tokens.hpp"
-#include "artifact_store.hpp"
-#include "downloads.hpp"
-#include "entitlement.hpp"
-#include "guarded_server.hpp"
-#include "http_server.hpp"
-#include "http_util.hpp"
+#include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/keygen/ops/artifact_store.hpp"
+#include "charter/keygen/ops/json_views.hpp"
+#include "charter/keygen/ops/releases.hpp"
+#include "charter/server/customer/downloads.hpp"
+#include "charter/server/customer/entitlement.hpp"
+#include "charter/server/http/guarded_server.hpp"
+#include "charter/server/http/http_util.hpp"
+#include "charter/server/http_server.hpp"
 #include "idempotency.hpp"
-#include "json_views.hpp"
-#include "releases.hpp"
 #include "rfc3339.hpp"
 
 #include <sodium.h>

@@ -1,11 +1,11 @@
 // Public endpoints: online validation, trusted keys, revocation lists, health, metrics.
 // None needs an admin token; none reveals more than the presented key's own claims.
 
-#include "admin_tokens.hpp"
+#include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/server/http/http_util.hpp"
+#include "charter/server/http/request_bodies.hpp"
+#include "charter/server/http_server.hpp"
 #include "charter/verify.hpp"
-#include "http_server.hpp"
-#include "http_util.hpp"
-#include "request_bodies.hpp"
 #include "rfc3339.hpp"
 
 namespace charter::server {

@@ -7,13 +7,13 @@
 // license sees is worked out once per entitlement class (ops::entitlement_class): a request
 // costs the license check, one counter read and a lookup.
 
-#include "compression.hpp"
-#include "downloads.hpp"
-#include "entitlement.hpp"
-#include "gem_index.hpp"
-#include "gem_reader.hpp"
-#include "http_server.hpp"
-#include "http_util.hpp"
+#include "charter/keygen/ops/compression.hpp"
+#include "charter/keygen/ops/gem_reader.hpp"
+#include "charter/server/customer/downloads.hpp"
+#include "charter/server/customer/entitlement.hpp"
+#include "charter/server/customer/gem_index.hpp"
+#include "charter/server/http/http_util.hpp"
+#include "charter/server/http_server.hpp"
 #include "md5.hpp"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-#include "access_log.hpp"
+#include "charter/server/http/access_log.hpp"
 
 #include <cerrno>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "guarded_server.hpp"
+#include "charter/server/http/guarded_server.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "http_util.hpp"
+#include "charter/server/http/http_util.hpp"
 
 #include "strict_json.hpp"
 

@@ -1,4 +1,4 @@
-#include "metrics.hpp"
+#include "charter/server/http/metrics.hpp"
 
 #include <sstream>
 

@@ -1,7 +1,7 @@
-#include "request_bodies.hpp"
+#include "charter/server/http/request_bodies.hpp"
 
-#include "customers.hpp"
-#include "http_util.hpp"
+#include "charter/keygen/ops/customers.hpp"
+#include "charter/server/http/http_util.hpp"
 
 #include <algorithm>
 

@@ -4,8 +4,8 @@
 // a BLAKE2b-MAC key; the MAC covers the header and every parameter, so nothing can be
 // altered undetected.
 
+#include "charter/keygen/signing_key.hpp"
 #include "charter/result.hpp"
-#include "signing_key.hpp"
 
 #include <cstdint>
 #include <string>

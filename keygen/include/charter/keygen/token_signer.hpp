@@ -1,7 +1,7 @@
 #pragma once
 // Signing PASETO v4.public tokens: Charter license keys and revocation lists.
 
-#include "signing_key.hpp"
+#include "charter/keygen/signing_key.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -9,10 +9,10 @@
 // untrusted everywhere.
 
 #include "charter/db/store.hpp"
+#include "charter/keygen/ops/data_dir.hpp"
+#include "charter/keygen/ops/key_store.hpp"
+#include "charter/keygen/signing_key.hpp"
 #include "charter/result.hpp"
-#include "data_dir.hpp"
-#include "key_store.hpp"
-#include "signing_key.hpp"
 
 #include <atomic>
 #include <chrono>

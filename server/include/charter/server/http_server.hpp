@@ -3,18 +3,18 @@
 // public validation and key endpoints, metrics; hardened around cpp-httplib 0.11.4's
 // defaults (see docs/operations.md "Hardening").
 
-#include "access_log.hpp"
+#include "charter/keygen/ops/workspace.hpp"
 #include "charter/result.hpp"
-#include "current_signing_key.hpp"
+#include "charter/server/admin/issue_batcher.hpp"
+#include "charter/server/auth/key_checker.hpp"
+#include "charter/server/auth/rate_limiter.hpp"
+#include "charter/server/current_signing_key.hpp"
+#include "charter/server/customer/entitlement.hpp"
+#include "charter/server/http/access_log.hpp"
+#include "charter/server/http/metrics.hpp"
+#include "charter/server/server_config.hpp"
+#include "charter/server/store_pool.hpp"
 #include "downloads_log.hpp"
-#include "issue_batcher.hpp"
-#include "key_checker.hpp"
-#include "metrics.hpp"
-#include "rate_limiter.hpp"
-#include "server_config.hpp"
-#include "store_pool.hpp"
-#include "entitlement.hpp"
-#include "workspace.hpp"
 
 #include <httplib.h>
 

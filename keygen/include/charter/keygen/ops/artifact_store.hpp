@@ -3,8 +3,8 @@
 // temporary file while hashing and renamed into place only when complete, so a reader never
 // sees half a file and identical uploads share one copy.
 
+#include "charter/keygen/ops/data_dir.hpp"
 #include "charter/result.hpp"
-#include "data_dir.hpp"
 
 #include <cstdint>
 #include <filesystem>

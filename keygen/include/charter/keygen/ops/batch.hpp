@@ -6,9 +6,9 @@
 // entitlements (names separated by ';'), seats, name, meta (KEY=VALUE pairs separated by
 // ';'). Empty cells mean "not set".
 
+#include "charter/keygen/ops/csv_reader.hpp"
+#include "charter/keygen/ops/licensing.hpp"
 #include "charter/result.hpp"
-#include "csv_reader.hpp"
-#include "licensing.hpp"
 
 #include <filesystem>
 #include <istream>

@@ -8,10 +8,10 @@
 // slower of the two instead of their sum. At most a few chunks are in flight at any time,
 // so memory stays flat whatever the batch size.
 
-#include "batch.hpp"
 #include "charter/db/store.hpp"
+#include "charter/keygen/ops/batch.hpp"
+#include "charter/keygen/ops/licensing.hpp"
 #include "charter/result.hpp"
-#include "licensing.hpp"
 
 #include <cstddef>
 #include <cstdint>

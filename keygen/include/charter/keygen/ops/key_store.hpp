@@ -4,9 +4,9 @@
 // fsync, rename) so a crash never leaves half a key.
 
 #include "charter/db/records.hpp"
+#include "charter/keygen/ops/data_dir.hpp"
+#include "charter/keygen/signing_key.hpp"
 #include "charter/result.hpp"
-#include "data_dir.hpp"
-#include "signing_key.hpp"
 
 #include <optional>
 #include <string>

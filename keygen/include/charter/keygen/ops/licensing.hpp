@@ -4,9 +4,9 @@
 // way it was made.
 
 #include "charter/db/store.hpp"
+#include "charter/keygen/signing_key.hpp"
+#include "charter/keygen/token_signer.hpp"
 #include "charter/result.hpp"
-#include "signing_key.hpp"
-#include "token_signer.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +45,7 @@ struct PreparedLicense {
 };
 
 /// Issuing is three steps, so that a batch can sign on other threads while the calling thread
-/// reads, checks and stores (keygen/ops/batch_issue.hpp): prepare, sign, store. issue() is
+/// reads, checks and stores (keygen/include/charter/keygen/ops/batch_issue.hpp): prepare, sign, store. issue() is
 /// the three in a row, for one license and for the server.
 class Issuer {
 public:

@@ -4,8 +4,8 @@
 // `charter release add` and POST /v1/products/{id}/releases. A .gem file describes itself: its
 // specification gives the version and filename, and is stored for the RubyGems source.
 
-#include "artifact_store.hpp"
 #include "charter/db/store.hpp"
+#include "charter/keygen/ops/artifact_store.hpp"
 
 #include <filesystem>
 #include <optional>

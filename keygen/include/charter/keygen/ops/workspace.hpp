@@ -4,9 +4,9 @@
 // way is made by the same code.
 
 #include "charter/db/store.hpp"
+#include "charter/keygen/ops/data_dir.hpp"
+#include "charter/keygen/ops/key_store.hpp"
 #include "charter/result.hpp"
-#include "data_dir.hpp"
-#include "key_store.hpp"
 
 #include <optional>
 #include <string>

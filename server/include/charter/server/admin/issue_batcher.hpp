@@ -10,10 +10,10 @@
 // (CurrentSigningKey), so a `charter key rotate` in another process applies to the next batch.
 
 #include "charter/db/records.hpp"
-#include "current_signing_key.hpp"
+#include "charter/keygen/ops/licensing.hpp"
 #include "charter/result.hpp"
-#include "licensing.hpp"
-#include "store_pool.hpp"
+#include "charter/server/current_signing_key.hpp"
+#include "charter/server/store_pool.hpp"
 
 #include <condition_variable>
 #include <cstdint>

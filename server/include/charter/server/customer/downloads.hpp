@@ -4,8 +4,8 @@
 // log (here), and the entitlement rule, the log and the file itself (serve_release_file, in
 // http_server.hpp).
 
-#include "entitlement.hpp"
-#include "http_server.hpp"
+#include "charter/server/customer/entitlement.hpp"
+#include "charter/server/http_server.hpp"
 
 #include <optional>
 

@@ -4,7 +4,7 @@
 // no database. The handlers call these before they lease a store; tests and fuzz/ call them
 // with a hand-made httplib::Request.
 
-#include "licensing.hpp"
+#include "charter/keygen/ops/licensing.hpp"
 
 #include <httplib.h>
 
