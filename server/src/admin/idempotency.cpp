@@ -1,4 +1,4 @@
-#include "idempotency.hpp"
+#include "charter/server/admin/idempotency.hpp"
 
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/server/http/http_util.hpp"

@@ -7,10 +7,10 @@
 #include "charter/keygen/ops/json_views.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 #include "charter/keygen/token_signer.hpp"
+#include "charter/server/admin/idempotency.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http/request_bodies.hpp"
 #include "charter/server/http_server.hpp"
-#include "idempotency.hpp"
 #include "rfc3339.hpp"
 
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "downloads_log.hpp"
+#include "charter/server/customer/downloads_log.hpp"
 
 namespace charter::server {
 

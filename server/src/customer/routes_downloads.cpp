@@ -6,12 +6,12 @@
 #include "charter/keygen/ops/artifact_store.hpp"
 #include "charter/keygen/ops/json_views.hpp"
 #include "charter/keygen/ops/releases.hpp"
+#include "charter/server/admin/idempotency.hpp"
 #include "charter/server/customer/downloads.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/http/guarded_server.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http_server.hpp"
-#include "idempotency.hpp"
 #include "rfc3339.hpp"
 
 #include <sodium.h>

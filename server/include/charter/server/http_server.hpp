@@ -9,12 +9,12 @@
 #include "charter/server/auth/key_checker.hpp"
 #include "charter/server/auth/rate_limiter.hpp"
 #include "charter/server/current_signing_key.hpp"
+#include "charter/server/customer/downloads_log.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/http/access_log.hpp"
 #include "charter/server/http/metrics.hpp"
 #include "charter/server/server_config.hpp"
 #include "charter/server/store_pool.hpp"
-#include "downloads_log.hpp"
 
 #include <httplib.h>
 
