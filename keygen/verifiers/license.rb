@@ -162,7 +162,9 @@ module @MODULE@
     point.getbyte(0) < 0xed
   end
 
-  TrustedKey = Struct.new(:kid, :bytes, :pkey)
+  # `footer`: the footer Charter writes for the key, {"kid":"k4.pid.…"}, so that a token bearing
+  # it finds its key by one comparison, with no footer to read.
+  TrustedKey = Struct.new(:kid, :bytes, :pkey, :footer)
 
   def self.trusted_key(paserk)
     raise Failure.new("bad_key", "public key \"#{paserk}\" is not a valid k4.public key") unless paserk.is_a?(String) && paserk.start_with?("k4.public.")
@@ -176,7 +178,7 @@ module @MODULE@
     end
     # A non-canonical or small-order key never verifies (libsodium's rule): decided once here.
     pkey = nil unless canonical_point?(bytes) && !small_order?(bytes)
-    TrustedKey.new(kid, bytes, pkey)
+    TrustedKey.new(kid, bytes, pkey, "{\"kid\":\"#{kid}\"}".b.freeze)
   end
 
   def self.signature_valid?(key, signature, signed)
@@ -594,9 +596,12 @@ module @MODULE@
   def self.signer(keys, decoded, assertion, product)
     raise Failure.new("no_keys", "no public key is configured to verify license keys with") if keys.empty?
     if decoded.footer
-      kid = footer_kid(decoded.footer)
-      key = keys.find { |k| k.kid == kid }
-      raise Failure.new("unknown_key", "license key was signed by #{kid}, which is not a trusted key") unless key
+      key = keys.find { |k| k.footer == decoded.footer }
+      unless key
+        kid = footer_kid(decoded.footer)
+        key = keys.find { |k| k.kid == kid }
+        raise Failure.new("unknown_key", "license key was signed by #{kid}, which is not a trusted key") unless key
+      end
       return key if signature_valid?(key, decoded.signature, pae("v4.public.", decoded.message, decoded.footer, assertion))
       raise Failure.new("bad_signature", "license key signature does not verify for product \"#{product}\" (the key was altered)")
     end
