@@ -926,7 +926,7 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
         disk.set_budget(0);
         auto issued = store.insert_license(make_license("lic_1", t0), cli);
         REQUIRE_FALSE(issued);
-        CHECK(issued.error().kind == ErrorKind::io);
+        CHECK(issued.error().kind == ErrorKind::disk_full);
         CHECK(issued.error().message == "disk full while writing " + path.string() + "; nothing was changed; free some space and try again");
         disk.set_budget(-1);
         CHECK_FALSE(store.get_license("lic_1"));
@@ -943,7 +943,7 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
         });
         disk.set_budget(-1);
         REQUIRE_FALSE(batch);
-        CHECK(batch.error().kind == ErrorKind::io);
+        CHECK(batch.error().kind == ErrorKind::disk_full);
         CHECK(contains(batch.error().message, "disk full while writing " + path.string()));
     }
     SECTION("a batch that fills the disk half-way")
@@ -968,7 +968,7 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
         });
         disk.set_budget(-1);
         REQUIRE_FALSE(batch);
-        CHECK(batch.error().kind == ErrorKind::io);
+        CHECK(batch.error().kind == ErrorKind::disk_full);
         CHECK(contains(batch.error().message, "disk full while writing " + path.string()));
         CHECK(issued > 0);
         CHECK(issued < 20000);

@@ -33,7 +33,7 @@ Error sqlite_error(sqlite3* db, int rc, std::filesystem::path const& path)
     std::string const file = path.string();
     switch (rc & 0xff) {
     case SQLITE_FULL:
-        return make_error(ErrorKind::io, "disk full while writing " + file + "; nothing was changed; free some space and try again");
+        return make_error(ErrorKind::disk_full, "disk full while writing " + file + "; nothing was changed; free some space and try again");
     case SQLITE_READONLY:
         return make_error(ErrorKind::io,
             "database " + file + " is read-only; nothing was changed; charter needs write access to the file and its folder (for the -wal and -shm files)");
@@ -65,7 +65,7 @@ Error sqlite_error(sqlite3* db, int rc, std::filesystem::path const& path)
         // A write that hits a full file system surfaces as an I/O error with ENOSPC/EDQUOT.
         int error_number = db ? sqlite3_system_errno(db) : 0;
         if (error_number == ENOSPC || error_number == EDQUOT)
-            return make_error(ErrorKind::io, "disk full while writing " + file + "; nothing was changed; free some space and try again");
+            return make_error(ErrorKind::disk_full, "disk full while writing " + file + "; nothing was changed; free some space and try again");
         std::string detail = sqlite_message(db, rc);
         if (auto cause = system_cause(db); !cause.empty()) {
             detail += ": ";

@@ -99,6 +99,7 @@ int Context::fail(Error const& error) const
     case ErrorKind::unauthorized:
     case ErrorKind::forbidden: return exit_unauthorized;
     case ErrorKind::io:
+    case ErrorKind::disk_full:
     case ErrorKind::unavailable: return exit_io;
     case ErrorKind::version: return exit_version;
     case ErrorKind::internal: return exit_internal;

@@ -65,7 +65,7 @@ public:
                 if (errno == EINTR)
                     continue;
                 if (errno == ENOSPC)
-                    return make_error(ErrorKind::io, "disk full while storing an artifact in " + m_root.string()
+                    return make_error(ErrorKind::disk_full, "disk full while storing an artifact in " + m_root.string()
                             + "; nothing was changed");
                 return make_error(ErrorKind::io, "cannot write to " + m_root.string() + ": " + std::strerror(errno));
             }

@@ -16,11 +16,12 @@ enum class ErrorKind {
     conflict,        // a duplicate (product id, email, release version)
     unauthorized,    // a missing or wrong passphrase, token or key
     forbidden,       // authenticated but not allowed
-    io,              // the file system or database failed (full disk, read-only, permissions)
+    io,              // the file system or database failed (read-only, permissions, I/O error)
     unavailable,     // something the operation needs cannot be used until an operator acts (the
                      // server cannot load its current signing key); the message says what to do
     version,         // a database written by a newer Charter
     internal,        // a bug or an impossible state
+    disk_full,       // a write found no space (SQLITE_FULL, ENOSPC, EDQUOT); nothing was changed
 };
 
 struct Error {

@@ -23,10 +23,8 @@ void send_failure(httplib::Response& response, Error const& error)
     case ErrorKind::conflict: return send_error(response, 409, "conflict", error.message);
     case ErrorKind::unauthorized: return send_error(response, 401, "unauthorized", error.message);
     case ErrorKind::forbidden: return send_error(response, 403, "forbidden", error.message);
-    case ErrorKind::io:
-        if (error.message.find("disk full") != std::string::npos)
-            return send_error(response, 507, "storage_full", "the server's disk is full; nothing was changed");
-        return send_error(response, 503, "unavailable", "the database is unavailable; nothing was changed");
+    case ErrorKind::disk_full: return send_error(response, 507, "storage_full", "the server's disk is full; nothing was changed");
+    case ErrorKind::io: return send_error(response, 503, "unavailable", "the database is unavailable; nothing was changed");
     case ErrorKind::unavailable: return send_error(response, 503, "unavailable", error.message);
     case ErrorKind::version:
     case ErrorKind::internal: break;
