@@ -128,33 +128,6 @@ std::string to_regex(std::string const& pattern)
     return regex;
 }
 
-// A JSON string literal. Paths, routes and addresses are nearly always plain printable ASCII,
-// written as they are; anything else goes through the JSON library (escapes, invalid UTF-8).
-std::string json_escape(std::string const& text)
-{
-    bool plain = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
-    if (!plain)
-        return Json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string quoted;
-    quoted.reserve(text.size() + 2);
-    quoted += '"';
-    quoted += text;
-    quoted += '"';
-    return quoted;
-}
-
-// The log's time, formatted once per second per thread.
-std::string const& log_time(int64_t now)
-{
-    thread_local int64_t formatted_at = -1;
-    thread_local std::string text;
-    if (now != formatted_at) {
-        text = format::format_rfc3339(now);
-        formatted_at = now;
-    }
-    return text;
-}
-
 }
 
 void close_after_answer(httplib::Response& response)
@@ -362,32 +335,17 @@ void HttpServer::log_request(httplib::Request const& request, httplib::Response 
     // ranges and content providers alike before the logger runs.
     auto length = response.get_header_value("Content-Length");
     auto bytes = length.empty() ? std::to_string(response.body.size()) : length;
-    // One JSON line per request. The path is logged without its query string (which may
-    // carry cursors or filters, never secrets by design, but the rule is simple), and the
-    // address is the socket's peer, never a header.
-    std::string line;
-    line.reserve(256);
-    line += "{\"time\":\"";
-    line += log_time(now());
-    line += "\",\"request_id\":\"";
-    line += current_request.id;
-    line += "\",\"method\":\"";
-    line += method;
-    line += "\",\"path\":";
-    line += json_escape(request.path);
-    line += ",\"route\":";
-    line += json_escape(current_request.route);
-    line += ",\"status\":";
-    line += std::to_string(response.status);
-    line += ",\"bytes\":";
-    line += bytes;
-    line += ",\"duration_ms\":";
-    char milliseconds[32];
-    auto written = std::to_chars(milliseconds, milliseconds + sizeof milliseconds, elapsed * 1000.0, std::chars_format::fixed, 3);
-    line.append(milliseconds, written.ptr);
-    line += ",\"remote\":";
-    line += json_escape(request.remote_addr);
-    line += "}\n";
+    AccessLine entry;
+    entry.time = now();
+    entry.request_id = current_request.id;
+    entry.method = method;
+    entry.path = request.path;
+    entry.route = current_request.route;
+    entry.status = response.status;
+    entry.bytes = bytes;
+    entry.seconds = elapsed;
+    entry.remote = request.remote_addr;
+    auto line = format_access_line(entry);
     m_access_log.write(line);
     current_request.id.clear();
 }

@@ -1,12 +1,78 @@
 #include "charter/server/http/access_log.hpp"
 
+#include "rfc3339.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <unistd.h>
 
 namespace charter::server {
 
 namespace {
+
 constexpr size_t max_backlog = 8 << 20;
+
+// A JSON string literal. Paths, routes and addresses are nearly always plain printable ASCII,
+// written as they are; anything else goes through the JSON library (escapes, invalid UTF-8).
+std::string json_escape(std::string_view text)
+{
+    bool plain = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+    if (!plain)
+        return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string quoted;
+    quoted.reserve(text.size() + 2);
+    quoted += '"';
+    quoted += text;
+    quoted += '"';
+    return quoted;
+}
+
+// The log's time, formatted once per second per thread.
+std::string const& log_time(int64_t now)
+{
+    thread_local int64_t formatted_at = -1;
+    thread_local std::string text;
+    if (now != formatted_at) {
+        text = format::format_rfc3339(now);
+        formatted_at = now;
+    }
+    return text;
+}
+
+}
+
+std::string format_access_line(AccessLine const& entry)
+{
+    // One JSON line per request. The path is logged without its query string (which may
+    // carry cursors or filters, never secrets by design, but the rule is simple), and the
+    // address is the socket's peer, never a header.
+    std::string line;
+    line.reserve(256);
+    line += "{\"time\":\"";
+    line += log_time(entry.time);
+    line += "\",\"request_id\":\"";
+    line += entry.request_id;
+    line += "\",\"method\":\"";
+    line += entry.method;
+    line += "\",\"path\":";
+    line += json_escape(entry.path);
+    line += ",\"route\":";
+    line += json_escape(entry.route);
+    line += ",\"status\":";
+    line += std::to_string(entry.status);
+    line += ",\"bytes\":";
+    line += entry.bytes;
+    line += ",\"duration_ms\":";
+    char milliseconds[32];
+    auto written = std::to_chars(milliseconds, milliseconds + sizeof milliseconds, entry.seconds * 1000.0, std::chars_format::fixed, 3);
+    line.append(milliseconds, written.ptr);
+    line += ",\"remote\":";
+    line += json_escape(entry.remote);
+    line += "}\n";
+    return line;
 }
 
 AccessLog::AccessLog(int fd)

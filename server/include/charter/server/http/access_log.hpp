@@ -6,12 +6,29 @@
 // TCP stack itself. Lines keep their order of hand-over and are never split.
 
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
 namespace charter::server {
+
+/// What the access log says of one request.
+struct AccessLine {
+    int64_t time { 0 };          // Unix seconds
+    std::string_view request_id;
+    std::string_view method;     // a label from a fixed set (metrics' method_label)
+    std::string_view path;       // without the query string
+    std::string_view route;      // the route's pattern, "-" when none matched
+    int status { 0 };
+    std::string_view bytes;      // what went on the wire, as a decimal number
+    double seconds { 0 };
+    std::string_view remote;     // the socket's peer, never a header
+};
+
+/// One JSON line per request, newline included.
+std::string format_access_line(AccessLine const& entry);
 
 class AccessLog {
 public:
