@@ -2,6 +2,7 @@
 // nlohmann's dump() writes, so the direct writer changes no license), UTF-8 checks, and ids.
 
 #include "charter/keygen/token_signer.hpp"
+#include "charter/keygen/ids.hpp"
 #include "charter/verify.hpp"
 #include "claims.hpp"
 #include "rfc3339.hpp"

@@ -1,6 +1,7 @@
 #include "charter/keygen/ops/admin_tokens.hpp"
 
 #include "base64url.hpp"
+#include "charter/keygen/ids.hpp"
 #include "charter/keygen/token_signer.hpp"
 
 #include <sodium.h>

@@ -1,5 +1,6 @@
 #include "charter/keygen/ops/customers.hpp"
 
+#include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "charter/keygen/token_signer.hpp"
 

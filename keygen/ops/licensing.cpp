@@ -1,5 +1,6 @@
 #include "charter/keygen/ops/licensing.hpp"
 
+#include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/customers.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 #include "charter/keygen/token_signer.hpp"

@@ -1,5 +1,6 @@
 #include "charter/keygen/ops/releases.hpp"
 
+#include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/gem_reader.hpp"
 #include "charter/keygen/token_signer.hpp"
 

@@ -1,5 +1,6 @@
 #include "charter/server/http_server.hpp"
 
+#include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/keygen/ops/artifact_store.hpp"
 #include "charter/keygen/ops/licensing.hpp"

@@ -52,8 +52,4 @@ SignedLicense sign_license(SigningKey const& key, LicenseClaims const& claims);
 std::string sign_revocation_list(SigningKey const& key, std::string_view issuer, std::string_view product,
     int64_t issued_at, std::vector<std::string> const& revoked_ids);
 
-/// A new random id with a type prefix: "lic_", "cus_", "tok_", … followed by 22 base62
-/// characters (131 bits).
-std::string new_id(std::string_view prefix);
-
 }
