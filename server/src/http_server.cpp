@@ -22,90 +22,6 @@ namespace charter::server {
 
 namespace {
 
-// Per-request bookkeeping for the access log and metrics. cpp-httplib runs the pre-routing
-// handler, the route, the error handler and the logger of one request on the same worker
-// thread. Requests that fail before pre-routing (a bad request line, an oversized header) get
-// their scope from the error handler; the logger ends every scope, so a stale id never leaks
-// into the next request of the thread.
-struct RequestScope {
-    std::chrono::steady_clock::time_point started;
-    std::string id;
-    std::string route;
-    bool closing { false }; // a refusal that ends the connection (refuse_and_close)
-};
-thread_local RequestScope current_request;
-
-void begin_request()
-{
-    current_request.started = std::chrono::steady_clock::now();
-    current_request.id = keygen::new_id("req_");
-    current_request.route.assign(1, '-');
-    current_request.closing = false;
-}
-
-// Refuses a request whose body is still unread on the socket, and closes the connection after
-// the answer (close_after_answer).
-httplib::Server::HandlerResponse refuse_and_close(httplib::Response& response, int status, std::string const& code,
-    std::string const& message)
-{
-    send_error(response, status, code, message);
-    close_after_answer(response);
-    return httplib::Server::HandlerResponse::Handled;
-}
-
-std::regex const upload_route("^/v1/products/[^/]+/releases$");
-
-// A release upload: the one route with a larger body limit, whose body the handler streams.
-bool is_release_upload(httplib::Request const& request)
-{
-    return request.method == "POST" && std::regex_match(request.path, upload_route);
-}
-
-// cpp-httplib compresses a text or JSON response with Brotli at its highest quality whenever
-// the client accepts "br": 3 to 40 ms of CPU and megabytes of window for a 200-byte answer, on
-// any request any client cares to send. gzip costs a fraction of a millisecond. So "br" leaves
-// Accept-Encoding before the library reads it (which it does with a substring search for
-// "br", hence every coding containing those letters goes). The request is the library's own
-// mutable object, handed to the pre-routing handler as const.
-void drop_brotli(httplib::Request const& request)
-{
-    auto range = request.headers.equal_range("Accept-Encoding");
-    for (auto it = range.first; it != range.second; ++it) {
-        auto& value = const_cast<std::string&>(it->second);
-        if (value.find("br") == std::string::npos)
-            continue;
-        std::string kept;
-        size_t start = 0;
-        for (;;) {
-            auto comma = value.find(',', start);
-            auto token = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            token.erase(0, token.find_first_not_of(' '));
-            if (!token.empty() && token.find("br") == std::string::npos)
-                kept += (kept.empty() ? "" : ", ") + token;
-            if (comma == std::string::npos)
-                break;
-            start = comma + 1;
-        }
-        value = kept;
-    }
-}
-
-// Methods whose body cpp-httplib reads; on any other, a body would stay on the socket.
-bool reads_body(std::string const& method)
-{
-    return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-// Metrics label the method only from a fixed set, so that clients cannot add series.
-std::string method_label(std::string const& method)
-{
-    for (char const* known : { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" }) {
-        if (method == known)
-            return method;
-    }
-    return "other";
-}
-
 constexpr auto key_cache_lifetime = std::chrono::seconds(5);
 // The shortest interval between two re-reads of the trusted keys forced by an unknown kid (which
 // anyone can put in a key: at most one database read a second for all of them).
@@ -129,21 +45,6 @@ std::string to_regex(std::string const& pattern)
     return regex;
 }
 
-}
-
-void close_after_answer(httplib::Response& response)
-{
-    auto body = std::make_shared<std::string>(std::move(response.body));
-    auto type = response.get_header_value("Content-Type");
-    response.body.clear();
-    response.headers.erase("Content-Type");
-    response.set_header("Connection", "close");
-    current_request.closing = true;
-    response.set_content_provider(body->size(), type.empty() ? "application/json" : type.c_str(),
-        [body](size_t offset, size_t length, httplib::DataSink& sink) {
-            sink.write(body->data() + offset, length);
-            return false;
-        });
 }
 
 HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::optional<std::string> passphrase,
@@ -237,50 +138,19 @@ void HttpServer::install_hardening()
 
     http.set_pre_routing_handler([this](httplib::Request const& request, httplib::Response& response) {
         begin_request();
-        response.set_header("X-Request-Id", current_request.id);
-        // cpp-httplib cuts every response to the request's Range header after the handler, even a
-        // 200 JSON body or an error; only the file downloads serve ranges, and they set them again.
-        const_cast<httplib::Request&>(request).ranges.clear();
-        drop_brotli(request);
-        // Refuse bodies we will not read before cpp-httplib reads (and inflates) them.
-        if (request.has_header("Transfer-Encoding"))
-            return refuse_and_close(response, 411, "length_required", "chunked request bodies are not accepted; send a Content-Length");
-        if (request.has_header("Content-Encoding"))
-            return refuse_and_close(response, 415, "unsupported_media_type", "compressed request bodies are not accepted");
-        // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112,
-        // 6.3). cpp-httplib 0.11.4 would read one until the client closes, without any size
-        // limit: say so explicitly, and it reads nothing.
-        if (!request.has_header("Content-Length")) {
-            const_cast<httplib::Request&>(request).headers.emplace("Content-Length", "0");
-        } else {
-            if (request.get_header_value_count("Content-Length") > 1)
-                return refuse_and_close(response, 400, "bad_request", "send one Content-Length header");
-            auto const& text = request.get_header_value("Content-Length");
-            bool digits = !text.empty() && text.size() <= 18
-                && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-            if (!digits)
-                return refuse_and_close(response, 400, "bad_request", "Content-Length is not a number");
-            auto length = std::stoull(text);
-            bool upload = is_release_upload(request);
-            uint64_t limit = upload ? uint64_t(m_config.max_upload_bytes) : uint64_t(m_config.max_body_bytes);
-            if (length > limit)
-                return refuse_and_close(response, 413, "payload_too_large", "the request body is larger than "
-                        + std::to_string(limit) + " bytes");
-            if (length > 0 && !reads_body(request.method))
-                return refuse_and_close(response, 400, "bad_request", request.method + " requests take no body");
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
+        response.set_header("X-Request-Id", current_request().id);
+        return refuse_unsafe_request(request, response, { int64_t(m_config.max_body_bytes), m_config.max_upload_bytes });
     });
 
     http.set_error_handler([this](httplib::Request const& request, httplib::Response& response) {
         // Requests cpp-httplib rejects while reading the request line or headers never reach
         // the pre-routing handler.
-        if (current_request.id.empty()) {
+        if (current_request().id.empty()) {
             begin_request();
-            response.set_header("X-Request-Id", current_request.id);
+            response.set_header("X-Request-Id", current_request().id);
         }
         // 304 and 416 carry no body by design.
-        if (!response.body.empty() || current_request.closing || response.status == 304 || response.status == 416)
+        if (!response.body.empty() || current_request().closing || response.status == 304 || response.status == 416)
             return;
         // cpp-httplib's own refusals: a malformed request line or header, a target over 8 KiB,
         // a body it could not read. Where the request ends on the socket is unknown, so the
@@ -327,28 +197,28 @@ void HttpServer::install_hardening()
 
 void HttpServer::log_request(httplib::Request const& request, httplib::Response const& response)
 {
-    if (current_request.id.empty())
+    if (current_request().id.empty())
         begin_request();
-    auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - current_request.started).count();
+    auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - current_request().started).count();
     auto method = method_label(request.method);
-    m_metrics.record_request(method, current_request.route, response.status, elapsed);
+    m_metrics.record_request(method, current_request().route, response.status, elapsed);
     // What went on the wire: cpp-httplib sets Content-Length for bodies, compressed bodies,
     // ranges and content providers alike before the logger runs.
     auto length = response.get_header_value("Content-Length");
     auto bytes = length.empty() ? std::to_string(response.body.size()) : length;
     AccessLine entry;
     entry.time = now();
-    entry.request_id = current_request.id;
+    entry.request_id = current_request().id;
     entry.method = method;
     entry.path = request.path;
-    entry.route = current_request.route;
+    entry.route = current_request().route;
     entry.status = response.status;
     entry.bytes = bytes;
     entry.seconds = elapsed;
     entry.remote = request.remote_addr;
     auto line = format_access_line(entry);
     m_access_log.write(line);
-    current_request.id.clear();
+    current_request().id.clear();
 }
 
 void HttpServer::add_route(char const* method, std::string const& pattern, Handler handler)
@@ -357,7 +227,7 @@ void HttpServer::add_route(char const* method, std::string const& pattern, Handl
     std::string regex = to_regex(pattern);
     m_route_matchers.emplace_back(method, std::regex(regex));
     auto wrapped = [pattern, handler = std::move(handler)](httplib::Request const& request, httplib::Response& response) {
-        current_request.route = pattern;
+        current_request().route = pattern;
         handler(request, response);
     };
     std::string method_name = method;
@@ -378,7 +248,7 @@ void HttpServer::add_streaming_route(char const* method, std::string const& patt
     m_route_matchers.emplace_back(method, std::regex(regex));
     m_http->Post(regex, [pattern, handler = std::move(handler)](httplib::Request const& request, httplib::Response& response,
                             httplib::ContentReader const& reader) {
-        current_request.route = pattern;
+        current_request().route = pattern;
         handler(request, response, reader);
     });
 }

@@ -12,6 +12,7 @@
 #include "charter/server/customer/downloads_log.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/http/access_log.hpp"
+#include "charter/server/http/hardening.hpp"
 #include "charter/server/http/metrics.hpp"
 #include "charter/server/server_config.hpp"
 #include "charter/server/store_pool.hpp"
@@ -155,13 +156,6 @@ void register_admin_routes(HttpServer& server, std::function<void(char const*, s
 void register_download_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_rubygems_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_public_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
-
-/// Ends the connection once `response` (an answer already set, body and all) is written, so
-/// that a request body left unread on the socket is never parsed as the next request (a client,
-/// or a proxy sharing the connection, could smuggle requests inside it). cpp-httplib 0.11.4
-/// lets a handler close the connection in one way only: a content provider that reports
-/// failure ends it, after the provider has written the whole body.
-void close_after_answer(httplib::Response& response);
 
 /// Sends a release's file to a presented license after the entitlement rule allowed it, and
 /// writes the downloads log line either way: ETag, If-None-Match, single ranges, digests, and

@@ -1,0 +1,149 @@
+#include "charter/server/http/hardening.hpp"
+
+#include "charter/keygen/ids.hpp"
+#include "charter/server/http/http_util.hpp"
+
+#include <algorithm>
+#include <regex>
+
+namespace charter::server {
+
+namespace {
+
+thread_local RequestScope scope;
+
+}
+
+RequestScope& current_request()
+{
+    return scope;
+}
+
+namespace {
+
+// cpp-httplib compresses a text or JSON response with Brotli at its highest quality whenever
+// the client accepts "br": 3 to 40 ms of CPU and megabytes of window for a 200-byte answer, on
+// any request any client cares to send. gzip costs a fraction of a millisecond. So "br" leaves
+// Accept-Encoding before the library reads it (which it does with a substring search for
+// "br", hence every coding containing those letters goes). The request is the library's own
+// mutable object, handed to the pre-routing handler as const.
+void drop_brotli(httplib::Request const& request)
+{
+    auto range = request.headers.equal_range("Accept-Encoding");
+    for (auto it = range.first; it != range.second; ++it) {
+        auto& value = const_cast<std::string&>(it->second);
+        if (value.find("br") == std::string::npos)
+            continue;
+        std::string kept;
+        size_t start = 0;
+        for (;;) {
+            auto comma = value.find(',', start);
+            auto token = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            token.erase(0, token.find_first_not_of(' '));
+            if (!token.empty() && token.find("br") == std::string::npos)
+                kept += (kept.empty() ? "" : ", ") + token;
+            if (comma == std::string::npos)
+                break;
+            start = comma + 1;
+        }
+        value = kept;
+    }
+}
+
+// Methods whose body cpp-httplib reads; on any other, a body would stay on the socket.
+bool reads_body(std::string const& method)
+{
+    return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+}
+
+void begin_request()
+{
+    scope.started = std::chrono::steady_clock::now();
+    scope.id = keygen::new_id("req_");
+    scope.route.assign(1, '-');
+    scope.closing = false;
+}
+
+// Refuses a request whose body is still unread on the socket, and closes the connection after
+// the answer (close_after_answer).
+httplib::Server::HandlerResponse refuse_and_close(httplib::Response& response, int status, std::string const& code,
+    std::string const& message)
+{
+    send_error(response, status, code, message);
+    close_after_answer(response);
+    return httplib::Server::HandlerResponse::Handled;
+}
+
+std::regex const upload_route("^/v1/products/[^/]+/releases$");
+
+// A release upload: the one route with a larger body limit, whose body the handler streams.
+bool is_release_upload(httplib::Request const& request)
+{
+    return request.method == "POST" && std::regex_match(request.path, upload_route);
+}
+
+// Metrics label the method only from a fixed set, so that clients cannot add series.
+std::string method_label(std::string const& method)
+{
+    for (char const* known : { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" }) {
+        if (method == known)
+            return method;
+    }
+    return "other";
+}
+
+void close_after_answer(httplib::Response& response)
+{
+    auto body = std::make_shared<std::string>(std::move(response.body));
+    auto type = response.get_header_value("Content-Type");
+    response.body.clear();
+    response.headers.erase("Content-Type");
+    response.set_header("Connection", "close");
+    scope.closing = true;
+    response.set_content_provider(body->size(), type.empty() ? "application/json" : type.c_str(),
+        [body](size_t offset, size_t length, httplib::DataSink& sink) {
+            sink.write(body->data() + offset, length);
+            return false;
+        });
+}
+
+httplib::Server::HandlerResponse refuse_unsafe_request(httplib::Request const& request, httplib::Response& response,
+    BodyLimits limits)
+{
+    // cpp-httplib cuts every response to the request's Range header after the handler, even a
+    // 200 JSON body or an error; only the file downloads serve ranges, and they set them again.
+    const_cast<httplib::Request&>(request).ranges.clear();
+    drop_brotli(request);
+    // Refuse bodies we will not read before cpp-httplib reads (and inflates) them.
+    if (request.has_header("Transfer-Encoding"))
+        return refuse_and_close(response, 411, "length_required", "chunked request bodies are not accepted; send a Content-Length");
+    if (request.has_header("Content-Encoding"))
+        return refuse_and_close(response, 415, "unsupported_media_type", "compressed request bodies are not accepted");
+    // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112,
+    // 6.3). cpp-httplib 0.11.4 would read one until the client closes, without any size
+    // limit: say so explicitly, and it reads nothing.
+    if (!request.has_header("Content-Length")) {
+        const_cast<httplib::Request&>(request).headers.emplace("Content-Length", "0");
+    } else {
+        if (request.get_header_value_count("Content-Length") > 1)
+            return refuse_and_close(response, 400, "bad_request", "send one Content-Length header");
+        auto const& text = request.get_header_value("Content-Length");
+        bool digits = !text.empty() && text.size() <= 18
+            && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits)
+            return refuse_and_close(response, 400, "bad_request", "Content-Length is not a number");
+        auto length = std::stoull(text);
+        bool upload = is_release_upload(request);
+        uint64_t limit = upload ? uint64_t(limits.max_upload_bytes) : uint64_t(limits.max_body_bytes);
+        if (length > limit)
+            return refuse_and_close(response, 413, "payload_too_large", "the request body is larger than "
+                    + std::to_string(limit) + " bytes");
+        if (length > 0 && !reads_body(request.method))
+            return refuse_and_close(response, 400, "bad_request", request.method + " requests take no body");
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+}
+
+}
