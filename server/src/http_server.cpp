@@ -22,10 +22,6 @@ namespace charter::server {
 
 namespace {
 
-constexpr auto key_cache_lifetime = std::chrono::seconds(5);
-// The shortest interval between two re-reads of the trusted keys forced by an unknown kid (which
-// anyone can put in a key: at most one database read a second for all of them).
-constexpr auto unknown_key_refresh = std::chrono::seconds(1);
 constexpr auto token_touch_interval = std::chrono::seconds(60);
 
 // "/v1/licenses/{id}" → "^/v1/licenses/([^/]+)$"
@@ -306,7 +302,7 @@ std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(htt
     }
     // The key names its product; the signature (implicit assertion) decides whether that is true.
     // A key that verified before is not decoded again.
-    std::string product = m_key_checker.product_of(key).value_or(std::string());
+    std::string product = m_license_keys.product_of(key).value_or(std::string());
     if (product.empty()) {
         format::DecodedToken decoded;
         std::string detail;
@@ -447,69 +443,9 @@ std::optional<HttpServer::AdminToken> HttpServer::authorize(httplib::Request con
     return AdminToken { token.id, token.scopes };
 }
 
-Result<std::shared_ptr<Verifier const>> HttpServer::verifier_for(std::string const& product, bool unknown_key)
-{
-    std::lock_guard lock(m_cache_mutex);
-    auto steady_now = std::chrono::steady_clock::now();
-    // A new signing key is newer than the cached trusted keys: the licenses it has just signed
-    // must validate at once, not after the cache's lifetime.
-    auto generation = m_signing_key.generation();
-    bool forced = unknown_key && steady_now - m_keys_forced_at > unknown_key_refresh;
-    if (forced)
-        m_keys_forced_at = steady_now;
-    if (steady_now - m_keys_loaded_at > key_cache_lifetime || generation != m_keys_generation || forced) {
-        auto store = m_pool.lease();
-        if (!store)
-            return store.error();
-        auto keys = (*store)->list_signing_keys();
-        if (!keys)
-            return keys.error();
-        std::vector<std::string> trusted;
-        for (auto const& key : *keys) {
-            if (key.status != "retired")
-                trusted.push_back(key.public_paserk);
-        }
-        if (trusted != m_trusted_keys) {
-            m_trusted_keys = std::move(trusted);
-            m_verifiers.clear();
-            m_key_checker.clear();
-        }
-        m_keys_loaded_at = steady_now;
-        m_keys_generation = generation;
-    }
-    if (auto it = m_verifiers.find(product); it != m_verifiers.end())
-        return it->second;
-    auto verifier = std::make_shared<Verifier>(product.c_str());
-    for (auto const& key : m_trusted_keys)
-        (void)verifier->add_key(key.c_str());
-    if (m_verifiers.size() > 1000)
-        m_verifiers.clear();
-    m_verifiers.emplace(product, verifier);
-    return std::shared_ptr<Verifier const>(verifier);
-}
-
 Result<KeyCheck> HttpServer::check_license_key(std::string const& product, std::string const& key, int64_t now)
 {
-    auto generation = m_key_checker.generation();
-    // Reloads the trusted keys when due, which forgets every remembered verdict if they changed.
-    auto verifier = verifier_for(product);
-    if (!verifier)
-        return verifier.error();
-    if (auto known = m_key_checker.find(product, key, now))
-        return *known;
-    auto checked = m_key_checker.check(**verifier, product, key, now, generation);
-    // A key another process has just made current (`charter key rotate`, then `charter issue`)
-    // signs licenses before this server's cache knows it: an unknown kid re-reads the trusted
-    // keys before it is believed.
-    if (checked.status == CHARTER_E_UNKNOWN_KEY) {
-        generation = m_key_checker.generation();
-        auto refreshed = verifier_for(product, true);
-        if (!refreshed)
-            return refreshed.error();
-        if (*refreshed != *verifier)
-            return m_key_checker.check(**refreshed, product, key, now, generation);
-    }
-    return checked;
+    return m_license_keys.check(product, key, now);
 }
 
 Result<std::string> HttpServer::revocation_list(std::string const& product)

@@ -7,6 +7,7 @@
 #include "charter/result.hpp"
 #include "charter/server/admin/issue_batcher.hpp"
 #include "charter/server/auth/key_checker.hpp"
+#include "charter/server/auth/license_keys.hpp"
 #include "charter/server/auth/rate_limiter.hpp"
 #include "charter/server/current_signing_key.hpp"
 #include "charter/server/customer/downloads_log.hpp"
@@ -96,11 +97,7 @@ public:
     /// /rubygems/, so that a stranger's 404 never tells which paths exist.
     using UnroutedHandler = std::function<bool(httplib::Request const&, httplib::Response&)>;
     void add_unrouted_handler(UnroutedHandler handler) { m_unrouted_handlers.push_back(std::move(handler)); }
-    /// A verifier for `product` trusting the current set of non-retired keys.
-    /// `unknown_key`: a license named a key the cached trusted keys lack, so re-read them now
-    /// unless an unknown kid made it do so less than a second ago.
-    Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product, bool unknown_key = false);
-    /// Verifies a license key for `product` at `now`, remembering good verdicts (KeyChecker).
+    /// Verifies a license key for `product` at `now` (LicenseKeys).
     Result<KeyCheck> check_license_key(std::string const& product, std::string const& key, int64_t now);
     /// The signed revocation list of a product, re-signed only when the list or the current
     /// signing key changed.
@@ -126,6 +123,7 @@ private:
     CurrentSigningKey m_signing_key;
     std::string m_issuer;
     IssueBatcher m_issue_batcher { m_pool, m_signing_key, m_issuer };
+    LicenseKeys m_license_keys { m_pool, m_signing_key };
     Metrics m_metrics;
     DownloadsLog m_downloads_log { m_config.downloads_log_limit, m_config.downloads_log_retention_days };
     RateLimiter m_auth_limiter;
@@ -137,12 +135,6 @@ private:
     int m_port { 0 };
 
     std::mutex m_cache_mutex;
-    std::chrono::steady_clock::time_point m_keys_loaded_at {};
-    std::chrono::steady_clock::time_point m_keys_forced_at {}; // the last re-read for an unknown kid
-    uint64_t m_keys_generation { 0 }; // m_signing_key's generation when the trusted keys were read
-    std::vector<std::string> m_trusted_keys;
-    std::map<std::string, std::shared_ptr<Verifier const>> m_verifiers;
-    KeyChecker m_key_checker;
     struct SignedRevocationList {
         std::vector<std::string> revoked; // the license ids it lists
         std::vector<std::string> kids;    // the keys that signed it, one list each

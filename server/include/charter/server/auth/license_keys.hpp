@@ -1,0 +1,50 @@
+#pragma once
+// The one owner of what checking a license key needs: the trusted keys (the data directory's
+// signing keys that are not retired), a verifier per product built on them, and the remembered
+// verdicts (KeyChecker), dropped whenever the trusted keys change. A validation and every
+// download ask check(); nothing else holds keys or verifiers.
+
+#include "charter/result.hpp"
+#include "charter/server/auth/key_checker.hpp"
+#include "charter/server/current_signing_key.hpp"
+#include "charter/server/store_pool.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace charter::server {
+
+class LicenseKeys {
+public:
+    LicenseKeys(StorePool& pool, CurrentSigningKey const& signing_key);
+
+    /// Verifies a license key for `product` at `now`, remembering good verdicts (KeyChecker).
+    /// The trusted keys are re-read every few seconds, at once when this server's signing key
+    /// changed, and (at most once a second) when a key names a kid they lack.
+    Result<KeyCheck> check(std::string const& product, std::string const& key, int64_t now);
+    /// The product a remembered key verified for, so that a known key needs no decoding.
+    std::optional<std::string> product_of(std::string const& key) const { return m_checker.product_of(key); }
+
+private:
+    /// A verifier for `product` trusting the current set of non-retired keys.
+    /// `unknown_key`: a license named a key the cached trusted keys lack, so re-read them now
+    /// unless an unknown kid made it do so less than a second ago.
+    Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product, bool unknown_key = false);
+
+    StorePool& m_pool;
+    CurrentSigningKey const& m_signing_key;
+    std::mutex m_mutex;
+    std::chrono::steady_clock::time_point m_keys_loaded_at {};
+    std::chrono::steady_clock::time_point m_keys_forced_at {}; // the last re-read for an unknown kid
+    uint64_t m_keys_generation { 0 }; // m_signing_key's generation when the trusted keys were read
+    std::vector<std::string> m_trusted_keys;
+    std::map<std::string, std::shared_ptr<Verifier const>> m_verifiers;
+    KeyChecker m_checker;
+};
+
+}
