@@ -44,3 +44,18 @@ TEST_CASE("base64url refuses non-canonical input")
     CHECK_FALSE(base64url_decode("Zm9v\xc3\xa9"));
     CHECK(base64url_decode("Zm8"));
 }
+
+TEST_CASE("base64url decodes exactly the 64 characters of its alphabet, in every position")
+{
+    std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int byte = 0; byte < 256; ++byte) {
+        char c = static_cast<char>(byte);
+        bool in_alphabet = alphabet.find(c) != std::string_view::npos;
+        for (size_t position = 0; position < 4; ++position) {
+            std::string text = "AAAA";
+            text[position] = c;
+            INFO("byte " << byte << " at " << position);
+            CHECK(base64url_decode(text).has_value() == in_alphabet);
+        }
+    }
+}

@@ -1,5 +1,6 @@
 #include "rfc3339.hpp"
 
+#include <chrono>
 #include <string>
 
 namespace charter::format {
@@ -28,42 +29,34 @@ bool read_digits(std::string_view text, size_t pos, size_t count, unsigned& out)
     return true;
 }
 
-bool is_leap_year(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+// The civil calendar is <chrono>'s (C++20 year_month_day and sys_days). Its year holds
+// -32767..32767 only, while callers may ask about any year (a duration of 100000 years must
+// come out as past 9999 to be refused); the Gregorian calendar repeats every 400 years, which
+// are 146097 days, so a year outside is moved by whole cycles into the range and back.
+constexpr int64_t years_per_cycle = 400;
+constexpr int64_t days_per_cycle = 146097;
 
-// civil_from_days, the inverse of days_from_civil (same source).
-void civil_from_days(int64_t days, int64_t& year, unsigned& month, unsigned& day)
+// The date in years 0-399 of the same cycle, and how many whole cycles were taken off.
+std::chrono::year_month_day in_first_cycle(int64_t year, unsigned month, unsigned day, int64_t& cycles)
 {
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    auto day_of_era = static_cast<unsigned>(days - era * 146097);
-    unsigned year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    year = int64_t(year_of_era) + era * 400;
-    unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    unsigned shifted_month = (5 * day_of_year + 2) / 153;
-    day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
-    year += month <= 2;
+    cycles = year / years_per_cycle - (year % years_per_cycle < 0 ? 1 : 0);
+    auto year_in_cycle = static_cast<int>(year - cycles * years_per_cycle);
+    return { std::chrono::year(year_in_cycle), std::chrono::month(month), std::chrono::day(day) };
 }
 
 }
 
 int64_t days_from_civil(int64_t year, unsigned month, unsigned day)
 {
-    year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - 399) / 400;
-    auto year_of_era = static_cast<unsigned>(year - era * 400);
-    unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-    unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + int64_t(day_of_era) - 719468;
+    int64_t cycles = 0;
+    auto date = in_first_cycle(year, month, day, cycles);
+    return std::chrono::sys_days(date).time_since_epoch().count() + cycles * days_per_cycle;
 }
 
 bool is_valid_date(int64_t year, unsigned month, unsigned day)
 {
-    static constexpr unsigned days_in_month[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (month < 1 || month > 12 || day < 1)
-        return false;
-    unsigned limit = days_in_month[month - 1] + (month == 2 && is_leap_year(year) ? 1 : 0);
-    return day <= limit;
+    int64_t cycles = 0;
+    return day <= 31 && in_first_cycle(year, month, day, cycles).ok();
 }
 
 std::optional<int64_t> parse_rfc3339(std::string_view text)
@@ -133,9 +126,7 @@ std::string format_rfc3339(int64_t unix_seconds)
         rest += 86400;
         days -= 1;
     }
-    int64_t year;
-    unsigned month, day;
-    civil_from_days(days, year, month, day);
+    std::chrono::year_month_day date { std::chrono::sys_days(std::chrono::days(days)) };
     // By hand rather than with snprintf: `charter issue --batch` formats several times per
     // license (docs/performance.md), and the clamp above keeps every field in range.
     std::string text = "0000-00-00T00:00:00Z";
@@ -143,9 +134,9 @@ std::string format_rfc3339(int64_t unix_seconds)
         for (size_t i = digits; i-- > 0; value /= 10)
             text[at + i] = char('0' + value % 10);
     };
-    put(0, unsigned(year), 4);
-    put(5, month, 2);
-    put(8, day, 2);
+    put(0, unsigned(int(date.year())), 4);
+    put(5, unsigned(date.month()), 2);
+    put(8, unsigned(date.day()), 2);
     put(11, unsigned(rest / 3600), 2);
     put(14, unsigned(rest % 3600 / 60), 2);
     put(17, unsigned(rest % 60), 2);

@@ -21,7 +21,7 @@ std::string format_rfc3339(int64_t unix_seconds);
 /// YYYY-MM-DD (UTC) for messages meant for people.
 std::string format_date(int64_t unix_seconds);
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+/// Days since 1970-01-01 of a proleptic Gregorian date, any year.
 int64_t days_from_civil(int64_t year, unsigned month, unsigned day);
 
 bool is_valid_date(int64_t year, unsigned month, unsigned day);
