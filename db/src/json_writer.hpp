@@ -1,6 +1,9 @@
 #pragma once
 // Builds the small JSON objects of the audit log's details column. db/ depends on no JSON
-// library, and these objects are flat: strings, integers and booleans.
+// library, and these objects are flat: strings (common's one JSON string writer), integers and
+// booleans.
+
+#include "charter/json_string.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -51,25 +54,7 @@ private:
         append_string(key);
         m_text += ':';
     }
-    void append_string(std::string_view value)
-    {
-        static constexpr char hex[] = "0123456789abcdef";
-        m_text += '"';
-        for (char c : value) {
-            auto byte = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                m_text += '\\';
-                m_text += c;
-            } else if (byte < 0x20) {
-                m_text += "\\u00";
-                m_text += hex[byte >> 4];
-                m_text += hex[byte & 0xf];
-            } else {
-                m_text += c;
-            }
-        }
-        m_text += '"';
-    }
+    void append_string(std::string_view value) { append_json_string(m_text, value); }
 
     std::string m_text { "{" };
 };

@@ -3,6 +3,7 @@
 #include "base64url.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "charter/verify.hpp"
+#include "claims.hpp"
 #include "context.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
@@ -68,12 +69,8 @@ int run_verify(Context& context, VerifyOptions const& options)
     std::string product = options.product;
     if (product.empty()) {
         // The product is the implicit assertion: take the claim, and let the signature decide.
-        auto unverified = decode_unverified(*token);
-        if (unverified && unverified->claims.is_object() && unverified->claims.contains("product")
-            && unverified->claims["product"].is_string())
-            product = unverified->claims["product"];
-        if (product.empty())
-            product = "?";
+        std::string ignored;
+        product = format::claimed_product(*token, ignored, CHARTER_MAX_REVOCATION_LIST_SIZE).value_or("?");
     }
 
     std::optional<ops::Workspace> workspace;

@@ -1,6 +1,7 @@
 #include "charter/keygen/token_signer.hpp"
 
 #include "base64url.hpp"
+#include "charter/json_string.hpp"
 #include "claims.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
@@ -29,77 +30,6 @@ std::string sign_v4_public(SigningKey const& key, std::string_view message, std:
 
 namespace {
 
-// The length of the UTF-8 sequence starting at text[at] when it is well formed (RFC 3629: no
-// overlong forms, no surrogates, nothing above U+10FFFF), else 0.
-size_t utf8_sequence_length(std::string_view text, size_t at)
-{
-    auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-    auto continuation = [&](size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
-    unsigned char lead = byte(at);
-    if (lead < 0x80)
-        return 1;
-    if (lead >= 0xC2 && lead <= 0xDF)
-        return continuation(at + 1) ? 2 : 0;
-    if (lead >= 0xE0 && lead <= 0xEF) {
-        if (!continuation(at + 1) || !continuation(at + 2))
-            return 0;
-        if ((lead == 0xE0 && byte(at + 1) < 0xA0) || (lead == 0xED && byte(at + 1) > 0x9F))
-            return 0; // overlong, or a UTF-16 surrogate
-        return 3;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-        if (!continuation(at + 1) || !continuation(at + 2) || !continuation(at + 3))
-            return 0;
-        if ((lead == 0xF0 && byte(at + 1) < 0x90) || (lead == 0xF4 && byte(at + 1) > 0x8F))
-            return 0; // overlong, or above U+10FFFF
-        return 4;
-    }
-    return 0;
-}
-
-// A JSON string exactly as nlohmann's dump() writes it (so the bytes of a license do not
-// depend on which writer made them): '"' and '\\' escaped, \b \f \n \r \t, other control
-// characters as \u00xx, everything else verbatim. An ill-formed UTF-8 sequence, which
-// Issuer::issue never lets through, becomes U+FFFD rather than invalid JSON.
-void append_json_string(std::string& out, std::string_view text)
-{
-    static constexpr char hex[] = "0123456789abcdef";
-    auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; };
-    out += '"';
-    size_t i = 0;
-    while (i < text.size()) {
-        size_t run = i;
-        while (run < text.size() && plain(static_cast<unsigned char>(text[run])))
-            ++run;
-        out.append(text.substr(i, run - i));
-        i = run;
-        if (i == text.size())
-            break;
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x80) {
-            size_t length = utf8_sequence_length(text, i);
-            out.append(length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(i, length));
-            i += length == 0 ? 1 : length;
-            continue;
-        }
-        ++i;
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 0xF];
-        }
-    }
-    out += '"';
-}
-
 void append_member(std::string& out, std::string_view key)
 {
     out += out.size() > 1 ? ",\"" : "\"";
@@ -121,17 +51,6 @@ void append_time_member(std::string& out, std::string_view key, int64_t time)
     out += '"';
 }
 
-}
-
-bool is_valid_utf8(std::string_view text)
-{
-    for (size_t i = 0; i < text.size();) {
-        size_t length = utf8_sequence_length(text, i);
-        if (length == 0)
-            return false;
-        i += length;
-    }
-    return true;
 }
 
 std::string claims_to_json(LicenseClaims const& claims)

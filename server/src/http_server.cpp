@@ -8,7 +8,7 @@
 #include "charter/server/http/guarded_server.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/verify.hpp"
-#include "paseto.hpp"
+#include "claims.hpp"
 #include "rfc3339.hpp"
 
 #include <sodium.h>
@@ -304,16 +304,11 @@ std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(htt
     // A key that verified before is not decoded again.
     std::string product = m_license_keys.product_of(key).value_or(std::string());
     if (product.empty()) {
-        format::DecodedToken decoded;
         std::string detail;
-        if (format::decode_v4_public(key, decoded, detail) == CHARTER_OK) {
-            auto claims = Json::parse(decoded.message, nullptr, false);
-            if (claims.is_object() && claims.contains("product") && claims["product"].is_string())
-                product = claims["product"];
-        }
-        if (product.empty())
-            return refuse("the license key is not valid: " + (detail.empty() ? std::string("it names no product") : detail)
-                + "; check that it is the key the vendor sent, copied whole");
+        auto claimed = format::claimed_product(key, detail);
+        if (!claimed)
+            return refuse("the license key is not valid: " + detail + "; check that it is the key the vendor sent, copied whole");
+        product = std::move(*claimed);
     }
     // A key seen before skips Ed25519 (KeyChecker): customers' clients send the same key with
     // every index and file request. Revocation is read from the database below every time.

@@ -2,6 +2,7 @@
 
 #include "charter/verify.h"
 #include "paserk_public.hpp"
+#include "paseto.hpp"
 #include "rfc3339.hpp"
 #include "strict_json.hpp"
 
@@ -222,6 +223,37 @@ int parse_revocation_list(std::string_view json, RevocationList& out, std::strin
     out.revoked = std::move(*revoked);
     std::sort(out.revoked.begin(), out.revoked.end());
     return CHARTER_OK;
+}
+
+int check_validity_period(std::optional<int64_t> not_before, std::optional<int64_t> expires_at, int64_t now,
+    int64_t leeway)
+{
+    if (not_before && now < *not_before - leeway)
+        return CHARTER_E_NOT_YET_VALID;
+    if (expires_at && now > *expires_at + leeway)
+        return CHARTER_E_EXPIRED;
+    return CHARTER_OK;
+}
+
+std::optional<std::string> claimed_product_of_message(std::string_view claims_json)
+{
+    std::string ignored;
+    auto object = read_json_object(claims_json, ignored);
+    auto* product = object ? object->find("product") : nullptr;
+    if (!product || product->type != JsonType::string || product->string_value.empty())
+        return std::nullopt;
+    return std::move(product->string_value);
+}
+
+std::optional<std::string> claimed_product(std::string_view token, std::string& detail, size_t max_token_size)
+{
+    DecodedToken decoded;
+    if (decode_v4_public(token, decoded, detail, max_token_size) != CHARTER_OK)
+        return std::nullopt;
+    auto product = claimed_product_of_message(decoded.message);
+    if (!product)
+        detail = "it names no product";
+    return product;
 }
 
 }

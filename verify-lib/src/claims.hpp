@@ -3,6 +3,9 @@
 // message, plus the two other small JSON documents of the format: the footer and the
 // revocation list.
 
+#include "charter/verify.h"
+
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +30,23 @@ struct Claims {
 
 /// Returns CHARTER_OK, CHARTER_E_BAD_CLAIMS, CHARTER_E_MISSING_CLAIM or CHARTER_E_WRONG_CLAIM_TYPE.
 int parse_claims(std::string_view json, Claims& out, std::string& detail);
+
+/// The time checks of a license, the one place they are made: CHARTER_E_NOT_YET_VALID before
+/// nbf - leeway, CHARTER_E_EXPIRED after exp + leeway, CHARTER_OK otherwise (the instants
+/// themselves are inside).
+int check_validity_period(std::optional<int64_t> not_before, std::optional<int64_t> expires_at, int64_t now,
+    int64_t leeway);
+
+/// The product a token's claims name, read before verification and without trusting it: the
+/// non-empty "product" string of the message when it is a JSON object (read strictly, as claims
+/// are), and nullopt otherwise. It only says which product to verify for, or words a refusal; the
+/// signature (the product is its implicit assertion) decides whether it is true.
+std::optional<std::string> claimed_product_of_message(std::string_view claims_json);
+
+/// The same from a whole token (decoded with decode_v4_public, at most `max_token_size` bytes).
+/// Without a product, `detail` says why: the decoding error, or "it names no product".
+std::optional<std::string> claimed_product(std::string_view token, std::string& detail,
+    size_t max_token_size = CHARTER_MAX_TOKEN_SIZE);
 
 /// The kid of a footer {"kid":"k4.pid.…"}: CHARTER_OK or CHARTER_E_BAD_FOOTER.
 int parse_footer_kid(std::string_view json, std::string& kid, std::string& detail);

@@ -11,6 +11,7 @@
 #include "claims.hpp"
 #include "paseto.hpp"
 #include "rfc3339.hpp"
+#include "startup_check.hpp"
 #include "verifier_internal.hpp"
 
 #include <algorithm>
@@ -19,7 +20,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
-#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,52 +29,12 @@
 
 using namespace charter::format;
 
-struct charter_startup {
-    // A key file, or a key the application found itself (charter_startup_add_value).
-    struct Source {
-        charter_source_kind kind { CHARTER_SOURCE_FILE };
-        std::string name;
-        std::optional<std::string> value;
-    };
-    charter_verifier const* verifier { nullptr };
-    std::string env_name; // empty: no environment variable
-    std::vector<Source> sources; // in the order added, after the environment variable
-    charter_startup_mode mode { CHARTER_MODE_ENFORCE };
-    int grace_days { 0 };
-    std::string revocation_file; // empty: none
-    std::string renew_url;       // empty: none
-};
-
-struct charter_startup_result {
-    struct Place {
-        charter_source_kind kind { CHARTER_SOURCE_NONE };
-        std::string name; // as configured
-        std::string path; // "~/" expanded; the variable name for the environment
-        charter_place_state state { CHARTER_PLACE_NOT_CHECKED };
-        std::string detail;
-    };
-    struct LicenseFree {
-        void operator()(charter_license* license) const { charter_license_free(license); }
-    };
-
-    int status { CHARTER_E_INTERNAL };
-    bool valid { false };
-    bool warning { false };
-    charter_source_kind source_kind { CHARTER_SOURCE_NONE };
-    std::string source;
-    std::unique_ptr<charter_license, LicenseFree> license;
-    std::string message;
-    std::string diagnostic;
-    std::vector<Place> places;
-};
-
 namespace {
 
 using Place = charter_startup_result::Place;
 
 constexpr std::string_view whitespace = " \t\r\n\v\f";
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
-constexpr int max_grace_days = 3650;
 // A revocation file is bounded by CHARTER_MAX_REVOCATION_FILE_SIZE; reading a little more (a
 // trailing newline, a BOM) lets verification give its precise "too large" message.
 constexpr size_t max_revocation_file_size = CHARTER_MAX_REVOCATION_FILE_SIZE + 4096;
@@ -297,19 +257,6 @@ std::string no_license_message(charter_startup const& check, std::vector<Place> 
     return "no license key found: " + (cause.empty() ? "" : cause + "; ") + where_to_put_the_key(check);
 }
 
-// The product a token claims, read without trusting it: only used to word a refusal.
-std::optional<std::string> claimed_product(std::string_view token)
-{
-    DecodedToken decoded;
-    std::string ignored;
-    if (decode_v4_public(token, decoded, ignored) != CHARTER_OK)
-        return std::nullopt;
-    Claims claims;
-    if (parse_claims(decoded.message, claims, ignored) != CHARTER_OK)
-        return std::nullopt;
-    return claims.product;
-}
-
 struct Outcome {
     std::string message;
     bool in_grace { false };
@@ -353,7 +300,8 @@ Outcome explain(charter_startup const& check, charter_startup_result const& resu
     case CHARTER_E_WRONG_PRODUCT:
     case CHARTER_E_BAD_SIGNATURE:
     case CHARTER_E_UNKNOWN_KEY: {
-        auto claimed = claimed_product(token);
+        std::string ignored;
+        auto claimed = claimed_product(token, ignored);
         bool other_product = claimed && *claimed != product;
         // A genuine key of another product (verify says so when it verifies for its own
         // product), or one signed by a key this build does not know that claims another product.
@@ -468,6 +416,10 @@ Revocations load_revocation_file(charter_startup const& check)
     return out;
 }
 
+}
+
+namespace charter::internal {
+
 void run_check(charter_startup const& check, int64_t now, charter_startup_result& result)
 {
     std::string const& product = check.verifier->product;
@@ -524,206 +476,6 @@ void run_check(charter_startup const& check, int64_t now, charter_startup_result
         diagnostic += result.status == CHARTER_E_EXPIRED && !warn_only ? " (grace period)" : " (warn-only mode)";
     diagnostic += ": " + result.message + "\n";
     result.diagnostic = std::move(diagnostic);
-}
-
-template<typename Function>
-int guarded(Function function)
-{
-    try {
-        return function();
-    } catch (std::bad_alloc const&) {
-        return CHARTER_E_NO_MEMORY;
-    } catch (...) {
-        return CHARTER_E_INTERNAL;
-    }
-}
-
-int set_string(charter_startup* check, char const* value, std::string charter_startup::*field)
-{
-    if (!check || !value)
-        return CHARTER_E_INVALID_ARGUMENT;
-    return guarded([&] {
-        check->*field = value;
-        return int(CHARTER_OK);
-    });
-}
-
-Place const* place_at(charter_startup_result const* result, size_t index)
-{
-    return result && index < result->places.size() ? &result->places[index] : nullptr;
-}
-
-}
-
-extern "C" {
-
-charter_startup* charter_startup_new(charter_verifier const* verifier)
-{
-    if (!verifier)
-        return nullptr;
-    try {
-        auto* check = new charter_startup;
-        check->verifier = verifier;
-        return check;
-    } catch (...) {
-        return nullptr;
-    }
-}
-
-void charter_startup_free(charter_startup* check)
-{
-    delete check;
-}
-
-int charter_startup_set_env(charter_startup* check, char const* name)
-{
-    if (!name || !*name || std::strchr(name, '='))
-        return CHARTER_E_INVALID_ARGUMENT;
-    return set_string(check, name, &charter_startup::env_name);
-}
-
-int charter_startup_add_file(charter_startup* check, char const* path)
-{
-    if (!check || !path || !*path)
-        return CHARTER_E_INVALID_ARGUMENT;
-    return guarded([&] {
-        check->sources.push_back({ CHARTER_SOURCE_FILE, path, std::nullopt });
-        return int(CHARTER_OK);
-    });
-}
-
-int charter_startup_add_value(charter_startup* check, char const* name, char const* value)
-{
-    if (!check || !name || !*name)
-        return CHARTER_E_INVALID_ARGUMENT;
-    return guarded([&] {
-        charter_startup::Source source { CHARTER_SOURCE_VALUE, name, std::nullopt };
-        if (value)
-            source.value = value;
-        check->sources.push_back(std::move(source));
-        return int(CHARTER_OK);
-    });
-}
-
-int charter_startup_set_mode(charter_startup* check, charter_startup_mode mode)
-{
-    if (!check || (mode != CHARTER_MODE_ENFORCE && mode != CHARTER_MODE_WARN))
-        return CHARTER_E_INVALID_ARGUMENT;
-    check->mode = mode;
-    return CHARTER_OK;
-}
-
-int charter_startup_set_grace_days(charter_startup* check, int days)
-{
-    if (!check || days < 0 || days > max_grace_days)
-        return CHARTER_E_INVALID_ARGUMENT;
-    check->grace_days = days;
-    return CHARTER_OK;
-}
-
-int charter_startup_set_revocation_file(charter_startup* check, char const* path)
-{
-    return set_string(check, path, &charter_startup::revocation_file);
-}
-
-int charter_startup_set_renew_url(charter_startup* check, char const* url)
-{
-    return set_string(check, url, &charter_startup::renew_url);
-}
-
-int charter_startup_check(charter_startup const* check, int64_t now, charter_startup_result** out)
-{
-    if (out)
-        *out = nullptr;
-    if (!check || !out)
-        return CHARTER_E_INVALID_ARGUMENT;
-    return guarded([&] {
-        auto result = std::make_unique<charter_startup_result>();
-        run_check(*check, now, *result);
-        int status = result->valid ? int(CHARTER_OK) : result->status;
-        *out = result.release();
-        return status;
-    });
-}
-
-void charter_startup_result_free(charter_startup_result* result)
-{
-    delete result;
-}
-
-int charter_startup_result_status(charter_startup_result const* result)
-{
-    return result ? result->status : CHARTER_E_INVALID_ARGUMENT;
-}
-
-int charter_startup_result_valid(charter_startup_result const* result)
-{
-    return result && result->valid ? 1 : 0;
-}
-
-int charter_startup_result_warning(charter_startup_result const* result)
-{
-    return result && result->warning ? 1 : 0;
-}
-
-charter_source_kind charter_startup_result_source_kind(charter_startup_result const* result)
-{
-    return result ? result->source_kind : CHARTER_SOURCE_NONE;
-}
-
-char const* charter_startup_result_source(charter_startup_result const* result)
-{
-    return result && result->source_kind != CHARTER_SOURCE_NONE ? result->source.c_str() : nullptr;
-}
-
-charter_license const* charter_startup_result_license(charter_startup_result const* result)
-{
-    return result ? result->license.get() : nullptr;
-}
-
-char const* charter_startup_result_message(charter_startup_result const* result)
-{
-    return result ? result->message.c_str() : nullptr;
-}
-
-char const* charter_startup_result_diagnostic(charter_startup_result const* result)
-{
-    return result ? result->diagnostic.c_str() : nullptr;
-}
-
-size_t charter_startup_result_place_count(charter_startup_result const* result)
-{
-    return result ? result->places.size() : 0;
-}
-
-charter_source_kind charter_startup_result_place_kind(charter_startup_result const* result, size_t index)
-{
-    auto const* place = place_at(result, index);
-    return place ? place->kind : CHARTER_SOURCE_NONE;
-}
-
-char const* charter_startup_result_place_name(charter_startup_result const* result, size_t index)
-{
-    auto const* place = place_at(result, index);
-    return place ? place->name.c_str() : nullptr;
-}
-
-char const* charter_startup_result_place_path(charter_startup_result const* result, size_t index)
-{
-    auto const* place = place_at(result, index);
-    return place ? place->path.c_str() : nullptr;
-}
-
-int charter_startup_result_place_state(charter_startup_result const* result, size_t index)
-{
-    auto const* place = place_at(result, index);
-    return place ? int(place->state) : -1;
-}
-
-char const* charter_startup_result_place_detail(charter_startup_result const* result, size_t index)
-{
-    auto const* place = place_at(result, index);
-    return place ? place->detail.c_str() : nullptr;
 }
 
 }

@@ -1,5 +1,6 @@
-// The C ABI of libcharter-verify. Every entry point catches everything: no exception may
-// cross extern "C" (allocation failure becomes CHARTER_E_NO_MEMORY).
+// License verification (charter_verify() without its C boundary, which is c_api.cpp): the
+// signature by the key the footer names, the claims, the time checks, updates and revocations;
+// and the loading of revocation files.
 
 #include "charter/verify.h"
 
@@ -8,8 +9,6 @@
 #include "paseto.hpp"
 #include "rfc3339.hpp"
 #include "verifier_internal.hpp"
-
-#include <sodium.h>
 
 #include <algorithm>
 #include <cstring>
@@ -22,21 +21,6 @@
 using namespace charter::format;
 
 namespace {
-
-void write_detail(char* detail, size_t detail_size, std::string_view text)
-{
-    if (!detail || detail_size == 0)
-        return;
-    size_t count = std::min(text.size(), detail_size - 1);
-    std::memcpy(detail, text.data(), count);
-    detail[count] = '\0';
-}
-
-int sodium_ready()
-{
-    // sodium_init() is idempotent and thread-safe; it picks the fastest implementations.
-    return sodium_init() < 0 ? CHARTER_E_INTERNAL : CHARTER_OK;
-}
 
 // Finds the key that signed `token`, verifying its signature. With a kid in the footer,
 // only that key is tried; without a footer, every trusted key is.
@@ -78,14 +62,15 @@ int check_signature(charter_verifier const& verifier, DecodedToken const& token,
 // one, and the customer should be told so. (One more Ed25519 verification, on this path only.)
 int explain_bad_signature(charter_verifier const& verifier, DecodedToken const& token, std::string& detail)
 {
-    Claims claims;
+    auto claimed = claimed_product_of_message(token.message);
     std::string kid, ignored;
-    if (parse_claims(token.message, claims, ignored) == CHARTER_OK && claims.product != verifier.product
-        && check_signature(verifier, token, claims.product, kid, ignored) == CHARTER_OK) {
-        detail = "license " + claims.license_id + " is for product \"" + claims.product + "\", not \"" + verifier.product + "\"";
-        return CHARTER_E_WRONG_PRODUCT;
-    }
-    return CHARTER_E_BAD_SIGNATURE;
+    if (!claimed || *claimed == verifier.product || check_signature(verifier, token, *claimed, kid, ignored) != CHARTER_OK)
+        return CHARTER_E_BAD_SIGNATURE;
+    Claims claims;
+    if (parse_claims(token.message, claims, ignored) != CHARTER_OK)
+        return CHARTER_E_BAD_SIGNATURE;
+    detail = "license " + claims.license_id + " is for product \"" + claims.product + "\", not \"" + verifier.product + "\"";
+    return CHARTER_E_WRONG_PRODUCT;
 }
 
 bool is_listed(RevocationList const* list, std::string const& license_id)
@@ -122,12 +107,11 @@ int verify(charter_verifier const& verifier, std::string_view token_text, int64_
     }
     license->claims_json = std::move(token.message);
 
-    if (claims.not_before && now < *claims.not_before - verifier.leeway) {
+    status = check_validity_period(claims.not_before, claims.expires_at, now, verifier.leeway);
+    if (status == CHARTER_E_NOT_YET_VALID) {
         detail = "license " + claims.license_id + " is not valid before " + format_rfc3339(*claims.not_before);
-        status = CHARTER_E_NOT_YET_VALID;
-    } else if (claims.expires_at && now > *claims.expires_at + verifier.leeway) {
+    } else if (status == CHARTER_E_EXPIRED) {
         detail = "license " + claims.license_id + " for " + claims.product + " expired on " + format_rfc3339(*claims.expires_at);
-        status = CHARTER_E_EXPIRED;
     } else if (claims.updates_until && verifier.build_time && *verifier.build_time > *claims.updates_until) {
         detail = "license " + claims.license_id + " covers releases up to " + format_rfc3339(*claims.updates_until)
             + "; this build is from " + format_rfc3339(*verifier.build_time);
@@ -213,215 +197,6 @@ int load_revocation_list(charter_verifier const& verifier, std::string_view file
     detail = "revocation list rejected: none of its " + std::to_string(lines.size()) + " lists is valid for this build ("
         + reasons + ")";
     return CHARTER_E_BAD_REVOCATION_LIST;
-}
-
-}
-
-namespace {
-
-template<typename Function>
-int guarded(Function function)
-{
-    try {
-        return function();
-    } catch (std::bad_alloc const&) {
-        return CHARTER_E_NO_MEMORY;
-    } catch (...) {
-        return CHARTER_E_INTERNAL;
-    }
-}
-
-}
-
-extern "C" {
-
-char const* charter_version(void)
-{
-    return CHARTER_VERSION_STRING;
-}
-
-char const* charter_status_string(int status)
-{
-    switch (status) {
-    case CHARTER_OK: return "valid";
-    case CHARTER_E_INVALID_ARGUMENT: return "invalid argument";
-    case CHARTER_E_NO_MEMORY: return "out of memory";
-    case CHARTER_E_TOO_LARGE: return "license key is too large";
-    case CHARTER_E_MALFORMED: return "not a v4.public license key";
-    case CHARTER_E_BAD_ENCODING: return "license key is not valid base64url";
-    case CHARTER_E_BAD_FOOTER: return "license key footer is invalid";
-    case CHARTER_E_NO_KEYS: return "no trusted public key configured";
-    case CHARTER_E_UNKNOWN_KEY: return "license key was signed by an untrusted key";
-    case CHARTER_E_BAD_SIGNATURE: return "license key signature is invalid";
-    case CHARTER_E_BAD_CLAIMS: return "license claims are not a valid JSON object";
-    case CHARTER_E_MISSING_CLAIM: return "license lacks a required claim";
-    case CHARTER_E_WRONG_CLAIM_TYPE: return "license claim has the wrong type";
-    case CHARTER_E_WRONG_PRODUCT: return "license is for another product";
-    case CHARTER_E_NOT_YET_VALID: return "license is not valid yet";
-    case CHARTER_E_EXPIRED: return "license has expired";
-    case CHARTER_E_UPDATES_ENDED: return "license does not cover this release";
-    case CHARTER_E_REVOKED: return "license has been revoked";
-    case CHARTER_E_BAD_KEY: return "public key is not a valid k4.public key";
-    case CHARTER_E_BAD_REVOCATION_LIST: return "revocation list is invalid";
-    case CHARTER_E_INTERNAL: return "internal error";
-    case CHARTER_E_NO_LICENSE: return "no license key found";
-    }
-    return "unknown status";
-}
-
-charter_verifier* charter_verifier_new(char const* product)
-{
-    if (!product || !*product || sodium_ready() != CHARTER_OK)
-        return nullptr;
-    try {
-        auto* verifier = new charter_verifier;
-        verifier->product = product;
-        return verifier;
-    } catch (...) {
-        return nullptr;
-    }
-}
-
-void charter_verifier_free(charter_verifier* verifier)
-{
-    delete verifier;
-}
-
-int charter_verifier_add_key(charter_verifier* verifier, char const* paserk_public)
-{
-    if (!verifier || !paserk_public)
-        return CHARTER_E_INVALID_ARGUMENT;
-    return guarded([&] {
-        auto key = decode_paserk_public(paserk_public);
-        if (!key)
-            return int(CHARTER_E_BAD_KEY);
-        std::string kid = paserk_pid(*key);
-        for (auto const& trusted : verifier->keys) {
-            if (trusted.kid == kid)
-                return int(CHARTER_OK);
-        }
-        verifier->keys.push_back(charter_verifier::TrustedKey { *key, std::move(kid) });
-        return int(CHARTER_OK);
-    });
-}
-
-int charter_verifier_set_leeway(charter_verifier* verifier, int64_t seconds)
-{
-    if (!verifier || seconds < 0 || seconds > int64_t(86400) * 365)
-        return CHARTER_E_INVALID_ARGUMENT;
-    verifier->leeway = seconds;
-    return CHARTER_OK;
-}
-
-int charter_verifier_set_build_time(charter_verifier* verifier, int64_t unix_seconds)
-{
-    if (!verifier)
-        return CHARTER_E_INVALID_ARGUMENT;
-    verifier->build_time = unix_seconds;
-    return CHARTER_OK;
-}
-
-int charter_verifier_set_revocation_list(charter_verifier* verifier, char const* token, size_t token_size, char* detail,
-    size_t detail_size)
-{
-    if (!verifier || !token)
-        return CHARTER_E_INVALID_ARGUMENT;
-    return guarded([&] {
-        std::string message;
-        RevocationList list;
-        int status = charter::internal::load_revocation_list(*verifier, std::string_view(token, token_size), list, message);
-        if (status != CHARTER_OK) {
-            write_detail(detail, detail_size, message);
-            return status;
-        }
-        verifier->revocations = std::move(list);
-        write_detail(detail, detail_size, "");
-        return int(CHARTER_OK);
-    });
-}
-
-int charter_verify(charter_verifier const* verifier, char const* token, size_t token_size, int64_t now,
-    charter_license** license_out, char* detail, size_t detail_size)
-{
-    if (license_out)
-        *license_out = nullptr;
-    if (!verifier || !token) {
-        write_detail(detail, detail_size, "verifier and token must not be NULL");
-        return CHARTER_E_INVALID_ARGUMENT;
-    }
-    std::string message;
-    int status = guarded([&] { return charter::internal::verify(*verifier, std::string_view(token, token_size), now, nullptr, license_out, message); });
-    if (status == CHARTER_E_NO_MEMORY || status == CHARTER_E_INTERNAL)
-        message = charter_status_string(status);
-    write_detail(detail, detail_size, message);
-    return status;
-}
-
-void charter_license_free(charter_license* license)
-{
-    delete license;
-}
-
-charter_license* charter_license_copy(charter_license const* license)
-{
-    if (!license)
-        return nullptr;
-    try {
-        return new charter_license(*license);
-    } catch (...) {
-        return nullptr;
-    }
-}
-
-char const* charter_license_id(charter_license const* license) { return license ? license->claims.license_id.c_str() : nullptr; }
-char const* charter_license_customer(charter_license const* license) { return license ? license->claims.customer.c_str() : nullptr; }
-char const* charter_license_issuer(charter_license const* license) { return license ? license->claims.issuer.c_str() : nullptr; }
-char const* charter_license_product(charter_license const* license) { return license ? license->claims.product.c_str() : nullptr; }
-char const* charter_license_kid(charter_license const* license) { return license ? license->kid.c_str() : nullptr; }
-char const* charter_license_claims_json(charter_license const* license) { return license ? license->claims_json.c_str() : nullptr; }
-
-char const* charter_license_name(charter_license const* license)
-{
-    return license && license->claims.name ? license->claims.name->c_str() : nullptr;
-}
-
-int64_t charter_license_issued_at(charter_license const* license)
-{
-    return license ? license->claims.issued_at : 0;
-}
-
-static int optional_out(std::optional<int64_t> const& value, int64_t* out)
-{
-    if (!value)
-        return 0;
-    if (out)
-        *out = *value;
-    return 1;
-}
-
-int charter_license_not_before(charter_license const* license, int64_t* out) { return license ? optional_out(license->claims.not_before, out) : 0; }
-int charter_license_expires_at(charter_license const* license, int64_t* out) { return license ? optional_out(license->claims.expires_at, out) : 0; }
-int charter_license_updates_until(charter_license const* license, int64_t* out) { return license ? optional_out(license->claims.updates_until, out) : 0; }
-int charter_license_seats(charter_license const* license, int64_t* out) { return license ? optional_out(license->claims.seats, out) : 0; }
-
-int charter_license_has_entitlement(charter_license const* license, char const* name)
-{
-    if (!license || !name)
-        return 0;
-    auto const& entitlements = license->claims.entitlements;
-    return std::find(entitlements.begin(), entitlements.end(), std::string_view(name)) != entitlements.end() ? 1 : 0;
-}
-
-size_t charter_license_entitlement_count(charter_license const* license)
-{
-    return license ? license->claims.entitlements.size() : 0;
-}
-
-char const* charter_license_entitlement(charter_license const* license, size_t index)
-{
-    if (!license || index >= license->claims.entitlements.size())
-        return nullptr;
-    return license->claims.entitlements[index].c_str();
 }
 
 }

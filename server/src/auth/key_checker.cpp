@@ -1,5 +1,6 @@
 #include "charter/server/auth/key_checker.hpp"
 
+#include "claims.hpp"
 #include "rfc3339.hpp"
 
 #include <nlohmann/json.hpp>
@@ -50,9 +51,9 @@ std::optional<KeyCheck> KeyChecker::find(std::string const& product, std::string
     if (it == m_entries.end() || it->second.product != product)
         return std::nullopt;
     auto const& entry = it->second;
-    // The same comparisons as verify-lib (leeway 0); outside them, verify again for the exact
-    // status and message.
-    if ((entry.not_before && now < *entry.not_before) || (entry.expires_at && now > *entry.expires_at))
+    // verify-lib's time checks (leeway 0); outside them, verify again for the exact status and
+    // message.
+    if (format::check_validity_period(entry.not_before, entry.expires_at, now, 0) != CHARTER_OK)
         return std::nullopt;
     return KeyCheck { CHARTER_OK, {}, entry.license_id, entry.claims_json, entry.customer, entry.expires_at, entry.updates_until };
 }

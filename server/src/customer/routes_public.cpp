@@ -7,36 +7,13 @@
 #include "charter/server/http_server.hpp"
 #include "charter/verify.hpp"
 #include "rfc3339.hpp"
+#include "statuses.hpp"
 
 namespace charter::server {
 
 namespace {
 
 using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
-
-// Stable names for verify-lib's status codes, for JSON clients.
-char const* status_name(int status)
-{
-    switch (status) {
-    case CHARTER_OK: return "valid";
-    case CHARTER_E_TOO_LARGE: return "too_large";
-    case CHARTER_E_MALFORMED: return "malformed";
-    case CHARTER_E_BAD_ENCODING: return "bad_encoding";
-    case CHARTER_E_BAD_FOOTER: return "bad_footer";
-    case CHARTER_E_NO_KEYS: return "no_keys";
-    case CHARTER_E_UNKNOWN_KEY: return "unknown_key";
-    case CHARTER_E_BAD_SIGNATURE: return "bad_signature";
-    case CHARTER_E_BAD_CLAIMS: return "bad_claims";
-    case CHARTER_E_MISSING_CLAIM: return "missing_claim";
-    case CHARTER_E_WRONG_CLAIM_TYPE: return "wrong_claim_type";
-    case CHARTER_E_WRONG_PRODUCT: return "wrong_product";
-    case CHARTER_E_NOT_YET_VALID: return "not_yet_valid";
-    case CHARTER_E_EXPIRED: return "expired";
-    case CHARTER_E_UPDATES_ENDED: return "updates_ended";
-    case CHARTER_E_REVOKED: return "revoked";
-    default: return "invalid";
-    }
-}
 
 void validate(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
@@ -70,7 +47,7 @@ void validate(HttpServer& server, httplib::Request const& request, httplib::Resp
     answer.reserve(96 + message.size() + check->claims_json.size());
     answer += status == CHARTER_OK ? "{\"valid\":true" : "{\"valid\":false";
     answer += ",\"status\":\"";
-    answer += status_name(status);
+    answer += format::status_name(status);
     answer += "\",\"message\":";
     answer += Json(status == CHARTER_OK ? std::string("the license is valid") : message)
                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

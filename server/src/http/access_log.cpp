@@ -1,8 +1,7 @@
 #include "charter/server/http/access_log.hpp"
 
+#include "charter/json_string.hpp"
 #include "rfc3339.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,21 +13,6 @@ namespace charter::server {
 namespace {
 
 constexpr size_t max_backlog = 8 << 20;
-
-// A JSON string literal. Paths, routes and addresses are nearly always plain printable ASCII,
-// written as they are; anything else goes through the JSON library (escapes, invalid UTF-8).
-std::string json_escape(std::string_view text)
-{
-    bool plain = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
-    if (!plain)
-        return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string quoted;
-    quoted.reserve(text.size() + 2);
-    quoted += '"';
-    quoted += text;
-    quoted += '"';
-    return quoted;
-}
 
 // The log's time, formatted once per second per thread.
 std::string const& log_time(int64_t now)
@@ -58,9 +42,9 @@ std::string format_access_line(AccessLine const& entry)
     line += "\",\"method\":\"";
     line += entry.method;
     line += "\",\"path\":";
-    line += json_escape(entry.path);
+    append_json_string(line, entry.path);
     line += ",\"route\":";
-    line += json_escape(entry.route);
+    append_json_string(line, entry.route);
     line += ",\"status\":";
     line += std::to_string(entry.status);
     line += ",\"bytes\":";
@@ -70,7 +54,7 @@ std::string format_access_line(AccessLine const& entry)
     auto written = std::to_chars(milliseconds, milliseconds + sizeof milliseconds, entry.seconds * 1000.0, std::chars_format::fixed, 3);
     line.append(milliseconds, written.ptr);
     line += ",\"remote\":";
-    line += json_escape(entry.remote);
+    append_json_string(line, entry.remote);
     line += "}\n";
     return line;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Signing PASETO v4.public tokens: Charter license keys and revocation lists.
 
+#include "charter/json_string.hpp"
 #include "charter/keygen/signing_key.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,7 +39,7 @@ struct LicenseClaims {
 std::string claims_to_json(LicenseClaims const& claims);
 
 /// True when `text` is well-formed UTF-8 (RFC 3629), as JSON text and a license's claims must be.
-bool is_valid_utf8(std::string_view text);
+using charter::is_valid_utf8;
 
 struct SignedLicense {
     std::string token;
