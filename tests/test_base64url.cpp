@@ -59,3 +59,17 @@ TEST_CASE("base64url decodes exactly the 64 characters of its alphabet, in every
         }
     }
 }
+
+TEST_CASE("standard base64 (HTTP Basic): '+' and '/', unpadded, as strict as base64url")
+{
+    CHECK(base64_decode_unpadded("") == std::string());
+    CHECK(base64_decode_unpadded("Zm9vYmFy") == std::string("foobar"));
+    CHECK(base64_decode_unpadded("Zm8") == std::string("fo"));
+    CHECK(base64_decode_unpadded("-_8") == std::nullopt);
+    CHECK(base64_decode_unpadded("+/8") == std::string("\xfb\xff"));
+    CHECK(base64_decode_unpadded("Zg==") == std::nullopt); // the caller strips padding
+    CHECK(base64_decode_unpadded("Zh") == std::nullopt);
+    CHECK(base64_decode_unpadded("Zm9vY") == std::nullopt);
+    for (int byte = 0x80; byte < 256; ++byte)
+        CHECK(base64_decode_unpadded(std::string("AAA") + char(byte)) == std::nullopt);
+}

@@ -20,6 +20,31 @@ namespace {
 
 constexpr int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 
+long decode_into(std::string_view text, uint8_t* out, int sodium_variant)
+{
+    unsigned char high_bits = 0;
+    for (char c : text)
+        high_bits |= static_cast<unsigned char>(c);
+    if (high_bits & 0x80)
+        return -1;
+    size_t written = 0;
+    if (sodium_base642bin(out, base64url_decoded_size(text.size()), text.data(), text.size(), nullptr, &written, nullptr,
+            sodium_variant)
+        != 0)
+        return -1;
+    return static_cast<long>(written);
+}
+
+std::optional<std::string> decode(std::string_view text, int sodium_variant)
+{
+    std::string out(base64url_decoded_size(text.size()), '\0');
+    long written = decode_into(text, reinterpret_cast<uint8_t*>(out.data()), sodium_variant);
+    if (written < 0)
+        return std::nullopt;
+    out.resize(static_cast<size_t>(written));
+    return out;
+}
+
 }
 
 std::string base64url_encode(uint8_t const* bytes, size_t size)
@@ -38,27 +63,17 @@ std::string base64url_encode(std::string_view bytes)
 
 long base64url_decode_into(std::string_view text, uint8_t* out)
 {
-    unsigned char high_bits = 0;
-    for (char c : text)
-        high_bits |= static_cast<unsigned char>(c);
-    if (high_bits & 0x80)
-        return -1;
-    size_t written = 0;
-    if (sodium_base642bin(out, base64url_decoded_size(text.size()), text.data(), text.size(), nullptr, &written, nullptr,
-            variant)
-        != 0)
-        return -1;
-    return static_cast<long>(written);
+    return decode_into(text, out, variant);
 }
 
 std::optional<std::string> base64url_decode(std::string_view text)
 {
-    std::string out(base64url_decoded_size(text.size()), '\0');
-    long written = base64url_decode_into(text, reinterpret_cast<uint8_t*>(out.data()));
-    if (written < 0)
-        return std::nullopt;
-    out.resize(static_cast<size_t>(written));
-    return out;
+    return decode(text, variant);
+}
+
+std::optional<std::string> base64_decode_unpadded(std::string_view text)
+{
+    return decode(text, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
 }
 
 }

@@ -21,6 +21,10 @@ std::optional<std::string> base64url_decode(std::string_view text);
 /// Returns the number of bytes written, or -1 when the text is not canonical.
 long base64url_decode_into(std::string_view text, uint8_t* out);
 
+/// Standard base64 (RFC 4648 §4: '+' and '/'), unpadded, with the same strictness: for HTTP
+/// Basic credentials, whose padding the caller removes.
+std::optional<std::string> base64_decode_unpadded(std::string_view text);
+
 constexpr size_t base64url_decoded_size(size_t encoded_size) { return encoded_size / 4 * 3 + (encoded_size % 4 * 3) / 4; }
 
 }

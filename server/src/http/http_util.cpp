@@ -1,5 +1,6 @@
 #include "charter/server/http/http_util.hpp"
 
+#include "base64url.hpp"
 #include "strict_json.hpp"
 
 namespace charter::server {
@@ -108,36 +109,10 @@ std::string content_disposition(std::string const& filename)
 
 std::optional<std::string> decode_base64(std::string_view text)
 {
-    auto value_of = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z')
-            return c - 'A';
-        if (c >= 'a' && c <= 'z')
-            return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-            return c - '0' + 52;
-        if (c == '+')
-            return 62;
-        if (c == '/')
-            return 63;
-        return -1;
-    };
+    // Padding is optional here, as it always was: some clients leave it out.
     while (!text.empty() && text.back() == '=')
         text.remove_suffix(1);
-    std::string out;
-    uint32_t group = 0;
-    int bits = 0;
-    for (char c : text) {
-        int value = value_of(c);
-        if (value < 0)
-            return std::nullopt;
-        group = (group << 6) | uint32_t(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((group >> bits) & 0xff);
-        }
-    }
-    return out;
+    return format::base64_decode_unpadded(text);
 }
 
 bool FieldReader::wrong(char const* name, char const* expected)
