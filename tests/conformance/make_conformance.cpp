@@ -858,6 +858,12 @@ void startup_check_cases()
     startup("startup-other-product-unknown-key", "a key of acme-basic signed by an unknown key",
         sign(basic_claims, k3, std::nullopt, "acme-basic"), two_files, none, "unknown_key", false, false,
         "the license key in " + place + " appears to be for another product (acme-basic), not acme-pro");
+    std::string incomplete_basic_claims = R"({"iss":"Acme Inc.","sub":"cus_1","jti":"lic_1","product":"acme-basic"})";
+    startup("startup-other-product-unknown-key-incomplete", "a key naming acme-basic, without iat, signed by an unknown key: "
+        "only complete claims are worded as another product's",
+        sign(incomplete_basic_claims, k3, std::nullopt, "acme-basic"), two_files, none, "unknown_key", false, false,
+        "the license key in " + place + " was signed by a key this release of acme-pro does not know; update acme-pro or ask the "
+                                        "vendor for a new key");
     startup("startup-unknown-key", "signed by a key this build does not know", sign(claims(), k3), two_files, none, "unknown_key", false,
         false, "the license key in " + place + " was signed by a key this release of acme-pro does not know; update acme-pro or ask the "
                                                   "vendor for a new key");

@@ -235,9 +235,15 @@ int check_validity_period(std::optional<int64_t> not_before, std::optional<int64
     return CHARTER_OK;
 }
 
-std::optional<std::string> claimed_product_of_message(std::string_view claims_json)
+std::optional<std::string> claimed_product_of_message(std::string_view claims_json, ClaimedProductRule rule)
 {
     std::string ignored;
+    if (rule == ClaimedProductRule::complete_claims) {
+        Claims claims;
+        if (parse_claims(claims_json, claims, ignored) != CHARTER_OK)
+            return std::nullopt;
+        return std::move(claims.product);
+    }
     auto object = read_json_object(claims_json, ignored);
     auto* product = object ? object->find("product") : nullptr;
     if (!product || product->type != JsonType::string || product->string_value.empty())
@@ -245,12 +251,13 @@ std::optional<std::string> claimed_product_of_message(std::string_view claims_js
     return std::move(product->string_value);
 }
 
-std::optional<std::string> claimed_product(std::string_view token, std::string& detail, size_t max_token_size)
+std::optional<std::string> claimed_product(std::string_view token, std::string& detail, size_t max_token_size,
+    ClaimedProductRule rule)
 {
     DecodedToken decoded;
     if (decode_v4_public(token, decoded, detail, max_token_size) != CHARTER_OK)
         return std::nullopt;
-    auto product = claimed_product_of_message(decoded.message);
+    auto product = claimed_product_of_message(decoded.message, rule);
     if (!product)
         detail = "it names no product";
     return product;

@@ -41,12 +41,18 @@ int check_validity_period(std::optional<int64_t> not_before, std::optional<int64
 /// non-empty "product" string of the message when it is a JSON object (read strictly, as claims
 /// are), and nullopt otherwise. It only says which product to verify for, or words a refusal; the
 /// signature (the product is its implicit assertion) decides whether it is true.
-std::optional<std::string> claimed_product_of_message(std::string_view claims_json);
+/// Which claims name a product: any message with a product string (to choose the product to
+/// verify for), or only complete claims (to word a refusal to a customer as another product's,
+/// as the generated Ruby, Python and JavaScript verifiers do: tests/conformance).
+enum class ClaimedProductRule { product_string, complete_claims };
+
+std::optional<std::string> claimed_product_of_message(std::string_view claims_json,
+    ClaimedProductRule rule = ClaimedProductRule::product_string);
 
 /// The same from a whole token (decoded with decode_v4_public, at most `max_token_size` bytes).
 /// Without a product, `detail` says why: the decoding error, or "it names no product".
 std::optional<std::string> claimed_product(std::string_view token, std::string& detail,
-    size_t max_token_size = CHARTER_MAX_TOKEN_SIZE);
+    size_t max_token_size = CHARTER_MAX_TOKEN_SIZE, ClaimedProductRule rule = ClaimedProductRule::product_string);
 
 /// The kid of a footer {"kid":"k4.pid.…"}: CHARTER_OK or CHARTER_E_BAD_FOOTER.
 int parse_footer_kid(std::string_view json, std::string& kid, std::string& detail);

@@ -301,7 +301,7 @@ Outcome explain(charter_startup const& check, charter_startup_result const& resu
     case CHARTER_E_BAD_SIGNATURE:
     case CHARTER_E_UNKNOWN_KEY: {
         std::string ignored;
-        auto claimed = claimed_product(token, ignored);
+        auto claimed = claimed_product(token, ignored, CHARTER_MAX_TOKEN_SIZE, ClaimedProductRule::complete_claims);
         bool other_product = claimed && *claimed != product;
         // A genuine key of another product (verify says so when it verifies for its own
         // product), or one signed by a key this build does not know that claims another product.
