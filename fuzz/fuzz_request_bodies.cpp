@@ -1,7 +1,7 @@
 // The request bodies of charter-server's POST endpoints (server/src/http/request_bodies.cpp): the
 // same functions the handlers call, with a hand-made httplib::Request. A body is either read
 // into its request struct with the response untouched, or refused with an error response of
-// PRODUCT.md's shape. nlohmann's DOM parser is the reference for what was read: every member
+// docs/api.md's shape. nlohmann's DOM parser is the reference for what was read: every member
 // of an accepted body is known and comes back with its value.
 //
 // Byte 0: bits 0-2 = the endpoint (modulo 5: licenses, revoke, customers, products, validate);

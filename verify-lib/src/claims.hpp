@@ -1,5 +1,5 @@
 #pragma once
-// What a Charter license says (PRODUCT.md "The license key"), read from its verified
+// What a Charter license says (docs/format.md "The license key"), read from its verified
 // message, plus the two other small JSON documents of the format: the footer and the
 // revocation list.
 

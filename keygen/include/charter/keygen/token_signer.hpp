@@ -18,7 +18,7 @@ namespace charter::keygen {
 std::string sign_v4_public(SigningKey const& key, std::string_view message, std::string_view footer,
     std::string_view implicit_assertion);
 
-/// The claims of a license key, as PRODUCT.md lists them.
+/// The claims of a license key, as docs/format.md lists them.
 struct LicenseClaims {
     std::string issuer;
     std::string customer;   // sub, "cus_…"

@@ -1,5 +1,5 @@
 #pragma once
-// The entitlement rule (PRODUCT.md, docs/operations.md "Entitlement rule"), in one place for
+// The entitlement rule (docs/operations.md "Entitlement rule"), in one place for
 // every download path (files, RubyGems): may this license have this release?
 //
 //   1. the license key's signature verified (the caller used verify-lib);

@@ -1,5 +1,5 @@
 #pragma once
-// Small helpers for JSON over HTTP: the error shape of PRODUCT.md
+// Small helpers for JSON over HTTP: the error shape of docs/api.md
 // ({"error":{"code":"…","message":"…"}}), reading a JSON body with field-level errors, and
 // mapping a Result's ErrorKind to a status.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The JSON bodies of the POST endpoints (PRODUCT.md "HTTP server") as request structs: the
+// The JSON bodies of the POST endpoints (docs/api.md) as request structs: the
 // Content-Type, JSON syntax, field types, unknown and required fields, and the checks that need
 // no database. The handlers call these before they lease a store; tests and fuzz/ call them
 // with a hand-made httplib::Request.
