@@ -52,18 +52,6 @@ std::optional<Json> read_json_body(httplib::Request const& request, httplib::Res
         send_error(response, 415, "unsupported_media_type", "send the body as Content-Type: application/json");
         return std::nullopt;
     }
-    // The verifier's strict reader first: it refuses a key given twice at any depth, which
-    // nlohmann would accept keeping the last value, while a proxy or webhook that reads the
-    // first one would disagree with Charter about what was asked.
-    std::string strict_error;
-    if (!format::read_json_object(request.body, strict_error)) {
-        if (strict_error.starts_with("duplicate key"))
-            send_error(response, 400, "duplicate_key", "the request body has a " + strict_error
-                    + "; send each field once");
-        else
-            send_error(response, 400, "malformed_json", "the request body is not a valid JSON object: " + strict_error);
-        return std::nullopt;
-    }
     auto body = Json::parse(request.body, nullptr, false);
     if (body.is_discarded()) {
         send_error(response, 400, "malformed_json", "the request body is not valid JSON");
@@ -71,6 +59,19 @@ std::optional<Json> read_json_body(httplib::Request const& request, httplib::Res
     }
     if (!body.is_object()) {
         send_error(response, 400, "malformed_json", "the request body must be a JSON object");
+        return std::nullopt;
+    }
+    // Then the verifier's strict reader: it refuses a key given twice at any depth, which
+    // nlohmann accepts keeping the last value, while a proxy or webhook that reads the first one
+    // would disagree with Charter about what was asked. It runs second so that a body that is
+    // not JSON at all is malformed_json even when a key repeats before the syntax error.
+    std::string strict_error;
+    if (!format::read_json_object(request.body, strict_error)) {
+        if (strict_error.starts_with("duplicate key"))
+            send_error(response, 400, "duplicate_key", "the request body has a " + strict_error
+                    + "; send each field once");
+        else
+            send_error(response, 400, "malformed_json", "the request body is not a valid JSON object: " + strict_error);
         return std::nullopt;
     }
     return body;
