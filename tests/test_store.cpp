@@ -282,11 +282,32 @@ TEST_CASE("every change writes exactly one audit row, with its action and subjec
     expect_one_row("release.replace", "rel_1", [&] { return store.add_release(release, OnDuplicateRelease::replace, token_actor); });
     expect_one_row("release.yank", "rel_1", [&] { return store.yank_release("rel_1", t0 + 40, token_actor); });
     expect_one_row("setting.set", "issuer", [&] { return store.set_setting("issuer", "Acme Inc.", t0, token_actor); });
+    Plan plan { .id = "pro-yearly", .product_id = "acme-pro", .duration = "1y", .created_at = t0, .updated_at = t0 };
+    expect_one_row("plan.add", "pro-yearly", [&] { return store.add_plan(plan, token_actor); });
+    plan.seats = 5;
+    expect_one_row("plan.update", "pro-yearly", [&] { return store.update_plan(plan, token_actor); });
+    auto second = make_license("lic_2", t0 + 60);
+    second.kid = "k4.pid.two";
+    REQUIRE(store.insert_license(second, cli));
+    second.version = 2;
+    second.token = "v4.public.second-version";
+    auto renewal = expect_one_row("license.renew", "lic_2", [&] {
+        return store.add_license_version(second, { .action = "license.renew", .reason = "renew",
+            .details_json = R"({"basis":"from-expiry"})", .at = t0 + 61 }, token_actor);
+    });
+    CHECK(renewal.details_json == R"({"basis":"from-expiry"})");
+    expect_one_row("license.suspend", "lic_2", [&] { return store.suspend_license("lic_2", "card declined", t0 + 62, token_actor); });
+    expect_one_row("license.reinstate", "lic_2", [&] { return store.reinstate_license("lic_2", t0 + 63, token_actor); });
+    expect_one_row("credential.create", "cred_1", [&] {
+        return store.insert_credential({ .id = "cred_1", .license_id = "lic_2", .name = "ci", .hash = "ef56", .created_at = t0 }, token_actor);
+    });
+    expect_one_row("credential.revoke", "cred_1", [&] { return store.revoke_credential("cred_1", t0 + 64, token_actor); });
 
     // Not audited: they are logs or bookkeeping of their own.
     auto before = audit_count(store);
     REQUIRE(store.insert_admin_token({ .id = "tok_2", .name = "ci", .hash = "cd34", .scopes = { "read" }, .created_at = t0 }, cli));
     REQUIRE(store.touch_admin_token("tok_2", t0 + 50));
+    REQUIRE(store.touch_credential("cred_1", t0 + 50, "192.0.2.7"));
     REQUIRE(store.record_download({ .at = t0, .license_id = "lic_1", .release_id = "rel_1", .bytes = 10,
         .remote_address = "192.0.2.1", .outcome = "ok" }));
     CHECK(audit_count(store) == before + 1);
@@ -1176,4 +1197,295 @@ TEST_CASE("releases are listed per product in release order")
     REQUIRE(store.yank_release("rel_b", t0 + 30, cli));
     CHECK(store.find_release("rel_b").value().yanked);
     CHECK(store.yank_release("rel_b", t0 + 31, cli).error().kind == ErrorKind::conflict);
+}
+
+TEST_CASE("license versions: each change keeps the version it replaces, in order, with who and why")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    auto license = make_license("lic_1", t0);
+    license.expires_at = t0 + 100;
+    license.updates_until = t0 + 100;
+    REQUIRE(store.insert_license(license, cli));
+
+    auto next = license;
+    next.version = 2;
+    next.token = "v4.public.version-2";
+    next.issued_at = t0 + 10;
+    next.expires_at = t0 + 200;
+    REQUIRE(store.add_license_version(next, { .action = "license.renew", .reason = "renew", .at = t0 + 10 }, Actor { "token:tok_a" }));
+
+    auto current = store.get_license("lic_1");
+    REQUIRE(current);
+    CHECK(current->version == 2);
+    CHECK(current->version_reason == "renew");
+    CHECK(current->token == "v4.public.version-2");
+    CHECK(current->expires_at == t0 + 200);
+    CHECK(current->updates_until == t0 + 100);
+
+    auto versions = store.list_license_versions("lic_1");
+    REQUIRE(versions);
+    REQUIRE(versions->size() == 2);
+    CHECK(versions->at(0).version == 1);
+    CHECK(versions->at(0).reason == "issue");
+    CHECK(versions->at(0).actor == "cli");
+    CHECK(versions->at(0).token == license.token);
+    CHECK(versions->at(0).expires_at == t0 + 100);
+    CHECK(versions->at(1).version == 2);
+    CHECK(versions->at(1).actor == "token:tok_a");
+    CHECK(versions->at(1).token == "v4.public.version-2");
+
+    SECTION("a change computed from a replaced version is a conflict and changes nothing")
+    {
+        auto stale = next; // version 2 again
+        stale.token = "v4.public.stale";
+        auto audit_before = audit_count(store);
+        auto refused = store.add_license_version(stale, { .action = "license.renew", .reason = "renew", .at = t0 + 11 }, cli);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().kind == ErrorKind::conflict);
+        CHECK(refused.error().message == "license lic_1 changed meanwhile (now version 2); retry the change");
+        CHECK(store.get_license("lic_1")->token == "v4.public.version-2");
+        CHECK(store.list_license_versions("lic_1")->size() == 2);
+        CHECK(audit_count(store) == audit_before);
+    }
+    SECTION("a revoked license cannot be changed, and the refusal says since when")
+    {
+        REQUIRE(store.revoke_license("lic_1", std::nullopt, 1'800'086'400, cli)); // 2027-01-16
+        auto third = next;
+        third.version = 3;
+        auto refused = store.add_license_version(third, { .action = "license.update", .reason = "update", .at = t0 + 20 }, cli);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().kind == ErrorKind::conflict);
+        CHECK(refused.error().message == "license lic_1 is revoked (since 2027-01-16); a revoked license cannot be changed, issue a new one");
+        CHECK(store.list_license_versions("lic_1")->size() == 2);
+        CHECK_FALSE(store.suspend_license("lic_1", "late", t0, cli));
+        CHECK_FALSE(store.reinstate_license("lic_1", t0, cli));
+    }
+    SECTION("an unknown license")
+    {
+        CHECK(store.list_license_versions("lic_none").error().kind == ErrorKind::not_found);
+        auto other = next;
+        other.id = "lic_none";
+        CHECK(store.add_license_version(other, { .action = "license.renew", .reason = "renew", .at = t0 }, cli).error().kind
+            == ErrorKind::not_found);
+    }
+    SECTION("an unknown plan leaves the license as it was")
+    {
+        auto third = next;
+        third.version = 3;
+        third.plan_id = "no-such-plan";
+        auto refused = store.add_license_version(third, { .action = "license.renew", .reason = "renew", .at = t0 + 20 }, cli);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().kind == ErrorKind::not_found);
+        CHECK(store.get_license("lic_1")->version == 2);
+        CHECK(store.list_license_versions("lic_1")->size() == 2);
+    }
+}
+
+TEST_CASE("suspension: its reason and time, refusals that say why, and the state rule")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    auto license = make_license("lic_1", t0);
+    license.expires_at = t0 + 100;
+    REQUIRE(store.insert_license(license, cli));
+
+    CHECK(state_at(*store.get_license("lic_1"), t0 + 100) == LicenseState::active);
+    CHECK(state_at(*store.get_license("lic_1"), t0 + 101) == LicenseState::expired);
+    CHECK(store.suspend_license("lic_1", "", t0, cli).error().kind == ErrorKind::invalid_input);
+    REQUIRE(store.suspend_license("lic_1", "payment failed", 1'800'000'000, cli));
+    auto suspended = store.get_license("lic_1");
+    REQUIRE(suspended);
+    CHECK(suspended->suspended_at == 1'800'000'000);
+    CHECK(suspended->suspend_reason == "payment failed");
+    CHECK(state_at(*suspended, t0) == LicenseState::suspended);
+    CHECK(state_at(*suspended, t0 + 101) == LicenseState::suspended); // suspension shows before expiry
+    CHECK(std::string(state_name(state_at(*suspended, t0))) == "suspended");
+
+    auto again = store.suspend_license("lic_1", "twice", t0 + 1, cli);
+    REQUIRE_FALSE(again);
+    CHECK(again.error().kind == ErrorKind::conflict);
+    CHECK(again.error().message == "license lic_1 is already suspended (since 2027-01-15: payment failed)");
+    CHECK(store.get_license("lic_1")->suspend_reason == "payment failed");
+
+    REQUIRE(store.reinstate_license("lic_1", t0 + 2, cli));
+    CHECK_FALSE(store.get_license("lic_1")->suspended_at);
+    CHECK_FALSE(store.get_license("lic_1")->suspend_reason);
+    auto not_suspended = store.reinstate_license("lic_1", t0 + 3, cli);
+    REQUIRE_FALSE(not_suspended);
+    CHECK(not_suspended.error().message == "license lic_1 is not suspended; there is nothing to reinstate");
+    CHECK(store.suspend_license("lic_none", "x", t0, cli).error().kind == ErrorKind::not_found);
+    CHECK(store.reinstate_license("lic_none", t0, cli).error().kind == ErrorKind::not_found);
+}
+
+TEST_CASE("listing licenses by state and by how soon they end")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    int64_t const day = 86400;
+    auto add = [&](std::string id, std::optional<int64_t> expires_at) {
+        auto license = make_license(std::move(id), t0);
+        license.expires_at = expires_at;
+        REQUIRE(store.insert_license(license, cli));
+    };
+    add("lic_in_30d", t0 + 30 * day);
+    add("lic_in_30d_1s", t0 + 30 * day + 1);
+    add("lic_now", t0);
+    add("lic_ended", t0 - 1);
+    add("lic_perpetual", std::nullopt);
+    add("lic_suspended", t0 + day);
+    add("lic_revoked", t0 + day);
+    REQUIRE(store.suspend_license("lic_suspended", "chargeback", t0, cli));
+    REQUIRE(store.revoke_license("lic_revoked", std::nullopt, t0, cli));
+
+    auto ids = [&](LicenseFilter filter) {
+        filter.now = t0;
+        auto licenses = store.list_licenses(filter);
+        REQUIRE(licenses);
+        std::vector<std::string> found;
+        for (auto const& license : *licenses)
+            found.push_back(license.id);
+        auto count = store.count_licenses(filter);
+        REQUIRE(count);
+        CHECK(*count == static_cast<int64_t>(found.size()));
+        return found;
+    };
+    using V = std::vector<std::string>;
+    CHECK(ids({ .expiring_within = 30 * day }) == V { "lic_in_30d", "lic_now" });
+    CHECK(ids({ .expiring_within = 0 }) == V { "lic_now" });
+    CHECK(ids({ .state = LicenseState::suspended }) == V { "lic_suspended" });
+    CHECK(ids({ .state = LicenseState::active }) == V { "lic_in_30d", "lic_in_30d_1s", "lic_now", "lic_perpetual" });
+    CHECK(ids({ .state = LicenseState::expired }) == V { "lic_ended" });
+    CHECK(ids({ .state = LicenseState::revoked }) == V { "lic_revoked" });
+}
+
+TEST_CASE("plans")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    Plan plan { .id = "pro-yearly", .product_id = "acme-pro", .duration = "1y", .updates_for = "1y",
+        .entitlements = { "sso", "audit-log" }, .seats = 10, .grace_seconds = 7 * 86400, .created_at = t0, .updated_at = t0 };
+    REQUIRE(store.add_plan(plan, cli));
+    auto found = store.get_plan("pro-yearly");
+    REQUIRE(found);
+    CHECK(found->product_id == "acme-pro");
+    CHECK(found->updates_for == "1y");
+    CHECK(found->entitlements == std::vector<std::string> { "sso", "audit-log" });
+    CHECK(found->seats == 10);
+    CHECK(found->grace_seconds == 7 * 86400);
+
+    auto duplicate = store.add_plan(plan, cli);
+    REQUIRE_FALSE(duplicate);
+    CHECK(duplicate.error().kind == ErrorKind::conflict);
+    CHECK(duplicate.error().message == "plan pro-yearly already exists; change it with `charter plan update pro-yearly`");
+    auto other_product = plan;
+    other_product.id = "x";
+    other_product.product_id = "nope";
+    CHECK(store.add_plan(other_product, cli).error().kind == ErrorKind::not_found);
+    auto bad_entitlement = plan;
+    bad_entitlement.id = "y";
+    bad_entitlement.entitlements = { "a\nb" };
+    CHECK(store.add_plan(bad_entitlement, cli).error().kind == ErrorKind::invalid_input);
+
+    plan.duration = "6mo";
+    plan.updates_for = std::nullopt;
+    plan.entitlements = {};
+    plan.seats = std::nullopt;
+    plan.updated_at = t0 + 5;
+    REQUIRE(store.update_plan(plan, cli));
+    found = store.get_plan("pro-yearly");
+    CHECK(found->duration == "6mo");
+    CHECK_FALSE(found->updates_for);
+    CHECK(found->entitlements.empty());
+    CHECK_FALSE(found->seats);
+    CHECK(found->created_at == t0);
+    CHECK(found->updated_at == t0 + 5);
+    plan.id = "unknown";
+    CHECK(store.update_plan(plan, cli).error().message == "no plan unknown; `charter plan list` shows the plans");
+    CHECK(store.list_plans()->size() == 1);
+
+    auto license = make_license("lic_1", t0);
+    license.plan_id = "pro-yearly";
+    REQUIRE(store.insert_license(license, cli));
+    CHECK(store.get_license("lic_1")->plan_id == "pro-yearly");
+    auto orphan = make_license("lic_2", t0);
+    orphan.plan_id = "no-such-plan";
+    auto refused = store.insert_license(orphan, cli);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == ErrorKind::not_found);
+    CHECK_FALSE(store.get_license("lic_2"));
+}
+
+TEST_CASE("credentials: stored by hash, a live name once per license, revocation")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+    Credential ci { .id = "cred_1", .license_id = "lic_1", .name = "ci", .hash = "h1", .created_at = t0 };
+    REQUIRE(store.insert_credential(ci, cli));
+    auto same_name = ci;
+    same_name.id = "cred_2";
+    same_name.hash = "h2";
+    auto refused = store.insert_credential(same_name, cli);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == ErrorKind::conflict);
+    CHECK(refused.error().message
+        == "license lic_1 already has a credential named \"ci\" (cred_1); revoke it first or choose another name");
+    auto unknown_license = same_name;
+    unknown_license.license_id = "lic_none";
+    CHECK(store.insert_credential(unknown_license, cli).error().kind == ErrorKind::not_found);
+    CHECK(store.insert_credential({ .id = "cred_3", .license_id = "lic_1", .name = "", .hash = "h3", .created_at = t0 }, cli)
+              .error()
+              .kind
+        == ErrorKind::invalid_input);
+
+    auto found = store.find_credential_by_hash("h1");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->license_id == "lic_1");
+    CHECK_FALSE(store.find_credential_by_hash("nope").value());
+    REQUIRE(store.touch_credential("cred_1", t0 + 9, "198.51.100.4"));
+    CHECK(store.get_credential("cred_1")->last_used_from == "198.51.100.4");
+    CHECK(store.get_credential("cred_1")->last_used_at == t0 + 9);
+
+    REQUIRE(store.revoke_credential("cred_1", t0 + 10, cli));
+    CHECK(store.revoke_credential("cred_1", t0 + 11, cli).error().message == "credential cred_1 is already revoked");
+    CHECK(store.revoke_credential("cred_none", t0, cli).error().kind == ErrorKind::not_found);
+    CHECK((*store.find_credential_by_hash("h1"))->revoked_at == t0 + 10);
+    REQUIRE(store.insert_credential(same_name, cli)); // a revoked credential frees its name
+    auto listed = store.list_credentials("lic_1");
+    REQUIRE(listed);
+    REQUIRE(listed->size() == 2);
+    CHECK(listed->at(0).id == "cred_1");
+    CHECK(listed->at(1).id == "cred_2");
+}
+
+TEST_CASE("a version-4 database gains versions, plans and credentials, and its licenses stay version 1")
+{
+    TempDir dir;
+    fs::path path = dir / "charter.db";
+    REQUIRE(create_database_at_version(path, 4));
+    raw_exec(path, "INSERT INTO products (id, name, created_at) VALUES ('acme-pro', 'Acme Pro', 1);"
+                   "INSERT INTO customers (id, email, created_at) VALUES ('cus_a', 'a@example.com', 1);"
+                   "INSERT INTO signing_keys (kid, public_paserk, status, is_current, created_at) VALUES ('k', 'p', 'active', 1, 1);"
+                   "INSERT INTO licenses (id, customer_id, product_id, token, claims_json, kid, issued_at)"
+                   " VALUES ('lic_old', 'cus_a', 'acme-pro', 'v4.public.old', '{}', 'k', 1);");
+    auto store = Store::open(path, OpenMode::existing);
+    REQUIRE(store);
+    auto license = store->get_license("lic_old");
+    REQUIRE(license);
+    CHECK(license->version == 1);
+    CHECK(license->version_reason == "issue");
+    CHECK_FALSE(license->suspended_at);
+    auto versions = store->list_license_versions("lic_old");
+    REQUIRE(versions);
+    REQUIRE(versions->size() == 1);
+    CHECK(versions->front().token == "v4.public.old");
+    CHECK(store->list_plans()->empty());
+    CHECK(store->list_credentials("lic_old")->empty());
 }

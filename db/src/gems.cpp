@@ -29,31 +29,6 @@ constexpr char const* sql_select_all_dependencies
       " WHERE ?1 IS NULL OR r.product_id = ?1 ORDER BY d.release_id, d.position";
 constexpr char const* sql_select_generation = "SELECT value FROM generations WHERE name = 'releases'";
 
-std::string join_lines(std::vector<std::string> const& items)
-{
-    std::string joined;
-    for (auto const& item : items) {
-        if (!joined.empty())
-            joined += '\n';
-        joined += item;
-    }
-    return joined;
-}
-
-std::vector<std::string> split_lines(std::string const& text)
-{
-    std::vector<std::string> items;
-    size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string::npos)
-            end = text.size();
-        items.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return items;
-}
-
 GemMetadata read_gem(Query const& row, int first)
 {
     return GemMetadata {

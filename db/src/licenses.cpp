@@ -8,27 +8,33 @@ namespace {
 
 constexpr char const* sql_insert_license
     = "INSERT INTO licenses (id, customer_id, product_id, token, claims_json, kid, issued_at, expires_at,"
-      " updates_until, status, revoked_at, revoke_reason, idempotency_key, idempotency_fingerprint)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+      " updates_until, status, revoked_at, revoke_reason, idempotency_key, idempotency_fingerprint, version_actor, plan_id)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 constexpr char const* sql_delete_license = "DELETE FROM licenses WHERE id = ?1";
 constexpr char const* sql_revoke_license
     = "UPDATE licenses SET status = 'revoked', revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND status = 'active'";
 
 #define CHARTER_LICENSE_COLUMNS                                                                                  \
     "SELECT id, customer_id, product_id, token, claims_json, kid, issued_at, expires_at, updates_until, status," \
-    " revoked_at, revoke_reason, idempotency_key, idempotency_fingerprint FROM licenses"
+    " revoked_at, revoke_reason, version, version_reason, suspended_at, suspend_reason, plan_id FROM licenses"
 
 constexpr char const* sql_select_license = CHARTER_LICENSE_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_license_status = "SELECT status FROM licenses WHERE id = ?1";
 
 // One statement for every combination of filters: a NULL parameter switches its condition
-// off. ?3 is the state: 0 active (and not expired at ?4), 1 revoked, 2 expired at ?4.
+// off. ?3 is the state (LicenseState, records.hpp's state_at in SQL): 0 active (neither
+// suspended nor expired at ?4), 1 revoked, 2 expired at ?4 (and not suspended), 3 suspended.
+// ?7: ends within [?4, ?4 + ?7] seconds, neither revoked nor suspended.
 #define CHARTER_LICENSE_FILTER                                                                          \
     " WHERE (?1 IS NULL OR product_id = ?1) AND (?2 IS NULL OR customer_id = ?2)"                      \
     " AND (?3 IS NULL"                                                                                  \
-    "  OR (?3 = 0 AND status = 'active' AND (expires_at IS NULL OR expires_at >= ?4))"                 \
+    "  OR (?3 = 0 AND status = 'active' AND suspended_at IS NULL"                                       \
+    "      AND (expires_at IS NULL OR expires_at >= ?4))"                                               \
     "  OR (?3 = 1 AND status = 'revoked')"                                                              \
-    "  OR (?3 = 2 AND status = 'active' AND expires_at < ?4))"
+    "  OR (?3 = 2 AND status = 'active' AND suspended_at IS NULL AND expires_at < ?4)"                  \
+    "  OR (?3 = 3 AND status = 'active' AND suspended_at IS NOT NULL))"                                 \
+    " AND (?7 IS NULL OR (status = 'active' AND suspended_at IS NULL"                                   \
+    "      AND expires_at >= ?4 AND expires_at <= ?4 + ?7))"
 
 // In rowid order, which is the order licenses were issued in, and stable for a cursor.
 constexpr char const* sql_select_licenses = CHARTER_LICENSE_COLUMNS CHARTER_LICENSE_FILTER
@@ -56,6 +62,11 @@ License read_license(Query const& row)
         .status = row.text(9),
         .revoked_at = row.optional_integer(10),
         .revoke_reason = row.optional_text(11),
+        .version = row.integer(12),
+        .version_reason = row.text(13),
+        .suspended_at = row.optional_integer(14),
+        .suspend_reason = row.optional_text(15),
+        .plan_id = row.optional_text(16),
     };
 }
 
@@ -64,7 +75,7 @@ void bind_filter(Query& query, LicenseFilter const& filter)
     query.bind(1, filter.product_id).bind(2, filter.customer_id);
     if (filter.state)
         query.bind(3, static_cast<int64_t>(*filter.state));
-    query.bind(4, filter.now);
+    query.bind(4, filter.now).bind(7, filter.expiring_within);
 }
 
 }
@@ -80,7 +91,7 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
         insert.bind(5, license.claims_json).bind(6, license.kid).bind(7, license.issued_at).bind(8, license.expires_at);
         insert.bind(9, license.updates_until).bind(10, license.status).bind(11, license.revoked_at);
         // Columns 13 and 14 (the unscoped idempotency key of schema versions 1 to 3) stay NULL.
-        insert.bind(12, license.revoke_reason).bind_null(13).bind_null(14);
+        insert.bind(12, license.revoke_reason).bind_null(13).bind_null(14).bind(15, actor.name).bind(16, license.plan_id);
         int rc = insert.step();
         if (rc == SQLITE_DONE)
             return {};
@@ -95,6 +106,10 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
                 return customer.error();
             if (auto key = find_signing_key(license.kid); !key)
                 return key.error();
+            if (license.plan_id) {
+                if (auto plan = get_plan(*license.plan_id); !plan)
+                    return plan.error();
+            }
         }
         return m_impl->error(rc);
     };

@@ -18,7 +18,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 4> migrations {
+constexpr std::array<char const*, 5> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -181,6 +181,62 @@ CREATE TABLE idempotency_keys (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (token_id, key)
 ) WITHOUT ROWID;
+)sql",
+    // 5: the license after the sale. A license's row is its current version; a change of its
+    // terms moves that version to license_versions and writes the new one in its place, so
+    // issuing (the batch hot path) writes one row as before and every reader of "the license"
+    // reads its current terms. Suspension is a column beside the status (active, revoked):
+    // a suspended license is still active underneath and comes back by reinstating it.
+    // Plans are named templates of terms; credentials are per-environment download secrets,
+    // stored as a hash only.
+    R"sql(
+CREATE TABLE plans (
+    id TEXT PRIMARY KEY,
+    product_id TEXT NOT NULL REFERENCES products (id),
+    duration TEXT NOT NULL,              -- a calendar period: "1y", "6mo", "30d"
+    updates_for TEXT,                    -- a period; NULL: no updates_until claim
+    entitlements TEXT NOT NULL DEFAULT '', -- one per line
+    seats INTEGER,
+    grace_seconds INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+ALTER TABLE licenses ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE licenses ADD COLUMN version_reason TEXT NOT NULL DEFAULT 'issue';
+ALTER TABLE licenses ADD COLUMN version_actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE licenses ADD COLUMN suspended_at INTEGER;
+ALTER TABLE licenses ADD COLUMN suspend_reason TEXT;
+ALTER TABLE licenses ADD COLUMN plan_id TEXT REFERENCES plans (id);
+
+CREATE TABLE license_versions (
+    license_id TEXT NOT NULL REFERENCES licenses (id),
+    version INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    claims_json TEXT NOT NULL,
+    kid TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    updates_until INTEGER,
+    plan_id TEXT,
+    reason TEXT NOT NULL,  -- what signed it: "issue", "renew", "update"
+    actor TEXT NOT NULL,
+    PRIMARY KEY (license_id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY,
+    license_id TEXT NOT NULL REFERENCES licenses (id),
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    last_used_at INTEGER,
+    last_used_from TEXT
+);
+CREATE INDEX credentials_by_license ON credentials (license_id);
+-- A name is unique among a license's live credentials; a revoked one frees its name.
+CREATE UNIQUE INDEX credentials_live_name ON credentials (license_id, name) WHERE revoked_at IS NULL;
 )sql",
 };
 

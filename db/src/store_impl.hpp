@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace charter::db {
 
@@ -153,6 +154,32 @@ private:
     sqlite3_stmt* m_statement;
     int m_prepare_rc;
 };
+
+/// Lists of words or requirements are stored one item per line in a TEXT column.
+inline std::string join_lines(std::vector<std::string> const& items)
+{
+    std::string joined;
+    for (auto const& item : items) {
+        if (!joined.empty())
+            joined += '\n';
+        joined += item;
+    }
+    return joined;
+}
+
+inline std::vector<std::string> split_lines(std::string const& text)
+{
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        items.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return items;
+}
 
 inline Query Store::Impl::query(char const* sql)
 {

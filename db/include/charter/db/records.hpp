@@ -64,10 +64,68 @@ struct License {
     std::string status { "active" }; // "active" or "revoked"; "expired" is derived from expires_at
     std::optional<int64_t> revoked_at {};
     std::optional<std::string> revoke_reason {};
+    /// The current version's number: 1 when issued, one more with every change of terms. The
+    /// fields above (token, claims_json, kid, issued_at, expires_at, updates_until) are that
+    /// version's; earlier ones are in list_license_versions.
+    int64_t version { 1 };
+    std::string version_reason { "issue" }; // what signed the current version: "issue", "renew", "update"
+    /// Set while suspended (online refusals only; the license stays "active" underneath).
+    std::optional<int64_t> suspended_at {};
+    std::optional<std::string> suspend_reason {};
+    std::optional<std::string> plan_id {}; // the plan it was issued or last renewed from
     /// Set when issued through the HTTP API with an Idempotency-Key header: recorded with the
     /// license, in its transaction (its resource is this license's id). Not read back with the
     /// license (find_idempotency_key reads it).
     std::optional<IdempotencyRecord> idempotency {};
+};
+
+/// One signed version of a license's key. Version 1 is the key issued; each renewal or
+/// update signs the next, with the same license id (jti).
+struct LicenseVersion {
+    std::string license_id {};
+    int64_t version { 1 };
+    std::string token {};
+    std::string claims_json {};
+    std::string kid {};
+    int64_t issued_at { 0 }; // the key's iat
+    std::optional<int64_t> expires_at {};
+    std::optional<int64_t> updates_until {};
+    std::optional<std::string> plan_id {};
+    std::string reason {}; // "issue", "renew", "update"
+    std::string actor {};  // who made it (Actor::name)
+};
+
+/// A change of a license's terms, as add_license_version writes it.
+struct LicenseChange {
+    std::string action {};       // the audit action: "license.renew", "license.update"
+    std::string reason {};       // the version's reason: "renew", "update"
+    std::string details_json {}; // the audit row's details, a JSON object ("{}" when none)
+    int64_t at { 0 };
+};
+
+/// A named template of license terms (a vendor's SKU): "pro-yearly".
+struct Plan {
+    std::string id {}; // the name, unique
+    std::string product_id {};
+    std::string duration {};                  // a calendar period, e.g. "1y"
+    std::optional<std::string> updates_for {}; // a period; absent: licenses get no updates_until
+    std::vector<std::string> entitlements {};
+    std::optional<int64_t> seats {};
+    int64_t grace_seconds { 0 };
+    int64_t created_at { 0 };
+    int64_t updated_at { 0 };
+};
+
+/// A per-environment download secret of a license ("cdl_…"); only its hash is stored.
+struct Credential {
+    std::string id {}; // "cred_…"
+    std::string license_id {};
+    std::string name {}; // "ci", "laptop": unique among the license's live credentials
+    std::string hash {}; // hex; the caller hashes the secret, the store never sees it
+    int64_t created_at { 0 };
+    std::optional<int64_t> revoked_at {};
+    std::optional<int64_t> last_used_at {};
+    std::optional<std::string> last_used_from {}; // the client address of the last use
 };
 
 struct AdminToken {
@@ -148,19 +206,51 @@ struct AuditEntry {
     std::string details_json {}; // a JSON object, "{}" when there is nothing to add
 };
 
-/// What list_licenses returns. "expired" is an active license whose expires_at is before
-/// `now`; "active" excludes expired licenses.
+/// A license's state, derived in this order: "revoked" (permanent), "suspended" (until
+/// reinstated), "expired" (its current expires_at is before `now`), otherwise "active".
 enum class LicenseState {
     active,
     revoked,
     expired,
+    suspended,
 };
+
+/// The state of `license` at `now`, by the rule above (one home for it: the CLI, the admin API
+/// and every customer-facing decision call this).
+inline LicenseState state_at(License const& license, int64_t now)
+{
+    if (license.status == "revoked")
+        return LicenseState::revoked;
+    if (license.suspended_at)
+        return LicenseState::suspended;
+    // Expired means now > exp, as in verify-lib: at exp itself the license still runs.
+    if (license.expires_at && now > *license.expires_at)
+        return LicenseState::expired;
+    return LicenseState::active;
+}
+
+inline char const* state_name(LicenseState state)
+{
+    switch (state) {
+    case LicenseState::active:
+        return "active";
+    case LicenseState::revoked:
+        return "revoked";
+    case LicenseState::expired:
+        return "expired";
+    case LicenseState::suspended:
+        return "suspended";
+    }
+    return "active";
+}
 
 struct LicenseFilter {
     std::optional<std::string> product_id {};
     std::optional<std::string> customer_id {};
     std::optional<LicenseState> state {};
-    int64_t now { 0 }; // the clock `state` is evaluated against
+    int64_t now { 0 }; // the clock `state` and `expiring_within` are evaluated against
+    /// Licenses neither revoked nor suspended whose end falls within [now, now + this] seconds.
+    std::optional<int64_t> expiring_within {};
     /// Cursor: only licenses issued after this one (in list_licenses order).
     std::optional<std::string> after_id {};
     std::optional<int64_t> limit {}; // absent: all

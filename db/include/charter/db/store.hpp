@@ -102,6 +102,44 @@ public:
     /// The ids of the product's revoked licenses, sorted (the revocation list's content).
     Result<std::vector<std::string>> revoked_license_ids(std::string const& product_id);
 
+    // Changing a license ("license.renew", "license.update", "license.suspend", "license.reinstate").
+    /// Makes `next` (its token, claims_json, kid, issued_at, expires_at, updates_until, plan_id)
+    /// the license's current version and keeps the one it replaces in its versions, with the
+    /// audit row of `change`. `next.version` must be the current version + 1: a change computed
+    /// from a version another writer has replaced meanwhile is ErrorKind::conflict (read, compute
+    /// and call this inside one transaction() to never see it). A revoked license:
+    /// ErrorKind::conflict, saying since when.
+    Result<void> add_license_version(License const& next, LicenseChange const& change, Actor const& actor);
+    /// Every version of the license, the current one last (version order).
+    Result<std::vector<LicenseVersion>> list_license_versions(std::string const& id);
+    /// Refused (ErrorKind::conflict, saying why) when revoked or already suspended.
+    Result<void> suspend_license(std::string const& id, std::string const& reason, int64_t at, Actor const& actor);
+    /// Refused (ErrorKind::conflict) when revoked or not suspended.
+    Result<void> reinstate_license(std::string const& id, int64_t at, Actor const& actor);
+
+    // Plans ("plan.add", "plan.update").
+    /// Unknown product: ErrorKind::not_found; a used name: ErrorKind::conflict.
+    Result<void> add_plan(Plan const& plan, Actor const& actor);
+    /// Replaces every term of an existing plan (not its product, not created_at); licenses
+    /// issued from it keep their terms until renewed.
+    Result<void> update_plan(Plan const& plan, Actor const& actor);
+    Result<Plan> get_plan(std::string const& id);
+    Result<std::vector<Plan>> list_plans(); // by id
+
+    // Download credentials ("credential.create", "credential.revoke").
+    /// Unknown license: ErrorKind::not_found; a live credential of the license with that name,
+    /// or a used id or hash: ErrorKind::conflict.
+    Result<void> insert_credential(Credential const& credential, Actor const& actor);
+    /// ErrorKind::conflict when already revoked.
+    Result<void> revoke_credential(std::string const& id, int64_t at, Actor const& actor);
+    Result<Credential> get_credential(std::string const& id);
+    /// Revoked credentials too (check revoked_at); absent when no credential has the hash.
+    Result<std::optional<Credential>> find_credential_by_hash(std::string const& hash);
+    /// The license's credentials, revoked ones included, in created_at, id order.
+    Result<std::vector<Credential>> list_credentials(std::string const& license_id);
+    /// Records the credential's last use; not audited.
+    Result<void> touch_credential(std::string const& id, int64_t at, std::string const& address);
+
     // Idempotency keys of the admin API (not audited: the change they record is).
     /// Records a key in the caller's transaction (a savepoint when called outside one); a key
     /// the token has used already: ErrorKind::conflict.

@@ -1,0 +1,129 @@
+// Plans: named templates of license terms (a vendor's SKUs). Periods are stored as the
+// calendar text the vendor wrote ("1y"), because a year is not a fixed number of seconds.
+
+#include "store_impl.hpp"
+
+namespace charter::db {
+
+namespace {
+
+#define CHARTER_PLAN_COLUMNS \
+    "SELECT id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at, updated_at FROM plans"
+
+constexpr char const* sql_insert_plan
+    = "INSERT INTO plans (id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at,"
+      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr char const* sql_update_plan
+    = "UPDATE plans SET duration = ?2, updates_for = ?3, entitlements = ?4, seats = ?5, grace_seconds = ?6,"
+      " updated_at = ?7 WHERE id = ?1";
+constexpr char const* sql_select_plan = CHARTER_PLAN_COLUMNS " WHERE id = ?1";
+constexpr char const* sql_select_plans = CHARTER_PLAN_COLUMNS " ORDER BY id";
+
+#undef CHARTER_PLAN_COLUMNS
+
+Plan read_plan(Query const& row)
+{
+    return Plan {
+        .id = row.text(0),
+        .product_id = row.text(1),
+        .duration = row.text(2),
+        .updates_for = row.optional_text(3),
+        .entitlements = split_lines(row.text(4)),
+        .seats = row.optional_integer(5),
+        .grace_seconds = row.integer(6),
+        .created_at = row.integer(7),
+        .updated_at = row.integer(8),
+    };
+}
+
+std::string plan_details(Plan const& plan)
+{
+    return JsonWriter()
+        .add("product", plan.product_id)
+        .add("duration", plan.duration)
+        .add("updates_for", plan.updates_for)
+        .add("entitlements", join_lines(plan.entitlements))
+        .add("seats", plan.seats)
+        .add("grace_seconds", plan.grace_seconds)
+        .take();
+}
+
+Result<void> check_plan(Plan const& plan)
+{
+    if (plan.id.empty() || plan.duration.empty())
+        return make_error(ErrorKind::invalid_input, "a plan needs a name and a duration");
+    for (auto const& entitlement : plan.entitlements) {
+        if (entitlement.empty() || entitlement.find('\n') != std::string::npos)
+            return make_error(ErrorKind::invalid_input, "a plan's entitlement must be one non-empty line");
+    }
+    return {};
+}
+
+}
+
+Result<void> Store::add_plan(Plan const& plan, Actor const& actor)
+{
+    if (auto checked = check_plan(plan); !checked)
+        return checked;
+    return m_impl->atomically([&]() -> Result<void> {
+        auto const entitlements = join_lines(plan.entitlements);
+        auto insert = m_impl->query(sql_insert_plan);
+        insert.bind(1, plan.id).bind(2, plan.product_id).bind(3, plan.duration).bind(4, plan.updates_for);
+        insert.bind(5, entitlements).bind(6, plan.seats).bind(7, plan.grace_seconds).bind(8, plan.created_at);
+        insert.bind(9, plan.updated_at);
+        if (int rc = insert.step(); rc != SQLITE_DONE) {
+            if (is_unique_violation(rc))
+                return make_error(ErrorKind::conflict, "plan " + plan.id + " already exists; change it with `charter plan update "
+                        + plan.id + "`");
+            if (is_foreign_key_violation(rc)) {
+                if (auto product = get_product(plan.product_id); !product)
+                    return product.error();
+            }
+            return m_impl->error(rc);
+        }
+        return m_impl->audit(actor, plan.created_at, "plan.add", plan.id, plan_details(plan));
+    });
+}
+
+Result<void> Store::update_plan(Plan const& plan, Actor const& actor)
+{
+    if (auto checked = check_plan(plan); !checked)
+        return checked;
+    return m_impl->atomically([&]() -> Result<void> {
+        auto const entitlements = join_lines(plan.entitlements);
+        auto update = m_impl->query(sql_update_plan);
+        update.bind(1, plan.id).bind(2, plan.duration).bind(3, plan.updates_for).bind(4, entitlements);
+        update.bind(5, plan.seats).bind(6, plan.grace_seconds).bind(7, plan.updated_at);
+        if (int rc = update.step(); rc != SQLITE_DONE)
+            return m_impl->error(rc);
+        if (sqlite3_changes(m_impl->db) == 0)
+            return get_plan(plan.id).error();
+        return m_impl->audit(actor, plan.updated_at, "plan.update", plan.id, plan_details(plan));
+    });
+}
+
+Result<Plan> Store::get_plan(std::string const& id)
+{
+    auto select = m_impl->query(sql_select_plan);
+    select.bind(1, id);
+    int rc = select.step();
+    if (rc == SQLITE_ROW)
+        return read_plan(select);
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return make_error(ErrorKind::not_found, "no plan " + id + "; `charter plan list` shows the plans");
+}
+
+Result<std::vector<Plan>> Store::list_plans()
+{
+    auto select = m_impl->query(sql_select_plans);
+    std::vector<Plan> plans;
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW)
+        plans.push_back(read_plan(select));
+    if (rc != SQLITE_DONE)
+        return m_impl->error(rc);
+    return plans;
+}
+
+}
