@@ -1,28 +1,16 @@
 #include "charter/server/http_server.hpp"
 
-#include "charter/keygen/ids.hpp"
-#include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/keygen/ops/artifact_store.hpp"
-#include "charter/keygen/ops/licensing.hpp"
-#include "charter/keygen/token_signer.hpp"
 #include "charter/server/http/guarded_server.hpp"
 #include "charter/server/http/http_util.hpp"
-#include "charter/verify.hpp"
-#include "claims.hpp"
-#include "rfc3339.hpp"
-
-#include <sodium.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdlib>
 #include <iostream>
 
 namespace charter::server {
 
 namespace {
-
-constexpr auto token_touch_interval = std::chrono::seconds(60);
 
 // "/v1/licenses/{id}" → "^/v1/licenses/([^/]+)$"
 std::string to_regex(std::string const& pattern)
@@ -50,7 +38,6 @@ HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey
     , m_pool(m_dir.database())
     , m_signing_key(m_dir, std::move(key), std::move(passphrase))
     , m_issuer(std::move(issuer))
-    , m_auth_limiter(m_config.auth_failures_per_minute)
 {
 }
 
@@ -98,15 +85,6 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
     server->install_hardening();
     server->register_routes();
     return server;
-}
-
-int64_t HttpServer::now() const
-{
-    if (char const* pinned = std::getenv("CHARTER_NOW"); pinned && *pinned) {
-        if (auto parsed = format::parse_rfc3339(pinned))
-            return *parsed;
-    }
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void HttpServer::install_hardening()
@@ -258,104 +236,6 @@ void HttpServer::register_routes()
     register_rubygems_routes(*this, add);
 }
 
-bool HttpServer::throttled(httplib::Request const& request, httplib::Response& response)
-{
-    auto wait = m_auth_limiter.retry_after(request.remote_addr);
-    if (wait <= 0)
-        return false;
-    response.set_header("Retry-After", std::to_string(wait));
-    send_error(response, 429, "too_many_requests", "too many failed authentications from this address; retry in "
-            + std::to_string(wait) + " s");
-    return true;
-}
-
-void HttpServer::refuse_credential(httplib::Request const& request, httplib::Response& response, char const* scheme,
-    std::string const& message)
-{
-    m_auth_limiter.record_failure(request.remote_addr);
-    m_metrics.auth_failure();
-    response.set_header("WWW-Authenticate", std::string(scheme) + " realm=\"charter\"");
-    send_error(response, 401, "unauthorized", message);
-}
-
-std::optional<HttpServer::PresentedLicense> HttpServer::authenticate_license(httplib::Request const& request,
-    httplib::Response& response, db::Store* store)
-{
-    if (throttled(request, response))
-        return std::nullopt;
-    auto refuse = [&](std::string const& message) -> std::optional<PresentedLicense> {
-        refuse_credential(request, response, "Basic", message);
-        return std::nullopt;
-    };
-    auto header = request.get_header_value("Authorization");
-    std::string key;
-    if (header.starts_with("Basic ")) {
-        auto credentials = decode_base64(header.substr(6));
-        auto colon = credentials ? credentials->find(':') : std::string::npos;
-        if (colon == std::string::npos)
-            return refuse("HTTP Basic credentials must be USER:LICENSE_KEY");
-        key = credentials->substr(colon + 1);
-    } else if (header.starts_with("Bearer ")) {
-        key = header.substr(7);
-    } else {
-        return refuse("send your license key: HTTP Basic with the key as the password, or Authorization: Bearer KEY");
-    }
-    // The key names its product; the signature (implicit assertion) decides whether that is true.
-    // A key that verified before is not decoded again.
-    std::string product = m_license_keys.product_of(key).value_or(std::string());
-    if (product.empty()) {
-        std::string detail;
-        auto claimed = format::claimed_product(key, detail);
-        if (!claimed)
-            return refuse("the license key is not valid: " + detail + "; check that it is the key the vendor sent, copied whole");
-        product = std::move(*claimed);
-    }
-    // A key seen before skips Ed25519 (KeyChecker): customers' clients send the same key with
-    // every index and file request. Revocation is read from the database below every time.
-    auto checked = check_license_key(product, key, now());
-    if (!checked) {
-        send_failure(response, checked.error());
-        return std::nullopt;
-    }
-    if (checked->status != CHARTER_OK && checked->status != CHARTER_E_EXPIRED) {
-        if (checked->status == CHARTER_E_NOT_YET_VALID) {
-            send_error(response, 403, "not_yet_valid", checked->message);
-            return std::nullopt;
-        }
-        return refuse("the license key is not valid: " + checked->message + "; check that it is the key the vendor sent, copied whole");
-    }
-    PresentedLicense presented;
-    presented.facts.id = checked->license_id;
-    presented.facts.product = product; // the implicit assertion held
-    presented.facts.signature_valid = true;
-    presented.facts.expires_at = checked->expires_at;
-    presented.facts.updates_until = checked->updates_until;
-    presented.customer = checked->customer;
-    std::optional<StorePool::Lease> lease;
-    if (!store) {
-        auto leased = m_pool.lease();
-        if (!leased) {
-            send_failure(response, leased.error());
-            return std::nullopt;
-        }
-        store = &*lease.emplace(std::move(*leased));
-    }
-    auto status = store->license_status(presented.facts.id);
-    if (!status) {
-        if (status.error().kind == ErrorKind::not_found)
-            return refuse("license " + presented.facts.id + " is not known to this server");
-        send_failure(response, status.error());
-        return std::nullopt;
-    }
-    presented.facts.revoked = *status == "revoked";
-    if (presented.facts.revoked) {
-        // The refusal says since when: one more read, for revoked licenses only.
-        if (auto record = store->get_license(presented.facts.id))
-            presented.facts.revoked_at = record->revoked_at;
-    }
-    return presented;
-}
-
 Result<int> HttpServer::bind()
 {
     if (m_config.port == 0) {
@@ -386,96 +266,6 @@ std::string HttpServer::url() const
 {
     std::string host = m_config.host.find(':') != std::string::npos ? "[" + m_config.host + "]" : m_config.host;
     return std::string(m_config.tls_cert ? "https" : "http") + "://" + host + ":" + std::to_string(m_port);
-}
-
-std::optional<HttpServer::AdminToken> HttpServer::authorize(httplib::Request const& request, httplib::Response& response,
-    char const* scope)
-{
-    if (throttled(request, response))
-        return std::nullopt;
-    auto refuse = [&](std::string const& message) -> std::optional<AdminToken> {
-        refuse_credential(request, response, "Bearer", message);
-        return std::nullopt;
-    };
-    auto header = request.get_header_value("Authorization");
-    if (header.empty())
-        return refuse("send an admin token: Authorization: Bearer chrt_…");
-    if (!header.starts_with("Bearer ") || header.size() <= 7)
-        return refuse("the Authorization header must be \"Bearer <admin token>\"");
-    auto secret = header.substr(7);
-    auto hash = ops::blake2b_hex(secret);
-    auto store = m_pool.lease();
-    if (!store) {
-        send_failure(response, store.error());
-        return std::nullopt;
-    }
-    auto found = (*store)->find_admin_token_by_hash(hash);
-    if (!found) {
-        send_failure(response, found.error());
-        return std::nullopt;
-    }
-    // The lookup is by hash; the final comparison is in constant time all the same.
-    if (!*found || (*found)->hash.size() != hash.size()
-        || sodium_memcmp((*found)->hash.data(), hash.data(), hash.size()) != 0 || (*found)->revoked_at)
-        return refuse("the admin token is not valid (unknown or revoked)");
-    auto const& token = **found;
-    auto const& scopes = token.scopes;
-    bool allowed = std::find(scopes.begin(), scopes.end(), scope) != scopes.end()
-        || std::find(scopes.begin(), scopes.end(), "admin") != scopes.end();
-    if (!allowed) {
-        send_error(response, 403, "forbidden", "the admin token lacks the \"" + std::string(scope) + "\" scope");
-        return std::nullopt;
-    }
-    {
-        std::lock_guard lock(m_cache_mutex);
-        auto& touched = m_token_touched[token.id];
-        auto steady_now = std::chrono::steady_clock::now();
-        if (steady_now - touched > token_touch_interval) {
-            touched = steady_now;
-            (void)(*store)->touch_admin_token(token.id, now());
-        }
-    }
-    return AdminToken { token.id, token.scopes };
-}
-
-Result<KeyCheck> HttpServer::check_license_key(std::string const& product, std::string const& key, int64_t now)
-{
-    return m_license_keys.check(product, key, now);
-}
-
-Result<std::string> HttpServer::revocation_list(std::string const& product)
-{
-    auto store = m_pool.lease();
-    if (!store)
-        return store.error();
-    if (auto found = (*store)->get_product(product); !found)
-        return found.error();
-    auto revoked = (*store)->revoked_license_ids(product);
-    if (!revoked)
-        return revoked.error();
-    // One list per key trusted now, the current one first: a build made before a key rotation
-    // trusts only the older key, and a list signed by a key retired since would be refused by
-    // every verifier.
-    auto keys = m_signing_key.trusted(**store);
-    if (!keys)
-        return keys.error();
-    std::vector<std::string> kids;
-    std::vector<keygen::SigningKey const*> signers;
-    for (auto const& key : *keys) {
-        kids.push_back(key->kid());
-        signers.push_back(key.get());
-    }
-    std::lock_guard lock(m_cache_mutex);
-    auto& cached = m_revocation_lists[product];
-    if (cached.token.empty() || cached.revoked != *revoked || cached.kids != kids) {
-        auto token = ops::revocation_file(signers, m_issuer, product, now(), *revoked);
-        if (!token)
-            return token.error();
-        cached.revoked = *revoked;
-        cached.kids = std::move(kids);
-        cached.token = std::move(*token);
-    }
-    return cached.token;
 }
 
 }

@@ -24,7 +24,7 @@ using Add = std::function<void(char const*, std::string const&, HttpServer::Hand
 constexpr int64_t default_page_size = 100;
 constexpr int64_t max_page_size = 1000;
 
-db::Actor actor_of(HttpServer::AdminToken const& token)
+db::Actor actor_of(AdminToken const& token)
 {
     return db::Actor { "token:" + token.id };
 }
@@ -55,7 +55,7 @@ void send_issue_failure(httplib::Response& response, Error const& error)
 
 void issue_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto token = server.authorize(request, response, "issue");
+    auto token = server.admin_auth().authorize(request, response, "issue");
     if (!token)
         return;
     auto parsed = read_issue_request(request, response);
@@ -93,7 +93,7 @@ void issue_license(HttpServer& server, httplib::Request const& request, httplib:
 
 void list_licenses(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.authorize(request, response, "read"))
+    if (!server.admin_auth().authorize(request, response, "read"))
         return;
     auto limit = page_limit(request, response);
     if (!limit)
@@ -139,7 +139,7 @@ void list_licenses(HttpServer& server, httplib::Request const& request, httplib:
 
 void get_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.authorize(request, response, "read"))
+    if (!server.admin_auth().authorize(request, response, "read"))
         return;
     auto store = server.pool().lease();
     if (!store)
@@ -152,7 +152,7 @@ void get_license(HttpServer& server, httplib::Request const& request, httplib::R
 
 void revoke_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto token = server.authorize(request, response, "revoke");
+    auto token = server.admin_auth().authorize(request, response, "revoke");
     if (!token)
         return;
     auto revoke = read_revoke_request(request, response);
@@ -186,7 +186,7 @@ void revoke_license(HttpServer& server, httplib::Request const& request, httplib
 
 void create_customer(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto token = server.authorize(request, response, "issue");
+    auto token = server.admin_auth().authorize(request, response, "issue");
     if (!token)
         return;
     auto parsed = read_new_customer(request, response);
@@ -238,7 +238,7 @@ void create_customer(HttpServer& server, httplib::Request const& request, httpli
 
 void list_customers(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.authorize(request, response, "read"))
+    if (!server.admin_auth().authorize(request, response, "read"))
         return;
     auto store = server.pool().lease();
     if (!store)
@@ -254,7 +254,7 @@ void list_customers(HttpServer& server, httplib::Request const& request, httplib
 
 void get_customer(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.authorize(request, response, "read"))
+    if (!server.admin_auth().authorize(request, response, "read"))
         return;
     auto store = server.pool().lease();
     if (!store)
@@ -267,7 +267,7 @@ void get_customer(HttpServer& server, httplib::Request const& request, httplib::
 
 void create_product(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto token = server.authorize(request, response, "admin");
+    auto token = server.admin_auth().authorize(request, response, "admin");
     if (!token)
         return;
     auto parsed = read_new_product(request, response);
@@ -300,7 +300,7 @@ void create_product(HttpServer& server, httplib::Request const& request, httplib
 
 void list_products(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.authorize(request, response, "read"))
+    if (!server.admin_auth().authorize(request, response, "read"))
         return;
     auto store = server.pool().lease();
     if (!store)
@@ -316,7 +316,7 @@ void list_products(HttpServer& server, httplib::Request const& request, httplib:
 
 void list_audit(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.authorize(request, response, "admin"))
+    if (!server.admin_auth().authorize(request, response, "admin"))
         return;
     auto limit = page_limit(request, response);
     if (!limit)

@@ -135,7 +135,7 @@ constexpr int64_t read_size = int64_t(1) << 18;
 
 void list_downloads(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto license = server.authenticate_license(request, response);
+    auto license = server.license_auth().authenticate(request, response);
     if (!license)
         return;
     auto store = server.pool().lease();
@@ -177,7 +177,7 @@ void download(HttpServer& server, httplib::Request const& request, httplib::Resp
 }
 
 void accept_release(HttpServer& server, httplib::Request const& request, httplib::Response& response,
-    HttpServer::AdminToken const& token, ops::ChunkSource const& body)
+    AdminToken const& token, ops::ChunkSource const& body)
 {
     if (!request.has_header("Content-Length"))
         return send_error(response, 411, "length_required", "send the file with a Content-Length header");
@@ -279,7 +279,7 @@ void upload_release(HttpServer& server, httplib::Request const& request, httplib
     // The token first, before a byte of the body is read: a stranger's upload (up to
     // --max-upload bytes, at any pace) must not hold a worker thread. Its body is never read,
     // so the connection ends with the answer.
-    auto token = server.authorize(request, response, "upload");
+    auto token = server.admin_auth().authorize(request, response, "upload");
     if (!token)
         return close_after_answer(response);
     // An uploader's body is read to its end whatever the answer. Left on the socket, it would be
@@ -325,10 +325,10 @@ char const* outcome_code(ops::Entitlement outcome)
     return "denied";
 }
 
-std::optional<HttpServer::PresentedLicense> authenticate_download(HttpServer& server, httplib::Request const& request,
+std::optional<PresentedLicense> authenticate_download(HttpServer& server, httplib::Request const& request,
     httplib::Response& response)
 {
-    auto license = server.authenticate_license(request, response);
+    auto license = server.license_auth().authenticate(request, response);
     if (license || (response.status != 401 && response.status != 403))
         return license;
     if (auto store = server.pool().lease()) {
@@ -342,7 +342,7 @@ std::optional<HttpServer::PresentedLicense> authenticate_download(HttpServer& se
 }
 
 void serve_release_file(HttpServer& server, httplib::Request const& request, httplib::Response& response,
-    HttpServer::PresentedLicense const& presented, std::string const& product_id, std::string const& version,
+    PresentedLicense const& presented, std::string const& product_id, std::string const& version,
     std::string const& filename)
 {
     auto const* license = &presented;

@@ -21,7 +21,7 @@ void validate(HttpServer& server, httplib::Request const& request, httplib::Resp
     if (!body)
         return;
     int64_t now = server.now();
-    auto check = server.check_license_key(body->product, body->key, now);
+    auto check = server.license_keys().check(body->product, body->key, now);
     if (!check)
         return send_failure(response, check.error());
     int status = check->status;
@@ -81,7 +81,7 @@ void list_keys(HttpServer& server, httplib::Request const&, httplib::Response& r
 
 void revocations(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    auto list = server.revocation_list(request.matches[1]);
+    auto list = server.revocation_lists().signed_list(request.matches[1], server.now());
     if (!list)
         return send_failure(response, list.error());
     std::string etag = "\"";

@@ -164,7 +164,7 @@ public:
     explicit GemSource(HttpServer& server) : m_server(server) { }
 
     /// The catalog and the view of `license`, read with `store`; on failure the response is set.
-    std::shared_ptr<View const> view_for(HttpServer::PresentedLicense const& license, db::Store& store, httplib::Response& response)
+    std::shared_ptr<View const> view_for(PresentedLicense const& license, db::Store& store, httplib::Response& response)
     {
         auto read = store.releases_generation();
         if (!read) {
@@ -255,7 +255,7 @@ public:
     /// Why `license`, whose view lacks the gem `name`, may have no release of it: the rule's
     /// refusal of its earliest release (of the license's product when it has one there, else
     /// of another product). nullopt for a name no product publishes here (not yanked).
-    std::optional<ops::EntitlementDecision> gem_refusal(View const& view, HttpServer::PresentedLicense const& license,
+    std::optional<ops::EntitlementDecision> gem_refusal(View const& view, PresentedLicense const& license,
         std::string const& name) const
     {
         db::GemRelease const* earliest = nullptr;
@@ -303,7 +303,7 @@ private:
 
     /// Refuses (402, the sentence also as the reason phrase) a license that may have nothing of
     /// its product: revoked, or expired where the product keeps no access. False when it may.
-    bool refuse_license(HttpServer::PresentedLicense const& license, db::Store& store, int64_t generation, int64_t now,
+    bool refuse_license(PresentedLicense const& license, db::Store& store, int64_t generation, int64_t now,
         httplib::Response& response)
     {
         auto catalog = current_catalog(store, generation, response);
@@ -475,9 +475,9 @@ HttpServer::Handler with_view(HttpServer& server, std::shared_ptr<GemSource> sou
         if (!store)
             return send_failure(response, store.error());
         std::shared_ptr<View const> view;
-        std::optional<HttpServer::PresentedLicense> license;
+        std::optional<PresentedLicense> license;
         auto read = (*store)->read_snapshot([&]() -> Result<void> {
-            license = server.authenticate_license(request, response, &**store);
+            license = server.license_auth().authenticate(request, response, &**store);
             if (license)
                 view = source->view_for(*license, **store, response);
             return {};
@@ -574,7 +574,7 @@ void register_rubygems_routes(HttpServer& server, Add add_route)
     server.add_unrouted_handler([&server](httplib::Request const& request, httplib::Response& response) {
         if (request.path != "/rubygems" && !request.path.starts_with("/rubygems/"))
             return false;
-        if (server.authenticate_license(request, response))
+        if (server.license_auth().authenticate(request, response))
             return false;
         for_rubygems_clients(request, response);
         return true;

@@ -14,11 +14,11 @@ namespace charter::server {
 /// The error code of a refusal by the entitlement rule ("revoked", "updates_ended", …).
 char const* outcome_code(ops::Entitlement outcome);
 
-/// The license key of a file download, as HttpServer::authenticate_license checks it; a
+/// The license key of a file download, as LicenseAuth::authenticate checks it; a
 /// refusal before the entitlement rule (401, or 403 not_yet_valid) is written to the downloads
 /// log without a license id, like the rule's own refusals. A throttled request (429) is not,
 /// so that a flood cannot fill the log.
-std::optional<HttpServer::PresentedLicense> authenticate_download(HttpServer& server, httplib::Request const& request,
+std::optional<PresentedLicense> authenticate_download(HttpServer& server, httplib::Request const& request,
     httplib::Response& response);
 
 }
