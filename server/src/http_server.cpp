@@ -10,27 +10,6 @@
 
 namespace charter::server {
 
-namespace {
-
-// "/v1/licenses/{id}" → "^/v1/licenses/([^/]+)$"
-std::string to_regex(std::string const& pattern)
-{
-    std::string regex;
-    for (size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] == '{') {
-            i = pattern.find('}', i);
-            regex += "([^/]+)";
-        } else if (pattern[i] == '.') {
-            regex += "\\.";
-        } else {
-            regex += pattern[i];
-        }
-    }
-    return regex;
-}
-
-}
-
 HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::optional<std::string> passphrase,
     std::string issuer)
     : m_config(std::move(config))
@@ -82,91 +61,23 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
         server->m_http = std::make_unique<GuardedServer>(settings.threads, is_release_upload,
             std::chrono::seconds(settings.upload_timeout_seconds));
     }
-    server->install_hardening();
+    server->install_request_handlers();
     server->register_routes();
     return server;
 }
 
-void HttpServer::install_hardening()
+void HttpServer::install_request_handlers()
 {
-    auto& http = *m_http;
-    // Without TCP_NODELAY every small response waits for the peer's delayed ACK (~40 ms).
-    http.set_tcp_nodelay(true);
-    // The library-wide limit is the largest body any route takes (release uploads); the
-    // pre-routing handler applies the per-route limit before anything is read.
-    http.set_payload_max_length(std::max<size_t>(m_config.max_body_bytes, size_t(m_config.max_upload_bytes)));
-    http.set_read_timeout(m_config.read_timeout_seconds, 0);
-    http.set_write_timeout(m_config.write_timeout_seconds, 0);
-    http.set_keep_alive_max_count(m_config.keep_alive_max_count);
-    http.set_keep_alive_timeout(m_config.read_timeout_seconds);
+    HardeningSettings settings;
+    settings.body_limits = { int64_t(m_config.max_body_bytes), m_config.max_upload_bytes };
+    settings.read_timeout_seconds = m_config.read_timeout_seconds;
+    settings.write_timeout_seconds = m_config.write_timeout_seconds;
+    settings.keep_alive_max_count = m_config.keep_alive_max_count;
     // GuardedServer brings its own pool of --threads workers.
-    if (m_config.tls_cert) {
-        size_t threads = m_config.threads;
-        http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    }
-
-    http.set_exception_handler([](httplib::Request const&, httplib::Response& response, std::exception_ptr) {
-        // Never show exception text to a client: it may hold paths or SQL.
-        send_error(response, 500, "internal", "internal error");
-    });
-
-    http.set_pre_routing_handler([this](httplib::Request const& request, httplib::Response& response) {
-        begin_request();
-        response.set_header("X-Request-Id", current_request().id);
-        return refuse_unsafe_request(request, response, { int64_t(m_config.max_body_bytes), m_config.max_upload_bytes });
-    });
-
-    http.set_error_handler([this](httplib::Request const& request, httplib::Response& response) {
-        // Requests cpp-httplib rejects while reading the request line or headers never reach
-        // the pre-routing handler.
-        if (current_request().id.empty()) {
-            begin_request();
-            response.set_header("X-Request-Id", current_request().id);
-        }
-        // 304 and 416 carry no body by design.
-        if (!response.body.empty() || current_request().closing || response.status == 304 || response.status == 416)
-            return;
-        // cpp-httplib's own refusals: a malformed request line or header, a target over 8 KiB,
-        // a body it could not read. Where the request ends on the socket is unknown, so the
-        // connection ends with the answer.
-        switch (response.status) {
-        case 400:
-            if (GuardedServer::request_deadline_missed()) {
-                refuse_and_close(response, 408, "request_timeout", "the request took longer than "
-                        + std::to_string(m_config.read_timeout_seconds) + " s to arrive (--read-timeout); send it without pauses");
-                return;
-            }
-            refuse_and_close(response, 400, "bad_request", "malformed request (request line, headers or body)");
-            return;
-        case 413:
-            refuse_and_close(response, 413, "payload_too_large", "the request body is too large");
-            return;
-        case 414:
-            refuse_and_close(response, 414, "uri_too_long", "the request target is longer than 8192 bytes");
-            return;
-        default: break;
-        }
-        if (response.status == 404) {
-            for (auto const& unrouted : m_unrouted_handlers) {
-                if (unrouted(request, response))
-                    return;
-            }
-            std::string allowed;
-            for (auto const& [method, regex] : m_route_matchers) {
-                if (std::regex_match(request.path, regex) && allowed.find(method) == std::string::npos)
-                    allowed += (allowed.empty() ? "" : ", ") + method;
-            }
-            if (!allowed.empty()) {
-                response.set_header("Allow", allowed);
-                return send_error(response, 405, "method_not_allowed", method_label(request.method) + " is not allowed here (allowed: "
-                        + allowed + ")");
-            }
-            return send_error(response, 404, "not_found", "no such endpoint");
-        }
-        send_error(response, response.status, "error", "request failed with status " + std::to_string(response.status));
-    });
-
-    http.set_logger([this](httplib::Request const& request, httplib::Response const& response) { log_request(request, response); });
+    settings.tls_threads = m_config.tls_cert ? m_config.threads : 0;
+    install_hardening(*m_http, settings,
+        [this](httplib::Request const& request, httplib::Response& response) { m_route_table.answer_unrouted(request, response); });
+    m_http->set_logger([this](httplib::Request const& request, httplib::Response const& response) { log_request(request, response); });
 }
 
 void HttpServer::log_request(httplib::Request const& request, httplib::Response const& response)
@@ -197,9 +108,7 @@ void HttpServer::log_request(httplib::Request const& request, httplib::Response 
 
 void HttpServer::add_route(char const* method, std::string const& pattern, Handler handler)
 {
-    m_routes.push_back({ method, pattern });
-    std::string regex = to_regex(pattern);
-    m_route_matchers.emplace_back(method, std::regex(regex));
+    std::string regex = m_route_table.add(method, pattern);
     auto wrapped = [pattern, handler = std::move(handler)](httplib::Request const& request, httplib::Response& response) {
         current_request().route = pattern;
         handler(request, response);
@@ -217,9 +126,7 @@ void HttpServer::add_route(char const* method, std::string const& pattern, Handl
 
 void HttpServer::add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler)
 {
-    m_routes.push_back({ method, pattern });
-    std::string regex = to_regex(pattern);
-    m_route_matchers.emplace_back(method, std::regex(regex));
+    std::string regex = m_route_table.add(method, pattern);
     m_http->Post(regex, [pattern, handler = std::move(handler)](httplib::Request const& request, httplib::Response& response,
                             httplib::ContentReader const& reader) {
         current_request().route = pattern;

@@ -1,6 +1,7 @@
 #include "charter/server/http/hardening.hpp"
 
 #include "charter/keygen/ids.hpp"
+#include "charter/server/http/guarded_server.hpp"
 #include "charter/server/http/http_util.hpp"
 
 #include <algorithm>
@@ -144,6 +145,82 @@ httplib::Server::HandlerResponse refuse_unsafe_request(httplib::Request const& r
             return refuse_and_close(response, 400, "bad_request", request.method + " requests take no body");
     }
     return httplib::Server::HandlerResponse::Unhandled;
+}
+
+namespace {
+
+void apply_limits(httplib::Server& http, HardeningSettings const& settings)
+{
+    // Without TCP_NODELAY every small response waits for the peer's delayed ACK (~40 ms).
+    http.set_tcp_nodelay(true);
+    // The library-wide limit is the largest body any route takes (release uploads); the
+    // pre-routing handler applies the per-route limit before anything is read.
+    auto const& limits = settings.body_limits;
+    http.set_payload_max_length(std::max<size_t>(size_t(limits.max_body_bytes), size_t(limits.max_upload_bytes)));
+    http.set_read_timeout(settings.read_timeout_seconds, 0);
+    http.set_write_timeout(settings.write_timeout_seconds, 0);
+    http.set_keep_alive_max_count(settings.keep_alive_max_count);
+    http.set_keep_alive_timeout(settings.read_timeout_seconds);
+    if (size_t threads = settings.tls_threads; threads > 0)
+        http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+}
+
+// cpp-httplib's own refusals: a malformed request line or header, a target over 8 KiB, a body
+// it could not read. Where the request ends on the socket is unknown, so the connection ends
+// with the answer. False for any other status.
+bool answer_library_refusal(httplib::Response& response, int read_timeout_seconds)
+{
+    switch (response.status) {
+    case 400:
+        if (GuardedServer::request_deadline_missed()) {
+            refuse_and_close(response, 408, "request_timeout", "the request took longer than "
+                    + std::to_string(read_timeout_seconds) + " s to arrive (--read-timeout); send it without pauses");
+            return true;
+        }
+        refuse_and_close(response, 400, "bad_request", "malformed request (request line, headers or body)");
+        return true;
+    case 413:
+        refuse_and_close(response, 413, "payload_too_large", "the request body is too large");
+        return true;
+    case 414:
+        refuse_and_close(response, 414, "uri_too_long", "the request target is longer than 8192 bytes");
+        return true;
+    default: return false;
+    }
+}
+
+}
+
+void install_hardening(httplib::Server& http, HardeningSettings const& settings,
+    std::function<void(httplib::Request const&, httplib::Response&)> unrouted)
+{
+    apply_limits(http, settings);
+    http.set_exception_handler([](httplib::Request const&, httplib::Response& response, std::exception_ptr) {
+        // Never show exception text to a client: it may hold paths or SQL.
+        send_error(response, 500, "internal", "internal error");
+    });
+    http.set_pre_routing_handler([limits = settings.body_limits](httplib::Request const& request, httplib::Response& response) {
+        begin_request();
+        response.set_header("X-Request-Id", current_request().id);
+        return refuse_unsafe_request(request, response, limits);
+    });
+    http.set_error_handler([read_timeout = settings.read_timeout_seconds, unrouted = std::move(unrouted)](
+                               httplib::Request const& request, httplib::Response& response) {
+        // Requests cpp-httplib rejects while reading the request line or headers never reach
+        // the pre-routing handler.
+        if (current_request().id.empty()) {
+            begin_request();
+            response.set_header("X-Request-Id", current_request().id);
+        }
+        // 304 and 416 carry no body by design.
+        if (!response.body.empty() || current_request().closing || response.status == 304 || response.status == 416)
+            return;
+        if (answer_library_refusal(response, read_timeout))
+            return;
+        if (response.status == 404)
+            return unrouted(request, response);
+        send_error(response, response.status, "error", "request failed with status " + std::to_string(response.status));
+    });
 }
 
 }

@@ -17,6 +17,7 @@
 #include "charter/server/http/access_log.hpp"
 #include "charter/server/http/hardening.hpp"
 #include "charter/server/http/metrics.hpp"
+#include "charter/server/http/route_table.hpp"
 #include "charter/server/server_config.hpp"
 #include "charter/server/store_pool.hpp"
 
@@ -24,16 +25,10 @@
 
 #include <functional>
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
 namespace charter::server {
-
-struct RouteInfo {
-    std::string method;
-    std::string pattern; // OpenAPI-style, e.g. /v1/licenses/{id}
-};
 
 class HttpServer {
 public:
@@ -49,7 +44,7 @@ public:
     void stop();
 
     std::string url() const;
-    std::vector<RouteInfo> const& routes() const { return m_routes; }
+    std::vector<RouteInfo> const& routes() const { return m_route_table.routes(); }
 
     // What handlers share; public so that the route files can be plain functions.
     using Handler = std::function<void(httplib::Request const&, httplib::Response&)>;
@@ -82,8 +77,7 @@ public:
     /// Sees every request no route matched (any method), before the 404 or 405; returns true
     /// when it has answered. The RubyGems source asks for a license on every path under
     /// /rubygems/, so that a stranger's 404 never tells which paths exist.
-    using UnroutedHandler = std::function<bool(httplib::Request const&, httplib::Response&)>;
-    void add_unrouted_handler(UnroutedHandler handler) { m_unrouted_handlers.push_back(std::move(handler)); }
+    void add_unrouted_handler(RouteTable::UnroutedHandler handler) { m_route_table.add_unrouted_handler(std::move(handler)); }
 
 private:
     HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey key, std::optional<std::string> passphrase,
@@ -91,7 +85,8 @@ private:
 
     void add_route(char const* method, std::string const& pattern, Handler handler);
     void register_routes();
-    void install_hardening();
+    /// Hardening (http/hardening), with the route table answering what no route matched, and the access log.
+    void install_request_handlers();
     void log_request(httplib::Request const& request, httplib::Response const& response);
 
     ServerConfig m_config;
@@ -109,9 +104,7 @@ private:
     DownloadsLog m_downloads_log { m_config.downloads_log_limit, m_config.downloads_log_retention_days };
     AccessLog m_access_log; // outlives m_http, whose workers write to it
     std::unique_ptr<httplib::Server> m_http;
-    std::vector<RouteInfo> m_routes;
-    std::vector<std::pair<std::string, std::regex>> m_route_matchers;
-    std::vector<UnroutedHandler> m_unrouted_handlers;
+    RouteTable m_route_table;
     int m_port { 0 };
 };
 

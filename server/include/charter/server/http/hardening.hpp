@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace charter::server {
@@ -52,5 +53,20 @@ struct BodyLimits {
 /// body it would read unbounded or that no route takes, before it reads a byte of it.
 httplib::Server::HandlerResponse refuse_unsafe_request(httplib::Request const& request, httplib::Response& response,
     BodyLimits limits);
+
+/// cpp-httplib's limits, from the server's settings.
+struct HardeningSettings {
+    BodyLimits body_limits;
+    int read_timeout_seconds;
+    int write_timeout_seconds;
+    size_t keep_alive_max_count;
+    size_t tls_threads; // the workers over TLS; 0 for plain HTTP, whose GuardedServer brings its own
+};
+/// Sets `http`'s limits and installs the pre-routing checks (refuse_unsafe_request), the
+/// exception handler (a 500 that never shows the exception's text) and the error handler:
+/// cpp-httplib's own refusals answered as JSON errors that close the connection, and a request
+/// no route matched handed to `unrouted` (the route table decides 404 or 405).
+void install_hardening(httplib::Server& http, HardeningSettings const& settings,
+    std::function<void(httplib::Request const&, httplib::Response&)> unrouted);
 
 }
