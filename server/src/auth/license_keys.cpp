@@ -1,5 +1,9 @@
 #include "charter/server/auth/license_keys.hpp"
 
+#include "rfc3339.hpp"
+
+#include <nlohmann/json.hpp>
+
 namespace charter::server {
 
 namespace {
@@ -9,6 +13,34 @@ constexpr auto key_cache_lifetime = std::chrono::seconds(5);
 // anyone can put in a key: at most one database read a second for all of them).
 constexpr auto unknown_key_refresh = std::chrono::seconds(1);
 
+using Json = nlohmann::ordered_json;
+
+Json time_or_null(std::optional<int64_t> const& time)
+{
+    return time ? Json(format::format_rfc3339(*time)) : Json(nullptr);
+}
+
+// What validation may show of a license: the key's own claims, nothing from the database.
+std::string claims_json(License const& license)
+{
+    Json json;
+    json["id"] = std::string(license.id());
+    json["product"] = std::string(license.product());
+    json["customer"] = std::string(license.customer());
+    auto name = license.name();
+    json["name"] = name ? Json(std::string(*name)) : Json(nullptr);
+    json["issued_at"] = format::format_rfc3339(license.issued_at());
+    json["expires_at"] = time_or_null(license.expires_at());
+    json["updates_until"] = time_or_null(license.updates_until());
+    Json entitlements = Json::array();
+    for (auto const& entitlement : license.entitlements())
+        entitlements.push_back(std::string(entitlement));
+    json["entitlements"] = entitlements;
+    auto seats = license.seats();
+    json["seats"] = seats ? Json(*seats) : Json(nullptr);
+    return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }
 
 LicenseKeys::LicenseKeys(StorePool& pool, CurrentSigningKey const& signing_key)
@@ -17,17 +49,17 @@ LicenseKeys::LicenseKeys(StorePool& pool, CurrentSigningKey const& signing_key)
 {
 }
 
-Result<std::shared_ptr<Verifier const>> LicenseKeys::verifier_for(std::string const& product, bool unknown_key)
+Result<LicenseKeys::TrustedVerifier> LicenseKeys::verifier_for(std::string const& product, bool unknown_key)
 {
     std::lock_guard lock(m_mutex);
     auto steady_now = std::chrono::steady_clock::now();
     // A new signing key is newer than the cached trusted keys: the licenses it has just signed
     // must validate at once, not after the cache's lifetime.
-    auto generation = m_signing_key.generation();
+    auto signing_key_generation = m_signing_key.generation();
     bool forced = unknown_key && steady_now - m_keys_forced_at > unknown_key_refresh;
     if (forced)
         m_keys_forced_at = steady_now;
-    if (steady_now - m_keys_loaded_at > key_cache_lifetime || generation != m_keys_generation || forced) {
+    if (steady_now - m_keys_loaded_at > key_cache_lifetime || signing_key_generation != m_signing_key_generation || forced) {
         auto store = m_pool.lease();
         if (!store)
             return store.error();
@@ -43,41 +75,63 @@ Result<std::shared_ptr<Verifier const>> LicenseKeys::verifier_for(std::string co
             m_trusted_keys = std::move(trusted);
             m_verifiers.clear();
             m_checker.clear();
+            ++m_generation;
         }
         m_keys_loaded_at = steady_now;
-        m_keys_generation = generation;
+        m_signing_key_generation = signing_key_generation;
     }
     if (auto it = m_verifiers.find(product); it != m_verifiers.end())
-        return it->second;
+        return TrustedVerifier { it->second, m_generation };
     auto verifier = std::make_shared<Verifier>(product.c_str());
     for (auto const& key : m_trusted_keys)
         (void)verifier->add_key(key.c_str());
     if (m_verifiers.size() > 1000)
         m_verifiers.clear();
     m_verifiers.emplace(product, verifier);
-    return std::shared_ptr<Verifier const>(verifier);
+    return TrustedVerifier { verifier, m_generation };
+}
+
+KeyCheck LicenseKeys::verify(TrustedVerifier const& trusted, std::string const& product, std::string const& key, int64_t now)
+{
+    auto result = trusted.verifier->verify(key, now);
+    KeyCheck check;
+    check.status = result.status;
+    check.message = result.detail;
+    if (!result.license)
+        return check;
+    check.license_id = std::string(result.license->id());
+    check.claims_json = claims_json(*result.license);
+    check.customer = std::string(result.license->customer());
+    check.not_before = result.license->not_before();
+    check.expires_at = result.license->expires_at();
+    check.updates_until = result.license->updates_until();
+    if (result.status != CHARTER_OK)
+        return check;
+    // Under the lock that clears the verdicts: a verdict of keys replaced meanwhile is never kept.
+    std::lock_guard lock(m_mutex);
+    if (trusted.generation == m_generation)
+        m_checker.remember(product, key, check);
+    return check;
 }
 
 Result<KeyCheck> LicenseKeys::check(std::string const& product, std::string const& key, int64_t now)
 {
-    auto generation = m_checker.generation();
     // Reloads the trusted keys when due, which forgets every remembered verdict if they changed.
-    auto verifier = verifier_for(product);
-    if (!verifier)
-        return verifier.error();
+    auto trusted = verifier_for(product);
+    if (!trusted)
+        return trusted.error();
     if (auto known = m_checker.find(product, key, now))
         return *known;
-    auto checked = m_checker.check(**verifier, product, key, now, generation);
+    auto checked = verify(*trusted, product, key, now);
     // A key another process has just made current (`charter key rotate`, then `charter issue`)
     // signs licenses before this server's cache knows it: an unknown kid re-reads the trusted
     // keys before it is believed.
     if (checked.status == CHARTER_E_UNKNOWN_KEY) {
-        generation = m_checker.generation();
         auto refreshed = verifier_for(product, true);
         if (!refreshed)
             return refreshed.error();
-        if (*refreshed != *verifier)
-            return m_checker.check(**refreshed, product, key, now, generation);
+        if (refreshed->verifier != trusted->verifier)
+            return verify(*refreshed, product, key, now);
     }
     return checked;
 }

@@ -42,7 +42,7 @@ void validate(HttpServer& server, httplib::Request const& request, httplib::Resp
             message = "license " + license->id + " for " + license->product_id + " has been revoked";
         }
     }
-    // Assembled as text: the claims are JSON already (KeyChecker keeps them that way).
+    // Assembled as text: the claims are JSON already (LicenseKeys writes them once per key).
     std::string answer;
     answer.reserve(96 + message.size() + check->claims_json.size());
     answer += status == CHARTER_OK ? "{\"valid\":true" : "{\"valid\":false";

@@ -9,7 +9,6 @@
 
 #include "charter/verify.hpp"
 
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
@@ -25,39 +24,32 @@ struct KeyCheck {
     std::string claims_json; // the license's public claims as a JSON object; empty likewise
     // What the download paths need of the license (the entitlement rule); empty likewise.
     std::string customer;
+    std::optional<int64_t> not_before;
     std::optional<int64_t> expires_at;
     std::optional<int64_t> updates_until;
 };
 
+/// The remembered verdicts, a map it guards. LicenseKeys verifies and decides what is kept and
+/// when all of it is dropped (the trusted keys changed).
 class KeyChecker {
 public:
-    /// A number that changes whenever clear() runs; pass the value read before getting the
-    /// verifier to check(), so that a verdict of replaced keys is never remembered.
-    uint64_t generation() const { return m_generation.load(); }
     /// The remembered verdict for `key`, when it is still valid at `now`.
     std::optional<KeyCheck> find(std::string const& product, std::string const& key, int64_t now) const;
     /// The product a remembered key verified for (a key verifies for one product only: the
     /// product is its implicit assertion), so that a known key needs no decoding.
     std::optional<std::string> product_of(std::string const& key) const;
-    /// Verifies `key` and remembers a good verdict.
-    KeyCheck check(Verifier const& verifier, std::string const& product, std::string const& key, int64_t now,
-        uint64_t generation);
+    /// Remembers a good verdict (`check.status` CHARTER_OK) on `key`.
+    void remember(std::string const& product, std::string const& key, KeyCheck const& check);
     void clear();
 
 private:
     struct Entry {
         std::string product;
-        std::string license_id;
-        std::string claims_json;
-        std::string customer;
-        std::optional<int64_t> not_before;
-        std::optional<int64_t> expires_at;
-        std::optional<int64_t> updates_until;
+        KeyCheck check;
     };
 
     mutable std::shared_mutex m_mutex;
     std::unordered_map<std::string, Entry> m_entries; // by key
-    std::atomic<uint64_t> m_generation { 0 };
 };
 
 }

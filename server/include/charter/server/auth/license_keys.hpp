@@ -1,8 +1,8 @@
 #pragma once
 // The one owner of what checking a license key needs: the trusted keys (the data directory's
 // signing keys that are not retired), a verifier per product built on them, and the remembered
-// verdicts (KeyChecker), dropped whenever the trusted keys change. A validation and every
-// download ask check(); nothing else holds keys or verifiers.
+// verdicts (KeyChecker, a map it guards), dropped whenever the trusted keys change. A validation
+// and every download ask check(); nothing else holds keys or verifiers.
 
 #include "charter/result.hpp"
 #include "charter/server/auth/key_checker.hpp"
@@ -31,17 +31,27 @@ public:
     std::optional<std::string> product_of(std::string const& key) const { return m_checker.product_of(key); }
 
 private:
+    /// A verifier for one product, and the generation of the trusted keys it was built on.
+    struct TrustedVerifier {
+        std::shared_ptr<Verifier const> verifier;
+        uint64_t generation;
+    };
     /// A verifier for `product` trusting the current set of non-retired keys.
     /// `unknown_key`: a license named a key the cached trusted keys lack, so re-read them now
     /// unless an unknown kid made it do so less than a second ago.
-    Result<std::shared_ptr<Verifier const>> verifier_for(std::string const& product, bool unknown_key = false);
+    Result<TrustedVerifier> verifier_for(std::string const& product, bool unknown_key = false);
+    /// Verifies `key` and remembers a good verdict, unless the trusted keys changed since
+    /// `trusted` was built on them.
+    KeyCheck verify(TrustedVerifier const& trusted, std::string const& product, std::string const& key, int64_t now);
 
     StorePool& m_pool;
     CurrentSigningKey const& m_signing_key;
     std::mutex m_mutex;
     std::chrono::steady_clock::time_point m_keys_loaded_at {};
     std::chrono::steady_clock::time_point m_keys_forced_at {}; // the last re-read for an unknown kid
-    uint64_t m_keys_generation { 0 }; // m_signing_key's generation when the trusted keys were read
+    uint64_t m_signing_key_generation { 0 }; // m_signing_key's generation when the trusted keys were read
+    // Changes whenever the trusted keys do; a verdict reached with older keys is not remembered.
+    uint64_t m_generation { 0 };
     std::vector<std::string> m_trusted_keys;
     std::map<std::string, std::shared_ptr<Verifier const>> m_verifiers;
     KeyChecker m_checker;
