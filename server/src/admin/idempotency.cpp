@@ -68,8 +68,25 @@ bool IdempotencyKey::answered(db::Store& store, httplib::Response& response, Rep
         return true;
     }
     response.set_header("Idempotent-Replayed", "true");
-    replay((*found)->resource, response);
+    replay(store, (*found)->resource, response);
     return true;
+}
+
+std::optional<IdempotentPost> start_idempotent_post(StorePool& pool, httplib::Request const& request,
+    httplib::Response& response, std::string const& token_id, int64_t now, IdempotencyKey::Replay const& replay,
+    bool streamed)
+{
+    auto key = IdempotencyKey::read(request, response, token_id, now, streamed);
+    if (!key)
+        return std::nullopt;
+    auto store = pool.lease();
+    if (!store) {
+        send_failure(response, store.error());
+        return std::nullopt;
+    }
+    if (key->answered(**store, response, replay))
+        return std::nullopt;
+    return IdempotentPost { std::move(*key), std::move(*store) };
 }
 
 }

@@ -44,6 +44,56 @@ std::optional<int64_t> page_limit(httplib::Request const& request, httplib::Resp
     return limit;
 }
 
+Result<db::License> get_license_record(db::Store& store, std::string const& id)
+{
+    return store.get_license(id);
+}
+
+// A license as the API shows it, at the time of the answer.
+auto license_json_at(HttpServer& server)
+{
+    return [&server](db::License const& license) { return ops::license_json(license, server.now()); };
+}
+
+// A GET of the admin API (the "read" scope): `read` finds what to show, `to_json` writes it.
+template <typename Read, typename ToJson>
+void answer_read(HttpServer& server, httplib::Request const& request, httplib::Response& response, Read read, ToJson to_json)
+{
+    if (!server.admin_auth().authorize(request, response, "read"))
+        return;
+    auto store = server.pool().lease();
+    if (!store)
+        return send_failure(response, store.error());
+    auto found = read(**store);
+    if (!found)
+        return send_failure(response, found.error());
+    send_json(response, 200, to_json(*found));
+}
+
+// A whole collection: {"data": [...]}.
+template <typename Record, typename ToJson>
+Json data_of(std::vector<Record> const& records, ToJson to_json)
+{
+    Json data = Json::array();
+    for (auto const& record : records)
+        data.push_back(to_json(record));
+    return Json { { "data", data } };
+}
+
+// A page of at most `limit` records, read as limit + 1: one more tells that there is a next
+// page, which starts after the last record shown (next_cursor).
+template <typename Record, typename ToJson>
+void send_page(httplib::Response& response, std::vector<Record>& records, int64_t limit, ToJson to_json)
+{
+    bool more = int64_t(records.size()) > limit;
+    if (more)
+        records.pop_back();
+    Json data = Json::array();
+    for (auto const& record : records)
+        data.push_back(to_json(record));
+    send_json(response, 200, Json { { "data", data }, { "next_cursor", more ? Json(records.back().id) : Json(nullptr) } });
+}
+
 // Issue errors: a product or customer named in the body that does not exist is a semantic
 // error of the request (422), not a missing resource.
 void send_issue_failure(httplib::Response& response, Error const& error)
@@ -63,26 +113,15 @@ void issue_license(HttpServer& server, httplib::Request const& request, httplib:
         return;
     auto& issue = *parsed;
     int64_t now = server.now();
-    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
-    if (!idempotency)
+    auto replay = replay_record(201, get_license_record, license_json_at(server));
+    auto post = start_idempotent_post(server.pool(), request, response, token->id, now, replay);
+    if (!post)
         return;
-
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto replay = [&](std::string const& id, httplib::Response& answer) {
-        auto license = (*store)->get_license(id);
-        if (!license)
-            return send_failure(answer, license.error());
-        send_json(answer, 201, ops::license_json(*license, server.now()));
-    };
-    if (idempotency->answered(**store, response, replay))
-        return;
-    issue.idempotency = idempotency->record();
+    issue.idempotency = post->key.record();
     auto license = server.issue(issue, actor_of(*token), now);
     if (!license) {
         // Two retries racing with one Idempotency-Key: the loser finds the winner's license.
-        if (license.error().kind == ErrorKind::conflict && idempotency->answered(**store, response, replay))
+        if (license.error().kind == ErrorKind::conflict && post->key.answered(*post->store, response, replay))
             return;
         return send_issue_failure(response, license.error());
     }
@@ -128,26 +167,14 @@ void list_licenses(HttpServer& server, httplib::Request const& request, httplib:
     auto licenses = (*store)->list_licenses(filter);
     if (!licenses)
         return send_failure(response, licenses.error());
-    Json data = Json::array();
-    bool more = int64_t(licenses->size()) > *limit;
-    if (more)
-        licenses->pop_back();
-    for (auto const& license : *licenses)
-        data.push_back(ops::license_json(license, filter.now, false));
-    send_json(response, 200, Json { { "data", data }, { "next_cursor", more ? Json(licenses->back().id) : Json(nullptr) } });
+    send_page(response, *licenses, *limit,
+        [&](db::License const& license) { return ops::license_json(license, filter.now, false); });
 }
 
 void get_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.admin_auth().authorize(request, response, "read"))
-        return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto license = (*store)->get_license(request.matches[1]);
-    if (!license)
-        return send_failure(response, license.error());
-    send_json(response, 200, ops::license_json(*license, server.now()));
+    answer_read(server, request, response, [&](db::Store& store) { return store.get_license(request.matches[1]); },
+        license_json_at(server));
 }
 
 void revoke_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -159,29 +186,20 @@ void revoke_license(HttpServer& server, httplib::Request const& request, httplib
     if (!revoke)
         return;
     int64_t now = server.now();
-    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
-    if (!idempotency)
+    auto replay = replay_record(200, get_license_record, license_json_at(server));
+    auto post = start_idempotent_post(server.pool(), request, response, token->id, now, replay);
+    if (!post)
         return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto replay = [&](std::string const& id, httplib::Response& answer) {
-        auto license = (*store)->get_license(id);
-        if (!license)
-            return send_failure(answer, license.error());
-        send_json(answer, 200, ops::license_json(*license, server.now()));
-    };
-    if (idempotency->answered(**store, response, replay))
-        return;
+    auto& store = *post->store;
     std::string id = request.matches[1];
-    auto revoked = idempotency->apply(**store, id, [&]() { return (*store)->revoke_license(id, revoke->reason, now, actor_of(*token)); });
+    auto revoked = post->key.apply(store, id, [&]() { return store.revoke_license(id, revoke->reason, now, actor_of(*token)); });
     if (!revoked) {
-        if (revoked.error().kind == ErrorKind::conflict && idempotency->answered(**store, response, replay))
+        if (revoked.error().kind == ErrorKind::conflict && post->key.answered(store, response, replay))
             return;
         return send_failure(response, revoked.error());
     }
     server.metrics().license_revoked();
-    replay(id, response);
+    replay(store, id, response);
 }
 
 void create_customer(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -193,35 +211,31 @@ void create_customer(HttpServer& server, httplib::Request const& request, httpli
     if (!parsed)
         return;
     int64_t now = server.now();
-    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
-    if (!idempotency)
-        return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto replay = [&](std::string const& id, httplib::Response& answer) {
-        auto customer = (*store)->find_customer(id);
+    auto replay = [](db::Store& store, std::string const& id, httplib::Response& answer) {
+        auto customer = store.find_customer(id);
         if (!customer)
             return send_failure(answer, customer.error());
         answer.set_header("Location", "/v1/customers/" + customer->id);
         send_json(answer, 201, ops::customer_json(*customer));
     };
-    if (idempotency->answered(**store, response, replay))
+    auto post = start_idempotent_post(server.pool(), request, response, token->id, now, replay);
+    if (!post)
         return;
+    auto& store = *post->store;
     auto checked = ops::new_customer(parsed->email, parsed->name.value_or(""), now);
     if (!checked)
         return send_failure(response, checked.error());
     auto const& customer = *checked;
-    auto added = idempotency->apply(**store, customer.id, [&]() { return (*store)->add_customer(customer, actor_of(*token)); });
+    auto added = post->key.apply(store, customer.id, [&]() { return store.add_customer(customer, actor_of(*token)); });
     if (!added) {
         if (added.error().kind != ErrorKind::conflict)
             return send_failure(response, added.error());
-        if (idempotency->answered(**store, response, replay))
+        if (post->key.answered(store, response, replay))
             return;
         // The email is taken: a webhook retrying a sign-up (without an Idempotency-Key) finds
         // the customer's id in a field rather than inside the sentence. 409, not 200: this
         // request did not create anything, and its other fields (the name) were not applied.
-        auto existing = (*store)->find_customer(customer.email);
+        auto existing = store.find_customer(customer.email);
         if (!existing)
             return send_failure(response, added.error());
         response.set_header("Location", "/v1/customers/" + existing->id);
@@ -238,31 +252,14 @@ void create_customer(HttpServer& server, httplib::Request const& request, httpli
 
 void list_customers(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.admin_auth().authorize(request, response, "read"))
-        return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto customers = (*store)->list_customers();
-    if (!customers)
-        return send_failure(response, customers.error());
-    Json data = Json::array();
-    for (auto const& customer : *customers)
-        data.push_back(ops::customer_json(customer));
-    send_json(response, 200, Json { { "data", data } });
+    answer_read(server, request, response, [](db::Store& store) { return store.list_customers(); },
+        [](std::vector<db::Customer> const& customers) { return data_of(customers, ops::customer_json); });
 }
 
 void get_customer(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.admin_auth().authorize(request, response, "read"))
-        return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto customer = (*store)->find_customer(request.matches[1]);
-    if (!customer)
-        return send_failure(response, customer.error());
-    send_json(response, 200, ops::customer_json(*customer));
+    answer_read(server, request, response, [&](db::Store& store) { return store.find_customer(request.matches[1]); },
+        ops::customer_json);
 }
 
 void create_product(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -274,24 +271,15 @@ void create_product(HttpServer& server, httplib::Request const& request, httplib
     if (!parsed)
         return;
     int64_t now = server.now();
-    auto idempotency = IdempotencyKey::read(request, response, token->id, now);
-    if (!idempotency)
+    auto replay = replay_record(201, [](db::Store& store, std::string const& id) { return store.get_product(id); }, ops::product_json);
+    auto post = start_idempotent_post(server.pool(), request, response, token->id, now, replay);
+    if (!post)
         return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto replay = [&](std::string const& id, httplib::Response& answer) {
-        auto product = (*store)->get_product(id);
-        if (!product)
-            return send_failure(answer, product.error());
-        send_json(answer, 201, ops::product_json(*product));
-    };
-    if (idempotency->answered(**store, response, replay))
-        return;
+    auto& store = *post->store;
     db::Product product { parsed->id, parsed->name.value_or(parsed->id), parsed->keep_access_after_expiry.value_or(false), now };
-    auto added = idempotency->apply(**store, product.id, [&]() { return (*store)->add_product(product, actor_of(*token)); });
+    auto added = post->key.apply(store, product.id, [&]() { return store.add_product(product, actor_of(*token)); });
     if (!added) {
-        if (added.error().kind == ErrorKind::conflict && idempotency->answered(**store, response, replay))
+        if (added.error().kind == ErrorKind::conflict && post->key.answered(store, response, replay))
             return;
         return send_failure(response, added.error());
     }
@@ -300,18 +288,8 @@ void create_product(HttpServer& server, httplib::Request const& request, httplib
 
 void list_products(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    if (!server.admin_auth().authorize(request, response, "read"))
-        return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
-    auto products = (*store)->list_products();
-    if (!products)
-        return send_failure(response, products.error());
-    Json data = Json::array();
-    for (auto const& product : *products)
-        data.push_back(ops::product_json(product));
-    send_json(response, 200, Json { { "data", data } });
+    answer_read(server, request, response, [](db::Store& store) { return store.list_products(); },
+        [](std::vector<db::Product> const& products) { return data_of(products, ops::product_json); });
 }
 
 void list_audit(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -343,13 +321,7 @@ void list_audit(HttpServer& server, httplib::Request const& request, httplib::Re
     auto entries = (*store)->list_audit(filter);
     if (!entries)
         return send_failure(response, entries.error());
-    bool more = int64_t(entries->size()) > *limit;
-    if (more)
-        entries->pop_back();
-    Json data = Json::array();
-    for (auto const& entry : *entries)
-        data.push_back(ops::audit_json(entry));
-    send_json(response, 200, Json { { "data", data }, { "next_cursor", more ? Json(entries->back().id) : Json(nullptr) } });
+    send_page(response, *entries, *limit, [](db::AuditEntry const& entry) { return ops::audit_json(entry); });
 }
 
 }

@@ -198,26 +198,17 @@ void accept_release(HttpServer& server, httplib::Request const& request, httplib
         if (auto checked = ops::check_release_names(release); !checked)
             return send_error(response, 400, "invalid_parameter", checked.error().message + " (query parameters version and filename)");
     }
-    auto idempotency = IdempotencyKey::read(request, response, token.id, server.now(), true);
-    if (!idempotency)
-        return;
-    auto store = server.pool().lease();
-    if (!store)
-        return send_failure(response, store.error());
     // A retried upload (same key, same query and length): the release the first one made, and
     // its body is read and dropped.
-    auto replay = [&](std::string const& id, httplib::Response& answer) {
-        auto existing = (*store)->find_release(id);
-        if (!existing)
-            return send_failure(answer, existing.error());
-        send_json(answer, 201, ops::release_json(*existing));
-    };
-    if (idempotency->answered(**store, response, replay))
+    auto replay = replay_record(201, [](db::Store& store, std::string const& id) { return store.find_release(id); }, ops::release_json);
+    auto post = start_idempotent_post(server.pool(), request, response, token.id, server.now(), replay, true);
+    if (!post)
         return;
-    if (auto product = (*store)->get_product(release.product); !product)
+    auto& store = *post->store;
+    if (auto product = store.get_product(release.product); !product)
         return send_failure(response, product.error());
     auto conflict = [&]() -> Result<void> {
-        if (release.replace || !(*store)->find_release(release.product, release.version, release.filename))
+        if (release.replace || !store.find_release(release.product, release.version, release.filename))
             return {};
         return make_error(ErrorKind::conflict, release.product + " " + release.version + " already has " + release.filename
                 + " (add ?replace=true to overwrite it)");
@@ -252,23 +243,23 @@ void accept_release(HttpServer& server, httplib::Request const& request, httplib
     }
     std::vector<std::string> replaced;
     std::optional<db::Release> recorded;
-    auto committed = (*store)->transaction([&]() -> Result<void> {
-        auto added = ops::record_release(**store, release, *stored, server.now(), db::Actor { "token:" + token.id }, &replaced);
+    auto committed = store.transaction([&]() -> Result<void> {
+        auto added = ops::record_release(store, release, *stored, server.now(), db::Actor { "token:" + token.id }, &replaced);
         if (!added)
             return added.error();
         recorded = std::move(*added);
-        if (auto row = idempotency->record(recorded->id))
-            return (*store)->record_idempotency_key(*row);
+        if (auto row = post->key.record(recorded->id))
+            return store.record_idempotency_key(*row);
         return {};
     });
     if (!committed) {
-        if (committed.error().kind == ErrorKind::conflict && idempotency->answered(**store, response, replay))
+        if (committed.error().kind == ErrorKind::conflict && post->key.answered(store, response, replay))
             return;
         return send_failure(response, committed.error());
     }
     // The file a replaced release had goes when no other release uses it. The release is
     // stored already: a failure here leaves a file behind, and is only logged.
-    if (auto removed = ops::remove_unused_artifacts(**store, artifacts, replaced); !removed)
+    if (auto removed = ops::remove_unused_artifacts(store, artifacts, replaced); !removed)
         std::cerr << "charter-server: " << removed.error().message << "\n";
     send_json(response, 201, ops::release_json(*recorded));
 }

@@ -10,6 +10,8 @@
 // transaction of the change it belongs to, so a crash leaves either both or neither.
 
 #include "charter/db/store.hpp"
+#include "charter/server/http/http_util.hpp"
+#include "charter/server/store_pool.hpp"
 
 #include <httplib.h>
 
@@ -36,8 +38,9 @@ public:
     /// Runs `change` and, with a key, records it for `resource` in the same transaction.
     Result<void> apply(db::Store& store, std::string const& resource, std::function<Result<void>()> const& change) const;
 
-    /// Sends the answer for `resource` (the id a first request with this key made or changed).
-    using Replay = std::function<void(std::string const& resource, httplib::Response& response)>;
+    /// Sends the answer for `resource` (the id a first request with this key made or changed),
+    /// read with `store`.
+    using Replay = std::function<void(db::Store& store, std::string const& resource, httplib::Response& response)>;
 
     /// True when the key was used before and the request is answered: a retry of the same
     /// request through `replay` (with Idempotent-Replayed: true), another request with a 409.
@@ -48,5 +51,30 @@ public:
 private:
     std::optional<db::IdempotencyRecord> m_record;
 };
+
+/// An admin POST past its retry check: its key, and the store it goes on with.
+struct IdempotentPost {
+    IdempotencyKey key;
+    StorePool::Lease store;
+};
+
+/// The start of every admin POST and release upload: reads the Idempotency-Key for `token_id`
+/// (IdempotencyKey::read), leases a store, and answers a retry through `replay`. nullopt when
+/// the request is answered: a retry, a reused key (409), a malformed key, no store.
+std::optional<IdempotentPost> start_idempotent_post(StorePool& pool, httplib::Request const& request,
+    httplib::Response& response, std::string const& token_id, int64_t now, IdempotencyKey::Replay const& replay,
+    bool streamed = false);
+
+/// A Replay that sends `status` with the record `find(store, id)` reads, as `to_json` writes it.
+template <typename Find, typename ToJson>
+IdempotencyKey::Replay replay_record(int status, Find find, ToJson to_json)
+{
+    return [status, find, to_json](db::Store& store, std::string const& id, httplib::Response& answer) {
+        auto record = find(store, id);
+        if (!record)
+            return send_failure(answer, record.error());
+        send_json(answer, status, to_json(*record));
+    };
+}
 
 }
