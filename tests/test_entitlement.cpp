@@ -13,7 +13,7 @@
 
 using namespace charter;
 using charter::testing::contains;
-using namespace charter::ops;
+using namespace charter::server;
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include "charter/keygen/ops/gem_reader.hpp"
 #include "charter/server/customer/gem_index.hpp"
 #include "charter/server/customer/marshal_writer.hpp"
-#include "md5.hpp"
+#include "charter/server/customer/md5.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
@@ -78,7 +78,7 @@ TEST_CASE("a gem built by `gem build` is read: name, version, platform, runtime 
     CHECK(ops::gem_filename(*gem) == "acme-pro-1.2.0-x86_64-linux.gem");
 
     gem->sha256 = std::string(64, 'c');
-    CHECK(ops::compact_info_line(*gem)
+    CHECK(server::compact_info_line(*gem)
         == "1.2.0-x86_64-linux acme-base:~> 1.0&>= 1.0.2,json:>= 0|checksum:" + std::string(64, 'c') + ",ruby:>= 2.7\n");
 }
 
@@ -93,7 +93,7 @@ TEST_CASE("a pure-Ruby gem has platform ruby and a plain filename")
     CHECK(ops::gem_filename(*gem) == "acme-base-1.0.3.gem");
     CHECK(gem->dependencies.empty());
     gem->sha256 = "ab";
-    CHECK(ops::compact_info_line(*gem) == "1.0.3 |checksum:ab\n");
+    CHECK(server::compact_info_line(*gem) == "1.0.3 |checksum:ab\n");
 }
 
 TEST_CASE("files that are not gems are refused with the reason")
@@ -213,16 +213,16 @@ TEST_CASE("a gem needs data.tar.gz and no entry twice; checksums.yaml.gz is opti
 
 TEST_CASE("md5 matches the RFC 1321 test suite")
 {
-    CHECK(ops::md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
-    CHECK(ops::md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
-    CHECK(ops::md5_hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890")
+    CHECK(server::md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+    CHECK(server::md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
+    CHECK(server::md5_hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890")
         == "57edf4a22be3c955ac49da2e2107b67a");
 }
 
 TEST_CASE("the Marshal writer's output loads in Ruby")
 {
     TempDir dir;
-    ops::MarshalWriter writer;
+    server::MarshalWriter writer;
     writer.array(7).nil().boolean(true).integer(300).integer(-1000).symbol("sym").symbol("sym").string("héllo");
     write(fs::path(dir.path()) / "values", writer.data());
     CHECK(ruby("p Marshal.load(File.binread(ARGV[0]))", fs::path(dir.path()) / "values") == "[nil, true, 300, -1000, :sym, :sym, \"héllo\"]\n");
@@ -247,9 +247,9 @@ TEST_CASE("specs and gemspecs written for the legacy index load as RubyGems obje
     older.version = "1.0.2";
 
     std::vector<db::GemMetadata const*> all { &older, &base, &pro, &pre };
-    write(fs::path(dir.path()) / "specs", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::released)));
-    write(fs::path(dir.path()) / "latest", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::latest)));
-    write(fs::path(dir.path()) / "pre", ops::gzip(ops::marshal_specs(all, ops::SpecsKind::prerelease)));
+    write(fs::path(dir.path()) / "specs", ops::gzip(server::marshal_specs(all, server::SpecsKind::released)));
+    write(fs::path(dir.path()) / "latest", ops::gzip(server::marshal_specs(all, server::SpecsKind::latest)));
+    write(fs::path(dir.path()) / "pre", ops::gzip(server::marshal_specs(all, server::SpecsKind::prerelease)));
     char const* specs_script = "require 'rubygems'; require 'zlib'; "
                                "p Marshal.load(Zlib.gunzip(File.binread(ARGV[0]))).map { |n, v, pl| [n, v.class, v.to_s, pl] }";
     CHECK(ruby(specs_script, fs::path(dir.path()) / "specs")
@@ -259,7 +259,7 @@ TEST_CASE("specs and gemspecs written for the legacy index load as RubyGems obje
         == "[[\"acme-base\", Gem::Version, \"1.0.3\", \"ruby\"], [\"acme-pro\", Gem::Version, \"1.2.0\", \"x86_64-linux\"]]\n");
     CHECK(ruby(specs_script, fs::path(dir.path()) / "pre") == "[[\"acme-base\", Gem::Version, \"2.0.0.rc1\", \"ruby\"]]\n");
 
-    write(fs::path(dir.path()) / "pro.gemspec.rz", ops::zlib_deflate(ops::marshal_gemspec(pro)));
+    write(fs::path(dir.path()) / "pro.gemspec.rz", ops::zlib_deflate(server::marshal_gemspec(pro)));
     auto loaded = ruby("require 'rubygems'; require 'zlib'; s = Marshal.load(Zlib::Inflate.inflate(File.binread(ARGV[0]))); "
                        "puts s.class, s.full_name, s.summary, s.authors.inspect, s.date.strftime('%F'), "
                        "s.required_ruby_version.to_s, s.dependencies.map { |d| [d.name, d.requirement.to_s, d.type] }.inspect",
@@ -271,9 +271,9 @@ TEST_CASE("specs and gemspecs written for the legacy index load as RubyGems obje
 
 TEST_CASE("gem versions order as Gem::Version does")
 {
-    CHECK(ops::compare_gem_versions("1.10.0", "1.9.9") > 0);
-    CHECK(ops::compare_gem_versions("1.0", "1") == 0);
-    CHECK(ops::compare_gem_versions("2.0.0.rc1", "2.0.0") < 0);
-    CHECK(ops::is_prerelease("2.0.0.rc1"));
-    CHECK_FALSE(ops::is_prerelease("2.0.0"));
+    CHECK(server::compare_gem_versions("1.10.0", "1.9.9") > 0);
+    CHECK(server::compare_gem_versions("1.0", "1") == 0);
+    CHECK(server::compare_gem_versions("2.0.0.rc1", "2.0.0") < 0);
+    CHECK(server::is_prerelease("2.0.0.rc1"));
+    CHECK_FALSE(server::is_prerelease("2.0.0"));
 }

@@ -7,8 +7,8 @@
 #include "charter/keygen/ops/compression.hpp"
 #include "charter/keygen/ops/gem_reader.hpp"
 #include "charter/server/customer/gem_index.hpp"
+#include "charter/server/customer/md5.hpp"
 #include "charter/server/http/guarded_server.hpp"
-#include "md5.hpp"
 #include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -117,7 +117,7 @@ std::string ruby_specs(TempDir const& temp, std::string const& body)
 
 std::string quoted_md5(std::string const& body)
 {
-    return "\"" + ops::md5_hex(body) + "\"";
+    return "\"" + server::md5_hex(body) + "\"";
 }
 
 // The error code of a JSON error answer.
@@ -185,7 +185,7 @@ TEST_CASE("the compact index: names, ETag as the quoted MD5 of the body, 304, a 
     auto versions = get(client, "/rubygems/versions", basic(pro.key));
     REQUIRE(versions.status == 200);
     CHECK(versions.get_header_value("ETag") == quoted_md5(versions.body));
-    CHECK(contains(versions.body, "\nacme-pro 1.0.0,1.1.0,2.0.0.rc1 " + ops::md5_hex(info.body) + "\n"));
+    CHECK(contains(versions.body, "\nacme-pro 1.0.0,1.1.0,2.0.0.rc1 " + server::md5_hex(info.body) + "\n"));
     // Bundler asks for the tail it lacks; the whole body comes back as a 200 (it checks the
     // whole file against the ETag).
     auto ranged = get(client, "/rubygems/versions", basic(pro.key, { { "Range", "bytes=10-" } }));
@@ -225,7 +225,7 @@ TEST_CASE("the legacy index: prereleases only in prerelease_specs; gemspecs from
     // The gemspec as RubyGems would build it from the gem's own metadata.
     auto metadata = ops::read_gem(shop.gems["acme-pro-1.1.0"]);
     REQUIRE(metadata);
-    auto fresh = ops::zlib_deflate(ops::marshal_gemspec(*metadata));
+    auto fresh = ops::zlib_deflate(server::marshal_gemspec(*metadata));
     std::string const path = "/rubygems/quick/Marshal.4.8/acme-pro-1.1.0.gemspec.rz";
     auto first = get(client, path, basic(pro.key)); // built and cached
     auto second = get(client, path, basic(pro.key)); // from the cache
@@ -272,7 +272,7 @@ TEST_CASE("a yanked gem leaves /versions, /info and the specs; its .gem stays do
     CHECK(contains(info.body, "\n1.0.0 "));
     CHECK(info.get_header_value("ETag") == quoted_md5(info.body));
     auto versions = get(client, "/rubygems/versions", basic(pro.key));
-    CHECK(contains(versions.body, "\nacme-pro 1.0.0,2.0.0.rc1 " + ops::md5_hex(info.body) + "\n"));
+    CHECK(contains(versions.body, "\nacme-pro 1.0.0,2.0.0.rc1 " + server::md5_hex(info.body) + "\n"));
     CHECK(ruby_specs(shop.temp, get(client, "/rubygems/specs.4.8.gz", basic(pro.key)).body)
         == "acme-base 1.0.3 ruby\nacme-pro 1.0.0 ruby\n");
     CHECK(ruby_specs(shop.temp, get(client, "/rubygems/latest_specs.4.8.gz", basic(pro.key)).body)

@@ -2,7 +2,7 @@
 
 #include "rfc3339.hpp"
 
-namespace charter::ops {
+namespace charter::server {
 
 namespace {
 

@@ -2,14 +2,14 @@
 
 #include "charter/keygen/ops/gem_reader.hpp"
 #include "charter/server/customer/marshal_writer.hpp"
-#include "md5.hpp"
+#include "charter/server/customer/md5.hpp"
 #include "rfc3339.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <variant>
 
-namespace charter::ops {
+namespace charter::server {
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include "charter/server/customer/marshal_writer.hpp"
 
-namespace charter::ops {
+namespace charter::server {
 
 MarshalWriter::MarshalWriter()
 {

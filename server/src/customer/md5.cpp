@@ -1,10 +1,10 @@
-#include "md5.hpp"
+#include "charter/server/customer/md5.hpp"
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
 
-namespace charter::ops {
+namespace charter::server {
 
 std::string md5_hex(std::string_view data)
 {

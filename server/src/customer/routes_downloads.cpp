@@ -147,7 +147,7 @@ void list_downloads(HttpServer& server, httplib::Request const& request, httplib
     int64_t now = server.now();
     // A license that may have nothing (revoked, or expired where the product keeps no access)
     // is told so rather than shown an empty list.
-    if (auto refused = ops::license_refusal(license->facts, *product, now)) {
+    if (auto refused = license_refusal(license->facts, *product, now)) {
         send_error(response, 403, outcome_code(refused->outcome), refused->reason);
         response.reason = refused->reason;
         return;
@@ -157,7 +157,7 @@ void list_downloads(HttpServer& server, httplib::Request const& request, httplib
         return send_failure(response, releases.error());
     Json data = Json::array();
     for (auto const& release : *releases) {
-        if (release.yanked || !ops::decide_entitlement(license->facts, *product, release, now).allowed())
+        if (release.yanked || !decide_entitlement(license->facts, *product, release, now).allowed())
             continue;
         auto json = ops::release_json(release);
         json.erase("id");
@@ -303,15 +303,15 @@ void upload_release(HttpServer& server, httplib::Request const& request, httplib
 
 }
 
-char const* outcome_code(ops::Entitlement outcome)
+char const* outcome_code(Entitlement outcome)
 {
     switch (outcome) {
-    case ops::Entitlement::allowed: return "ok";
-    case ops::Entitlement::invalid_key: return "invalid_key";
-    case ops::Entitlement::revoked: return "revoked";
-    case ops::Entitlement::wrong_product: return "wrong_product";
-    case ops::Entitlement::updates_ended: return "updates_ended";
-    case ops::Entitlement::expired: return "expired";
+    case Entitlement::allowed: return "ok";
+    case Entitlement::invalid_key: return "invalid_key";
+    case Entitlement::revoked: return "revoked";
+    case Entitlement::wrong_product: return "wrong_product";
+    case Entitlement::updates_ended: return "updates_ended";
+    case Entitlement::expired: return "expired";
     }
     return "denied";
 }
@@ -357,7 +357,7 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
     auto product = (*store)->get_product(product_id);
     if (!product)
         return send_failure(response, product.error());
-    auto decision = ops::decide_entitlement(license->facts, *product, *release, entry.at);
+    auto decision = decide_entitlement(license->facts, *product, *release, entry.at);
     if (!decision.allowed()) {
         entry.outcome = outcome_code(decision.outcome);
         server.downloads_log().record(**store, entry);

@@ -4,7 +4,7 @@
 //
 // Indexes are computed once per change of the releases (the database's generation counter)
 // and per set of visible releases, then shared by every request with the same set. Which set a
-// license sees is worked out once per entitlement class (ops::entitlement_class): a request
+// license sees is worked out once per entitlement class (entitlement_class): a request
 // costs the license check, one counter read and a lookup.
 
 #include "charter/keygen/ops/compression.hpp"
@@ -12,9 +12,9 @@
 #include "charter/server/customer/downloads.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/customer/gem_index.hpp"
+#include "charter/server/customer/md5.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http_server.hpp"
-#include "md5.hpp"
 
 #include <sodium.h>
 
@@ -60,7 +60,7 @@ struct Document {
         sodium_bin2base64(base64, sizeof base64, hash, sizeof hash, sodium_base64_VARIANT_ORIGINAL);
         // Appended, not "\"" + …: GCC 12 at -O3 warns (-Wrestrict) about the concatenation.
         document.etag = '"';
-        document.etag += ops::md5_hex(body);
+        document.etag += md5_hex(body);
         document.etag += '"';
         document.digest = std::string("sha-256=:") + base64 + ":";
         document.body = std::move(body);
@@ -83,7 +83,7 @@ public:
             if (auto found = m_documents.find(gem.release_id); found != m_documents.end())
                 return found->second;
         }
-        auto document = std::make_shared<Document const>(Document::of(ops::zlib_deflate(ops::marshal_gemspec(gem))));
+        auto document = std::make_shared<Document const>(Document::of(ops::zlib_deflate(marshal_gemspec(gem))));
         std::lock_guard lock(m_mutex);
         if (m_documents.size() >= max_documents || m_bytes >= max_bytes) {
             m_documents.clear();
@@ -116,7 +116,7 @@ private:
 // the credential.
 constexpr int refusal_status = 402;
 
-void refuse(httplib::Response& response, ops::EntitlementDecision const& refusal)
+void refuse(httplib::Response& response, EntitlementDecision const& refusal)
 {
     send_error(response, refusal_status, outcome_code(refusal.outcome), refusal.reason);
     response.reason = refusal.reason;
@@ -180,7 +180,7 @@ public:
         // a class at this generation, a request costs one lookup under a shared lock, not the
         // rule over every release of the catalog.
         std::string generation = std::to_string(*read);
-        std::string class_key = generation + ' ' + ops::entitlement_class(license.facts, now);
+        std::string class_key = generation + ' ' + entitlement_class(license.facts, now);
         {
             std::shared_lock lock(m_mutex);
             if (auto found = m_views_by_class.find(class_key); found != m_views_by_class.end())
@@ -195,7 +195,7 @@ public:
             for (auto const& gem : catalog->gems) {
                 if (gem.release.product_id != license.facts.product || gem.release.yanked)
                     continue;
-                if (!ops::decide_entitlement(license.facts, product->second, gem.release, now).allowed())
+                if (!decide_entitlement(license.facts, product->second, gem.release, now).allowed())
                     continue;
                 visible.push_back(&gem);
                 key += ' ';
@@ -255,7 +255,7 @@ public:
     /// Why `license`, whose view lacks the gem `name`, may have no release of it: the rule's
     /// refusal of its earliest release (of the license's product when it has one there, else
     /// of another product). nullopt for a name no product publishes here (not yanked).
-    std::optional<ops::EntitlementDecision> gem_refusal(View const& view, PresentedLicense const& license,
+    std::optional<EntitlementDecision> gem_refusal(View const& view, PresentedLicense const& license,
         std::string const& name) const
     {
         db::GemRelease const* earliest = nullptr;
@@ -269,7 +269,7 @@ public:
         auto product = view.catalog->products.find(earliest->release.product_id);
         if (product == view.catalog->products.end())
             return std::nullopt;
-        auto decision = ops::decide_entitlement(license.facts, product->second, earliest->release, m_server.now());
+        auto decision = decide_entitlement(license.facts, product->second, earliest->release, m_server.now());
         if (decision.allowed())
             return std::nullopt;
         return decision;
@@ -278,14 +278,14 @@ public:
     // Bundler asks the compact index for each gem by name, but when that fails it falls back to
     // the legacy index (specs.4.8.gz), which names no gem: the refusal of a gem the license asked
     // for by name a moment ago is kept, so that the legacy index answers with it (once).
-    void remember_refusal(std::string const& license_id, ops::EntitlementDecision const& refusal)
+    void remember_refusal(std::string const& license_id, EntitlementDecision const& refusal)
     {
         std::lock_guard lock(m_refusals_mutex);
         if (m_refusals.size() >= 10000)
             m_refusals.clear();
         m_refusals[license_id] = { refusal, std::chrono::steady_clock::now() };
     }
-    std::optional<ops::EntitlementDecision> take_recent_refusal(std::string const& license_id)
+    std::optional<EntitlementDecision> take_recent_refusal(std::string const& license_id)
     {
         std::lock_guard lock(m_refusals_mutex);
         auto found = m_refusals.find(license_id);
@@ -312,7 +312,7 @@ private:
         auto product = catalog->products.find(license.facts.product);
         if (product == catalog->products.end())
             return false;
-        auto refused = ops::license_refusal(license.facts, product->second, now);
+        auto refused = license_refusal(license.facts, product->second, now);
         if (!refused)
             return false;
         refuse(response, *refused);
@@ -372,7 +372,7 @@ private:
     {
         auto view = std::make_shared<View>();
         view->catalog = std::move(catalog);
-        auto compact = ops::build_compact_index(visible);
+        auto compact = build_compact_index(visible);
         compact.versions += refused_names(*view->catalog, compact.info);
         view->versions = Document::of(std::move(compact.versions), Coding::gzip_too);
         view->names = Document::of(std::move(compact.names), Coding::gzip_too);
@@ -383,9 +383,9 @@ private:
             specs.push_back(&gem->gem);
             view->by_full_name.emplace(ops::gem_full_name(gem->gem), &gem->gem);
         }
-        view->specs = Document::of(ops::gzip(ops::marshal_specs(specs, ops::SpecsKind::released)));
-        view->latest_specs = Document::of(ops::gzip(ops::marshal_specs(specs, ops::SpecsKind::latest)));
-        view->prerelease_specs = Document::of(ops::gzip(ops::marshal_specs(specs, ops::SpecsKind::prerelease)));
+        view->specs = Document::of(ops::gzip(marshal_specs(specs, SpecsKind::released)));
+        view->latest_specs = Document::of(ops::gzip(marshal_specs(specs, SpecsKind::latest)));
+        view->prerelease_specs = Document::of(ops::gzip(marshal_specs(specs, SpecsKind::prerelease)));
         return view;
     }
 
@@ -396,7 +396,7 @@ private:
     std::map<std::string, std::shared_ptr<View const>> m_views_by_class; // generation + entitlement class
     std::mutex m_refusals_mutex;
     // By license id: the refusal of a gem asked for by name, and when.
-    std::map<std::string, std::pair<ops::EntitlementDecision, std::chrono::steady_clock::time_point>> m_refusals;
+    std::map<std::string, std::pair<EntitlementDecision, std::chrono::steady_clock::time_point>> m_refusals;
 };
 
 // Whether an Accept-Encoding header accepts gzip (RFC 9110 12.5.3): "gzip" (or "x-gzip"), else

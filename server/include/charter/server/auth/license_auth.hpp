@@ -19,7 +19,7 @@ namespace charter::server {
 
 /// A license presented by a customer, as the entitlement rule needs it.
 struct PresentedLicense {
-    ops::LicenseFacts facts;
+    LicenseFacts facts;
     std::string customer;
 };
 

@@ -12,7 +12,7 @@
 namespace charter::server {
 
 /// The error code of a refusal by the entitlement rule ("revoked", "updates_ended", …).
-char const* outcome_code(ops::Entitlement outcome);
+char const* outcome_code(Entitlement outcome);
 
 /// The license key of a file download, as LicenseAuth::authenticate checks it; a
 /// refusal before the entitlement rule (401, or 403 not_yet_valid) is written to the downloads

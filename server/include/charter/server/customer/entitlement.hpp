@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-namespace charter::ops {
+namespace charter::server {
 
 /// What the download paths know about a presented license.
 struct LicenseFacts {

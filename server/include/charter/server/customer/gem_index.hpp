@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace charter::ops {
+namespace charter::server {
 
 struct CompactIndex {
     std::string versions;                     // "created_at: …\n---\n" + "NAME V1,V2-PLATFORM MD5\n"…

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace charter::ops {
+namespace charter::server {
 
 class MarshalWriter {
 public:

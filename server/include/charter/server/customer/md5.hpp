@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace charter::ops {
+namespace charter::server {
 
 /// Lower-case hex MD5 of `data`.
 std::string md5_hex(std::string_view data);
