@@ -247,6 +247,77 @@ static void test_refusals(const char *key, const char *token)
     charter_verifier_free(keyless);
 }
 
+/* The startup check's outcome at `now` for the key as an application-found value. */
+static charter_startup_result *run_startup(const charter_startup *check, int64_t now, int expected_return)
+{
+    charter_startup_result *result = NULL;
+    CHECK(charter_startup_check(check, now, &result) == expected_return);
+    CHECK(result != NULL);
+    return result;
+}
+
+/* The renewal warning from C: valid with a warning from exactly N days before exp, none a
+ * second earlier; at exp still valid, a second later refused, saying where the renewed key
+ * comes from. */
+static void test_renewal_warning(const char *key, const char *token)
+{
+    charter_verifier *verifier = make_verifier("acme-pro", key);
+    charter_startup *check = charter_startup_new(verifier);
+    CHECK(check != NULL);
+    CHECK(charter_startup_add_value(check, "ACME_PRO_KEY", token) == CHARTER_OK);
+
+    /* The default: 14 days, and no renewal URL. */
+    charter_startup_result *result = run_startup(check, expires_at - 14 * 86400 - 1, CHARTER_OK);
+    CHECK(charter_startup_result_warning(result) == 0);
+    CHECK_STRING(charter_startup_result_message(result), "the license lic_test for acme-pro is valid until 2027-11-28");
+    charter_startup_result_free(result);
+    result = run_startup(check, expires_at - 14 * 86400, CHARTER_OK);
+    CHECK(charter_startup_result_valid(result) == 1);
+    CHECK(charter_startup_result_warning(result) == 1);
+    CHECK_STRING(charter_startup_result_message(result),
+        "the license lic_test for acme-pro ends on 2027-11-28 (in 14 days); get the renewed key from Acme Inc. and put it in ACME_PRO_KEY");
+    charter_startup_result_free(result);
+
+    /* A configured period and renewal URL. */
+    CHECK(charter_startup_set_renewal_warning_days(check, 30) == CHARTER_OK);
+    CHECK(charter_startup_set_renew_url(check, "https://acme.example/renew") == CHARTER_OK);
+    result = run_startup(check, expires_at - 30 * 86400 - 1, CHARTER_OK);
+    CHECK(charter_startup_result_warning(result) == 0);
+    charter_startup_result_free(result);
+    result = run_startup(check, expires_at - 30 * 86400, CHARTER_OK);
+    CHECK(charter_startup_result_warning(result) == 1);
+    CHECK_STRING(charter_startup_result_message(result),
+        "the license lic_test for acme-pro ends on 2027-11-28 (in 30 days); renew at https://acme.example/renew");
+    charter_startup_result_free(result);
+
+    result = run_startup(check, expires_at, CHARTER_OK);
+    CHECK(charter_startup_result_status(result) == CHARTER_OK);
+    CHECK(charter_startup_result_warning(result) == 1);
+    CHECK_STRING(charter_startup_result_message(result),
+        "the license lic_test for acme-pro ends on 2027-11-28 (in less than a day); renew at https://acme.example/renew");
+    charter_startup_result_free(result);
+    result = run_startup(check, expires_at + 1, CHARTER_E_EXPIRED);
+    CHECK(charter_startup_result_valid(result) == 0);
+    CHECK_STRING(charter_startup_result_message(result),
+        "the license lic_test for acme-pro expired on 2027-11-28; renew at https://acme.example/renew");
+    charter_startup_result_free(result);
+
+    /* 0 turns it off; out of range is refused and changes nothing. */
+    CHECK(charter_startup_set_renewal_warning_days(check, -1) == CHARTER_E_INVALID_ARGUMENT);
+    CHECK(charter_startup_set_renewal_warning_days(check, 3651) == CHARTER_E_INVALID_ARGUMENT);
+    CHECK(charter_startup_set_renewal_warning_days(NULL, 14) == CHARTER_E_INVALID_ARGUMENT);
+    result = run_startup(check, expires_at - 30 * 86400, CHARTER_OK);
+    CHECK(charter_startup_result_warning(result) == 1);
+    charter_startup_result_free(result);
+    CHECK(charter_startup_set_renewal_warning_days(check, 0) == CHARTER_OK);
+    result = run_startup(check, expires_at, CHARTER_OK);
+    CHECK(charter_startup_result_warning(result) == 0);
+    charter_startup_result_free(result);
+
+    charter_startup_free(check);
+    charter_verifier_free(verifier);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -260,6 +331,7 @@ int main(int argc, char **argv)
     test_null_handling(key, token);
     test_valid_license(key, token);
     test_refusals(key, token);
+    test_renewal_warning(key, token);
 
     if (failures) {
         fprintf(stderr, "test_c_abi: %d check(s) failed\n", failures);

@@ -277,10 +277,14 @@ TEST_CASE_METHOD(Fixture, "expired licenses: enforce, grace period, past grace")
         charter_startup_result_free(raw);
         CHECK(startup().run(expires).valid);
     }
-    SECTION("without a renewal URL the message says what to replace")
+    SECTION("without a renewal URL the message says the renewed key comes from the vendor, and where it goes")
     {
         auto result = StartupCheck(verifier).env(env_name).run(expires + day);
-        CHECK(result.message == "the license lic_ABCDEFGHIJKLMNOPQRSTUV for acme-pro expired on 2026-12-28; renew it and replace the key in " + std::string(env_name));
+        CHECK(result.message == "the license lic_ABCDEFGHIJKLMNOPQRSTUV for acme-pro expired on 2026-12-28; get the renewed key from Acme Inc. and put it in " + std::string(env_name));
+        auto in_grace = StartupCheck(verifier).env(env_name).grace_days(14).run(expires + day);
+        CHECK(in_grace.message
+            == "the license lic_ABCDEFGHIJKLMNOPQRSTUV for acme-pro expired on 2026-12-28; it keeps working until 2027-01-11 "
+               "(grace period of 14 days); get the renewed key from Acme Inc. and put it in " + std::string(env_name));
     }
     SECTION("within the grace period: valid, with a warning")
     {
@@ -309,6 +313,111 @@ TEST_CASE_METHOD(Fixture, "expired licenses: enforce, grace period, past grace")
         CHECK(result.message
             == "the license lic_ABCDEFGHIJKLMNOPQRSTUV for acme-pro expired on 2026-12-28 and its grace period of 14 days "
                "ended on 2027-01-11; renew at " + std::string(renew_url));
+    }
+}
+
+TEST_CASE_METHOD(Fixture, "a license about to end: valid, with a warning from the configured number of days before exp")
+{
+    int64_t expires = t0 + 30 * day; // 2026-12-28T10:00:00Z
+    ::setenv(env_name, expiring_token(expires).c_str(), 1);
+    std::string const the = "the license lic_ABCDEFGHIJKLMNOPQRSTUV for acme-pro";
+
+    SECTION("the default is 14 days: exactly 14 days before exp warns, one second earlier does not")
+    {
+        auto quiet = startup().run(expires - 14 * day - 1);
+        INFO(quiet.diagnostic);
+        CHECK(quiet.status == CHARTER_OK);
+        CHECK(quiet.valid);
+        CHECK_FALSE(quiet.warning);
+        CHECK(quiet.message == the + " is valid until 2026-12-28");
+
+        auto check = startup();
+        auto result = check.run(expires - 14 * day);
+        INFO(result.diagnostic);
+        CHECK(result.status == CHARTER_OK);
+        CHECK(result.valid);
+        CHECK(result.warning);
+        CHECK(result.message == the + " ends on 2026-12-28 (in 14 days); renew at " + std::string(renew_url));
+        CHECK(contains(result.diagnostic, "outcome: valid with a warning: " + result.message));
+        charter_startup_result* raw = nullptr;
+        CHECK(charter_startup_check(check.get(), expires - 14 * day, &raw) == CHARTER_OK);
+        CHECK(charter_startup_result_warning(raw) == 1);
+        charter_startup_result_free(raw);
+    }
+    SECTION("a configured period, counted in whole days left")
+    {
+        auto check = startup();
+        check.renewal_warning_days(30);
+        CHECK_FALSE(check.run(expires - 30 * day - 1).warning);
+        CHECK(check.run(expires - 30 * day).message == the + " ends on 2026-12-28 (in 30 days); renew at " + std::string(renew_url));
+        CHECK(check.run(expires - 10 * day - 1).message == the + " ends on 2026-12-28 (in 10 days); renew at " + std::string(renew_url));
+        CHECK(check.run(expires - 2 * day + 1).message == the + " ends on 2026-12-28 (in 1 day); renew at " + std::string(renew_url));
+        CHECK(check.run(expires - day).message == the + " ends on 2026-12-28 (in 1 day); renew at " + std::string(renew_url));
+        CHECK(check.run(expires - day + 1).message == the + " ends on 2026-12-28 (in less than a day); renew at " + std::string(renew_url));
+    }
+    SECTION("at exp still valid with the warning, one second later expired")
+    {
+        auto at_end = startup().run(expires);
+        CHECK(at_end.status == CHARTER_OK);
+        CHECK(at_end.valid);
+        CHECK(at_end.warning);
+        CHECK(at_end.message == the + " ends on 2026-12-28 (in less than a day); renew at " + std::string(renew_url));
+        auto after = startup().run(expires + 1);
+        CHECK(after.status == CHARTER_E_EXPIRED);
+        CHECK_FALSE(after.valid);
+        CHECK(after.message == the + " expired on 2026-12-28; renew at " + std::string(renew_url));
+    }
+    SECTION("without a renewal URL the warning says the renewed key comes from the vendor, and where it goes")
+    {
+        auto result = StartupCheck(verifier).file(config_file.string()).env(env_name).run(expires - 10 * day);
+        CHECK(result.warning);
+        CHECK(result.message == the + " ends on 2026-12-28 (in 10 days); get the renewed key from Acme Inc. and put it in " + env_name);
+        ::unsetenv(env_name);
+        write_file(home_file, expiring_token(expires));
+        auto from_file = StartupCheck(verifier).file("~/.config/acme-pro/license").run(expires - 10 * day);
+        CHECK(from_file.message
+            == the + " ends on 2026-12-28 (in 10 days); get the renewed key from Acme Inc. and put it in ~/.config/acme-pro/license");
+    }
+    SECTION("0 turns the warning off")
+    {
+        auto check = startup();
+        check.renewal_warning_days(0);
+        auto result = check.run(expires);
+        CHECK(result.valid);
+        CHECK_FALSE(result.warning);
+        CHECK(result.message == the + " is valid until 2026-12-28");
+    }
+    SECTION("a perpetual license never warns")
+    {
+        ::setenv(env_name, token().c_str(), 1);
+        auto check = startup();
+        check.renewal_warning_days(3650);
+        CHECK_FALSE(check.run(t0).warning);
+    }
+    SECTION("the warning comes before a revocation file's problem")
+    {
+        auto check = startup();
+        check.revocation_file((root / "missing.revocations").string());
+        auto result = check.run(expires - day);
+        CHECK(result.warning);
+        CHECK(result.message == the + " ends on 2026-12-28 (in 1 day); renew at " + std::string(renew_url) + "; the revocation list "
+                + (root / "missing.revocations").string() + " was not found, so revocations were not checked");
+    }
+    SECTION("a period out of range is a configuration error")
+    {
+        auto check = startup();
+        check.renewal_warning_days(-1);
+        CHECK(check.error() == CHARTER_E_INVALID_ARGUMENT);
+        auto result = check.run(t0);
+        CHECK_FALSE(result.valid);
+        CHECK(result.message == "the license check is misconfigured: invalid renewal warning period (invalid argument)");
+        charter_startup* raw = charter_startup_new(verifier.get());
+        REQUIRE(raw);
+        CHECK(charter_startup_set_renewal_warning_days(raw, -1) == CHARTER_E_INVALID_ARGUMENT);
+        CHECK(charter_startup_set_renewal_warning_days(raw, 3651) == CHARTER_E_INVALID_ARGUMENT);
+        CHECK(charter_startup_set_renewal_warning_days(raw, 3650) == CHARTER_OK);
+        CHECK(charter_startup_set_renewal_warning_days(nullptr, 14) == CHARTER_E_INVALID_ARGUMENT);
+        charter_startup_free(raw);
     }
 }
 

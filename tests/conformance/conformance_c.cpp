@@ -145,6 +145,8 @@ std::string run_startup(Json const& test, std::filesystem::path const& folder)
     (void)charter_startup_set_grace_days(check, test["grace_days"].get<int>());
     if (!test["renew_url"].is_null())
         (void)charter_startup_set_renew_url(check, test["renew_url"].get<std::string>().c_str());
+    if (!test["renewal_warning_days"].is_null())
+        (void)charter_startup_set_renewal_warning_days(check, test["renewal_warning_days"].get<int>());
     if (!test["revocation_file"].is_null())
         (void)charter_startup_set_revocation_file(check, test["revocation_file"]["name"].get<std::string>().c_str());
     charter_startup_result* result = nullptr;

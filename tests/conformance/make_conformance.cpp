@@ -792,6 +792,7 @@ void startup(std::string name, std::string description, Json env, Json files, Js
     item["mode"] = "enforce";
     item["grace_days"] = 0;
     item["renew_url"] = nullptr;
+    item["renewal_warning_days"] = nullptr; // not configured: the default of 14 days
     item["revocation_file"] = nullptr;
     for (auto const& [key, value] : options.items())
         item[key] = value;
@@ -839,8 +840,9 @@ void startup_check_cases()
                "report it to the vendor)");
     startup("startup-warn-no-key", "warn-only mode without a key", nullptr, two_files, { { "mode", "warn" } }, "no_license", true, true,
         "no license key found: " + where);
+    std::string const from_vendor = "; get the renewed key from Acme Inc. and put it in " + place;
     startup("startup-expired", "expired, no grace period, no renewal URL", valid, two_files, expired_at, "expired", false, false,
-        the + " expired on 2027-11-28; renew it and replace the key in " + place);
+        the + " expired on 2027-11-28" + from_vendor);
     Json grace = { { "now", after_exp }, { "grace_days", 14 }, { "renew_url", "https://acme.example/renew" } };
     startup("startup-expired-in-grace", "expired 3 days ago, 14-day grace period", valid, two_files, grace, "expired", true, true,
         the + " expired on 2027-11-28; it keeps working until 2027-12-12 (grace period of 14 days); renew at https://acme.example/renew");
@@ -849,9 +851,48 @@ void startup_check_cases()
         false, the + " expired on 2027-11-28 and its grace period of 14 days ended on 2027-12-12; renew at https://acme.example/renew");
     startup("startup-expired-one-day-grace", "a grace period of one day, inside it", valid, two_files,
         { { "now", 1827396000 + 3600 }, { "grace_days", 1 } }, "expired", true, true,
-        the + " expired on 2027-11-28; it keeps working until 2027-11-29 (grace period of 1 day)");
+        the + " expired on 2027-11-28; it keeps working until 2027-11-29 (grace period of 1 day)" + from_vendor);
     startup("startup-warn-expired", "warn-only mode, expired", valid, two_files, { { "now", after_exp }, { "mode", "warn" } }, "expired",
-        true, true, the + " expired on 2027-11-28; renew it and replace the key in " + place);
+        true, true, the + " expired on 2027-11-28" + from_vendor);
+
+    // The renewal warning: from N days (default 14) before exp, a valid license warns that it ends.
+    int64_t const exp = 1827396000; // 2027-11-28T10:00:00Z
+    std::string const renew_at = "; renew at https://acme.example/renew";
+    startup("startup-ending-default-before", "14 days and 1 second before exp, the default period: no warning", valid, two_files,
+        { { "now", exp - 14 * 86400 - 1 } }, "valid", true, false, valid_message);
+    startup("startup-ending-default", "exactly 14 days before exp, the default period: valid, with a warning", valid, two_files,
+        { { "now", exp - 14 * 86400 } }, "valid", true, true, the + " ends on 2027-11-28 (in 14 days)" + from_vendor);
+    startup("startup-ending-configured-before", "30 days and 1 second before exp, a 30-day period: no warning", valid, two_files,
+        { { "now", exp - 30 * 86400 - 1 }, { "renewal_warning_days", 30 }, { "renew_url", "https://acme.example/renew" } }, "valid",
+        true, false, valid_message);
+    startup("startup-ending-configured", "exactly 30 days before exp, a 30-day period, with a renewal URL", valid, two_files,
+        { { "now", exp - 30 * 86400 }, { "renewal_warning_days", 30 }, { "renew_url", "https://acme.example/renew" } }, "valid", true,
+        true, the + " ends on 2027-11-28 (in 30 days)" + renew_at);
+    startup("startup-ending-whole-days", "10 days minus 1 second before exp: 9 whole days left", valid, two_files,
+        { { "now", exp - 10 * 86400 + 1 } }, "valid", true, true, the + " ends on 2027-11-28 (in 9 days)" + from_vendor);
+    startup("startup-ending-one-day", "exactly 1 day before exp", valid, two_files, { { "now", exp - 86400 } }, "valid", true, true,
+        the + " ends on 2027-11-28 (in 1 day)" + from_vendor);
+    startup("startup-ending-less-than-a-day", "1 day minus 1 second before exp", valid, two_files, { { "now", exp - 86400 + 1 } },
+        "valid", true, true, the + " ends on 2027-11-28 (in less than a day)" + from_vendor);
+    startup("startup-ending-at-exp", "at exp: still valid, with the warning", valid, two_files,
+        { { "now", exp }, { "renew_url", "https://acme.example/renew" } }, "valid", true, true,
+        the + " ends on 2027-11-28 (in less than a day)" + renew_at);
+    startup("startup-ending-after-exp", "1 second after exp: expired, the refusal says where the renewed key comes from", valid,
+        two_files, { { "now", exp + 1 }, { "renew_url", "https://acme.example/renew" } }, "expired", false, false,
+        the + " expired on 2027-11-28" + renew_at);
+    startup("startup-ending-off", "a period of 0 days: no warning, even at exp", valid, two_files,
+        { { "now", exp }, { "renewal_warning_days", 0 } }, "valid", true, false, valid_message);
+    startup("startup-ending-one-day-period", "a 1-day period, 1 day and 1 second before exp: no warning", valid, two_files,
+        { { "now", exp - 86400 - 1 }, { "renewal_warning_days", 1 } }, "valid", true, false, valid_message);
+    startup("startup-ending-in-file", "the key in a file, no renewal URL: the message names the file", nullptr,
+        Json::array({ file("license.txt", nullptr), file("other.txt", valid) }), { { "now", exp - 3 * 86400 } }, "valid", true, true,
+        the + " ends on 2027-11-28 (in 3 days); get the renewed key from Acme Inc. and put it in other.txt");
+    startup("startup-ending-perpetual", "a perpetual license never warns", sign(claims()), two_files,
+        { { "now", exp }, { "renewal_warning_days", 3650 } }, "valid", true, false, the + " is valid");
+    startup("startup-ending-revocation-file-missing", "ending soon and the revocation file missing: both in the message", valid,
+        two_files, { { "now", exp - 86400 }, { "revocation_file", file("revoked.txt", nullptr) } }, "valid", true, true,
+        the + " ends on 2027-11-28 (in 1 day)" + from_vendor + "; the revocation list revoked.txt was not found, so revocations were not "
+                                                              "checked");
     std::string basic_claims = R"({"iss":"Acme Inc.","sub":"cus_1","jti":"lic_1","iat":"2026-11-28T10:00:00Z","product":"acme-basic"})";
     startup("startup-other-product", "a genuine key of acme-basic", sign(basic_claims, k1, std::nullopt, "acme-basic"), two_files, none,
         "wrong_product", false, false, "the license key in " + place + " is for another product (acme-basic), not acme-pro");

@@ -307,6 +307,14 @@ int charter_startup_set_grace_days(charter_startup* check, int days)
     return CHARTER_OK;
 }
 
+int charter_startup_set_renewal_warning_days(charter_startup* check, int days)
+{
+    if (!check || days < 0 || days > charter::internal::max_renewal_warning_days)
+        return CHARTER_E_INVALID_ARGUMENT;
+    check->renewal_warning_days = days;
+    return CHARTER_OK;
+}
+
 int charter_startup_set_revocation_file(charter_startup* check, char const* path)
 {
     return set_string(check, path, &charter_startup::revocation_file);

@@ -260,20 +260,40 @@ std::string no_license_message(charter_startup const& check, std::vector<Place> 
 struct Outcome {
     std::string message;
     bool in_grace { false };
+    bool ending { false }; // valid, but within the renewal warning period before exp
 };
+
+// "in 10 days", "in 1 day", "in less than a day": whole days left until exp.
+std::string time_left(int64_t seconds)
+{
+    if (seconds < seconds_per_day)
+        return "in less than a day";
+    int64_t days = seconds / seconds_per_day;
+    return "in " + std::to_string(days) + (days == 1 ? " day" : " days");
+}
 
 Outcome explain(charter_startup const& check, charter_startup_result const& result, std::string const& token,
     std::string const& verify_detail, int64_t now)
 {
     std::string const& product = check.verifier->product;
     std::string key_in = "the license key in " + result.source;
-    std::string renew = check.renew_url.empty() ? "" : "; renew at " + check.renew_url;
     charter_license const* license = result.license.get();
     std::string the_license = license ? "the license " + license->claims.license_id + " for " + product : "";
+    // Where the renewed key comes from: the vendor's renewal page, or else the vendor itself.
+    auto renew = [&] {
+        if (!check.renew_url.empty())
+            return "; renew at " + check.renew_url;
+        return "; get the renewed key from " + license->claims.issuer + " and put it in " + result.source;
+    };
 
     switch (result.status) {
     case CHARTER_OK: {
         auto const& expires = license->claims.expires_at;
+        // Compared as now >= exp - window, which cannot overflow for any caller's clock (exp is
+        // at most year 9999, the window at most 3650 days); past that, now <= exp + leeway.
+        if (expires && check.renewal_warning_days > 0
+            && now >= *expires - int64_t(check.renewal_warning_days) * seconds_per_day)
+            return { the_license + " ends on " + format_date(*expires) + " (" + time_left(*expires - now) + ")" + renew(), false, true };
         return { the_license + " is valid" + (expires ? " until " + format_date(*expires) : "") };
     }
     case CHARTER_E_EXPIRED: {
@@ -282,11 +302,10 @@ Outcome explain(charter_startup const& check, charter_startup_result const& resu
         std::string grace = "grace period of " + std::to_string(check.grace_days) + (check.grace_days == 1 ? " day" : " days");
         if (check.grace_days > 0 && now <= grace_end)
             return { the_license + " expired on " + format_date(expired) + "; it keeps working until " + format_date(grace_end) + " ("
-                    + grace + ")" + renew,
+                    + grace + ")" + renew(),
                 true };
         std::string ended = check.grace_days > 0 ? " and its " + grace + " ended on " + format_date(grace_end) : "";
-        return { the_license + " expired on " + format_date(expired) + ended
-            + (renew.empty() ? "; renew it and replace the key in " + result.source : renew) };
+        return { the_license + " expired on " + format_date(expired) + ended + renew() };
     }
     case CHARTER_E_NOT_YET_VALID:
         return { the_license + " starts on " + format_date(*license->claims.not_before)
@@ -437,6 +456,7 @@ void run_check(charter_startup const& check, int64_t now, charter_startup_result
 
     std::string revocation_problem;
     std::string verify_detail;
+    bool ending = false;
     if (!key) {
         result.status = CHARTER_E_NO_LICENSE;
         result.message = no_license_message(check, result.places);
@@ -456,11 +476,13 @@ void run_check(charter_startup const& check, int64_t now, charter_startup_result
         result.message = std::move(outcome.message);
         if (outcome.in_grace)
             result.valid = true;
+        ending = outcome.ending;
         revocation_problem = std::move(revocations.problem);
     }
 
     if (result.status == CHARTER_OK) {
         result.valid = true;
+        result.warning = ending;
         if (!revocation_problem.empty()) {
             result.warning = true;
             result.message += "; " + revocation_problem + ", so revocations were not checked";

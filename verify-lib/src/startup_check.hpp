@@ -21,6 +21,8 @@ struct charter_startup {
     std::vector<Source> sources; // in the order added, after the environment variable
     charter_startup_mode mode { CHARTER_MODE_ENFORCE };
     int grace_days { 0 };
+    // Days before exp from which a valid license carries a warning that it is ending; 0: never.
+    int renewal_warning_days { 14 };
     std::string revocation_file; // empty: none
     std::string renew_url;       // empty: none
 };
@@ -51,6 +53,7 @@ struct charter_startup_result {
 namespace charter::internal {
 
 inline constexpr int max_grace_days = 3650;
+inline constexpr int max_renewal_warning_days = 3650;
 
 /// Looks for the key, verifies it and explains the outcome into `result`. Throws std::bad_alloc.
 void run_check(charter_startup const& check, int64_t now, charter_startup_result& result);

@@ -242,7 +242,8 @@ typedef struct charter_startup_result charter_startup_result;
 /*
  * A startup check using `verifier`, which is borrowed (never modified) and must outlive the
  * check and every result. Defaults: no environment variable, no files, enforce mode, no grace
- * period, no revocation file, no renewal URL. NULL when verifier is NULL or on allocation failure.
+ * period, a renewal warning 14 days before exp, no revocation file, no renewal URL. NULL when
+ * verifier is NULL or on allocation failure.
  */
 CHARTER_VERIFY_API charter_startup *charter_startup_new(const charter_verifier *verifier);
 CHARTER_VERIFY_API void charter_startup_free(charter_startup *check);
@@ -270,6 +271,14 @@ CHARTER_VERIFY_API int charter_startup_set_grace_days(charter_startup *check, in
 CHARTER_VERIFY_API int charter_startup_set_revocation_file(charter_startup *check, const char *path);
 /* Where a customer renews, quoted in messages about expired licenses and ended updates. */
 CHARTER_VERIFY_API int charter_startup_set_renew_url(charter_startup *check, const char *url);
+/*
+ * Days before the license's exp from which a valid license carries a warning that it ends
+ * (0 to 3650; 0: never; default 14): the result stays valid, warning is 1, and the message says
+ * "the license lic_… for acme-pro ends on 2027-01-04 (in 10 days); renew at <renew URL>" (without
+ * a renewal URL: "…; get the renewed key from <issuer> and put it in <where the key was found>").
+ * Exactly `days` * 86400 seconds before exp warns, one second earlier does not.
+ */
+CHARTER_VERIFY_API int charter_startup_set_renewal_warning_days(charter_startup *check, int days);
 
 /*
  * Runs the check at time `now` (Unix seconds). *out receives a result to free with
@@ -290,7 +299,7 @@ CHARTER_VERIFY_API int charter_startup_result_status(const charter_startup_resul
 /* 1 when the product may run: status OK, in the grace period, or warn mode. */
 CHARTER_VERIFY_API int charter_startup_result_valid(const charter_startup_result *result);
 /* 1 when the message should be shown although the result is valid (warn mode, grace period,
- * revocation file not usable). */
+ * license ending within the renewal warning period, revocation file not usable). */
 CHARTER_VERIFY_API int charter_startup_result_warning(const charter_startup_result *result);
 CHARTER_VERIFY_API charter_source_kind charter_startup_result_source_kind(const charter_startup_result *result);
 /* The variable name, the file path (as configured, e.g. "~/.config/acme-pro/license") or the

@@ -132,7 +132,7 @@ struct StartupPlace {
 };
 
 /// What StartupCheck::run() decided. `valid` says whether the product may run; when
-/// `warning` is set too, show `message` anyway (warn-only mode, grace period).
+/// `warning` is set too, show `message` anyway (warn-only mode, grace period, license ending soon).
 struct StartupResult {
     int status { CHARTER_E_INTERNAL };
     bool valid { false };
@@ -156,6 +156,7 @@ struct StartupResult {
 ///         .file("~/.config/acme-pro/license")
 ///         .grace_days(14)
 ///         .renew_url("https://acme.example/renew")
+///         .renewal_warning_days(30)
 ///         .run();
 ///     if (!result.valid) { std::cerr << result.message << "\n"; return 1; }
 ///
@@ -189,6 +190,11 @@ public:
         return record(charter_startup_set_revocation_file(m_handle.get(), path.c_str()), "revocation file");
     }
     StartupCheck& renew_url(std::string const& url) { return record(charter_startup_set_renew_url(m_handle.get(), url.c_str()), "renewal URL"); }
+    /// Days before exp from which a valid license warns that it ends (0: never; default 14).
+    StartupCheck& renewal_warning_days(int days)
+    {
+        return record(charter_startup_set_renewal_warning_days(m_handle.get(), days), "renewal warning period");
+    }
 
     /// CHARTER_OK, or the first configuration error.
     int error() const { return m_error; }
