@@ -27,6 +27,7 @@ const MAX_REVOCATION_FILE_SIZE = 4194304;
 const MAX_KEY_FILE_SIZE = 16384;
 const MAX_JSON_DEPTH = 16;
 const MAX_LEEWAY = 86400 * 365;
+const MAX_RENEWAL_WARNING_DAYS = 3650;
 
 export const STATUS_MESSAGES = Object.freeze({
   valid: "valid", invalid_argument: "invalid argument", too_large: "license key is too large",
@@ -718,8 +719,12 @@ const join = (items) => (items.length < 2 ? items.join("") : `${items.slice(0, -
 // The startup check of libcharter-verify: finds the key, verifies it, explains the outcome.
 // Returns { valid, warning, status, message, diagnostic, source, claims, kid }.
 export function check({ env = null, files = [], values = [], bundlerSource = null, mode = "enforce", graceDays = 0,
-  revocationFile = null, renewUrl = null, buildTime = null, leeway = 0, now = Math.floor(Date.now() / 1000),
-  keys = PUBLIC_KEYS, product = PRODUCT } = {}) {
+  revocationFile = null, renewUrl = null, renewalWarningDays = 14, buildTime = null, leeway = 0,
+  now = Math.floor(Date.now() / 1000), keys = PUBLIC_KEYS, product = PRODUCT } = {}) {
+  if (!Number.isInteger(renewalWarningDays) || renewalWarningDays < 0 || renewalWarningDays > MAX_RENEWAL_WARNING_DAYS) {
+    throw new RangeError(`renewalWarningDays must be a whole number of days from 0 to ${MAX_RENEWAL_WARNING_DAYS}, ` +
+      `not ${JSON.stringify(renewalWarningDays) ?? String(renewalWarningDays)}`);
+  }
   values = values.slice();
   if (bundlerSource) {
     const host = (/^[a-zA-Z]+:\/\/([^/:]+)/.exec(bundlerSource) || [])[1] || bundlerSource;
@@ -777,6 +782,7 @@ export function check({ env = null, files = [], values = [], bundlerSource = nul
   let message;
   let status;
   let valid = false;
+  let ending = false;
   if (key === null) {
     status = "no_license";
     message = noLicenseMessage(env, files, values.map(([name]) => name), places);
@@ -795,12 +801,13 @@ export function check({ env = null, files = [], values = [], bundlerSource = nul
     status = verdict.status;
     if (verdict.claims) diagnostic += describeLicense(verdict) + "\n";
     let inGrace;
-    [message, inGrace] = explain(verdict, product, source, key, graceDays, renewUrl, buildTime, now);
+    [message, inGrace, ending] = explain(verdict, product, source, key, graceDays, renewUrl, renewalWarningDays, buildTime, now);
     valid = inGrace;
   }
   let warning = false;
   if (status === "valid") {
     valid = true;
+    warning = ending === true;
     if (revocationProblem) {
       warning = true;
       message += `; ${revocationProblem}, so revocations were not checked`;
@@ -907,14 +914,26 @@ function claimedProduct(token) {
   }
 }
 
-function explain(verdict, product, source, token, graceDays, renewUrl, buildTime, now) {
+// "in 10 days", "in 1 day", "in less than a day": whole days left until exp.
+function timeLeft(seconds) {
+  if (seconds < 86400) return "in less than a day";
+  const days = Math.floor(seconds / 86400);
+  return `in ${days} ${days === 1 ? "day" : "days"}`;
+}
+
+// [message, valid in the grace period, valid but ending within the renewal warning period]
+function explain(verdict, product, source, token, graceDays, renewUrl, renewalWarningDays, buildTime, now) {
   const keyIn = `the license key in ${source}`;
-  const renew = renewUrl ? `; renew at ${renewUrl}` : "";
   const c = verdict.claims;
   const theLicense = c ? `the license ${c.jti} for ${product}` : "";
+  // Where the renewed key comes from: the vendor's renewal page, or else the vendor itself.
+  const renew = renewUrl ? `; renew at ${renewUrl}` : `; get the renewed key from ${c ? c.iss : null} and put it in ${source}`;
   switch (verdict.status) {
   case "valid": {
     const exp = has(c, "exp") ? parseTime(c.exp) : null;
+    if (exp !== null && renewalWarningDays > 0 && now >= exp - renewalWarningDays * 86400) {
+      return [`${theLicense} ends on ${formatDate(exp)} (${timeLeft(exp - now)})${renew}`, false, true];
+    }
     return [`${theLicense} is valid${exp !== null ? ` until ${formatDate(exp)}` : ""}`, false];
   }
   case "expired": {
@@ -925,7 +944,7 @@ function explain(verdict, product, source, token, graceDays, renewUrl, buildTime
       return [`${theLicense} expired on ${formatDate(expired)}; it keeps working until ${formatDate(graceEnd)} (${grace})${renew}`, true];
     }
     const ended = graceDays > 0 ? ` and its ${grace} ended on ${formatDate(graceEnd)}` : "";
-    return [`${theLicense} expired on ${formatDate(expired)}${ended}${renew || `; renew it and replace the key in ${source}`}`, false];
+    return [`${theLicense} expired on ${formatDate(expired)}${ended}${renew}`, false];
   }
   case "not_yet_valid":
     return [`${theLicense} starts on ${formatDate(parseTime(c.nbf))}; if that date has passed, check this computer's clock`, false];
@@ -998,7 +1017,7 @@ export function main(argv) {
   }
   const verdict = verify(key.trim(), { now, buildTime, revocations });
   process.stdout.write(verdict.status + "\n");
-  const text = verdict.status === "valid" ? explain(verdict, PRODUCT, "the command line", bytesOf(key), 0, null, buildTime, now)[0] : verdict.detail;
+  const text = verdict.status === "valid" ? explain(verdict, PRODUCT, "the command line", bytesOf(key), 0, null, 0, buildTime, now)[0] : verdict.detail;
   process.stdout.write(text + "\n");
   return verdict.status === "valid" ? 0 : 1;
 }

@@ -49,6 +49,7 @@ MAX_REVOCATION_FILE_SIZE = 4194304
 MAX_KEY_FILE_SIZE = 16384
 MAX_JSON_DEPTH = 16
 MAX_LEEWAY = 86400 * 365
+MAX_RENEWAL_WARNING_DAYS = 3650
 
 STATUS_MESSAGES = {
     "valid": "valid", "invalid_argument": "invalid argument", "too_large": "license key is too large",
@@ -785,8 +786,12 @@ def _join(items):
 
 
 def check(env=None, files=(), values=(), bundler_source=None, mode="enforce", grace_days=0, revocation_file=None,
-          renew_url=None, build_time=None, leeway=0, now=None, keys=PUBLIC_KEYS, product=PRODUCT):
+          renew_url=None, renewal_warning_days=14, build_time=None, leeway=0, now=None, keys=PUBLIC_KEYS, product=PRODUCT):
     """The startup check of libcharter-verify: finds the key, verifies it, explains the outcome."""
+    if (not isinstance(renewal_warning_days, int) or isinstance(renewal_warning_days, bool)
+            or not 0 <= renewal_warning_days <= MAX_RENEWAL_WARNING_DAYS):
+        raise ValueError("renewal_warning_days must be a whole number of days from 0 to %d, not %r"
+                         % (MAX_RENEWAL_WARNING_DAYS, renewal_warning_days))
     now = int(_time.time()) if now is None else now
     values = list(values)
     if bundler_source:
@@ -839,7 +844,7 @@ def check(env=None, files=(), values=(), bundler_source=None, mode="enforce", gr
     for number, place in enumerate(places, 1):
         diagnostic += "  %d. %s\n" % (number, _describe_place(place))
 
-    verdict, revocation_problem, valid = None, None, False
+    verdict, revocation_problem, valid, ending = None, None, False, False
     key, source = found["key"], found["source"]
     if key is None:
         status = "no_license"
@@ -858,11 +863,13 @@ def check(env=None, files=(), values=(), bundler_source=None, mode="enforce", gr
         status = verdict.status
         if verdict.claims is not None:
             diagnostic += _describe_license(verdict) + "\n"
-        message, in_grace = _explain(verdict, product, source, key, grace_days, renew_url, build_time, now)
+        message, in_grace, ending = _explain(verdict, product, source, key, grace_days, renew_url, renewal_warning_days,
+                                             build_time, now)
         valid = in_grace
     warning = False
     if status == "valid":
         valid = True
+        warning = ending
         if revocation_problem:
             warning = True
             message += "; %s, so revocations were not checked" % revocation_problem
@@ -974,49 +981,63 @@ def _claimed_product(token):
         return None
 
 
-def _explain(verdict, product, source, token, grace_days, renew_url, build_time, now):
+def _time_left(seconds):
+    """"in 10 days", "in 1 day", "in less than a day": whole days left until exp."""
+    if seconds < 86400:
+        return "in less than a day"
+    days = seconds // 86400
+    return "in %d %s" % (days, "day" if days == 1 else "days")
+
+
+def _explain(verdict, product, source, token, grace_days, renew_url, renewal_warning_days, build_time, now):
+    """(message, valid in the grace period, valid but ending within the renewal warning period)"""
     key_in = "the license key in " + str(source)
-    renew = "; renew at " + renew_url if renew_url else ""
     c = verdict.claims
     the_license = "the license %s for %s" % (c["jti"], product) if c else ""
+    # Where the renewed key comes from: the vendor's renewal page, or else the vendor itself.
+    if renew_url:
+        renew = "; renew at " + renew_url
+    else:
+        renew = "; get the renewed key from %s and put it in %s" % (c["iss"] if c else None, source)
     status = verdict.status
     if status == "valid":
         exp = _parse_time(c["exp"]) if "exp" in c else None
-        return the_license + " is valid" + (" until " + _format_date(exp) if exp is not None else ""), False
+        if exp is not None and renewal_warning_days > 0 and now >= exp - renewal_warning_days * 86400:
+            return "%s ends on %s (%s)%s" % (the_license, _format_date(exp), _time_left(exp - now), renew), False, True
+        return the_license + " is valid" + (" until " + _format_date(exp) if exp is not None else ""), False, False
     if status == "expired":
         expired = _parse_time(c["exp"])
         grace_end = expired + grace_days * 86400
         grace = "grace period of %d %s" % (grace_days, "day" if grace_days == 1 else "days")
         if grace_days > 0 and now <= grace_end:
             return ("%s expired on %s; it keeps working until %s (%s)%s"
-                    % (the_license, _format_date(expired), _format_date(grace_end), grace, renew)), True
+                    % (the_license, _format_date(expired), _format_date(grace_end), grace, renew)), True, False
         ended = " and its %s ended on %s" % (grace, _format_date(grace_end)) if grace_days > 0 else ""
-        return ("%s expired on %s%s%s" % (the_license, _format_date(expired), ended,
-                                          renew or "; renew it and replace the key in " + str(source))), False
+        return "%s expired on %s%s%s" % (the_license, _format_date(expired), ended, renew), False, False
     if status == "not_yet_valid":
         return ("%s starts on %s; if that date has passed, check this computer's clock"
-                % (the_license, _format_date(_parse_time(c["nbf"])))), False
+                % (the_license, _format_date(_parse_time(c["nbf"])))), False, False
     if status == "updates_ended":
         return ("%s covers releases up to %s, and this release is from %s; use an earlier release%s"
                 % (the_license, _format_date(_parse_time(c["updates_until"])), _format_date(build_time),
-                   " or renew at " + renew_url if renew_url else " or renew the license")), False
+                   " or renew at " + renew_url if renew_url else " or renew the license")), False, False
     if status == "revoked":
-        return "%s has been revoked; contact %s for a new key" % (the_license, c["iss"]), False
+        return "%s has been revoked; contact %s for a new key" % (the_license, c["iss"]), False, False
     if status in ("wrong_product", "bad_signature", "unknown_key"):
         claimed = _claimed_product(token)
         if claimed and claimed != product and status != "bad_signature":
             verb = " appears to be" if status == "unknown_key" else " is"
-            return "%s%s for another product (%s), not %s" % (key_in, verb, claimed, product), False
+            return "%s%s for another product (%s), not %s" % (key_in, verb, claimed, product), False, False
         if status == "unknown_key":
             return ("%s was signed by a key this release of %s does not know; update %s or ask the vendor for a new key"
-                    % (key_in, product, product)), False
-        return "%s was altered or is not a license key for %s; copy the key again exactly as issued" % (key_in, product), False
+                    % (key_in, product, product)), False, False
+        return "%s was altered or is not a license key for %s; copy the key again exactly as issued" % (key_in, product), False, False
     if status in ("too_large", "malformed", "bad_encoding", "bad_footer", "bad_claims", "missing_claim", "wrong_claim_type"):
-        return "%s was altered or is not a license key for %s; copy the key again exactly as issued" % (key_in, product), False
+        return "%s was altered or is not a license key for %s; copy the key again exactly as issued" % (key_in, product), False, False
     if status in ("no_keys", "bad_key", "invalid_argument", "internal"):
         return ("%s cannot check license keys: %s (a packaging problem; please report it to the vendor)"
-                % (product, verdict.detail)), False
-    return "the license check failed: " + STATUS_MESSAGES.get(status, "unknown status"), False
+                % (product, verdict.detail)), False, False
+    return "the license check failed: " + STATUS_MESSAGES.get(status, "unknown status"), False, False
 
 
 def _parse_cli_time(text):
@@ -1067,7 +1088,7 @@ def main(argv):
     verdict = verify(key.strip(), now=now, build_time=build_time, revocations=revocations)
     print(verdict.status)
     if verdict.status == "valid":
-        print(_explain(verdict, PRODUCT, "the command line", key, 0, None, build_time, now)[0])
+        print(_explain(verdict, PRODUCT, "the command line", key, 0, None, 0, build_time, now)[0])
     else:
         print(verdict.detail)
     return 0 if verdict.status == "valid" else 1

@@ -29,6 +29,7 @@ module @MODULE@
   MAX_KEY_FILE_SIZE = 16_384
   MAX_JSON_DEPTH = 16
   MAX_LEEWAY = 86_400 * 365
+  MAX_RENEWAL_WARNING_DAYS = 3650
   BOM = "\xEF\xBB\xBF".b.freeze
 
   STATUS_MESSAGES = {
@@ -812,7 +813,12 @@ module @MODULE@
   end
 
   def self.check(env: nil, files: [], values: [], bundler_source: nil, mode: :enforce, grace_days: 0, revocation_file: nil,
-                 renew_url: nil, build_time: nil, leeway: 0, now: Time.now.to_i, keys: PUBLIC_KEYS, product: PRODUCT)
+                 renew_url: nil, renewal_warning_days: 14, build_time: nil, leeway: 0, now: Time.now.to_i, keys: PUBLIC_KEYS,
+                 product: PRODUCT)
+    unless renewal_warning_days.is_a?(Integer) && renewal_warning_days.between?(0, MAX_RENEWAL_WARNING_DAYS)
+      raise ArgumentError, "renewal_warning_days must be a whole number of days from 0 to #{MAX_RENEWAL_WARNING_DAYS}, " \
+                           "not #{renewal_warning_days.inspect}"
+    end
     values = values.dup
     if bundler_source
       host = bundler_source[%r{\A[a-z]+://([^/:]+)}i, 1] || bundler_source
@@ -892,12 +898,13 @@ module @MODULE@
       end
       status = verdict.status
       diagnostic << describe_license(verdict, product) << "\n" if verdict.claims
-      message, in_grace = explain(verdict, product, source, key, grace_days, renew_url, build_time, now, keys)
+      message, in_grace, ending = explain(verdict, product, source, key, grace_days, renew_url, renewal_warning_days, build_time, now)
       valid = true if in_grace
     end
     warning = false
     if status == "valid"
       valid = true
+      warning = ending == true
       if revocation_problem
         warning = true
         message += "; #{revocation_problem}, so revocations were not checked"
@@ -1014,14 +1021,26 @@ module @MODULE@
     nil
   end
 
-  def self.explain(verdict, product, source, token, grace_days, renew_url, build_time, now, keys)
+  # "in 10 days", "in 1 day", "in less than a day": whole days left until exp.
+  def self.time_left(seconds)
+    return "in less than a day" if seconds < 86_400
+    days = seconds / 86_400
+    "in #{days} #{days == 1 ? "day" : "days"}"
+  end
+
+  # [message, valid in the grace period, valid but ending within the renewal warning period]
+  def self.explain(verdict, product, source, token, grace_days, renew_url, renewal_warning_days, build_time, now)
     key_in = "the license key in #{source}"
-    renew = renew_url ? "; renew at #{renew_url}" : ""
     c = verdict.claims
     the_license = c ? "the license #{c["jti"]} for #{product}" : ""
+    # Where the renewed key comes from: the vendor's renewal page, or else the vendor itself.
+    renew = renew_url ? "; renew at #{renew_url}" : "; get the renewed key from #{c && c["iss"]} and put it in #{source}"
     case verdict.status
     when "valid"
       exp = c.key?("exp") ? parse_time(c["exp"]) : nil
+      if exp && renewal_warning_days.positive? && now >= exp - renewal_warning_days * 86_400
+        return ["#{the_license} ends on #{format_date(exp)} (#{time_left(exp - now)})#{renew}", false, true]
+      end
       ["#{the_license} is valid#{exp ? " until #{format_date(exp)}" : ""}", false]
     when "expired"
       expired = parse_time(c["exp"])
@@ -1031,7 +1050,7 @@ module @MODULE@
         return ["#{the_license} expired on #{format_date(expired)}; it keeps working until #{format_date(grace_end)} (#{grace})#{renew}", true]
       end
       ended = grace_days.positive? ? " and its #{grace} ended on #{format_date(grace_end)}" : ""
-      ["#{the_license} expired on #{format_date(expired)}#{ended}#{renew.empty? ? "; renew it and replace the key in #{source}" : renew}", false]
+      ["#{the_license} expired on #{format_date(expired)}#{ended}#{renew}", false]
     when "not_yet_valid"
       ["#{the_license} starts on #{format_date(parse_time(c["nbf"]))}; if that date has passed, check this computer's clock", false]
     when "updates_ended"
@@ -1091,7 +1110,7 @@ module @MODULE@
     end
     verdict = verify(key.strip, now: now, build_time: build_time, revocations: revocations)
     puts verdict.status
-    puts verdict.valid? ? explain(verdict, PRODUCT, "the command line", key, 0, nil, build_time, now, PUBLIC_KEYS)[0] : verdict.detail
+    puts verdict.valid? ? explain(verdict, PRODUCT, "the command line", key, 0, nil, 0, build_time, now)[0] : verdict.detail
     verdict.valid? ? 0 : 1
   end
 

@@ -47,6 +47,7 @@ for (const test of suite.startup_cases) {
   try {
     result = verifier.check({ env: test.no_env ? null : "CHARTER_CONFORMANCE_LICENSE", files: test.files.map((f) => f.name),
       mode: test.mode, graceDays: test.grace_days, renewUrl: test.renew_url,
+      renewalWarningDays: test.renewal_warning_days ?? undefined, // null: not configured, so the default applies
       revocationFile: test.revocation_file ? test.revocation_file.name : null, buildTime: test.build_time, now: test.now,
       keys: test.keys, product: test.product });
   } finally {

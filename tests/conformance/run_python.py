@@ -52,12 +52,15 @@ with tempfile.TemporaryDirectory(prefix="charter-conformance") as root:
             os.environ["CHARTER_CONFORMANCE_LICENSE"] = test["env"]
         previous = os.getcwd()
         os.chdir(folder)
+        options = dict(env=None if test.get("no_env") else "CHARTER_CONFORMANCE_LICENSE",
+                       files=[f["name"] for f in test["files"]], mode=test["mode"], grace_days=test["grace_days"],
+                       renew_url=test["renew_url"],
+                       revocation_file=test["revocation_file"]["name"] if test["revocation_file"] else None,
+                       build_time=test["build_time"], now=test["now"], keys=test["keys"], product=test["product"])
+        if test["renewal_warning_days"] is not None:  # None: not configured, so the verifier's default applies
+            options["renewal_warning_days"] = test["renewal_warning_days"]
         try:
-            result = verifier.check(env=None if test.get("no_env") else "CHARTER_CONFORMANCE_LICENSE",
-                                    files=[f["name"] for f in test["files"]], mode=test["mode"], grace_days=test["grace_days"],
-                                    renew_url=test["renew_url"],
-                                    revocation_file=test["revocation_file"]["name"] if test["revocation_file"] else None,
-                                    build_time=test["build_time"], now=test["now"], keys=test["keys"], product=test["product"])
+            result = verifier.check(**options)
         finally:
             os.chdir(previous)
             os.environ.pop("CHARTER_CONFORMANCE_LICENSE", None)

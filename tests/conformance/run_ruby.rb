@@ -42,12 +42,13 @@ Dir.mktmpdir("charter-conformance") do |root|
       end
     end
     test["env"].nil? ? ENV.delete("CHARTER_CONFORMANCE_LICENSE") : ENV["CHARTER_CONFORMANCE_LICENSE"] = test["env"]
-    result = Dir.chdir(folder) do
-      verifier.check(env: test["no_env"] ? nil : "CHARTER_CONFORMANCE_LICENSE", files: test["files"].map { |f| f["name"] },
-                     mode: test["mode"].to_sym, grace_days: test["grace_days"], renew_url: test["renew_url"],
-                     revocation_file: test["revocation_file"]&.fetch("name"), build_time: test["build_time"], now: test["now"],
-                     keys: test["keys"], product: test["product"])
-    end
+    options = { env: test["no_env"] ? nil : "CHARTER_CONFORMANCE_LICENSE", files: test["files"].map { |f| f["name"] },
+                mode: test["mode"].to_sym, grace_days: test["grace_days"], renew_url: test["renew_url"],
+                revocation_file: test["revocation_file"]&.fetch("name"), build_time: test["build_time"], now: test["now"],
+                keys: test["keys"], product: test["product"] }
+    # null: not configured, so the verifier's default applies
+    options[:renewal_warning_days] = test["renewal_warning_days"] unless test["renewal_warning_days"].nil?
+    result = Dir.chdir(folder) { verifier.check(**options) }
     ENV.delete("CHARTER_CONFORMANCE_LICENSE")
     actual = [result.status, result.valid, result.warning, result.message]
     expected = test.values_at("status", "valid", "warning", "message")

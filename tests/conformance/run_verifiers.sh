@@ -113,6 +113,7 @@ done
 mkdir -p a-directory
 printf 'garbage\n' >corrupt-list
 in_grace=$(CHARTER_NOW=$(date -u -d "-40 days" +%Y-%m-%dT%H:%M:%SZ) issue --product acme-pro --expires 37d)
+ending_soon=$(issue --product acme-pro --expires 20d) # 19 whole days left by the time it is checked
 case $language in
 ruby)
     startup() { # ENV_VALUE ARGS (Ruby keyword arguments)
@@ -121,6 +122,8 @@ ruby)
     unreadable="files: ['a-directory']"
     corrupt="revocation_file: 'corrupt-list'"
     grace="grace_days: 14"
+    ending="renewal_warning_days: 30"
+    bad_ending="renewal_warning_days: -1"
     warn="mode: :warn"
     ;;
 python)
@@ -130,6 +133,8 @@ python)
     unreadable="files=['a-directory']"
     corrupt="revocation_file='corrupt-list'"
     grace="grace_days=14"
+    ending="renewal_warning_days=30"
+    bad_ending="renewal_warning_days=-1"
     warn="mode='warn'"
     ;;
 javascript)
@@ -139,6 +144,8 @@ javascript)
     unreadable="files: ['a-directory']"
     corrupt="revocationFile: 'corrupt-list'"
     grace="graceDays: 14"
+    ending="renewalWarningDays: 30"
+    bad_ending="renewalWarningDays: -1"
     warn="mode: 'warn'"
     ;;
 esac
@@ -158,7 +165,19 @@ output=$(startup "$valid" "$corrupt")
     || fail "corrupt revocation file: $output"
 expect_startup "expired, in the grace period" "expired | true | true | the license lic_" "$in_grace" "$grace"
 output=$(startup "$in_grace" "$grace")
-[[ $output == *"; it keeps working until "*" (grace period of 14 days)" ]] || fail "grace period: $output"
+[[ $output == *"; it keeps working until "*" (grace period of 14 days); get the renewed key from Acme Inc. and put it in ACME_PRO_LICENSE" ]] \
+    || fail "grace period: $output"
+expect_startup "20 days before the end, the default 14-day renewal warning: no warning yet" "valid | true | false | the license lic_" \
+    "$ending_soon" "$grace"
+expect_startup "ending within a 30-day renewal warning period" "valid | true | true | the license lic_" "$ending_soon" "$ending"
+output=$(startup "$ending_soon" "$ending")
+[[ $output == *" ends on "*" (in 19 days); get the renewed key from Acme Inc. and put it in ACME_PRO_LICENSE" ]] \
+    || fail "renewal warning: $output"
+set +e
+output=$(startup "$ending_soon" "$bad_ending" 2>&1)
+set -e
+[[ $output == *" must be a whole number of days from 0 to 3650, not -1"* ]] || fail "renewal warning period of -1: $output"
+echo "ok: $language startup check, a renewal warning period of -1 is refused by name"
 expect_startup "warn-only mode without a key" "no_license | true | true | no license key found: set ACME_PRO_LICENSE" "" "$warn"
 expect_startup "enforce mode, another product's key" \
     "wrong_product | false | false | the license key in ACME_PRO_LICENSE is for another product (acme-basic), not acme-pro" "$other" "$grace"
