@@ -189,6 +189,7 @@ CHARTER_VERIFY_API const char *charter_license_claims_json(const charter_license
  *     charter_startup_add_file(check, "~/.config/acme-pro/license");
  *     charter_startup_set_grace_days(check, 14);
  *     charter_startup_set_renew_url(check, "https://acme.example/renew");
+ *     charter_startup_set_renewal_warning_days(check, 30);
  *     charter_startup_result *result = NULL;
  *     if (charter_startup_check(check, time(NULL), &result) != CHARTER_OK) {
  *         fprintf(stderr, "%s\n", result ? charter_startup_result_message(result) : "license check failed");
