@@ -2,6 +2,7 @@
 // nlohmann's dump() writes, so the direct writer changes no license), UTF-8 checks, and ids.
 
 #include "charter/keygen/token_signer.hpp"
+#include "charter/utf8.hpp"
 #include "charter/keygen/ids.hpp"
 #include "charter/verify.hpp"
 #include "claims.hpp"
@@ -102,17 +103,17 @@ TEST_CASE("a license with escaped claims verifies and reads back unchanged")
 
 TEST_CASE("UTF-8: well-formed text only")
 {
-    CHECK(keygen::is_valid_utf8(""));
-    CHECK(keygen::is_valid_utf8("plain ASCII"));
-    CHECK(keygen::is_valid_utf8("Zoë 東京 \xF0\x9F\x94\x91 \xF4\x8F\xBF\xBF"));
-    CHECK_FALSE(keygen::is_valid_utf8("\xFF"));
-    CHECK_FALSE(keygen::is_valid_utf8("Latin-1 caf\xE9"));
-    CHECK_FALSE(keygen::is_valid_utf8("\xC3"));             // truncated
-    CHECK_FALSE(keygen::is_valid_utf8("\xC0\xAF"));         // overlong '/'
-    CHECK_FALSE(keygen::is_valid_utf8("\xE0\x80\xAF"));     // overlong
-    CHECK_FALSE(keygen::is_valid_utf8("\xED\xA0\x80"));     // a UTF-16 surrogate
-    CHECK_FALSE(keygen::is_valid_utf8("\xF4\x90\x80\x80")); // above U+10FFFF
-    CHECK_FALSE(keygen::is_valid_utf8("\x80"));             // a lone continuation byte
+    CHECK(charter::is_valid_utf8(""));
+    CHECK(charter::is_valid_utf8("plain ASCII"));
+    CHECK(charter::is_valid_utf8("Zoë 東京 \xF0\x9F\x94\x91 \xF4\x8F\xBF\xBF"));
+    CHECK_FALSE(charter::is_valid_utf8("\xFF"));
+    CHECK_FALSE(charter::is_valid_utf8("Latin-1 caf\xE9"));
+    CHECK_FALSE(charter::is_valid_utf8("\xC3"));             // truncated
+    CHECK_FALSE(charter::is_valid_utf8("\xC0\xAF"));         // overlong '/'
+    CHECK_FALSE(charter::is_valid_utf8("\xE0\x80\xAF"));     // overlong
+    CHECK_FALSE(charter::is_valid_utf8("\xED\xA0\x80"));     // a UTF-16 surrogate
+    CHECK_FALSE(charter::is_valid_utf8("\xF4\x90\x80\x80")); // above U+10FFFF
+    CHECK_FALSE(charter::is_valid_utf8("\x80"));             // a lone continuation byte
 
     // Never invalid JSON: an ill-formed byte that slipped through becomes U+FFFD.
     auto claims = minimal_claims();

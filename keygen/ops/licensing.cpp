@@ -4,6 +4,7 @@
 #include "charter/keygen/ops/customers.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 #include "charter/keygen/token_signer.hpp"
+#include "charter/utf8.hpp"
 #include "charter/verify.h"
 #include "rfc3339.hpp"
 
@@ -26,7 +27,7 @@ Result<void> check_text(std::string const& value, std::string_view what)
         if (c < 0x20 || c == 0x7f)
             return make_error(ErrorKind::invalid_input, std::string(what) + " contains a control character");
     }
-    if (!keygen::is_valid_utf8(value))
+    if (!charter::is_valid_utf8(value))
         return make_error(ErrorKind::invalid_input, std::string(what) + " is not valid UTF-8 (save the file as UTF-8)");
     return {};
 }
@@ -176,7 +177,7 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
     for (auto const& [key, value] : request.meta.items()) {
         if (key.empty() || !value.is_string())
             return make_error(ErrorKind::invalid_input, "meta must map non-empty keys to strings");
-        if (!keygen::is_valid_utf8(key) || !keygen::is_valid_utf8(value.get_ref<std::string const&>()))
+        if (!charter::is_valid_utf8(key) || !charter::is_valid_utf8(value.get_ref<std::string const&>()))
             return make_error(ErrorKind::invalid_input, "a meta key or value is not valid UTF-8 (save the file as UTF-8)");
     }
     claims.meta = std::move(request.meta);

@@ -1,6 +1,6 @@
 #include "charter/keygen/ops/plain_text.hpp"
 
-#include "charter/keygen/token_signer.hpp"
+#include "charter/utf8.hpp"
 
 #include <cstdio>
 
@@ -13,7 +13,7 @@ size_t sequence_length(std::string_view text, size_t i)
 {
     auto lead = static_cast<unsigned char>(text[i]);
     size_t length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
-    if (length == 0 || i + length > text.size() || !keygen::is_valid_utf8(text.substr(i, length)))
+    if (length == 0 || i + length > text.size() || !charter::is_valid_utf8(text.substr(i, length)))
         return 0;
     return length;
 }
@@ -38,7 +38,7 @@ bool has_control_character(std::string_view text)
 
 Result<void> check_one_line(std::string_view text, std::string_view what)
 {
-    if (!keygen::is_valid_utf8(text))
+    if (!charter::is_valid_utf8(text))
         return make_error(ErrorKind::invalid_input, std::string(what) + " is not valid UTF-8");
     if (has_control_character(text))
         return make_error(ErrorKind::invalid_input, std::string(what)

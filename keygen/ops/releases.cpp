@@ -2,7 +2,7 @@
 
 #include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/gem_reader.hpp"
-#include "charter/keygen/token_signer.hpp"
+#include "charter/utf8.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -38,7 +38,7 @@ Result<void> check_segment(std::string const& value, char const* what)
     // Names travel in URLs, in the RubyGems indexes and in Content-Disposition: invalid UTF-8
     // would be listed as U+FFFD under a URL that does not exist, and a quote would end the
     // header's filename parameter early.
-    if (!keygen::is_valid_utf8(value))
+    if (!charter::is_valid_utf8(value))
         return make_error(ErrorKind::invalid_input, std::string(what) + " is not valid UTF-8; rename the file");
     for (size_t i = 0; i < value.size(); ++i) {
         auto c = static_cast<unsigned char>(value[i]);

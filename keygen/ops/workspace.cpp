@@ -1,6 +1,6 @@
 #include "charter/keygen/ops/workspace.hpp"
 
-#include "charter/keygen/token_signer.hpp"
+#include "charter/utf8.hpp"
 
 #include <algorithm>
 
@@ -28,7 +28,7 @@ Result<Workspace> Workspace::initialize(DataDir const& dir, std::string const& i
     if (issuer.empty())
         return make_error(ErrorKind::invalid_input, "--issuer must not be empty");
     // It is the "iss" claim of every license: JSON text.
-    if (!keygen::is_valid_utf8(issuer))
+    if (!charter::is_valid_utf8(issuer))
         return make_error(ErrorKind::invalid_input, "--issuer is not valid UTF-8");
     // It is also written into the source files `charter key export` makes, in a comment line.
     if (std::any_of(issuer.begin(), issuer.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; }))

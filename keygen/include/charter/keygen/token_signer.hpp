@@ -1,7 +1,6 @@
 #pragma once
 // Signing PASETO v4.public tokens: Charter license keys and revocation lists.
 
-#include "charter/json_string.hpp"
 #include "charter/keygen/signing_key.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,11 +34,8 @@ struct LicenseClaims {
 };
 
 /// The message of a license key: compact JSON with the claims in a fixed order. Every string
-/// must be valid UTF-8 (check with is_valid_utf8); an ill-formed sequence is written as U+FFFD.
+/// must be valid UTF-8 (check with charter::is_valid_utf8, charter/utf8.hpp); an ill-formed sequence is written as U+FFFD.
 std::string claims_to_json(LicenseClaims const& claims);
-
-/// True when `text` is well-formed UTF-8 (RFC 3629), as JSON text and a license's claims must be.
-using charter::is_valid_utf8;
 
 struct SignedLicense {
     std::string token;
