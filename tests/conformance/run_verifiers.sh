@@ -113,7 +113,8 @@ done
 mkdir -p a-directory
 printf 'garbage\n' >corrupt-list
 in_grace=$(CHARTER_NOW=$(date -u -d "-40 days" +%Y-%m-%dT%H:%M:%SZ) issue --product acme-pro --expires 37d)
-ending_soon=$(issue --product acme-pro --expires 20d) # 19 whole days left by the time it is checked
+# Issued an hour ago for 20 days: 19 whole days left when it is checked.
+ending_soon=$(CHARTER_NOW=$(date -u -d "-1 hour" +%Y-%m-%dT%H:%M:%SZ) issue --product acme-pro --expires 20d)
 case $language in
 ruby)
     startup() { # ENV_VALUE ARGS (Ruby keyword arguments)

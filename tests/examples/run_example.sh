@@ -42,6 +42,9 @@ read -r _ in_grace < <(issue "$(rfc3339 $((base - 40 * day)))" --product acme-pr
 # Issued 60 days ago for 30 days: expired 30 days ago, past the grace period.
 read -r _ expired < <(issue "$(rfc3339 $((base - 60 * day)))" --product acme-pro --expires 30d)
 expired_on=$(date -u -d "@$((base - 30 * day))" +%Y-%m-%d)
+# Issued an hour ago for 10 days: 9 whole days left, inside the default 14-day renewal warning.
+read -r ending_id ending < <(issue "$(rfc3339 $((base - 3600)))" --product acme-pro --expires 10d)
+ending_on=$(date -u -d "@$((base - 3600 + 10 * day))" +%Y-%m-%d)
 read -r _ other_product < <(issue "" --product acme-basic --expires 1y)
 read -r revoked_id revoked < <(issue "" --product acme-pro --expires 1y)
 "$charter" revoke "$revoked_id" --reason "chargeback" >/dev/null 2>&1
@@ -51,7 +54,7 @@ replacement=A
 [[ ${valid:position:1} == A ]] && replacement=B
 tampered=${valid:0:position}$replacement${valid:position+1}
 
-for key in "$valid" "$in_grace" "$expired" "$other_product" "$revoked"; do
+for key in "$valid" "$in_grace" "$expired" "$ending" "$other_product" "$revoked"; do
     [[ $key == v4.public.* ]] || fail "the charter CLI did not issue a license key: '$key'"
 done
 
@@ -192,6 +195,9 @@ printf '%s\n' "$valid" >"$home/.config/acme-pro/license"
 expect "valid key in ~/.config/acme-pro/license" 0 "licensed to Jane Doe" --
 rm "$home/.config/acme-pro/license"
 
+expect "ending in 10 days, inside the default renewal warning" 0 "warning" \
+    "the license $ending_id for acme-pro ends on $ending_on (in 9 days); renew at https://acme.example/renew" \
+    -- ACME_PRO_LICENSE="$ending"
 expect "expired, inside the grace period" 0 "warning" "keeps working until" "(grace period of 14 days)" \
     "renew at https://acme.example/renew" -- ACME_PRO_LICENSE="$in_grace"
 expect "expired, past the grace period" 1 "expired on $expired_on and its grace period of 14 days ended on" \
