@@ -723,7 +723,7 @@ export function check({ env = null, files = [], values = [], bundlerSource = nul
   now = Math.floor(Date.now() / 1000), keys = PUBLIC_KEYS, product = PRODUCT } = {}) {
   if (!Number.isInteger(renewalWarningDays) || renewalWarningDays < 0 || renewalWarningDays > MAX_RENEWAL_WARNING_DAYS) {
     throw new RangeError(`renewalWarningDays must be a whole number of days from 0 to ${MAX_RENEWAL_WARNING_DAYS}, ` +
-      `not ${JSON.stringify(renewalWarningDays) ?? String(renewalWarningDays)}`);
+      `not ${typeof renewalWarningDays === "string" ? JSON.stringify(renewalWarningDays) : String(renewalWarningDays)}`);
   }
   values = values.slice();
   if (bundlerSource) {
