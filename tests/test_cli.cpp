@@ -852,7 +852,8 @@ TEST_CASE("every command's help has examples of that command, groups and charter
         { "product", "list" }, { "customer" }, { "customer", "add" }, { "customer", "list" }, { "customer", "show" },
         { "issue" }, { "list" }, { "show" }, { "revoke" }, { "verify" }, { "inspect" }, { "revocations" },
         { "revocations", "export" }, { "audit" }, { "db" }, { "db", "backup" }, { "token" }, { "token", "create" },
-        { "token", "list" }, { "token", "revoke" }, { "release" }, { "release", "add" }, { "release", "list" },
+        { "token", "list" }, { "token", "revoke" }, { "credential" }, { "credential", "create" }, { "credential", "list" },
+        { "credential", "revoke" }, { "release" }, { "release", "add" }, { "release", "list" },
         { "release", "yank" }, { "verifier" }, { "verifier", "export" } };
     for (auto const& command : commands) {
         std::string name = "charter";

@@ -17,7 +17,7 @@ constexpr char const* sql_revoke_credential
 constexpr char const* sql_touch_credential = "UPDATE credentials SET last_used_at = ?2, last_used_from = ?3 WHERE id = ?1";
 constexpr char const* sql_select_credential = CHARTER_CREDENTIAL_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_credential_by_hash = CHARTER_CREDENTIAL_COLUMNS " WHERE hash = ?1";
-constexpr char const* sql_select_credentials = CHARTER_CREDENTIAL_COLUMNS " WHERE license_id = ?1 ORDER BY created_at, id";
+constexpr char const* sql_select_credentials = CHARTER_CREDENTIAL_COLUMNS " WHERE license_id = ?1 ORDER BY created_at, rowid";
 constexpr char const* sql_select_live_name
     = "SELECT id FROM credentials WHERE license_id = ?1 AND name = ?2 AND revoked_at IS NULL";
 

@@ -82,6 +82,7 @@ void register_issue(CLI::App& app, Context& context);
 void register_licenses(CLI::App& app, Context& context);
 void register_verify(CLI::App& app, Context& context);
 void register_admin(CLI::App& app, Context& context);
+void register_credentials(CLI::App& app, Context& context);
 void register_releases(CLI::App& app, Context& context);
 void register_downloads(CLI::App& app, Context& context);
 void register_verifier(CLI::App& app, Context& context);

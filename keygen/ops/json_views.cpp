@@ -73,6 +73,14 @@ Json admin_token_json(db::AdminToken const& token)
         { "last_used_at", time_or_null(token.last_used_at) } };
 }
 
+Json credential_json(db::Credential const& credential)
+{
+    return Json { { "id", credential.id }, { "license", credential.license_id }, { "name", credential.name },
+        { "created_at", format::format_rfc3339(credential.created_at) }, { "revoked_at", time_or_null(credential.revoked_at) },
+        { "last_used_at", time_or_null(credential.last_used_at) },
+        { "last_used_from", credential.last_used_from ? Json(*credential.last_used_from) : Json(nullptr) } };
+}
+
 Json release_json(db::Release const& release)
 {
     return Json { { "id", release.id }, { "product", release.product_id }, { "version", release.version },

@@ -464,6 +464,7 @@ function pae(...pieces) {
 function decode(token, limit, what = "license key") {
   if (token.length > limit) throw new Failure("too_large", `${what} is ${token.length} bytes; the limit is ${limit}`);
   if (token.length === 0) throw new Failure("malformed", `${what} is empty`);
+  if (token.subarray(0, 4).equals(latin1("cdl_"))) throw new Failure("malformed", "this is a download credential (cdl_...), not a license key: a credential only opens the vendor's download server; use the license key (v4.public...)");
   if (!token.subarray(0, 10).equals(latin1("v4.public."))) throw new Failure("malformed", `${what} does not start with "v4.public."`);
   const rest = token.subarray(10);
   const dot = rest.indexOf(0x2e);

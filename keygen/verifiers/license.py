@@ -529,6 +529,8 @@ def _decode(token, limit, what="license key"):
         raise _Failure("too_large", "%s is %d bytes; the limit is %d" % (what, len(token), limit))
     if not token:
         raise _Failure("malformed", what + " is empty")
+    if token.startswith(b"cdl_"):
+        raise _Failure("malformed", "this is a download credential (cdl_...), not a license key: a credential only opens the vendor's download server; use the license key (v4.public...)")
     if not token.startswith(b"v4.public."):
         raise _Failure("malformed", what + ' does not start with "v4.public."')
     parts = token[10:].split(b".", 1)

@@ -557,6 +557,7 @@ module @MODULE@
     raise Failure.new("too_large", "#{what} is #{token.bytesize} bytes; the limit is #{limit}") if token.bytesize > limit
     raise Failure.new("malformed", "#{what} is empty") if token.empty?
     token = token.b
+    raise Failure.new("malformed", "this is a download credential (cdl_...), not a license key: a credential only opens the vendor's download server; use the license key (v4.public...)") if token.start_with?("cdl_")
     raise Failure.new("malformed", "#{what} does not start with \"v4.public.\"") unless token.start_with?("v4.public.")
     rest = token.byteslice(10..)
     payload, footer = rest.split(".", 2)

@@ -139,6 +139,7 @@ void HttpServer::register_routes()
     auto add = [this](char const* method, std::string const& pattern, Handler handler) { add_route(method, pattern, std::move(handler)); };
     register_public_routes(*this, add);
     register_admin_routes(*this, add);
+    register_credential_routes(*this, add);
     register_download_routes(*this, add);
     register_rubygems_routes(*this, add);
 }

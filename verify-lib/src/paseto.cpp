@@ -18,6 +18,11 @@ int decode_v4_public(std::string_view token, DecodedToken& out, std::string& det
         detail = "license key is empty";
         return CHARTER_E_MALFORMED;
     }
+    if (token.starts_with("cdl_")) {
+        // A customer pasting the secret of a download credential where the product wants its key.
+        detail = "this is a download credential (cdl_...), not a license key: a credential only opens the vendor's download server; use the license key (v4.public...)";
+        return CHARTER_E_MALFORMED;
+    }
     if (!token.starts_with(v4_public_header)) {
         detail = "license key does not start with \"v4.public.\"";
         return CHARTER_E_MALFORMED;

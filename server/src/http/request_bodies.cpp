@@ -129,6 +129,22 @@ std::optional<NewProduct> read_new_product(httplib::Request const& request, http
     return product;
 }
 
+std::optional<NewCredential> read_new_credential(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    std::optional<std::string> name;
+    if (!fields.only({ "name" }) || !fields.string("name", name))
+        return std::nullopt;
+    if (!name) {
+        send_error(response, 400, "invalid_field", "field \"name\" is required and must be a string (where the credential is used: \"ci\")");
+        return std::nullopt;
+    }
+    return NewCredential { std::move(*name) };
+}
+
 std::optional<ValidateRequest> read_validate_request(httplib::Request const& request, httplib::Response& response)
 {
     auto body = read_json_body(request, response);

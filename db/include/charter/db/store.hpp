@@ -135,7 +135,7 @@ public:
     Result<Credential> get_credential(std::string const& id);
     /// Revoked credentials too (check revoked_at); absent when no credential has the hash.
     Result<std::optional<Credential>> find_credential_by_hash(std::string const& hash);
-    /// The license's credentials, revoked ones included, in created_at, id order.
+    /// The license's credentials, revoked ones included, in the order they were made.
     Result<std::vector<Credential>> list_credentials(std::string const& license_id);
     /// Records the credential's last use; not audited.
     Result<void> touch_credential(std::string const& id, int64_t at, std::string const& address);

@@ -109,6 +109,7 @@ private:
 };
 
 void register_admin_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+void register_credential_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_download_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_rubygems_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_public_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);

@@ -22,6 +22,8 @@ Json product_json(db::Product const& product);
 Json signing_key_json(db::SigningKeyRecord const& key);
 Json audit_json(db::AuditEntry const& entry);
 Json admin_token_json(db::AdminToken const& token);
+/// A download credential, never its secret (only its hash is stored, and that is left out too).
+Json credential_json(db::Credential const& credential);
 Json release_json(db::Release const& release);
 /// A downloads log line, its release flattened into product, version and filename (null when
 /// the line names no release).

@@ -31,6 +31,11 @@ struct NewProduct {
     std::optional<bool> keep_access_after_expiry;
 };
 
+/// POST /v1/licenses/{id}/credentials.
+struct NewCredential {
+    std::string name; // checked by ops::create_credential (one line, 1 to 100 bytes)
+};
+
 /// POST /v1/validate.
 struct ValidateRequest {
     std::string key;
@@ -46,6 +51,7 @@ std::optional<ops::IssueRequest> read_issue_request(httplib::Request const& requ
 std::optional<RevokeRequest> read_revoke_request(httplib::Request const& request, httplib::Response& response);
 std::optional<NewCustomer> read_new_customer(httplib::Request const& request, httplib::Response& response);
 std::optional<NewProduct> read_new_product(httplib::Request const& request, httplib::Response& response);
+std::optional<NewCredential> read_new_credential(httplib::Request const& request, httplib::Response& response);
 std::optional<ValidateRequest> read_validate_request(httplib::Request const& request, httplib::Response& response);
 
 }
