@@ -252,3 +252,159 @@ TEST_CASE("admin API: bad requests for credentials are refused with a specific e
     CHECK(vendor.sql("SELECT count(*) FROM credentials WHERE revoked_at IS NOT NULL") == "0\n");
     CHECK(server.stop() == 0);
 }
+
+// --- Presented to the server ------------------------------------------------------------------
+
+namespace {
+
+// A vendor with one acme-pro release and a license with a credential, as a customer sets it up.
+struct Customer : Vendor {
+    Issued license;
+    std::string secret;
+
+    Customer()
+    {
+        write_file(temp / "acme-pro-1.0.tgz", "acme pro one");
+        cli({ "release", "add", "--product", "acme-pro", "--version", "1.0", temp / "acme-pro-1.0.tgz" });
+        license = issue("acme-pro");
+        secret = create_credential(*this, license.id, "ci");
+    }
+};
+
+}
+
+TEST_CASE("a credential is accepted wherever the license key is for downloads: HTTP Basic or Bearer")
+{
+    Customer customer;
+    ServerChild server(customer);
+    auto client = server.client();
+    auto with_key = client.Get("/v1/downloads", basic(customer.license.key));
+    REQUIRE(with_key);
+    REQUIRE(with_key->status == 200);
+    for (auto const& headers : { basic(customer.secret), bearer(customer.secret) }) {
+        auto listed = client.Get("/v1/downloads", headers);
+        REQUIRE(listed);
+        INFO(listed->body);
+        CHECK(listed->status == 200);
+        CHECK(listed->body == with_key->body);
+        auto file = client.Get("/downloads/acme-pro/1.0/acme-pro-1.0.tgz", headers);
+        REQUIRE(file);
+        CHECK(file->status == 200);
+        CHECK(file->body == "acme pro one");
+        auto versions = client.Get("/rubygems/versions", headers);
+        REQUIRE(versions);
+        CHECK(versions->status == 200);
+    }
+    // The downloads log names the license the credential stands for.
+    CHECK(contains(customer.cli({ "downloads", "--license", customer.license.id, "--json" }).out, "acme-pro-1.0.tgz"));
+    // Its last use is recorded: when and from where.
+    auto listed = Json::parse(customer.cli({ "credential", "list", customer.license.id, "--json" }).out);
+    CHECK(!listed[0]["last_used_at"].is_null());
+    CHECK(listed[0]["last_used_from"] == "127.0.0.1");
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a revoked credential is refused while the license key and the other credentials still work")
+{
+    Customer customer;
+    auto laptop = create_credential(customer, customer.license.id, "laptop");
+    auto id = Json::parse(customer.cli({ "credential", "list", customer.license.id, "--json" }).out)[0]["id"].get<std::string>();
+    ServerChild server(customer);
+    auto client = server.client();
+    customer.cli({ "credential", "revoke", id });
+    check_error(client.Get("/v1/downloads", basic(customer.secret)), 401, "unauthorized", "credential " + id + " (\"ci\") was revoked on");
+    // Through the RubyGems source the sentence is the reason phrase Bundler prints.
+    auto gems = client.Get("/rubygems/versions", basic(customer.secret));
+    REQUIRE(gems);
+    CHECK(gems->status == 402);
+    CHECK(contains(gems->reason, "was revoked on"));
+    for (auto const& still : { customer.license.key, laptop }) {
+        auto listed = client.Get("/v1/downloads", basic(still));
+        REQUIRE(listed);
+        CHECK(listed->status == 200);
+    }
+    // A secret nobody was given: 401, saying what to check.
+    check_error(client.Get("/v1/downloads", basic("cdl_" + std::string(43, 'A'))), 401, "unauthorized", "no credential has this secret");
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a credential follows its license: refused with the license's own sentence once it is revoked")
+{
+    Customer customer;
+    ServerChild server(customer);
+    auto client = server.client();
+    customer.cli({ "revoke", customer.license.id, "--reason", "chargeback" });
+    auto by_key = client.Get("/v1/downloads", basic(customer.license.key));
+    auto by_credential = client.Get("/v1/downloads", basic(customer.secret));
+    REQUIRE(by_key);
+    REQUIRE(by_credential);
+    CHECK(by_credential->status == by_key->status);
+    CHECK(by_credential->body == by_key->body);
+    check_error(by_credential, 403, "revoked", "license " + customer.license.id + " has been revoked");
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("POST /v1/validate refuses a credential: it is not a license key, and the answer says so")
+{
+    Customer customer;
+    ServerChild server(customer);
+    auto client = server.client();
+    auto validated = client.Post("/v1/validate", Json { { "key", customer.secret }, { "product", "acme-pro" } }.dump(), "application/json");
+    REQUIRE(validated);
+    INFO(validated->body);
+    auto body = Json::parse(validated->body);
+    CHECK(body["valid"] == false);
+    CHECK(body["status"] == "malformed");
+    CHECK(contains(body["message"], "download credential"));
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("requests per credential: N pass, the next is 429 with Retry-After and a sentence; others are unaffected")
+{
+    Customer customer;
+    auto laptop = create_credential(customer, customer.license.id, "laptop");
+    ServerChild server(customer, { "--credential-request-limit", "5" });
+    auto client = server.client();
+    for (int i = 0; i < 5; ++i) {
+        auto passed = client.Get("/rubygems/versions", basic(customer.secret));
+        REQUIRE(passed);
+        REQUIRE(passed->status == 200);
+    }
+    auto refused = client.Get("/rubygems/versions", basic(customer.secret));
+    REQUIRE(refused);
+    INFO(refused->body);
+    CHECK(refused->status == 429);
+    auto wait = std::stoi(refused->get_header_value("Retry-After"));
+    CHECK(wait >= 1);
+    CHECK(wait <= 12);
+    // The sentence is the reason phrase too: Bundler prints it.
+    CHECK(contains(refused->reason, "too many requests with credential \"ci\""));
+    check_error(client.Get("/v1/downloads", basic(customer.secret)), 429, "too_many_requests", "retry in");
+    // Another credential of the license and the license key are counted apart.
+    for (auto const& other : { laptop, customer.license.key }) {
+        auto passed = client.Get("/rubygems/versions", basic(other));
+        REQUIRE(passed);
+        CHECK(passed->status == 200);
+    }
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("requests per license: key and credentials together, N pass, the next is 429; other licenses are unaffected")
+{
+    Customer customer;
+    auto other = customer.issue("acme-pro");
+    ServerChild server(customer, { "--license-request-limit", "4" });
+    auto client = server.client();
+    for (auto const& presented : { customer.license.key, customer.secret, customer.license.key, customer.secret }) {
+        auto passed = client.Get("/v1/downloads", basic(presented));
+        REQUIRE(passed);
+        REQUIRE(passed->status == 200);
+    }
+    check_error(client.Get("/v1/downloads", basic(customer.license.key)), 429, "too_many_requests",
+        "too many requests for license " + customer.license.id);
+    check_error(client.Get("/v1/downloads", basic(customer.secret)), 429, "too_many_requests", "retry in");
+    auto unaffected = client.Get("/v1/downloads", basic(other.key));
+    REQUIRE(unaffected);
+    CHECK(unaffected->status == 200);
+    CHECK(server.stop() == 0);
+}

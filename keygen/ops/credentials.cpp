@@ -59,7 +59,7 @@ Result<void> add_credential(db::Store& store, db::Credential const& credential, 
         return license.error();
     if (license->status == "revoked")
         return make_error(ErrorKind::conflict, "license " + license->id + " was revoked on "
-                + format::format_rfc3339(license->revoked_at.value_or(0)) + "; a credential for it would never be accepted");
+                + format::format_date(license->revoked_at.value_or(0)) + "; a credential for it would never be accepted");
     return store.insert_credential(credential, actor);
 }
 

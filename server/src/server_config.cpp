@@ -88,6 +88,16 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
         if (!limit)
             return limit.error();
         config.auth_failures_per_minute = int(*limit);
+    } else if (option == "--credential-request-limit") {
+        auto limit = parse_number(value, option, 0, 1000000);
+        if (!limit)
+            return limit.error();
+        config.credential_requests_per_minute = *limit;
+    } else if (option == "--license-request-limit") {
+        auto limit = parse_number(value, option, 0, 1000000);
+        if (!limit)
+            return limit.error();
+        config.license_requests_per_minute = *limit;
     } else {
         return make_error(ErrorKind::invalid_input, "unknown option " + option + " (see --help)");
     }
@@ -108,6 +118,8 @@ constexpr EnvOption env_options[] = {
     { "CHARTER_MAX_BODY", "--max-body" },
     { "CHARTER_READ_TIMEOUT", "--read-timeout" },
     { "CHARTER_AUTH_FAILURE_LIMIT", "--auth-failure-limit" },
+    { "CHARTER_CREDENTIAL_REQUEST_LIMIT", "--credential-request-limit" },
+    { "CHARTER_LICENSE_REQUEST_LIMIT", "--license-request-limit" },
     { "CHARTER_MAX_UPLOAD", "--max-upload" },
     { "CHARTER_UPLOAD_TIMEOUT", "--upload-timeout" },
     { "CHARTER_ACCEL_REDIRECT", "--accel-redirect" },
@@ -125,13 +137,15 @@ char const* server_usage()
            "                      [--max-upload BYTES] [--upload-timeout SECONDS]\n"
            "                      [--accel-redirect PREFIX]\n"
            "                      [--downloads-log-limit N] [--downloads-log-retention DAYS]\n"
+           "                      [--credential-request-limit N] [--license-request-limit N]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
            "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_LISTEN,\n"
            "CHARTER_THREADS, CHARTER_TLS_CERT, CHARTER_TLS_KEY, CHARTER_MAX_BODY,\n"
            "CHARTER_READ_TIMEOUT, CHARTER_AUTH_FAILURE_LIMIT, CHARTER_MAX_UPLOAD,\n"
            "CHARTER_UPLOAD_TIMEOUT, CHARTER_ACCEL_REDIRECT, CHARTER_DOWNLOADS_LOG_LIMIT,\n"
-           "CHARTER_DOWNLOADS_LOG_RETENTION (options win). A passphrase-protected\n"
+           "CHARTER_DOWNLOADS_LOG_RETENTION, CHARTER_CREDENTIAL_REQUEST_LIMIT,\n"
+           "CHARTER_LICENSE_REQUEST_LIMIT (options win). A passphrase-protected\n"
            "signing key is unlocked with CHARTER_PASSPHRASE.\n"
            "Defaults: --data-dir ./charter-data, --listen 127.0.0.1:8420 (port 0 picks a free one),\n"
            "--threads 16, --max-body 1048576, --read-timeout 5, --auth-failure-limit 20 (per address per minute),\n"
@@ -139,7 +153,9 @@ char const* server_usage()
            "With --accel-redirect PREFIX, authorised downloads are answered with\n"
            "X-Accel-Redirect: PREFIX/<sha256> for nginx to serve from the artifacts folder.\n"
            "The downloads log keeps at most --downloads-log-limit lines per license per hour (default 1000)\n"
-           "and deletes lines older than --downloads-log-retention days (default 365; 0 keeps them).\n";
+           "and deletes lines older than --downloads-log-retention days (default 365; 0 keeps them).\n"
+           "Download requests a minute: --credential-request-limit per download credential (default 1200),\n"
+           "--license-request-limit per license, key and credentials together (default 0: no limit); 429 over it.\n";
 }
 
 Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)

@@ -105,22 +105,25 @@ grep -q "is not a gem" "$work/broken.err" || fail "no reason for refusing broken
 # Bundler takes any failure whose message contains "401" or "403" for a bad credential, the URL
 # included (bundler/fetcher/index.rb): a port with those digits would hide every refusal's
 # reason behind "Bad username or password", so the server is started again on another one.
-for _ in 1 2 3 4 5; do
-    "$server" --listen 127.0.0.1:0 --threads 4 --auth-failure-limit 1000 >"$work/server.out" 2>"$work/server.err" &
-    server_pid=$!
-    for _ in $(seq 100); do
-        grep -q "listening on" "$work/server.out" 2>/dev/null && break
-        sleep 0.1
+start_server() { # [OPTION…]: sets server_pid, port and source_url
+    for _ in 1 2 3 4 5; do
+        "$server" --listen 127.0.0.1:0 --threads 4 --auth-failure-limit 1000 "$@" >"$work/server.out" 2>"$work/server.err" &
+        server_pid=$!
+        for _ in $(seq 100); do
+            grep -q "listening on" "$work/server.out" 2>/dev/null && break
+            sleep 0.1
+        done
+        url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$work/server.out" | head -n 1)
+        [[ -n $url ]] || fail "charter-server did not start: $(cat "$work/server.err")"
+        port=${url##*:}
+        port=${port%%/*}
+        [[ $port == *401* || $port == *403* ]] || break
+        stop_server
+        server_pid=
     done
-    url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$work/server.out" | head -n 1)
-    [[ -n $url ]] || fail "charter-server did not start: $(cat "$work/server.err")"
-    port=${url##*:}
-    port=${port%%/*}
-    [[ $port == *401* || $port == *403* ]] || break
-    stop_server
-    server_pid=
-done
-source_url=http://127.0.0.1:$port/rubygems/
+    source_url=http://127.0.0.1:$port/rubygems/
+}
+start_server
 
 # --- HTTP contract (curl) ----------------------------------------------------------------------
 
@@ -372,6 +375,56 @@ env_extra=$(client_env gem-extra)
     --no-document acme-extra) >"$work/gem-extra.log" 2>&1 || fail "gem install of the uploaded gem: $(cat "$work/gem-extra.log")"
 ls "$work/gem-extra/gems/gems" | grep -q "^acme-extra-2.0.0\$" || fail "gem install did not install the uploaded acme-extra"
 
+# --- Download credentials: one per environment (docs/rubygems.md) -----------------------------
+
+read -r cred_license_id cred_key < <(issue --product acme-pro --expires 1y)
+ci_secret=$("$charter" credential create "$cred_license_id" --name ci 2>/dev/null)
+ci_id=$("$charter" credential list "$cred_license_id" --json | ruby -rjson -e 'print JSON.parse(STDIN.read)[0]["id"]')
+[[ $ci_secret == cdl_* ]] || fail "no credential made: '$ci_secret'"
+env_cred=$(client_env bundle-credential)
+gemfile bundle-credential acme-pro
+(cd "$work/bundle-credential/app" && $env_cred "$host_key=ci:$ci_secret" bundle install) >"$work/bundle-credential.log" 2>&1 \
+    || fail "bundle install with a credential: $(cat "$work/bundle-credential.log")"
+grep -q "acme-pro (1.2.0" "$work/bundle-credential/app/Gemfile.lock" || fail "the credential did not install acme-pro"
+# Revoked: refused with the sentence, while the license key still installs.
+"$charter" credential revoke "$ci_id" >/dev/null 2>&1 || fail "credential revoke"
+env_cred=$(client_env bundle-credential-revoked)
+gemfile bundle-credential-revoked acme-pro
+if (cd "$work/bundle-credential-revoked/app" && $env_cred "$host_key=ci:$ci_secret" bundle install) \
+    >"$work/bundle-credential-revoked.log" 2>&1; then
+    fail "bundle install with a revoked credential succeeded"
+fi
+shows "$work/bundle-credential-revoked.log" "bad response credential $ci_id (\"ci\") was revoked on $(date -u +%F); ask the vendor for a new credential, or use the license key 402" \
+    || fail "bundle install (revoked credential): $(cat "$work/bundle-credential-revoked.log")"
+env_cred=$(client_env bundle-credential-key)
+gemfile bundle-credential-key acme-pro
+(cd "$work/bundle-credential-key/app" && $env_cred "$host_key=license:$cred_key" bundle install) >"$work/bundle-credential-key.log" 2>&1 \
+    || fail "bundle install with the key of a license whose credential was revoked: $(cat "$work/bundle-credential-key.log")"
+
+# Over its requests a minute (a server with a limit of 3): 429, and Bundler prints the sentence;
+# the license key is not affected.
+stop_server
+start_server --credential-request-limit 3
+laptop=$("$charter" credential create "$cred_license_id" --name laptop 2>/dev/null)
+laptop_id=$("$charter" credential list "$cred_license_id" --json | ruby -rjson -e 'print JSON.parse(STDIN.read)[1]["id"]')
+for _ in 1 2 3; do
+    [[ $(status -u "laptop:$laptop" "${source_url}versions") == 200 ]] || fail "a request within the credential's limit was refused"
+done
+too_many="too many requests with credential \"laptop\" ($laptop_id) of license $cred_license_id; retry in"
+curl -s -D "$work/429.headers" -o /dev/null -u "laptop:$laptop" "${source_url}versions"
+head -n 1 "$work/429.headers" | tr -d '\r' | grep -qF "HTTP/1.1 429 $too_many" || fail "the 4th request: $(cat "$work/429.headers")"
+grep -qi '^Retry-After: [0-9]' "$work/429.headers" || fail "429 without Retry-After: $(cat "$work/429.headers")"
+env_cred=$(client_env bundle-credential-429)
+gemfile bundle-credential-429 acme-pro
+if (cd "$work/bundle-credential-429/app" && $env_cred "$host_key=laptop:$laptop" bundle install) >"$work/bundle-credential-429.log" 2>&1; then
+    fail "bundle install over the credential's limit succeeded"
+fi
+shows "$work/bundle-credential-429.log" "bad response $too_many" || fail "bundle install (429): $(cat "$work/bundle-credential-429.log")"
+env_cred=$(client_env bundle-credential-429-key)
+gemfile bundle-credential-429-key acme-pro
+(cd "$work/bundle-credential-429-key/app" && $env_cred "$host_key=license:$cred_key" bundle install) \
+    >"$work/bundle-credential-429-key.log" 2>&1 || fail "the license key beside a limited credential: $(cat "$work/bundle-credential-429-key.log")"
+
 echo "ok: bundle install, bundle exec, 304s, authentication (every path), the refusals' sentences in bundle install's and" \
     "gem install's output (revoked, expired, another product's key, updates ended, unknown key, no key), updates_until (pinned past it too)," \
-    "gem install, gem fetch, gem search, gem sources, gems uploaded over HTTP"
+    "gem install, gem fetch, gem search, gem sources, gems uploaded over HTTP, download credentials (installed with, revoked, 429)"

@@ -1,15 +1,38 @@
 #include "charter/server/auth/license_auth.hpp"
 
+#include "charter/keygen/ops/credentials.hpp"
 #include "charter/server/clock.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "claims.hpp"
+#include "rfc3339.hpp"
+
+#include <sodium.h>
 
 namespace charter::server {
 
-LicenseAuth::LicenseAuth(StorePool& pool, LicenseKeys& keys, AuthThrottle& throttle)
+namespace {
+
+constexpr auto credential_touch_interval = std::chrono::seconds(60);
+
+// Over a fair-use limit: 429 with Retry-After. The sentence is also the reason phrase on the
+// RubyGems source (its for_rubygems_clients), which is what Bundler prints.
+std::nullopt_t too_many(httplib::Response& response, int64_t wait, std::string const& what)
+{
+    response.set_header("Retry-After", std::to_string(wait));
+    send_error(response, 429, "too_many_requests", what + "; retry in " + std::to_string(wait)
+            + " s, and slow the client down (a CI job in a loop?)");
+    return std::nullopt;
+}
+
+}
+
+LicenseAuth::LicenseAuth(StorePool& pool, LicenseKeys& keys, AuthThrottle& throttle, int64_t credential_requests_per_minute,
+    int64_t license_requests_per_minute)
     : m_pool(pool)
     , m_keys(keys)
     , m_throttle(throttle)
+    , m_credential_limiter(credential_requests_per_minute)
+    , m_license_limiter(license_requests_per_minute)
 {
 }
 
@@ -41,10 +64,84 @@ std::optional<PresentedLicense> LicenseAuth::authenticate(httplib::Request const
 std::optional<PresentedLicense> LicenseAuth::license_of(std::string const& credential, httplib::Request const& request,
     httplib::Response& response, db::Store* store)
 {
-    auto presented = claims_of_key(credential, request, response);
+    std::optional<StorePool::Lease> lease;
+    if (!store) {
+        auto leased = m_pool.lease();
+        if (!leased) {
+            send_failure(response, leased.error());
+            return std::nullopt;
+        }
+        store = &*lease.emplace(std::move(*leased));
+    }
+    std::optional<PresentedLicense> presented;
+    if (ops::is_credential_secret(credential)) {
+        presented = license_of_credential(credential, request, response, *store);
+    } else {
+        presented = claims_of_key(credential, request, response);
+        if (presented)
+            presented = with_status(std::move(*presented), request, response, *store);
+    }
     if (!presented)
         return std::nullopt;
-    return with_status(std::move(*presented), request, response, store);
+    if (auto wait = m_license_limiter.take(presented->facts.id); wait > 0)
+        return too_many(response, wait, "too many requests for license " + presented->facts.id);
+    return presented;
+}
+
+std::optional<PresentedLicense> LicenseAuth::license_of_credential(std::string const& secret, httplib::Request const& request,
+    httplib::Response& response, db::Store& store)
+{
+    auto hash = ops::credential_hash(secret);
+    auto found = store.find_credential_by_hash(hash);
+    if (!found) {
+        send_failure(response, found.error());
+        return std::nullopt;
+    }
+    // The lookup is by hash; the final comparison is in constant time all the same.
+    if (!*found || (*found)->hash.size() != hash.size() || sodium_memcmp((*found)->hash.data(), hash.data(), hash.size()) != 0)
+        return refuse(request, response,
+            "the credential is not valid: no credential has this secret; check that it was copied whole, or ask the vendor for a new one");
+    auto const& credential = **found;
+    if (credential.revoked_at)
+        return refuse(request, response, "credential " + credential.id + " (\"" + credential.name + "\") was revoked on "
+                + format::format_date(*credential.revoked_at) + "; ask the vendor for a new credential, or use the license key");
+    if (auto wait = m_credential_limiter.take(credential.id); wait > 0)
+        return too_many(response, wait,
+            "too many requests with credential \"" + credential.name + "\" (" + credential.id + ") of license " + credential.license_id);
+    touch(credential, request.remote_addr);
+    // The license's record decides, as it does for any genuine version of the license's key.
+    auto record = store.get_license(credential.license_id);
+    if (!record) {
+        send_failure(response, record.error());
+        return std::nullopt;
+    }
+    PresentedLicense presented;
+    presented.facts.id = record->id;
+    presented.facts.product = record->product_id;
+    presented.facts.signature_valid = true; // the credential is genuine: the database made it
+    presented.facts.revoked = record->status == "revoked";
+    presented.facts.revoked_at = record->revoked_at;
+    presented.facts.expires_at = record->expires_at;
+    presented.facts.updates_until = record->updates_until;
+    presented.customer = record->customer_id;
+    return presented;
+}
+
+void LicenseAuth::touch(db::Credential const& credential, std::string const& address)
+{
+    auto steady_now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(m_touch_mutex);
+        auto [touched, first] = m_credential_touched.try_emplace(credential.id, steady_now);
+        if (!first && steady_now - touched->second < credential_touch_interval)
+            return;
+        touched->second = steady_now;
+    }
+    // A connection of its own: the caller's may be inside a read snapshot.
+    auto store = m_pool.lease();
+    if (!store)
+        return;
+    (void)(*store)->touch_credential(credential.id, server_now(), address);
 }
 
 std::optional<PresentedLicense> LicenseAuth::claims_of_key(std::string const& key, httplib::Request const& request,
@@ -87,18 +184,9 @@ std::optional<PresentedLicense> LicenseAuth::claims_of_key(std::string const& ke
 }
 
 std::optional<PresentedLicense> LicenseAuth::with_status(PresentedLicense presented, httplib::Request const& request,
-    httplib::Response& response, db::Store* store)
+    httplib::Response& response, db::Store& store)
 {
-    std::optional<StorePool::Lease> lease;
-    if (!store) {
-        auto leased = m_pool.lease();
-        if (!leased) {
-            send_failure(response, leased.error());
-            return std::nullopt;
-        }
-        store = &*lease.emplace(std::move(*leased));
-    }
-    auto status = store->license_status(presented.facts.id);
+    auto status = store.license_status(presented.facts.id);
     if (!status) {
         if (status.error().kind == ErrorKind::not_found)
             return refuse(request, response, "license " + presented.facts.id + " is not known to this server");
@@ -108,7 +196,7 @@ std::optional<PresentedLicense> LicenseAuth::with_status(PresentedLicense presen
     presented.facts.revoked = *status == "revoked";
     if (presented.facts.revoked) {
         // The refusal says since when: one more read, for revoked licenses only.
-        if (auto record = store->get_license(presented.facts.id))
+        if (auto record = store.get_license(presented.facts.id))
             presented.facts.revoked_at = record->revoked_at;
     }
     return presented;

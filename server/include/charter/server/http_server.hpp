@@ -100,7 +100,8 @@ private:
     Metrics m_metrics;
     AuthThrottle m_auth_throttle { m_config.auth_failures_per_minute, m_metrics };
     AdminAuth m_admin_auth { m_pool, m_auth_throttle };
-    LicenseAuth m_license_auth { m_pool, m_license_keys, m_auth_throttle };
+    LicenseAuth m_license_auth { m_pool, m_license_keys, m_auth_throttle, m_config.credential_requests_per_minute,
+        m_config.license_requests_per_minute };
     DownloadsLog m_downloads_log { m_config.downloads_log_limit, m_config.downloads_log_retention_days };
     AccessLog m_access_log; // outlives m_http, whose workers write to it
     std::unique_ptr<httplib::Server> m_http;

@@ -23,6 +23,10 @@ struct ServerConfig {
     int write_timeout_seconds { 5 };
     size_t keep_alive_max_count { 100 };
     int auth_failures_per_minute { 20 };     // --auth-failure-limit, CHARTER_AUTH_FAILURE_LIMIT
+    // Fair use of the download paths (0: no limit): requests a minute per download credential,
+    // and per license whatever it presents.
+    int64_t credential_requests_per_minute { 1200 }; // --credential-request-limit, CHARTER_CREDENTIAL_REQUEST_LIMIT
+    int64_t license_requests_per_minute { 0 };       // --license-request-limit, CHARTER_LICENSE_REQUEST_LIMIT
     int64_t max_upload_bytes { int64_t(1) << 30 }; // --max-upload, CHARTER_MAX_UPLOAD (release uploads)
     int upload_timeout_seconds { 600 };       // --upload-timeout, CHARTER_UPLOAD_TIMEOUT (a whole upload body)
     std::optional<std::string> accel_redirect; // --accel-redirect PREFIX, CHARTER_ACCEL_REDIRECT (nginx)

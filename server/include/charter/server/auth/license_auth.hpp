@@ -7,11 +7,15 @@
 
 #include "charter/server/auth/auth_throttle.hpp"
 #include "charter/server/auth/license_keys.hpp"
+#include "charter/server/auth/request_limiter.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/store_pool.hpp"
 
 #include <httplib.h>
 
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -25,7 +29,11 @@ struct PresentedLicense {
 
 class LicenseAuth {
 public:
-    LicenseAuth(StorePool& pool, LicenseKeys& keys, AuthThrottle& throttle);
+    /// `credential_requests_per_minute`, `license_requests_per_minute`: the fair-use limits
+    /// (RequestLimiter; 0 is none). Every request of a license counts towards its limit, whether
+    /// it presents the key or a credential.
+    LicenseAuth(StorePool& pool, LicenseKeys& keys, AuthThrottle& throttle, int64_t credential_requests_per_minute = 0,
+        int64_t license_requests_per_minute = 0);
 
     /// The license of a download request; on failure sets 401/403/429 (or the error's status)
     /// and returns nullopt. The license's status is read with `store` when given (the caller's
@@ -34,21 +42,32 @@ public:
         db::Store* store = nullptr);
 
 private:
-    /// The one place a presented credential becomes a license. A new kind of credential is
-    /// recognised here (by its prefix) and ends, like a license key, in with_status.
+    /// The one place a presented credential becomes a license, recognised by its prefix: a
+    /// download credential (license_of_credential) or a license key (claims_of_key, then
+    /// with_status); then the license's request limit.
     std::optional<PresentedLicense> license_of(std::string const& credential, httplib::Request const& request,
         httplib::Response& response, db::Store* store);
+    /// A download credential ("cdl_…", looked up by its hash) as the license it stands for:
+    /// the license's record decides, as for any version of its key.
+    std::optional<PresentedLicense> license_of_credential(std::string const& secret, httplib::Request const& request,
+        httplib::Response& response, db::Store& store);
+    /// Records a credential's last use, at most once a minute per credential.
+    void touch(db::Credential const& credential, std::string const& address);
     /// What a license key's signed claims say, when its signature holds for the product it names.
     std::optional<PresentedLicense> claims_of_key(std::string const& key, httplib::Request const& request,
         httplib::Response& response);
     /// Completes `presented` with the database's word on the license: known, revoked and since when.
     std::optional<PresentedLicense> with_status(PresentedLicense presented, httplib::Request const& request,
-        httplib::Response& response, db::Store* store);
+        httplib::Response& response, db::Store& store);
     std::nullopt_t refuse(httplib::Request const& request, httplib::Response& response, std::string const& message);
 
     StorePool& m_pool;
     LicenseKeys& m_keys;
     AuthThrottle& m_throttle;
+    RequestLimiter m_credential_limiter;
+    RequestLimiter m_license_limiter;
+    std::mutex m_touch_mutex;
+    std::map<std::string, std::chrono::steady_clock::time_point> m_credential_touched;
 };
 
 }
