@@ -96,14 +96,14 @@ Result<std::string> wrap_secret_key(SigningKey const& key, std::string_view pass
     sodium_memzero(prekey, sizeof prekey);
     sodium_memzero(encryption_key, sizeof encryption_key);
     sodium_memzero(authentication_key, sizeof authentication_key);
-    return std::string(header) + format::base64url_encode(wrapped, wrapped_size);
+    return std::string(header) + format::base64url_encode_secret(wrapped, wrapped_size);
 }
 
 Result<SigningKey> unwrap_secret_key(std::string_view paserk, std::string_view passphrase)
 {
     if (!paserk.starts_with(header))
         return make_error(ErrorKind::invalid_input, "not a k4.secret-pw PASERK (it must start with \"k4.secret-pw.\")");
-    auto bytes = format::base64url_decode(paserk.substr(header.size()));
+    auto bytes = format::base64url_decode_secret(paserk.substr(header.size()));
     if (!bytes)
         return make_error(ErrorKind::invalid_input, "k4.secret-pw PASERK is not canonical base64url");
     if (bytes->size() != wrapped_size)

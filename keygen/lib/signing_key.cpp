@@ -55,7 +55,7 @@ Result<SigningKey> SigningKey::from_paserk_secret(std::string_view paserk)
 {
     if (!paserk.starts_with(secret_header))
         return make_error(ErrorKind::invalid_input, "not a k4.secret PASERK (it must start with \"k4.secret.\")");
-    auto bytes = format::base64url_decode(paserk.substr(secret_header.size()));
+    auto bytes = format::base64url_decode_secret(paserk.substr(secret_header.size()));
     if (!bytes)
         return make_error(ErrorKind::invalid_input, "k4.secret PASERK is not canonical base64url");
     auto key = from_secret_bytes(*bytes);
@@ -91,7 +91,7 @@ void SigningKey::derive_public()
 
 std::string SigningKey::paserk_secret() const
 {
-    return std::string(secret_header) + format::base64url_encode(m_secret.data(), m_secret.size());
+    return std::string(secret_header) + format::base64url_encode_secret(m_secret.data(), m_secret.size());
 }
 
 std::string SigningKey::paserk_public() const

@@ -50,7 +50,7 @@ Result<CreatedToken> create_admin_token(db::Store& store, std::string const& nam
     unsigned char random[32];
     randombytes_buf(random, sizeof random);
     CreatedToken created;
-    created.secret = "chrt_" + format::base64url_encode(random, sizeof random);
+    created.secret = "chrt_" + format::base64url_encode_secret(random, sizeof random);
     sodium_memzero(random, sizeof random);
     created.record.id = keygen::new_id("tok_");
     created.record.name = name;
