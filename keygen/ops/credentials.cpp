@@ -42,7 +42,7 @@ Result<CreatedCredential> new_credential(std::string const& license_id, std::str
     unsigned char random[32];
     randombytes_buf(random, sizeof random);
     CreatedCredential created;
-    created.secret = std::string(credential_prefix) + format::base64url_encode(random, sizeof random);
+    created.secret = std::string(credential_prefix) + format::base64url_encode_secret(random, sizeof random);
     sodium_memzero(random, sizeof random);
     created.record.id = keygen::new_id("cred_");
     created.record.license_id = license_id;

@@ -6,7 +6,7 @@
 // Two implementations of the same rules. The plain functions are ours and fast, for what is
 // public: tokens, footers, public keys, key ids, credentials a client sends. The `_secret`
 // ones are libsodium's constant-time codec, for secret signing keys (k4.secret, k4.secret-pw)
-// and admin token secrets. docs/architecture.md says why there are two.
+// and the secrets of admin tokens and download credentials. docs/architecture.md says why.
 
 #include <cstdint>
 #include <optional>
