@@ -379,6 +379,18 @@ TEST_CASE("requests per credential: N pass, the next is 429 with Retry-After and
     CHECK(wait <= 12);
     // The sentence is the reason phrase too: Bundler prints it.
     CHECK(contains(refused->reason, "too many requests with credential \"ci\""));
+    // The connection is closed after it, though the client asked to keep it: a client in a loop
+    // never holds a worker thread. An answer within the limit keeps it.
+    auto keep_alive = server.client();
+    keep_alive.set_keep_alive(true);
+    auto closed = keep_alive.Get("/rubygems/versions", basic(customer.secret));
+    REQUIRE(closed);
+    CHECK(closed->status == 429);
+    CHECK(closed->get_header_value("Connection") == "close");
+    auto kept = keep_alive.Get("/rubygems/versions", basic(laptop));
+    REQUIRE(kept);
+    CHECK(kept->status == 200);
+    CHECK(kept->get_header_value("Connection") != "close");
     check_error(client.Get("/v1/downloads", basic(customer.secret)), 429, "too_many_requests", "retry in");
     // Another credential of the license and the license key are counted apart.
     for (auto const& other : { laptop, customer.license.key }) {

@@ -2,6 +2,7 @@
 
 #include "charter/keygen/ops/credentials.hpp"
 #include "charter/server/clock.hpp"
+#include "charter/server/http/hardening.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "claims.hpp"
 #include "rfc3339.hpp"
@@ -14,13 +15,17 @@ namespace {
 
 constexpr auto credential_touch_interval = std::chrono::seconds(60);
 
-// Over a fair-use limit: 429 with Retry-After. The sentence is also the reason phrase on the
-// RubyGems source (its for_rubygems_clients), which is what Bundler prints.
+// Over a fair-use limit: 429 with Retry-After, the sentence also as the status line's reason
+// phrase (what Bundler and gem print), and the connection closed after the answer: a keep-alive
+// connection holds a worker thread for its life, so a client in a loop would otherwise keep
+// workers from the other customers' requests.
 std::nullopt_t too_many(httplib::Response& response, int64_t wait, std::string const& what)
 {
+    auto sentence = what + "; retry in " + std::to_string(wait) + " s, and slow the client down (a CI job in a loop?)";
     response.set_header("Retry-After", std::to_string(wait));
-    send_error(response, 429, "too_many_requests", what + "; retry in " + std::to_string(wait)
-            + " s, and slow the client down (a CI job in a loop?)");
+    send_error(response, 429, "too_many_requests", sentence);
+    response.reason = sentence;
+    close_after_answer(response);
     return std::nullopt;
 }
 
