@@ -9,6 +9,7 @@
 #include "charter/server/customer/gem_index.hpp"
 #include "charter/server/customer/md5.hpp"
 #include "charter/server/http/guarded_server.hpp"
+#include "support/license_versions.hpp"
 #include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -427,4 +428,46 @@ TEST_CASE("/rubygems/gems/ refuses and logs as /downloads/ does, refusals before
     CHECK(info.status == 402);
     CHECK(error_code(info) == "wrong_product");
     CHECK(shop.downloads_log().size() == expected_log.size());
+}
+
+// Issue 14 §1: the source answers a license's current terms and state, whichever genuine
+// version of its key Bundler was configured with.
+TEST_CASE("the source follows the license's record: an old key gets a renewal's releases, a suspension is refused with its reason")
+{
+    GemShop shop;
+    auto license = shop.issue("acme-pro", { "--updates-until", "2020-06-30" }, "2020-05-01T00:00:00Z");
+    ServerChild server(shop.data_dir, shop.temp.path());
+    auto client = server.client();
+    auto info = [&] { return get(client, "/rubygems/info/acme-pro", basic(license.key)); };
+    REQUIRE(info().status == 200);
+    CHECK_FALSE(contains(info().body, "\n1.1.0 "));
+    CHECK(get(client, "/rubygems/gems/acme-pro-1.1.0.gem", basic(license.key)).status == 402);
+
+    // Renewed: the key in the customer's configuration is version 1, and gets what version 2 covers.
+    auto renewed = sign_new_version(shop.data_dir, license.id, { 1590969600, std::nullopt, 1614556800 }); // updates until 2021-03-01
+    for (auto const& key : { license.key, renewed }) {
+        auto renewed_info = get(client, "/rubygems/info/acme-pro", basic(key));
+        REQUIRE(renewed_info.status == 200);
+        CHECK(contains(renewed_info.body, "\n1.1.0 "));
+        CHECK_FALSE(contains(renewed_info.body, "2.0.0.rc1"));
+        CHECK(contains(get(client, "/rubygems/versions", basic(key)).body, "\nacme-pro 1.0.0,1.1.0 "));
+        CHECK(get(client, "/rubygems/gems/acme-pro-1.1.0.gem", basic(key)).status == 200);
+    }
+
+    // Suspended: refused at the next request on every path, with the reason in the status line.
+    suspend_license(shop.data_dir, license.id, "payment failed", 1796083200); // 2026-12-01
+    std::string const sentence = "license " + license.id + " is suspended since 2026-12-01 (payment failed); contact the vendor to reinstate it";
+    for (auto const& path : { "/rubygems/", "/rubygems/versions", "/rubygems/info/acme-pro", "/rubygems/specs.4.8.gz",
+             "/rubygems/quick/Marshal.4.8/acme-pro-1.0.0.gemspec.rz", "/rubygems/gems/acme-pro-1.0.0.gem" }) {
+        INFO(path);
+        auto refused = get(client, path, basic(license.key));
+        CHECK(refused.status == 402);
+        CHECK(refused.reason == sentence);
+        CHECK(error_code(refused) == "suspended");
+    }
+    CHECK(shop.downloads_log().back() == "suspended " + license.id + " " + shop.release_id("1.0.0"));
+
+    reinstate_license(shop.data_dir, license.id, 1796083200);
+    CHECK(get(client, "/rubygems/versions", basic(license.key)).status == 200);
+    CHECK(get(client, "/rubygems/gems/acme-pro-1.0.0.gem", basic(license.key)).status == 200);
 }

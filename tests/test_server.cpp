@@ -751,6 +751,7 @@ TEST_CASE("every route against every admin scope: one table")
         { "GET /healthz", Access::public_ },
         { "GET /metrics", Access::public_ },
         { "GET /v1/downloads", Access::license },
+        { "GET /v1/license", Access::license },
         { "GET /downloads/{product}/{version}/{file}", Access::license },
         { "GET /rubygems/", Access::license },
         { "GET /rubygems/versions", Access::license },

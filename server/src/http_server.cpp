@@ -142,6 +142,7 @@ void HttpServer::register_routes()
     register_credential_routes(*this, add);
     register_download_routes(*this, add);
     register_rubygems_routes(*this, add);
+    register_license_routes(*this, add);
 }
 
 Result<int> HttpServer::bind()

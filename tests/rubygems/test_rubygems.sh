@@ -14,6 +14,8 @@ mkdir -p "$work"
 
 # shellcheck source=../support/vendor.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../support/vendor.sh"
+# shellcheck source=source_server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/source_server.sh"
 # fail, with the end of the server's output.
 fail() {
     echo "FAIL: $*" >&2
@@ -21,13 +23,6 @@ fail() {
     exit 1
 }
 
-server_pid=
-stop_server() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-}
 trap stop_server EXIT
 
 # --- The vendor: a data directory, two products, licenses of every kind ----------------------
@@ -61,25 +56,6 @@ unknown=$("$charter" --data-dir "$work/other-vendor" issue --product acme-pro --
 
 # --- Two gems built here: acme-pro depends on acme-base (~> and >=), and has a platform build -
 
-build_gem() { # DIR NAME VERSION [PLATFORM] [EXTRA]
-    local dir=$1 name=$2 version=$3 platform=${4:-ruby} extra=${5:-}
-    local module=${name//-/_}
-    mkdir -p "$dir/lib"
-    echo "module ${module^}; VERSION = '$version'; PLATFORM = '$platform'; end" >"$dir/lib/$name.rb"
-    cat >"$dir/$name.gemspec" <<GEMSPEC
-Gem::Specification.new do |s|
-  s.name = "$name"
-  s.version = "$version"
-  s.summary = "$name for tests"
-  s.authors = ["Acme Inc."]
-  s.licenses = ["Nonstandard"]
-  s.files = ["lib/$name.rb"]
-  s.platform = "$platform"
-  $extra
-end
-GEMSPEC
-    (cd "$dir" && HOME=$dir gem build "$name.gemspec" >/dev/null 2>&1) || fail "gem build $name $version"
-}
 gems=$work/gem-src
 build_gem "$gems/base-1.0.3" acme-base 1.0.3
 build_gem "$gems/base-1.1.0" acme-base 1.1.0
@@ -102,28 +78,7 @@ grep -q "is not a gem" "$work/broken.err" || fail "no reason for refusing broken
 
 # --- The server --------------------------------------------------------------------------------
 
-# Bundler takes any failure whose message contains "401" or "403" for a bad credential, the URL
-# included (bundler/fetcher/index.rb): a port with those digits would hide every refusal's
-# reason behind "Bad username or password", so the server is started again on another one.
-start_server() { # [OPTION…]: sets server_pid, port and source_url
-    for _ in 1 2 3 4 5; do
-        "$server" --listen 127.0.0.1:0 --threads 4 --auth-failure-limit 1000 "$@" >"$work/server.out" 2>"$work/server.err" &
-        server_pid=$!
-        for _ in $(seq 100); do
-            grep -q "listening on" "$work/server.out" 2>/dev/null && break
-            sleep 0.1
-        done
-        url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$work/server.out" | head -n 1)
-        [[ -n $url ]] || fail "charter-server did not start: $(cat "$work/server.err")"
-        port=${url##*:}
-        port=${port%%/*}
-        [[ $port == *401* || $port == *403* ]] || break
-        stop_server
-        server_pid=
-    done
-    source_url=http://127.0.0.1:$port/rubygems/
-}
-start_server
+start_source_server
 
 # --- HTTP contract (curl) ----------------------------------------------------------------------
 
@@ -200,22 +155,8 @@ done
 
 # --- Bundler ---------------------------------------------------------------------------------
 
-# client NAME: an empty HOME and private paths; nothing from the machine's configuration.
-client_env() {
-    local name=$1
-    mkdir -p "$work/$name/home" "$work/$name/app"
-    echo "env -i PATH=/usr/bin:/bin HOME=$work/$name/home LANG=C.UTF-8 GEM_HOME=$work/$name/gems GEM_PATH=$work/$name/gems" \
-        "BUNDLE_PATH=$work/$name/bundle BUNDLE_USER_HOME=$work/$name/home/.bundle BUNDLE_DISABLE_VERSION_CHECK=true" \
-        "BUNDLE_GEMFILE=$work/$name/app/Gemfile BUNDLE_APP_CONFIG=$work/$name/app/.bundle BUNDLE_SILENCE_ROOT_WARNING=true" \
-        "BUNDLE_IGNORE_MESSAGES=true BUNDLE_RETRY=0 http_proxy= https_proxy= no_proxy=127.0.0.1"
-}
 gemfile() { # NAME GEM
     printf 'source "%s"\n\ngem "%s"\n' "$source_url" "$2" >"$work/$1/app/Gemfile"
-}
-# shows LOG SENTENCE: the log has the sentence (Bundler wraps long lines: whitespace is compared
-# loosely).
-shows() { # LOG SENTENCE
-    tr -s ' \n' '  ' <"$1" | grep -qF -- "$2"
 }
 host_key=BUNDLE_127__0__0__1 # Bundler 2.3 looks credentials up by the URL, then by host (no port)
 
@@ -404,7 +345,7 @@ gemfile bundle-credential-key acme-pro
 # Over its requests a minute (a server with a limit of 3): 429, and Bundler prints the sentence;
 # the license key is not affected.
 stop_server
-start_server --credential-request-limit 3
+start_source_server --credential-request-limit 3
 laptop=$("$charter" credential create "$cred_license_id" --name laptop 2>/dev/null)
 laptop_id=$("$charter" credential list "$cred_license_id" --json | ruby -rjson -e 'print JSON.parse(STDIN.read)[1]["id"]')
 for _ in 1 2 3; do

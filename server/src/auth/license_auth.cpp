@@ -120,14 +120,9 @@ std::optional<PresentedLicense> LicenseAuth::license_of_credential(std::string c
         send_failure(response, record.error());
         return std::nullopt;
     }
+    // The credential is genuine (the database made it): it stands for its license as a key does.
     PresentedLicense presented;
-    presented.facts.id = record->id;
-    presented.facts.product = record->product_id;
-    presented.facts.signature_valid = true; // the credential is genuine: the database made it
-    presented.facts.revoked = record->status == "revoked";
-    presented.facts.revoked_at = record->revoked_at;
-    presented.facts.expires_at = record->expires_at;
-    presented.facts.updates_until = record->updates_until;
+    presented.facts = license_facts(*record);
     presented.customer = record->customer_id;
     return presented;
 }
@@ -164,7 +159,8 @@ std::optional<PresentedLicense> LicenseAuth::claims_of_key(std::string const& ke
         product = std::move(*claimed);
     }
     // A key seen before skips Ed25519 (KeyChecker): customers' clients send the same key with
-    // every index and file request. Revocation is read from the database every time (with_status).
+    // every index and file request. The license's record is read from the database every time
+    // (with_status): only what the key itself proves is remembered, never the license's state.
     auto checked = m_keys.check(product, key, server_now());
     if (!checked) {
         send_failure(response, checked.error());
@@ -178,12 +174,10 @@ std::optional<PresentedLicense> LicenseAuth::claims_of_key(std::string const& ke
         return refuse(request, response,
             "the license key is not valid: " + checked->message + "; check that it is the key the vendor sent, copied whole");
     }
+    // Any genuine version of a license's key (its own exp passed or not) stands for the license:
+    // with_status puts the license's current terms in place of the key's.
     PresentedLicense presented;
     presented.facts.id = checked->license_id;
-    presented.facts.product = product; // the implicit assertion held
-    presented.facts.signature_valid = true;
-    presented.facts.expires_at = checked->expires_at;
-    presented.facts.updates_until = checked->updates_until;
     presented.customer = checked->customer;
     return presented;
 }
@@ -191,19 +185,16 @@ std::optional<PresentedLicense> LicenseAuth::claims_of_key(std::string const& ke
 std::optional<PresentedLicense> LicenseAuth::with_status(PresentedLicense presented, httplib::Request const& request,
     httplib::Response& response, db::Store& store)
 {
-    auto status = store.license_status(presented.facts.id);
-    if (!status) {
-        if (status.error().kind == ErrorKind::not_found)
+    // One read of the license's record: its state and its current terms decide, whichever
+    // genuine version of its key (or which credential of the license) was presented.
+    auto record = store.get_license(presented.facts.id);
+    if (!record) {
+        if (record.error().kind == ErrorKind::not_found)
             return refuse(request, response, "license " + presented.facts.id + " is not known to this server");
-        send_failure(response, status.error());
+        send_failure(response, record.error());
         return std::nullopt;
     }
-    presented.facts.revoked = *status == "revoked";
-    if (presented.facts.revoked) {
-        // The refusal says since when: one more read, for revoked licenses only.
-        if (auto record = store.get_license(presented.facts.id))
-            presented.facts.revoked_at = record->revoked_at;
-    }
+    presented.facts = license_facts(*record);
     return presented;
 }
 

@@ -25,6 +25,22 @@ std::string expired_sentence(LicenseFacts const& license, std::string const& pro
 
 }
 
+LicenseFacts license_facts(db::License const& record)
+{
+    LicenseFacts facts;
+    facts.id = record.id;
+    facts.product = record.product_id;
+    facts.signature_valid = true;
+    facts.revoked = record.status == "revoked";
+    facts.revoked_at = record.revoked_at;
+    facts.suspended_at = record.suspended_at;
+    if (record.suspended_at)
+        facts.suspend_reason = record.suspend_reason.value_or(std::string());
+    facts.expires_at = record.expires_at;
+    facts.updates_until = record.updates_until;
+    return facts;
+}
+
 std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license)
 {
     if (!license.signature_valid)
@@ -33,6 +49,12 @@ std::optional<EntitlementDecision> license_refusal(LicenseFacts const& license)
         return EntitlementDecision { Entitlement::revoked, "license " + license.id + " has been revoked"
                 + (license.revoked_at ? " (on " + format::format_date(*license.revoked_at) + ")" : std::string())
                 + "; contact the vendor for a new key" };
+    if (license.suspended_at) {
+        auto const& reason = license.suspend_reason;
+        return EntitlementDecision { Entitlement::suspended, "license " + license.id + " is suspended since "
+                + format::format_date(*license.suspended_at) + (reason.empty() ? std::string() : " (" + reason + ")")
+                + "; contact the vendor to reinstate it" };
+    }
     return std::nullopt;
 }
 
@@ -79,6 +101,7 @@ std::string entitlement_class(LicenseFacts const& license, int64_t now)
     // Kept next to decide_entitlement: a fact the rule starts to read belongs here too.
     std::string key = license.signature_valid ? "valid" : "invalid";
     key += license.revoked ? " revoked" : " -";
+    key += license.suspended_at ? " suspended" : " -";
     key += " updates_until:";
     if (license.updates_until)
         key += std::to_string(*license.updates_until);

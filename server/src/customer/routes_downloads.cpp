@@ -309,6 +309,7 @@ char const* outcome_code(Entitlement outcome)
     case Entitlement::allowed: return "ok";
     case Entitlement::invalid_key: return "invalid_key";
     case Entitlement::revoked: return "revoked";
+    case Entitlement::suspended: return "suspended";
     case Entitlement::wrong_product: return "wrong_product";
     case Entitlement::updates_ended: return "updates_ended";
     case Entitlement::expired: return "expired";

@@ -1,7 +1,9 @@
 // Public endpoints: online validation, trusted keys, revocation lists, health, metrics.
-// None needs an admin token; none reveals more than the presented key's own claims.
+// None needs an admin token; validation reveals no more than the license's current key would
+// (its claims), and its state.
 
 #include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/server/customer/entitlement.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http/request_bodies.hpp"
 #include "charter/server/http_server.hpp"
@@ -15,6 +17,9 @@ namespace {
 
 using Add = std::function<void(char const*, std::string const&, HttpServer::Handler)>;
 
+// The license's record decides a genuine key (a valid signature for the product, the key's own
+// exp passed or not): any version of a license's key stands for the license, and the answer is
+// the license's current state and terms, with whether a newer version of the key exists.
 void validate(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
     auto body = read_validate_request(request, response);
@@ -24,35 +29,73 @@ void validate(HttpServer& server, httplib::Request const& request, httplib::Resp
     auto check = server.license_keys().check(body->product, body->key, now);
     if (!check)
         return send_failure(response, check.error());
-    int status = check->status;
-    std::string message = check->message;
-    if (status == CHARTER_OK) {
-        // The signature is ours; the database knows about revocations.
+    std::string status = format::status_name(check->status);
+    std::string message = check->status == CHARTER_OK ? std::string("the license is valid") : check->message;
+    std::string claims = check->claims_json;
+    std::optional<db::License> record;
+    if (check->status == CHARTER_OK || check->status == CHARTER_E_EXPIRED) {
+        // The signature is ours; the database knows the license's state and current terms.
         auto store = server.pool().lease();
         if (!store)
             return send_failure(response, store.error());
-        auto license = (*store)->get_license(check->license_id);
-        if (!license && license.error().kind != ErrorKind::not_found)
-            return send_failure(response, license.error());
-        if (!license) {
-            status = CHARTER_E_REVOKED;
+        auto found = (*store)->get_license(check->license_id);
+        if (!found && found.error().kind != ErrorKind::not_found)
+            return send_failure(response, found.error());
+        if (found)
+            record = std::move(*found);
+        else {
+            status = format::status_name(CHARTER_E_REVOKED);
             message = "license " + check->license_id + " is not known to this server";
-        } else if (license->status == "revoked") {
-            status = CHARTER_E_REVOKED;
-            message = "license " + license->id + " for " + license->product_id + " has been revoked";
         }
     }
+    bool superseded = false;
+    std::optional<db::LicenseState> state;
+    if (record) {
+        state = db::state_at(*record, now);
+        switch (*state) {
+        case db::LicenseState::active:
+            status = format::status_name(CHARTER_OK);
+            message = "the license is valid";
+            break;
+        case db::LicenseState::revoked:
+            status = format::status_name(CHARTER_E_REVOKED);
+            message = "license " + record->id + " for " + record->product_id + " has been revoked";
+            break;
+        case db::LicenseState::suspended:
+            status = "suspended";
+            message = license_refusal(license_facts(*record))->reason;
+            break;
+        case db::LicenseState::expired:
+            status = format::status_name(CHARTER_E_EXPIRED);
+            message = "license " + record->id + " expired on " + format::format_rfc3339(*record->expires_at)
+                + "; renew it to use " + record->product_id + " again";
+            break;
+        }
+        // A key older than the license's current version shows the current terms: those of the
+        // current key (remembered like any key checked here).
+        superseded = record->token != body->key;
+        if (superseded) {
+            auto current = server.license_keys().check(body->product, record->token, now);
+            if (current && !current->claims_json.empty())
+                claims = current->claims_json;
+        }
+    }
+    bool valid = status == format::status_name(CHARTER_OK);
     // Assembled as text: the claims are JSON already (LicenseKeys writes them once per key).
     std::string answer;
-    answer.reserve(96 + message.size() + check->claims_json.size());
-    answer += status == CHARTER_OK ? "{\"valid\":true" : "{\"valid\":false";
+    answer.reserve(160 + message.size() + claims.size());
+    answer += valid ? "{\"valid\":true" : "{\"valid\":false";
     answer += ",\"status\":\"";
-    answer += format::status_name(status);
+    answer += status;
     answer += "\",\"message\":";
-    answer += Json(status == CHARTER_OK ? std::string("the license is valid") : message)
-                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    answer += Json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    answer += ",\"state\":";
+    answer += state ? std::string("\"") + db::state_name(*state) + "\"" : std::string("null");
+    answer += ",\"version\":";
+    answer += record ? std::to_string(record->version) : std::string("null");
+    answer += superseded ? ",\"superseded\":true" : ",\"superseded\":false";
     answer += ",\"license\":";
-    answer += check->claims_json.empty() ? std::string("null") : check->claims_json;
+    answer += claims.empty() ? std::string("null") : claims;
     answer += "}\n";
     response.set_header("Cache-Control", "no-store");
     response.status = 200;

@@ -172,7 +172,7 @@ public:
             return nullptr;
         }
         int64_t now = m_server.now();
-        if (license.facts.revoked || (license.facts.expires_at && now > *license.facts.expires_at)) {
+        if (license.facts.revoked || license.facts.suspended_at || (license.facts.expires_at && now > *license.facts.expires_at)) {
             if (refuse_license(license, store, *read, now, response))
                 return nullptr;
         }
@@ -302,7 +302,8 @@ private:
     static constexpr auto refusal_memory = std::chrono::seconds(60);
 
     /// Refuses (402, the sentence also as the reason phrase) a license that may have nothing of
-    /// its product: revoked, or expired where the product keeps no access. False when it may.
+    /// its product: revoked, suspended, or expired where the product keeps no access. False when
+    /// it may.
     bool refuse_license(PresentedLicense const& license, db::Store& store, int64_t generation, int64_t now,
         httplib::Response& response)
     {

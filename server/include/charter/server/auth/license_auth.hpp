@@ -1,8 +1,8 @@
 #pragma once
 // License authentication for customer downloads (/downloads/ and the RubyGems source): the
 // credential a customer's client presents (the password of HTTP Basic, or Bearer) becomes the
-// license it stands for, checked by LicenseKeys (signature, product, time) and by the database
-// (known, revoked). Refusals are 401 with a Basic challenge, counted by AuthThrottle; a key not
+// license it stands for, checked by LicenseKeys (signature, product, nbf) and by the database
+// (known; its record's current terms and state decide, whichever version of its key was sent). Refusals are 401 with a Basic challenge, counted by AuthThrottle; a key not
 // yet valid is 403.
 
 #include "charter/server/auth/auth_throttle.hpp"
@@ -56,7 +56,8 @@ private:
     /// What a license key's signed claims say, when its signature holds for the product it names.
     std::optional<PresentedLicense> claims_of_key(std::string const& key, httplib::Request const& request,
         httplib::Response& response);
-    /// Completes `presented` with the database's word on the license: known, revoked and since when.
+    /// Completes `presented` (whose facts.id names the license) with the license's record, read
+    /// once: known, its current terms, revoked or suspended and since when (license_facts).
     std::optional<PresentedLicense> with_status(PresentedLicense presented, httplib::Request const& request,
         httplib::Response& response, db::Store& store);
     std::nullopt_t refuse(httplib::Request const& request, httplib::Response& response, std::string const& message);
