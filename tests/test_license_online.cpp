@@ -147,6 +147,10 @@ TEST_CASE("an old version of a license's key gets the license's current terms af
         CHECK(own_license(client, key)["key"] == third);
     }
     CHECK(own_license(client, first.key)["versions"] == 3);
+    // A download credential of the license gets the same: a CI job fetches the renewed key with it.
+    auto credential = trimmed(shop.cli({ "credential", "create", first.id, "--name", "ci" }).out);
+    CHECK(listed(client, credential) == std::set<std::string> { "1.0", "2.0", "3.0", "4.0" });
+    CHECK(own_license(client, credential)["key"] == third);
 }
 
 TEST_CASE("a suspension refuses every online path at the next request, with its reason; reinstating undoes it")
@@ -154,8 +158,10 @@ TEST_CASE("a suspension refuses every online path at the next request, with its 
     Shop shop;
     auto license = shop.issue("acme-pro");
     auto newer = sign_new_version(shop.data_dir, license.id, { dec_20_2026, std::nullopt, std::nullopt });
+    auto credential = trimmed(shop.cli({ "credential", "create", license.id, "--name", "ci" }).out);
     Server server(shop);
     auto client = server.client();
+    CHECK(listed(client, credential).size() == 4);
 
     // Known keys: each path has remembered its verdict on both keys.
     for (auto const& key : { license.key, newer }) {
@@ -188,6 +194,10 @@ TEST_CASE("a suspension refuses every online path at the next request, with its 
         CHECK(own["suspend_reason"] == "payment failed");
         CHECK(own["suspended_at"] == "2027-06-29T00:00:00Z");
     }
+    // A credential follows its license's state.
+    check_error(client.Get("/v1/downloads", basic(credential)), 403, "suspended", sentence);
+    CHECK(download_status(client, credential, "1.0") == 403);
+    CHECK(own_license(client, credential)["state"] == "suspended");
 
     reinstate_license(shop.data_dir, license.id, jun_30_2027);
     for (auto const& key : { license.key, newer }) {
@@ -198,6 +208,7 @@ TEST_CASE("a suspension refuses every online path at the next request, with its 
         CHECK(own["state"] == "active");
         CHECK(own["suspend_reason"].is_null());
     }
+    CHECK(download_status(client, credential, "1.0") == 200);
 }
 
 TEST_CASE("a revoked license is refused on every online path, whichever version of its key is presented")
