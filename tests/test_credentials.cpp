@@ -2,7 +2,9 @@
 // listed and revoked with the real CLI and over the admin API of a real charter-server, and
 // presented where a license key is (downloads, the RubyGems source) over HTTP.
 
+#include "charter/db/store.hpp"
 #include "charter/verify.hpp"
+#include "rfc3339.hpp"
 #include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -418,5 +420,42 @@ TEST_CASE("requests per license: key and credentials together, N pass, the next 
     auto unaffected = client.Get("/v1/downloads", basic(other.key));
     REQUIRE(unaffected);
     CHECK(unaffected->status == 200);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a credential follows its license's current terms: after a renewal it gets what the renewal covers")
+{
+    Vendor vendor;
+    // 1.0 released before the license's updates_until, 2.0 after it.
+    write_file(vendor.temp / "acme-pro-1.0.tgz", "one");
+    write_file(vendor.temp / "acme-pro-2.0.tgz", "two");
+    vendor.cli({ "release", "add", "--product", "acme-pro", "--version", "1.0", "--released-at", "2026-01-01", vendor.temp / "acme-pro-1.0.tgz" });
+    vendor.cli({ "release", "add", "--product", "acme-pro", "--version", "2.0", "--released-at", "2026-06-01", vendor.temp / "acme-pro-2.0.tgz" });
+    vendor.env["CHARTER_NOW"] = "2026-02-01T00:00:00Z";
+    auto license = vendor.issue("acme-pro", { "--updates-until", "2026-03-01" });
+    vendor.env.erase("CHARTER_NOW");
+    auto secret = create_credential(vendor, license.id, "ci");
+    ServerChild server(vendor);
+    auto client = server.client();
+    check_error(client.Get("/downloads/acme-pro/2.0/acme-pro-2.0.tgz", basic(secret)), 403, "updates_ended");
+
+    // A renewal moves updates_until past 2.0: a new version of the license, as `charter renew`
+    // writes it (the credential never reads a key, so the version's key is the old one here).
+    {
+        auto store = charter::db::Store::open(vendor.data_dir + "/charter.db", charter::db::OpenMode::existing);
+        REQUIRE(store);
+        auto current = store->get_license(license.id);
+        REQUIRE(current);
+        auto next = *current;
+        next.version = current->version + 1;
+        next.updates_until = *charter::format::parse_rfc3339("2027-03-01T00:00:00Z");
+        REQUIRE(store->add_license_version(next, { .action = "license.renew", .reason = "renew", .at = current->issued_at + 1 },
+            charter::db::Actor { "cli" }));
+    }
+    auto file = client.Get("/downloads/acme-pro/2.0/acme-pro-2.0.tgz", basic(secret));
+    REQUIRE(file);
+    INFO(file->body);
+    CHECK(file->status == 200);
+    CHECK(file->body == "two");
     CHECK(server.stop() == 0);
 }
