@@ -459,3 +459,25 @@ TEST_CASE("a credential follows its license's current terms: after a renewal it 
     CHECK(file->body == "two");
     CHECK(server.stop() == 0);
 }
+
+TEST_CASE("a credential's last use is written at most once a minute, not on every request")
+{
+    Customer customer;
+    ServerChild server(customer);
+    auto client = server.client();
+    auto last_used = [&] {
+        return Json::parse(customer.cli({ "credential", "list", customer.license.id, "--json" }).out)[0]["last_used_at"];
+    };
+    auto first = client.Get("/v1/downloads", basic(customer.secret));
+    REQUIRE(first);
+    REQUIRE(first->status == 200);
+    auto recorded = last_used();
+    REQUIRE(recorded.is_string());
+    // A later second (times are stored in whole seconds), well within the minute.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    auto again = client.Get("/v1/downloads", basic(customer.secret));
+    REQUIRE(again);
+    REQUIRE(again->status == 200);
+    CHECK(last_used() == recorded);
+    CHECK(server.stop() == 0);
+}
