@@ -738,6 +738,12 @@ TEST_CASE("every route against every admin scope: one table")
         { "GET /v1/licenses/{id}/credentials", Access::read },
         { "POST /v1/licenses/{id}/credentials", Access::issue },
         { "POST /v1/licenses/{id}/credentials/{credential}/revoke", Access::revoke },
+        { "POST /v1/licenses/{id}/renew", Access::issue },
+        { "PATCH /v1/licenses/{id}", Access::issue },
+        { "POST /v1/licenses/{id}/suspend", Access::revoke },
+        { "POST /v1/licenses/{id}/reinstate", Access::revoke },
+        { "GET /v1/plans", Access::read },
+        { "GET /v1/plans/{id}", Access::read },
         { "POST /v1/customers", Access::issue },
         { "GET /v1/customers", Access::read },
         { "GET /v1/customers/{id}", Access::read },
@@ -800,6 +806,8 @@ TEST_CASE("every route against every admin scope: one table")
             headers = bearer(*token);
         if (method == "GET")
             return client.Get(path, headers);
+        if (method == "PATCH")
+            return client.Patch(path, headers, "{}", "application/json");
         REQUIRE(method == "POST");
         return client.Post(path, headers, "{}", "application/json");
     };

@@ -16,6 +16,7 @@ namespace charter::cli {
 namespace {
 
 struct IssueOptions {
+    std::string plan;
     std::string product;
     std::string customer;
     std::string expires;
@@ -31,11 +32,7 @@ struct IssueOptions {
 
 Result<ops::Issuer> make_issuer(Context& context, ops::Workspace& workspace)
 {
-    auto passphrase = context.passphrase();
-    if (!passphrase)
-        return passphrase.error();
-    auto key = workspace.current_signing_key(*passphrase);
-    context.print_warnings(workspace.key_store());
+    auto key = context.current_signing_key(workspace);
     if (!key)
         return key.error();
     auto issuer = workspace.issuer();
@@ -46,7 +43,8 @@ Result<ops::Issuer> make_issuer(Context& context, ops::Workspace& workspace)
 
 std::string describe(db::License const& license)
 {
-    std::string text = "issued " + license.id + " for " + license.customer_id + " (" + license.product_id + ")";
+    std::string text = "issued " + license.id + " for " + license.customer_id + " (" + license.product_id
+        + (license.plan_id ? ", plan " + *license.plan_id : std::string()) + ")";
     text += license.expires_at ? ", expires " + format::format_rfc3339(*license.expires_at) : ", perpetual";
     if (license.updates_until)
         text += ", updates until " + format::format_rfc3339(*license.updates_until);
@@ -56,6 +54,8 @@ std::string describe(db::License const& license)
 int run_single(Context& context, IssueOptions const& options)
 {
     ops::IssueRequest request;
+    if (!options.plan.empty())
+        request.plan = options.plan;
     request.product = options.product;
     request.customer = options.customer;
     if (!options.expires.empty())
@@ -72,8 +72,9 @@ int run_single(Context& context, IssueOptions const& options)
         if (auto added = ops::add_meta(request.meta, pair); !added)
             return context.fail(added.error());
     }
-    if (request.product.empty() || request.customer.empty())
-        return context.fail(make_error(ErrorKind::invalid_input, "--product and --customer are required (or --batch FILE.csv)"));
+    if ((request.product.empty() && !request.plan) || request.customer.empty())
+        return context.fail(make_error(ErrorKind::invalid_input,
+            "--product (or --plan) and --customer are required (or --batch FILE.csv)"));
 
     auto workspace = context.open_workspace();
     if (!workspace)
@@ -211,6 +212,7 @@ void register_issue(CLI::App& app, Context& context)
     auto* issue = app.add_subcommand("issue", "issue a license key (prints only the key on stdout)");
     issue->add_option("--product", options->product, "product id (with --batch: the default for rows without one)");
     std::vector<CLI::Option*> per_license {
+        issue->add_option("--plan", options->plan, "issue from a plan: its product, period, updates, entitlements and seats"),
         issue->add_option("--customer", options->customer, "customer id (cus_…) or email"),
         issue->add_option("--expires", options->expires, "end of the license: RFC 3339, YYYY-MM-DD or a duration (30d, 1y)"),
         issue->add_option("--updates-until", options->updates_until, "releases after this are not covered (same forms)"),
@@ -230,6 +232,7 @@ void register_issue(CLI::App& app, Context& context)
                   "  KEY=$(charter issue --product acme-pro --customer jane@example.com --expires 1y)\n"
                   "  charter issue --product acme-pro --customer cus_… --expires 2027-12-31 --updates-until 1y \\\n"
                   "      --entitlement sso --entitlement audit-log --seats 10 --meta order=A-1001 --json\n"
+                  "  charter issue --plan pro-yearly --customer jane@example.com\n"
                   "  charter issue --batch licenses.csv > keys.txt\n\n"
                   "Batch CSV: a header row naming any of customer, product, expires, updates_until, not_before,\n"
                   "entitlements (a;b), seats, name, meta (k=v;k2=v2); --product gives a default product.");

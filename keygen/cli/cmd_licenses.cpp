@@ -17,6 +17,7 @@ struct LicenseOptions {
     std::string product;
     std::string customer;
     std::string status;
+    std::string expiring_within;
     std::string id;
     std::string reason;
     std::string kid; // revocations export --kid: only the list signed by this key
@@ -45,6 +46,17 @@ int run_list(Context& context, LicenseOptions const& options)
         filter.state = db::LicenseState::revoked;
     else if (options.status == "expired")
         filter.state = db::LicenseState::expired;
+    else if (options.status == "suspended")
+        filter.state = db::LicenseState::suspended;
+    if (!options.expiring_within.empty()) {
+        auto period = ops::parse_period(options.expiring_within, "--expiring-within");
+        if (!period)
+            return context.fail(period.error());
+        auto until = ops::add_period(filter.now, *period, "--expiring-within");
+        if (!until)
+            return context.fail(until.error());
+        filter.expiring_within = *until - filter.now;
+    }
     // A page at a time: a vendor with 100,000 licenses lists them in flat memory.
     filter.limit = list_page_size;
     JsonArrayPrinter json;
@@ -79,9 +91,16 @@ int run_show(Context& context, LicenseOptions const& options)
     auto license = workspace->store().get_license(options.id);
     if (!license)
         return context.fail(license.error());
+    auto versions = workspace->store().list_license_versions(options.id);
+    if (!versions)
+        return context.fail(versions.error());
     int64_t now = context.now();
     if (options.json) {
-        Context::print_json(ops::license_json(*license, now));
+        auto json = ops::license_json(*license, now);
+        json["versions"] = ops::Json::array();
+        for (auto const& version : *versions)
+            json["versions"].push_back(ops::license_version_json(version));
+        Context::print_json(json);
         return exit_ok;
     }
     auto state = ops::license_state(*license, now);
@@ -96,9 +115,23 @@ int run_show(Context& context, LicenseOptions const& options)
     if (license->revoked_at)
         std::cout << "  revoked:       " << format::format_rfc3339(*license->revoked_at)
                   << (license->revoke_reason ? " (" + ops::printable(*license->revoke_reason) + ")" : "") << "\n";
+    if (license->suspended_at)
+        std::cout << "  suspended:     " << format::format_rfc3339(*license->suspended_at) << " ("
+                  << ops::printable(license->suspend_reason.value_or("")) << ")\n";
+    if (license->plan_id)
+        std::cout << "  plan:          " << *license->plan_id << "\n";
     std::cout << "  signed by:     " << license->kid << "\n"
               << "  claims:        " << license->claims_json << "\n"
-              << "  key:           " << license->token << "\n";
+              << "  key:           " << license->token << "\n"
+              << "  versions:\n";
+    // Every version of the key, the current one last: each is a genuine key of this license.
+    for (auto const& version : *versions) {
+        std::cout << "    " << version.version << "  " << version.reason << "  " << format::format_rfc3339(version.issued_at)
+                  << "  " << (version.expires_at ? "expires " + format::format_rfc3339(*version.expires_at) : "perpetual");
+        if (version.updates_until)
+            std::cout << "  updates until " << format::format_rfc3339(*version.updates_until);
+        std::cout << "  by " << version.actor << (version.version == license->version ? "  (current)" : "") << "\n";
+    }
     return exit_ok;
 }
 
@@ -159,13 +192,16 @@ void register_licenses(CLI::App& app, Context& context)
     auto* list = app.add_subcommand("list", "list licenses");
     list->add_option("--product", options->product, "only this product");
     list->add_option("--customer", options->customer, "only this customer (id or email)");
-    list->add_option("--status", options->status, "active, revoked or expired")
-        ->check(CLI::IsMember({ "active", "revoked", "expired" }));
+    list->add_option("--state,--status", options->status, "active, suspended, revoked or expired")
+        ->check(CLI::IsMember({ "active", "suspended", "revoked", "expired" }));
+    list->add_option("--expiring-within", options->expiring_within,
+        "only licenses, neither revoked nor suspended, that end within this period from now: 30d, 2w, 1mo");
     list->add_flag("--json", options->json, "print JSON");
-    list->footer("Examples:\n  charter list --product acme-pro --status active\n  charter list --customer jane@example.com --json");
+    list->footer("Examples:\n  charter list --product acme-pro --state active\n  charter list --expiring-within 30d\n"
+                 "  charter list --state suspended --json\n  charter list --customer jane@example.com --json");
     list->callback([&context, options] { context.exit_code = run_list(context, *options); });
 
-    auto* show = app.add_subcommand("show", "show one license, with its key");
+    auto* show = app.add_subcommand("show", "show one license, with its key and every version of it");
     show->add_option("LICENSE_ID", options->id, "lic_…")->required();
     show->add_flag("--json", options->json, "print JSON");
     show->footer("Example:\n  charter show lic_…");

@@ -118,6 +118,16 @@ void Context::print_warnings(ops::KeyStore const& keys) const
         warn(warning);
 }
 
+Result<keygen::SigningKey> Context::current_signing_key(ops::Workspace& workspace) const
+{
+    auto passphrase = this->passphrase();
+    if (!passphrase)
+        return passphrase.error();
+    auto key = workspace.current_signing_key(*passphrase);
+    print_warnings(workspace.key_store());
+    return key;
+}
+
 std::string Context::paint(char const* code, std::string const& text, int fd) const
 {
     static bool const env_allows = [] {

@@ -50,6 +50,8 @@ public:
     int fail(Error const& error) const;
     void warn(std::string const& message) const;
     void print_warnings(ops::KeyStore const& keys) const;
+    /// The current signing key, unlocked with passphrase(); the key store's warnings printed.
+    Result<keygen::SigningKey> current_signing_key(ops::Workspace& workspace) const;
 
     /// ANSI colour on stdout (or stderr) only when it is a terminal and NO_COLOR is unset.
     std::string green(std::string const& text, int fd = 1) const { return paint("32", text, fd); }
@@ -86,6 +88,8 @@ void register_credentials(CLI::App& app, Context& context);
 void register_releases(CLI::App& app, Context& context);
 void register_downloads(CLI::App& app, Context& context);
 void register_verifier(CLI::App& app, Context& context);
+void register_license_changes(CLI::App& app, Context& context);
+void register_plans(CLI::App& app, Context& context);
 
 /// Parses a time option (--at, --since, --released-at: RFC 3339, a date or a duration) or
 /// fails with the option's name. A duration counts from now in `direction`.

@@ -37,6 +37,8 @@ int main(int argc, char** argv)
     charter::cli::register_catalog(app, context);
     charter::cli::register_issue(app, context);
     charter::cli::register_licenses(app, context);
+    charter::cli::register_license_changes(app, context);
+    charter::cli::register_plans(app, context);
     charter::cli::register_verify(app, context);
     charter::cli::register_admin(app, context);
     charter::cli::register_credentials(app, context);

@@ -113,6 +113,32 @@ std::string claims_to_json(LicenseClaims const& claims)
     return out;
 }
 
+Result<LicenseClaims> claims_from_json(std::string_view json)
+{
+    // The claims are read by verify-lib's own parser (one reader of the format); meta, which
+    // verifiers do not interpret, is taken from the JSON as it is, in its order.
+    format::Claims parsed;
+    std::string detail;
+    if (int status = format::parse_claims(json, parsed, detail); status != CHARTER_OK)
+        return make_error(ErrorKind::internal, "the stored claims of a license cannot be read (" + detail + ")");
+    LicenseClaims claims;
+    claims.issuer = std::move(parsed.issuer);
+    claims.customer = std::move(parsed.customer);
+    claims.license_id = std::move(parsed.license_id);
+    claims.product = std::move(parsed.product);
+    claims.issued_at = parsed.issued_at;
+    claims.not_before = parsed.not_before;
+    claims.expires_at = parsed.expires_at;
+    claims.name = std::move(parsed.name);
+    claims.entitlements = std::move(parsed.entitlements);
+    claims.updates_until = parsed.updates_until;
+    claims.seats = parsed.seats;
+    auto whole = nlohmann::ordered_json::parse(json, nullptr, false);
+    if (whole.is_object() && whole.contains("meta") && whole["meta"].is_object())
+        claims.meta = whole["meta"];
+    return claims;
+}
+
 SignedLicense sign_license(SigningKey const& key, LicenseClaims const& claims)
 {
     SignedLicense signed_license;

@@ -15,11 +15,7 @@ Json time_or_null(std::optional<int64_t> const& time)
 
 std::string license_state(db::License const& license, int64_t now)
 {
-    if (license.status == "revoked")
-        return "revoked";
-    if (license.expires_at && *license.expires_at < now)
-        return "expired";
-    return "active";
+    return db::state_name(db::state_at(license, now));
 }
 
 Json license_json(db::License const& license, int64_t now, bool include_key)
@@ -34,11 +30,39 @@ Json license_json(db::License const& license, int64_t now, bool include_key)
     json["updates_until"] = time_or_null(license.updates_until);
     json["revoked_at"] = time_or_null(license.revoked_at);
     json["revoke_reason"] = license.revoke_reason ? Json(*license.revoke_reason) : Json(nullptr);
+    json["suspended_at"] = time_or_null(license.suspended_at);
+    json["suspend_reason"] = license.suspend_reason ? Json(*license.suspend_reason) : Json(nullptr);
+    json["plan"] = license.plan_id ? Json(*license.plan_id) : Json(nullptr);
+    json["version"] = license.version;
     json["kid"] = license.kid;
     json["claims"] = Json::parse(license.claims_json, nullptr, false);
     if (include_key)
         json["key"] = license.token;
     return json;
+}
+
+Json license_version_json(db::LicenseVersion const& version, bool include_key)
+{
+    Json json;
+    json["version"] = version.version;
+    json["reason"] = version.reason;
+    json["issued_at"] = format::format_rfc3339(version.issued_at);
+    json["expires_at"] = time_or_null(version.expires_at);
+    json["updates_until"] = time_or_null(version.updates_until);
+    json["plan"] = version.plan_id ? Json(*version.plan_id) : Json(nullptr);
+    json["actor"] = version.actor;
+    json["kid"] = version.kid;
+    if (include_key)
+        json["key"] = version.token;
+    return json;
+}
+
+Json plan_json(db::Plan const& plan)
+{
+    return Json { { "id", plan.id }, { "product", plan.product_id }, { "duration", plan.duration },
+        { "updates_for", plan.updates_for ? Json(*plan.updates_for) : Json(nullptr) }, { "entitlements", plan.entitlements },
+        { "seats", plan.seats ? Json(*plan.seats) : Json(nullptr) }, { "grace_seconds", plan.grace_seconds },
+        { "created_at", format::format_rfc3339(plan.created_at) }, { "updated_at", format::format_rfc3339(plan.updated_at) } };
 }
 
 Json customer_json(db::Customer const& customer)

@@ -16,7 +16,9 @@ constexpr size_t max_text_size = 200;
 constexpr int64_t max_seats = 1000000000;
 constexpr size_t max_cached_customers = 4096;
 
-Result<void> check_text(std::string const& value, std::string_view what)
+}
+
+Result<void> check_license_text(std::string const& value, std::string_view what)
 {
     if (value.empty())
         return make_error(ErrorKind::invalid_input, std::string(what) + " must not be empty");
@@ -32,6 +34,24 @@ Result<void> check_text(std::string const& value, std::string_view what)
     return {};
 }
 
+Result<void> check_seats(int64_t seats)
+{
+    if (seats < 1 || seats > max_seats)
+        return make_error(ErrorKind::invalid_input, "seats must be between 1 and " + std::to_string(max_seats));
+    return {};
+}
+
+Result<keygen::SignedLicense> sign_license_checked(keygen::SigningKey const& key, keygen::LicenseClaims const& claims)
+{
+    auto signed_license = keygen::sign_license(key, claims);
+    // Checked on the signed key itself, the one number verifiers compare: a key they all
+    // refuse as too_large must never be issued, stored or shown.
+    if (signed_license.token.size() > CHARTER_MAX_TOKEN_SIZE)
+        return make_error(ErrorKind::invalid_input,
+            "the license key would be " + std::to_string(signed_license.token.size()) + " bytes, over the "
+                + std::to_string(CHARTER_MAX_TOKEN_SIZE) + " bytes verifiers accept; give fewer or shorter entitlements, "
+                "meta values or name");
+    return signed_license;
 }
 
 Result<db::Customer const*> Issuer::customer(std::string const& id_or_email)
@@ -55,6 +75,52 @@ Result<db::Product const*> Issuer::product(std::string const& id)
     if (!found)
         return found.error();
     return &m_products.emplace(id, std::move(*found)).first->second;
+}
+
+Result<db::Plan const*> Issuer::plan(std::string const& id)
+{
+    if (auto it = m_plans.find(id); it != m_plans.end())
+        return &it->second;
+    auto found = m_store.get_plan(id);
+    if (!found)
+        return found.error();
+    return &m_plans.emplace(id, std::move(*found)).first->second;
+}
+
+Result<void> Issuer::apply_plan(IssueRequest& request, PreparedLicense& prepared, int64_t now)
+{
+    auto plan = this->plan(*request.plan);
+    if (!plan)
+        return plan.error();
+    auto const& terms = **plan;
+    if (!request.product.empty() && request.product != terms.product_id)
+        return make_error(ErrorKind::invalid_input, "plan " + terms.id + " is for product " + terms.product_id + ", not "
+                + request.product + "; leave the product out or choose a plan of " + request.product);
+    if (request.expires || request.updates_until || !request.entitlements.empty() || request.seats)
+        return make_error(ErrorKind::invalid_input, "plan " + terms.id
+                + " sets the end, updates_until, entitlements and seats; change the plan (charter plan update) or issue "
+                  "without a plan, and adjust one license with `charter license update`");
+    request.product = terms.product_id;
+    auto duration = parse_period(terms.duration, "plan " + terms.id + "'s duration");
+    if (!duration)
+        return duration.error();
+    auto expires = add_period(now, *duration, "plan " + terms.id + "'s end");
+    if (!expires)
+        return expires.error();
+    prepared.claims.expires_at = *expires;
+    if (terms.updates_for) {
+        auto updates_for = parse_period(*terms.updates_for, "plan " + terms.id + "'s updates_for");
+        if (!updates_for)
+            return updates_for.error();
+        auto updates_until = add_period(now, *updates_for, "plan " + terms.id + "'s updates_until");
+        if (!updates_until)
+            return updates_until.error();
+        prepared.claims.updates_until = *updates_until;
+    }
+    request.entitlements = terms.entitlements;
+    request.seats = terms.seats;
+    prepared.license.plan_id = terms.id;
+    return {};
 }
 
 Result<db::License> Issuer::issue(IssueRequest const& request, db::Actor const& actor, int64_t now)
@@ -107,6 +173,11 @@ Result<db::License> Issuer::issue_with_customer(IssueRequest const& request, db:
 
 Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
 {
+    PreparedLicense prepared;
+    if (request.plan) {
+        if (auto applied = apply_plan(request, prepared, now); !applied)
+            return applied.error();
+    }
     if (request.product.empty())
         return make_error(ErrorKind::invalid_input, "a product is required (--product)");
     if (request.customer.empty())
@@ -118,32 +189,25 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
     if (!customer)
         return customer.error();
 
-    PreparedLicense prepared;
     auto& claims = prepared.claims;
     claims.issuer = m_issuer_name;
     claims.customer = (*customer)->id;
     claims.license_id = keygen::new_id("lic_");
     claims.product = (*product)->id;
     claims.issued_at = now;
-    auto parse_optional = [&](std::optional<std::string> const& text, char const* what) -> Result<std::optional<int64_t>> {
-        if (!text)
-            return std::optional<int64_t> {};
-        auto parsed = parse_time_input(*text, now, what);
-        if (!parsed)
-            return parsed.error();
-        return std::optional<int64_t>(*parsed);
-    };
-    auto expires = parse_optional(request.expires, "expires");
+    auto expires = parse_optional_time(request.expires, now, "expires");
     if (!expires)
         return expires.error();
-    auto updates_until = parse_optional(request.updates_until, "updates_until");
+    auto updates_until = parse_optional_time(request.updates_until, now, "updates_until");
     if (!updates_until)
         return updates_until.error();
-    auto not_before = parse_optional(request.not_before, "not_before");
+    auto not_before = parse_optional_time(request.not_before, now, "not_before");
     if (!not_before)
         return not_before.error();
-    claims.expires_at = *expires;
-    claims.updates_until = *updates_until;
+    if (!request.plan) {
+        claims.expires_at = *expires;
+        claims.updates_until = *updates_until;
+    }
     claims.not_before = *not_before;
     if (claims.expires_at && *claims.expires_at <= now)
         return make_error(ErrorKind::invalid_input, "expires " + format::format_rfc3339(*claims.expires_at)
@@ -155,17 +219,19 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
         return make_error(ErrorKind::invalid_input, "not_before is not before expires");
 
     for (auto const& entitlement : request.entitlements) {
-        if (auto checked = check_text(entitlement, "an entitlement name"); !checked)
+        if (auto checked = check_license_text(entitlement, "an entitlement name"); !checked)
             return checked.error();
         if (std::count(request.entitlements.begin(), request.entitlements.end(), entitlement) > 1)
             return make_error(ErrorKind::invalid_input, "entitlement \"" + entitlement + "\" is given twice");
     }
     claims.entitlements = std::move(request.entitlements);
-    if (request.seats && (*request.seats < 1 || *request.seats > max_seats))
-        return make_error(ErrorKind::invalid_input, "seats must be between 1 and " + std::to_string(max_seats));
+    if (request.seats) {
+        if (auto checked = check_seats(*request.seats); !checked)
+            return checked.error();
+    }
     claims.seats = request.seats;
     if (request.name) {
-        if (auto checked = check_text(*request.name, "name"); !checked)
+        if (auto checked = check_license_text(*request.name, "name"); !checked)
             return checked.error();
         claims.name = std::move(request.name);
     } else if (!(*customer)->name.empty()) {
@@ -196,16 +262,11 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
 
 Result<void> Issuer::sign(PreparedLicense& prepared) const
 {
-    auto signed_license = keygen::sign_license(m_key, prepared.claims);
-    // Checked on the signed key itself, the one number verifiers compare: a key they all
-    // refuse as too_large must never be issued, stored or shown.
-    if (signed_license.token.size() > CHARTER_MAX_TOKEN_SIZE)
-        return make_error(ErrorKind::invalid_input,
-            "the license key would be " + std::to_string(signed_license.token.size()) + " bytes, over the "
-                + std::to_string(CHARTER_MAX_TOKEN_SIZE) + " bytes verifiers accept; give fewer or shorter entitlements, "
-                "meta values or name");
-    prepared.license.token = std::move(signed_license.token);
-    prepared.license.claims_json = std::move(signed_license.claims_json);
+    auto signed_license = sign_license_checked(m_key, prepared.claims);
+    if (!signed_license)
+        return signed_license.error();
+    prepared.license.token = std::move(signed_license->token);
+    prepared.license.claims_json = std::move(signed_license->claims_json);
     return {};
 }
 

@@ -25,6 +25,65 @@ bool all_digits(std::string_view text)
     return true;
 }
 
+// The unit of a period, or nullopt when unknown.
+std::optional<Period::Unit> period_unit(std::string_view unit)
+{
+    if (unit == "h")
+        return Period::Unit::hours;
+    if (unit == "d")
+        return Period::Unit::days;
+    if (unit == "w")
+        return Period::Unit::weeks;
+    if (unit == "mo")
+        return Period::Unit::months;
+    if (unit == "y")
+        return Period::Unit::years;
+    return std::nullopt;
+}
+
+// `at` + `count` periods of `unit` (count may be negative: a duration ago).
+int64_t shift(int64_t at, int64_t count, Period::Unit unit)
+{
+    switch (unit) {
+    case Period::Unit::hours:
+        return at + count * 3600;
+    case Period::Unit::days:
+        return at + count * 86400;
+    case Period::Unit::weeks:
+        return at + count * 7 * 86400;
+    case Period::Unit::months:
+        return add_months(at, count);
+    case Period::Unit::years:
+        return add_months(at, count * 12);
+    }
+    return at;
+}
+
+// A count and a unit ("30d"), or why `text` is not one (`neither` when it has no count or no unit).
+struct ReadPeriod {
+    std::optional<Period> period;
+    char const* why { nullptr };
+};
+
+ReadPeriod read_period(std::string_view text, char const* neither)
+{
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits < text.size() && (text[digits] == '.' || text[digits] == ','))
+        return { {}, "is not a whole number of units (write 36h, not 1.5d)" };
+    if (digits == 0 || digits == text.size())
+        return { {}, neither };
+    int64_t count = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + digits, count);
+    if (error != std::errc() || end != text.data() + digits || count <= 0 || count > max_duration_count)
+        return { {}, "has an out-of-range count" };
+    auto unit = period_unit(text.substr(digits));
+    if (!unit)
+        return { {}, "has an unknown unit (use h, d, w, mo or y)" };
+    return { Period { count, *unit }, nullptr };
+}
+
 }
 
 int64_t add_months(int64_t unix_seconds, int64_t months)
@@ -66,43 +125,63 @@ Result<int64_t> parse_time_input(std::string_view text, int64_t now, std::string
         return format::days_from_civil(year, month, day) * 86400;
     }
 
-    size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
-        ++digits;
     // What is left after the digits tells a mistyped time (2027-01-31t10:00:00z, 2027-1-31)
     // from a mistyped duration (1.5d, -5d, 30).
     if (text.find_first_of("-:") != std::string_view::npos && text.front() != '-')
         return invalid("is not a valid RFC 3339 time or YYYY-MM-DD date (note: 'T' and 'Z' are upper case)");
     if (text.front() == '-')
         return invalid("is negative");
-    if (digits < text.size() && (text[digits] == '.' || text[digits] == ','))
-        return invalid("is not a whole number of units (write 36h, not 1.5d)");
-    if (digits == 0 || digits == text.size())
-        return invalid("is neither a time nor a duration");
-    int64_t count = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + digits, count);
-    if (error != std::errc() || end != text.data() + digits || count <= 0 || count > max_duration_count)
-        return invalid("has an out-of-range count");
-    std::string_view unit = text.substr(digits);
+    auto duration = read_period(text, "is neither a time nor a duration");
+    if (!duration.period)
+        return invalid(duration.why);
     int64_t sign = direction == DurationFromNow::ahead ? 1 : -1;
-    std::optional<int64_t> at;
-    if (unit == "h")
-        at = now + sign * count * 3600;
-    else if (unit == "d")
-        at = now + sign * count * 86400;
-    else if (unit == "w")
-        at = now + sign * count * 7 * 86400;
-    else if (unit == "mo")
-        at = add_months(now, sign * count);
-    else if (unit == "y")
-        at = add_months(now, sign * count * 12);
-    if (!at)
-        return invalid("has an unknown unit (use h, d, w, mo or y)");
+    int64_t at = shift(now, sign * duration.period->count, duration.period->unit);
     // A license key holds RFC 3339 times, years 0000-9999: a later expiry was signed as
     // 9999-12-31T23:59:59Z while the database kept the real one (found by fuzz_csv_batch).
-    if (*at < earliest_time || *at > latest_time)
+    if (at < earliest_time || at > latest_time)
         return invalid("goes past the years 0000-9999 that a time can be written in");
-    return *at;
+    return at;
+}
+
+Result<std::optional<int64_t>> parse_optional_time(std::optional<std::string> const& text, int64_t now, std::string_view what)
+{
+    if (!text)
+        return std::optional<int64_t> {};
+    auto parsed = parse_time_input(*text, now, what);
+    if (!parsed)
+        return parsed.error();
+    return std::optional<int64_t>(*parsed);
+}
+
+Result<Period> parse_period(std::string_view text, std::string_view what)
+{
+    auto invalid = [&](std::string_view why) {
+        return make_error(ErrorKind::invalid_input, std::string(what) + " \"" + std::string(text) + "\" " + std::string(why)
+                + " (use a period like 30d, 12h, 2w, 6mo or 1y)");
+    };
+    if (text.empty())
+        return invalid("is empty");
+    auto read = read_period(text, "is not a period");
+    if (!read.period)
+        return invalid(read.why);
+    return *read.period;
+}
+
+Result<int64_t> add_period(int64_t at, Period const& period, std::string_view what)
+{
+    int64_t result = shift(at, period.count, period.unit);
+    if (result < earliest_time || result > latest_time)
+        return make_error(ErrorKind::invalid_input,
+            std::string(what) + " goes past the years 0000-9999 that a time can be written in; give a shorter period");
+    return result;
+}
+
+Result<int64_t> fixed_seconds(Period const& period, std::string_view what)
+{
+    if (period.unit == Period::Unit::months || period.unit == Period::Unit::years)
+        return make_error(ErrorKind::invalid_input,
+            std::string(what) + " must be in hours, days or weeks (h, d, w): months and years have no fixed length");
+    return shift(0, period.count, period.unit);
 }
 
 }

@@ -120,6 +120,8 @@ void HttpServer::add_route(char const* method, std::string const& pattern, Handl
         m_http->Post(regex, wrapped);
     else if (method_name == "PUT")
         m_http->Put(regex, wrapped);
+    else if (method_name == "PATCH")
+        m_http->Patch(regex, wrapped);
     else if (method_name == "DELETE")
         m_http->Delete(regex, wrapped);
 }
@@ -140,6 +142,7 @@ void HttpServer::register_routes()
     register_public_routes(*this, add);
     register_admin_routes(*this, add);
     register_credential_routes(*this, add);
+    register_license_change_routes(*this, add);
     register_download_routes(*this, add);
     register_rubygems_routes(*this, add);
     register_license_routes(*this, add);

@@ -4,7 +4,22 @@ namespace charter::server {
 
 Result<db::License> IssueBatcher::issue(ops::IssueRequest const& request, db::Actor const& actor, int64_t now)
 {
-    Pending pending { &request, &actor, now };
+    std::optional<db::License> issued;
+    Work work = [&](db::Store&, ops::Issuer& issuer) -> Result<void> {
+        auto license = issuer.issue(request, actor, now);
+        if (!license)
+            return license.error();
+        issued = std::move(*license);
+        return {};
+    };
+    if (auto done = run(work); !done)
+        return done.error();
+    return std::move(*issued);
+}
+
+Result<void> IssueBatcher::run(Work const& work)
+{
+    Pending pending { &work };
     std::unique_lock lock(m_mutex);
     m_queue.push_back(&pending);
     while (!pending.done) {
@@ -22,7 +37,7 @@ Result<db::License> IssueBatcher::issue(ops::IssueRequest const& request, db::Ac
         } catch (...) {
             // The followers must never wait for a leader that is gone.
             for (auto* entry : batch)
-                entry->result = make_error(ErrorKind::internal, "issuing failed unexpectedly");
+                entry->result = make_error(ErrorKind::internal, "writing failed unexpectedly");
         }
         lock.lock();
         for (auto* entry : batch)
@@ -50,10 +65,10 @@ void IssueBatcher::write(std::vector<Pending*>& batch)
             return key.error();
         ops::Issuer issuer(**store, **key, m_issuer_name);
         for (auto* entry : batch) {
-            entry->result = issuer.issue(*entry->request, *entry->actor, entry->now);
-            // A failed license undoes only itself (the store removes its row again); a failing
-            // database (full disk, I/O error) may have rolled back the whole transaction, so it
-            // ends the batch for everyone.
+            entry->result = (*entry->work)(**store, issuer);
+            // A failed license (or change) undoes only itself (the store removes its row again,
+            // a savepoint rolls back); a failing database (full disk, I/O error) may have rolled
+            // back the whole transaction, so it ends the batch for everyone.
             if (!entry->result) {
                 auto kind = entry->result.error().kind;
                 if (kind == ErrorKind::io || kind == ErrorKind::internal)

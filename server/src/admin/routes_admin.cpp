@@ -6,6 +6,7 @@
 #include "charter/keygen/ops/customers.hpp"
 #include "charter/keygen/ops/json_views.hpp"
 #include "charter/keygen/ops/licensing.hpp"
+#include "charter/keygen/ops/time_input.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/server/admin/idempotency.hpp"
 #include "charter/server/http/http_util.hpp"
@@ -151,16 +152,29 @@ void list_licenses(HttpServer& server, httplib::Request const& request, httplib:
             return send_failure(response, customer.error());
         filter.customer_id = customer->id;
     }
-    if (request.has_param("status")) {
-        auto status = request.get_param_value("status");
-        if (status == "active")
+    // "state" (and its older name "status"): db::state_at's words.
+    for (char const* name : { "state", "status" }) {
+        if (!request.has_param(name))
+            continue;
+        auto state = request.get_param_value(name);
+        if (state == "active")
             filter.state = db::LicenseState::active;
-        else if (status == "revoked")
+        else if (state == "suspended")
+            filter.state = db::LicenseState::suspended;
+        else if (state == "revoked")
             filter.state = db::LicenseState::revoked;
-        else if (status == "expired")
+        else if (state == "expired")
             filter.state = db::LicenseState::expired;
         else
-            return send_error(response, 400, "invalid_parameter", "status must be active, revoked or expired");
+            return send_error(response, 400, "invalid_parameter", std::string(name) + " must be active, suspended, revoked or expired");
+    }
+    if (request.has_param("expiring_within")) {
+        auto text = request.get_param_value("expiring_within");
+        auto period = ops::parse_period(text, "expiring_within");
+        auto until = period ? ops::add_period(filter.now, *period, "expiring_within") : Result<int64_t>(period.error());
+        if (!until)
+            return send_error(response, 400, "invalid_parameter", until.error().message);
+        filter.expiring_within = *until - filter.now;
     }
     if (request.has_param("after"))
         filter.after_id = request.get_param_value("after");
@@ -173,8 +187,27 @@ void list_licenses(HttpServer& server, httplib::Request const& request, httplib:
 
 void get_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
-    answer_read(server, request, response, [&](db::Store& store) { return store.get_license(request.matches[1]); },
-        license_json_at(server));
+    // The license with every version of its key, the current one last.
+    struct LicenseWithVersions {
+        db::License license;
+        std::vector<db::LicenseVersion> versions;
+    };
+    auto read = [&](db::Store& store) -> Result<LicenseWithVersions> {
+        auto license = store.get_license(request.matches[1]);
+        if (!license)
+            return license.error();
+        auto versions = store.list_license_versions(license->id);
+        if (!versions)
+            return versions.error();
+        return LicenseWithVersions { std::move(*license), std::move(*versions) };
+    };
+    answer_read(server, request, response, read, [&](LicenseWithVersions const& found) {
+        auto json = ops::license_json(found.license, server.now());
+        json["versions"] = Json::array();
+        for (auto const& version : found.versions)
+            json["versions"].push_back(ops::license_version_json(version));
+        return json;
+    });
 }
 
 void revoke_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -292,6 +325,17 @@ void list_products(HttpServer& server, httplib::Request const& request, httplib:
         [](std::vector<db::Product> const& products) { return data_of(products, ops::product_json); });
 }
 
+void list_plans(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    answer_read(server, request, response, [](db::Store& store) { return store.list_plans(); },
+        [](std::vector<db::Plan> const& plans) { return data_of(plans, ops::plan_json); });
+}
+
+void get_plan(HttpServer& server, httplib::Request const& request, httplib::Response& response)
+{
+    answer_read(server, request, response, [&](db::Store& store) { return store.get_plan(request.matches[1]); }, ops::plan_json);
+}
+
 void list_audit(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
     if (!server.admin_auth().authorize(request, response, "admin"))
@@ -340,6 +384,8 @@ void register_admin_routes(HttpServer& server, Add add)
     add("GET", "/v1/customers/{id}", bind(get_customer));
     add("POST", "/v1/products", bind(create_product));
     add("GET", "/v1/products", bind(list_products));
+    add("GET", "/v1/plans", bind(list_plans));
+    add("GET", "/v1/plans/{id}", bind(get_plan));
     add("GET", "/v1/audit", bind(list_audit));
 }
 

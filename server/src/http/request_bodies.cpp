@@ -52,20 +52,78 @@ std::optional<ops::IssueRequest> read_issue_request(httplib::Request const& requ
     FieldReader fields(*body, response);
     ops::IssueRequest issue;
     std::optional<std::string> product, customer;
-    if (!fields.only({ "product", "customer", "expires", "updates_until", "not_before", "entitlements", "seats", "name", "meta" })
-        || !fields.string("product", product) || !read_license_customer(*body, response, customer, issue)
+    if (!fields.only({ "plan", "product", "customer", "expires", "updates_until", "not_before", "entitlements", "seats", "name",
+            "meta" })
+        || !fields.string("plan", issue.plan) || !fields.string("product", product) || !read_license_customer(*body, response, customer, issue)
         || !fields.string("expires", issue.expires) || !fields.string("updates_until", issue.updates_until)
         || !fields.string("not_before", issue.not_before) || !fields.strings("entitlements", issue.entitlements)
         || !fields.integer("seats", issue.seats) || !fields.string("name", issue.name) || !fields.string_map("meta", issue.meta))
         return std::nullopt;
-    if (!product || !customer) {
-        send_error(response, 400, "invalid_field", product ? "field \"customer\" is required: a customer id, an email, or {\"email\": …, \"name\": …}"
-                : "field \"product\" is required and must be a string");
+    if ((!product && !issue.plan) || !customer) {
+        send_error(response, 400, "invalid_field", product || issue.plan ? "field \"customer\" is required: a customer id, an email, or {\"email\": …, \"name\": …}"
+                : "field \"product\" (or \"plan\") is required and must be a string");
         return std::nullopt;
     }
-    issue.product = std::move(*product);
+    issue.product = product.value_or("");
     issue.customer = std::move(*customer);
     return issue;
+}
+
+std::optional<ops::RenewRequest> read_renew_request(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response, false);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    ops::RenewRequest renew;
+    std::optional<std::string> basis;
+    std::optional<bool> keep_updates;
+    if (!fields.only({ "by", "until", "plan", "basis", "keep_updates" }) || !fields.string("by", renew.by)
+        || !fields.string("until", renew.until) || !fields.string("plan", renew.plan) || !fields.string("basis", basis)
+        || !fields.boolean("keep_updates", keep_updates))
+        return std::nullopt;
+    if (basis) {
+        auto parsed = ops::parse_renewal_basis(*basis);
+        if (!parsed) {
+            send_error(response, 422, "invalid", parsed.error().message);
+            return std::nullopt;
+        }
+        renew.basis = *parsed;
+    }
+    renew.keep_updates = keep_updates.value_or(false);
+    return renew;
+}
+
+std::optional<ops::UpdateRequest> read_update_request(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    ops::UpdateRequest update;
+    if (!fields.only({ "add_entitlements", "remove_entitlements", "seats", "name", "expires", "updates_until" })
+        || !fields.strings("add_entitlements", update.add_entitlements)
+        || !fields.strings("remove_entitlements", update.remove_entitlements) || !fields.integer("seats", update.seats)
+        || !fields.string("name", update.name) || !fields.string("expires", update.expires)
+        || !fields.string("updates_until", update.updates_until))
+        return std::nullopt;
+    return update;
+}
+
+std::optional<SuspendRequest> read_suspend_request(httplib::Request const& request, httplib::Response& response)
+{
+    auto body = read_json_body(request, response);
+    if (!body)
+        return std::nullopt;
+    FieldReader fields(*body, response);
+    std::optional<std::string> reason;
+    if (!fields.only({ "reason" }) || !fields.string("reason", reason))
+        return std::nullopt;
+    if (!reason) {
+        send_error(response, 400, "invalid_field", "field \"reason\" is required and must be a string (the customer is shown it)");
+        return std::nullopt;
+    }
+    return SuspendRequest { std::move(*reason) };
 }
 
 std::optional<RevokeRequest> read_revoke_request(httplib::Request const& request, httplib::Response& response)

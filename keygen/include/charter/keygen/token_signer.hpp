@@ -2,6 +2,7 @@
 // Signing PASETO v4.public tokens: Charter license keys and revocation lists.
 
 #include "charter/keygen/signing_key.hpp"
+#include "charter/result.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,11 @@ struct LicenseClaims {
 /// The message of a license key: compact JSON with the claims in a fixed order. Every string
 /// must be valid UTF-8 (check with charter::is_valid_utf8, charter/utf8.hpp); an ill-formed sequence is written as U+FFFD.
 std::string claims_to_json(LicenseClaims const& claims);
+
+/// The claims of a signed message (a stored license's claims_json), for signing its next
+/// version: claims_to_json(claims_from_json(x)) == x for every message claims_to_json wrote.
+/// ErrorKind::internal when the message is not a license's claims.
+Result<LicenseClaims> claims_from_json(std::string_view json);
 
 struct SignedLicense {
     std::string token;

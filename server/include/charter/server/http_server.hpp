@@ -63,6 +63,9 @@ public:
     {
         return m_issue_batcher.issue(request, actor, now);
     }
+    /// Runs `work` (a renewal, an update) in the commit concurrent issuances and changes share,
+    /// with the current signing key (IssueBatcher::run).
+    Result<void> commit_signed(IssueBatcher::Work const& work) { return m_issue_batcher.run(work); }
 
     /// Admin tokens: the admin API and release uploads.
     AdminAuth& admin_auth() { return m_admin_auth; }
@@ -113,6 +116,7 @@ void register_admin_routes(HttpServer& server, std::function<void(char const*, s
 void register_credential_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_download_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_rubygems_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+void register_license_change_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_public_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_license_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 

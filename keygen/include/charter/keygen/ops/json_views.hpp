@@ -12,11 +12,14 @@ namespace charter::ops {
 
 using Json = nlohmann::ordered_json;
 
-/// "active", "revoked" or "expired" (an active license past its expires_at at `now`).
+/// "active", "suspended", "revoked" or "expired": db::state_at's word for the license at `now`.
 std::string license_state(db::License const& license, int64_t now);
 
 /// The license with its key and claims. `include_key` false leaves the key out (listings).
 Json license_json(db::License const& license, int64_t now, bool include_key = true);
+/// One version of a license's key (`charter show`, GET /v1/licenses/{id}/versions).
+Json license_version_json(db::LicenseVersion const& version, bool include_key = true);
+Json plan_json(db::Plan const& plan);
 Json customer_json(db::Customer const& customer);
 Json product_json(db::Product const& product);
 Json signing_key_json(db::SigningKeyRecord const& key);

@@ -20,6 +20,10 @@ namespace charter::ops {
 
 /// What a vendor asks for, as typed on a command line, in a CSV row or in a JSON body.
 struct IssueRequest {
+    /// A plan's name: its product, one period from now (expires, and updates_until from its
+    /// updates_for), its entitlements and seats; the license remembers it. With a plan, those
+    /// terms come only from it (a product given must be the plan's).
+    std::optional<std::string> plan;
     std::string product;
     std::string customer; // "cus_…" or an email address
     /// A customer given inline ({"email", "name"} in POST /v1/licenses): the one with this
@@ -78,6 +82,9 @@ private:
     // Pointers into the caches below (stable: unordered_map never moves its elements).
     Result<db::Customer const*> customer(std::string const& id_or_email);
     Result<db::Product const*> product(std::string const& id);
+    Result<db::Plan const*> plan(std::string const& id);
+    // Fills in the terms of the request's plan (the license's expires and updates_until times).
+    Result<void> apply_plan(IssueRequest& request, PreparedLicense& prepared, int64_t now);
 
     db::Store& m_store;
     keygen::SigningKey m_key;
@@ -85,7 +92,17 @@ private:
     // Lookups repeat in a batch; the store is the authority, these only save round trips.
     std::unordered_map<std::string, db::Customer> m_customers;
     std::unordered_map<std::string, db::Product> m_products;
+    std::unordered_map<std::string, db::Plan> m_plans;
 };
+
+/// A license's text (a name, an entitlement, a reason): not empty, at most 200 bytes, no
+/// control characters, valid UTF-8. `what` names it in the message ("an entitlement name").
+Result<void> check_license_text(std::string const& value, std::string_view what);
+/// Seats: 1 to 1,000,000,000.
+Result<void> check_seats(int64_t seats);
+/// Signs `claims`; ErrorKind::invalid_input when the key would be longer than verifiers accept
+/// (CHARTER_MAX_TOKEN_SIZE), with both sizes. Reads only the key: safe on any thread.
+Result<keygen::SignedLicense> sign_license_checked(keygen::SigningKey const& key, keygen::LicenseClaims const& claims);
 
 /// Parses "KEY=VALUE" into meta; ErrorKind::invalid_input when there is no '=' or no key.
 Result<void> add_meta(nlohmann::ordered_json& meta, std::string const& key_value);

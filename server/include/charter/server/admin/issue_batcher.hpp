@@ -8,6 +8,8 @@
 // delay; under load a batch is as many licenses as arrived during the previous commit. Each
 // batch signs with the data directory's current signing key as of its transaction
 // (CurrentSigningKey), so a `charter key rotate` in another process applies to the next batch.
+// Renewals and updates of licenses (new versions of their keys, POST /v1/licenses/{id}/renew,
+// PATCH /v1/licenses/{id}) need the same: they share these commits through run().
 
 #include "charter/db/records.hpp"
 #include "charter/keygen/ops/licensing.hpp"
@@ -17,6 +19,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -38,12 +41,18 @@ public:
     /// license of the batch, none of which is stored.
     Result<db::License> issue(ops::IssueRequest const& request, db::Actor const& actor, int64_t now);
 
+    /// Work that writes with the batch's store and signs with its current key (the Issuer's),
+    /// inside the batch's transaction: it must undo its own writes when it fails (a nested
+    /// store.transaction() does), and keep what it made in its own captures.
+    using Work = std::function<Result<void>(db::Store& store, ops::Issuer& issuer)>;
+    /// Runs `work` in the next commit; returns once that commit is durable (or has failed, with
+    /// this work's error or the database's).
+    Result<void> run(Work const& work);
+
 private:
     struct Pending {
-        ops::IssueRequest const* request;
-        db::Actor const* actor;
-        int64_t now;
-        Result<db::License> result { make_error(ErrorKind::internal, "not issued") };
+        Work const* work;
+        Result<void> result { make_error(ErrorKind::internal, "not written") };
         bool done { false };
     };
 

@@ -4,6 +4,7 @@
 // no database. The handlers call these before they lease a store; tests and fuzz/ call them
 // with a hand-made httplib::Request.
 
+#include "charter/keygen/ops/license_changes.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 
 #include <httplib.h>
@@ -16,6 +17,11 @@ namespace charter::server {
 /// POST /v1/licenses/{id}/revoke (the body is optional).
 struct RevokeRequest {
     std::optional<std::string> reason;
+};
+
+/// POST /v1/licenses/{id}/suspend.
+struct SuspendRequest {
+    std::string reason; // required: the customer is shown it
 };
 
 /// POST /v1/customers.
@@ -48,6 +54,13 @@ struct ValidateRequest {
 
 /// POST /v1/licenses: the idempotency fields are left empty (they come from a header).
 std::optional<ops::IssueRequest> read_issue_request(httplib::Request const& request, httplib::Response& response);
+/// POST /v1/licenses/{id}/renew: {"by"|"until"|"plan", "basis", "keep_updates"} (an empty body
+/// renews by one period of the license's plan).
+std::optional<ops::RenewRequest> read_renew_request(httplib::Request const& request, httplib::Response& response);
+/// PATCH /v1/licenses/{id}: {"add_entitlements", "remove_entitlements", "seats", "name",
+/// "expires", "updates_until"}.
+std::optional<ops::UpdateRequest> read_update_request(httplib::Request const& request, httplib::Response& response);
+std::optional<SuspendRequest> read_suspend_request(httplib::Request const& request, httplib::Response& response);
 std::optional<RevokeRequest> read_revoke_request(httplib::Request const& request, httplib::Response& response);
 std::optional<NewCustomer> read_new_customer(httplib::Request const& request, httplib::Response& response);
 std::optional<NewProduct> read_new_product(httplib::Request const& request, httplib::Response& response);

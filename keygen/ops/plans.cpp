@@ -1,0 +1,101 @@
+#include "charter/keygen/ops/plans.hpp"
+
+#include "charter/keygen/ops/licensing.hpp"
+#include "charter/keygen/ops/time_input.hpp"
+
+#include <algorithm>
+
+namespace charter::ops {
+
+namespace {
+
+Result<void> check_terms(db::Plan& plan, PlanRequest const& request)
+{
+    if (request.duration) {
+        if (auto period = parse_period(*request.duration, "--duration"); !period)
+            return period.error();
+        plan.duration = *request.duration;
+    }
+    if (request.updates_for) {
+        if (auto period = parse_period(*request.updates_for, "--updates-for"); !period)
+            return period.error();
+        plan.updates_for = *request.updates_for;
+    }
+    if (request.entitlements) {
+        for (auto const& entitlement : *request.entitlements) {
+            if (auto checked = check_license_text(entitlement, "an entitlement name"); !checked)
+                return checked.error();
+            if (std::count(request.entitlements->begin(), request.entitlements->end(), entitlement) > 1)
+                return make_error(ErrorKind::invalid_input, "entitlement \"" + entitlement + "\" is given twice");
+        }
+        plan.entitlements = *request.entitlements;
+    }
+    if (request.seats) {
+        if (auto checked = check_seats(*request.seats); !checked)
+            return checked.error();
+        plan.seats = request.seats;
+    }
+    if (request.grace) {
+        auto period = parse_period(*request.grace, "--grace");
+        if (!period)
+            return period.error();
+        auto seconds = fixed_seconds(*period, "--grace");
+        if (!seconds)
+            return seconds.error();
+        plan.grace_seconds = *seconds;
+    }
+    return {};
+}
+
+}
+
+Result<db::Plan> add_plan(db::Store& store, PlanRequest const& request, db::Actor const& actor, int64_t now)
+{
+    bool valid_id = !request.id.empty() && request.id.size() <= 64 && std::all_of(request.id.begin(), request.id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    });
+    if (!valid_id)
+        return make_error(ErrorKind::invalid_input,
+            "plan name \"" + request.id + "\" must be 1 to 64 characters of a-z, 0-9, '-', '_' and '.'");
+    if (!request.product)
+        return make_error(ErrorKind::invalid_input, "a plan needs a product (--product)");
+    if (!request.duration)
+        return make_error(ErrorKind::invalid_input, "a plan needs a duration (--duration 1y)");
+    db::Plan plan;
+    plan.id = request.id;
+    plan.product_id = *request.product;
+    plan.created_at = now;
+    plan.updated_at = now;
+    if (auto checked = check_terms(plan, request); !checked)
+        return checked.error();
+    if (auto added = store.add_plan(plan, actor); !added)
+        return added.error();
+    return plan;
+}
+
+Result<db::Plan> update_plan(db::Store& store, PlanRequest const& request, db::Actor const& actor, int64_t now)
+{
+    if (request.product)
+        return make_error(ErrorKind::invalid_input, "a plan's product never changes; add a new plan for another product");
+    if (!request.duration && !request.updates_for && !request.entitlements && !request.seats && !request.grace)
+        return make_error(ErrorKind::invalid_input,
+            "nothing to update; give --duration, --updates-for, --entitlement, --seats or --grace");
+    std::optional<db::Plan> updated;
+    auto done = store.transaction([&]() -> Result<void> {
+        auto plan = store.get_plan(request.id);
+        if (!plan)
+            return plan.error();
+        if (auto checked = check_terms(*plan, request); !checked)
+            return checked.error();
+        plan->updated_at = now;
+        if (auto stored = store.update_plan(*plan, actor); !stored)
+            return stored.error();
+        updated = std::move(*plan);
+        return {};
+    });
+    if (!done)
+        return done.error();
+    return std::move(*updated);
+}
+
+}
