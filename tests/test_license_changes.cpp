@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <latch>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -472,9 +473,20 @@ TEST_CASE("20 simultaneous renewals: one Idempotency-Key makes one version; 20 k
         std::vector<Json> answers;
         std::vector<std::string> failures;
         std::vector<std::thread> threads;
+        // Every client connects first and then all send at once (a latch): the renewals meet in
+        // the server, not in its listen queue.
+        std::latch connected(clients);
         for (int c = 0; c < clients; ++c) {
             threads.emplace_back([&, c] {
                 auto client = server.client();
+                client.set_keep_alive(true);
+                auto health = client.Get("/healthz");
+                connected.arrive_and_wait();
+                if (!health) {
+                    std::lock_guard lock(mutex);
+                    failures.push_back("GET /healthz: " + httplib::to_string(health.error()));
+                    return;
+                }
                 std::string key = one_key ? "renew-once" : "renew-" + std::to_string(c);
                 auto result = post(client, vendor.admin_token, path, { { "by", "1y" } }, { { "Idempotency-Key", key } });
                 std::lock_guard lock(mutex);
