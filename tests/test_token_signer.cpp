@@ -86,6 +86,31 @@ TEST_CASE("claims JSON: the same bytes as nlohmann's dump()")
     CHECK(keygen::claims_to_json(claims) == reference_json(claims));
 }
 
+TEST_CASE("claims read back from their JSON sign the same bytes: what a renewal starts from")
+{
+    auto claims = minimal_claims();
+    auto round_trip = [](keygen::LicenseClaims const& original) {
+        auto json = keygen::claims_to_json(original);
+        auto read = keygen::claims_from_json(json);
+        REQUIRE(read);
+        CHECK(keygen::claims_to_json(*read) == json);
+    };
+    round_trip(claims);
+    claims.not_before = t0 - 60;
+    claims.expires_at = t0 + 365 * 86400;
+    claims.updates_until = t0 + 30 * 86400;
+    claims.seats = 5;
+    claims.entitlements = { "sso", "audit-log" };
+    claims.name = "Zoë \"meta\" 東京";
+    round_trip(claims);
+    claims.meta["order"] = "A-1001";
+    claims.meta["channel"] = "web";
+    round_trip(claims);
+    auto bad = keygen::claims_from_json(R"({"iss":"x"})");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == ErrorKind::internal);
+}
+
 TEST_CASE("a license with escaped claims verifies and reads back unchanged")
 {
     auto key = *keygen::SigningKey::generate();

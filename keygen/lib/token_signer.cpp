@@ -133,9 +133,13 @@ Result<LicenseClaims> claims_from_json(std::string_view json)
     claims.entitlements = std::move(parsed.entitlements);
     claims.updates_until = parsed.updates_until;
     claims.seats = parsed.seats;
-    auto whole = nlohmann::ordered_json::parse(json, nullptr, false);
-    if (whole.is_object() && whole.contains("meta") && whole["meta"].is_object())
-        claims.meta = whole["meta"];
+    // Parsed a second time only when there may be meta (most licenses have none): a renewal
+    // reads the claims of every license it renews.
+    if (json.find("\"meta\"") != std::string_view::npos) {
+        auto whole = nlohmann::ordered_json::parse(json, nullptr, false);
+        if (whole.is_object() && whole.contains("meta") && whole["meta"].is_object())
+            claims.meta = whole["meta"];
+    }
     return claims;
 }
 
