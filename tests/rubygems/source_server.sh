@@ -1,5 +1,13 @@
-# Sourced by the RubyGems shell tests: charter-server ($server) on 127.0.0.1 for the real
-# clients, its output in $work/server.out, and the clients' private environments.
+# Sourced by the RubyGems shell tests (after ../support/vendor.sh): charter-server ($server) on
+# 127.0.0.1 for the real clients, its output in $work/server.out, and the clients' private
+# environments.
+
+# fail MESSAGE…: on stderr with the end of the server's output, exit 1.
+fail() {
+    echo "FAIL: $*" >&2
+    [[ -f $work/server.out ]] && tail -n 30 "$work/server.out" >&2
+    exit 1
+}
 
 server_pid=
 stop_server() {

@@ -16,12 +16,6 @@ mkdir -p "$work"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/vendor.sh"
 # shellcheck source=source_server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/source_server.sh"
-# fail, with the end of the server's output.
-fail() {
-    echo "FAIL: $*" >&2
-    [[ -f $work/server.out ]] && tail -n 30 "$work/server.out" >&2
-    exit 1
-}
 
 trap stop_server EXIT
 

@@ -18,11 +18,6 @@ mkdir -p "$work"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/vendor.sh"
 # shellcheck source=source_server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/source_server.sh"
-fail() {
-    echo "FAIL: $*" >&2
-    [[ -f $work/server.out ]] && tail -n 30 "$work/server.out" >&2
-    exit 1
-}
 trap stop_server EXIT
 
 # The vendor's side of a subscription (charter renew, suspend, reinstate) comes with the license
