@@ -39,12 +39,17 @@ IdempotencyKey::Replay license_replay(HttpServer& server)
         [&server](db::License const& license) { return ops::license_json(license, server.now()); });
 }
 
-// A change that signs a new version (renew, update), through the shared commit, with the
-// request's Idempotency-Key recorded in its transaction.
-using SignedChange = std::function<Result<ops::ChangedLicense>(ops::LicenseChanges& changes)>;
+// Where a change is committed: renewals and updates sign a new version, so they share
+// issuance's group commit (and its signing key); suspension and reinstatement sign nothing.
+enum class Commit { own_transaction, shared_with_issuance };
 
-void change_signed(HttpServer& server, httplib::Request const& request, httplib::Response& response,
-    AdminToken const& token, SignedChange const& change)
+// Makes a change of the license in the path (`write` returns the license as it leaves it),
+// with the request's Idempotency-Key recorded in the change's transaction. `issuer` is the
+// shared commit's (null in an own transaction).
+using Write = std::function<Result<db::License>(db::Store& store, ops::Issuer* issuer)>;
+
+void change_license(HttpServer& server, httplib::Request const& request, httplib::Response& response,
+    AdminToken const& token, Commit commit, Write const& write)
 {
     int64_t now = server.now();
     auto replay = license_replay(server);
@@ -53,17 +58,19 @@ void change_signed(HttpServer& server, httplib::Request const& request, httplib:
         return;
     auto& store = *post->store;
     std::string id = request.matches[1];
-    std::optional<ops::ChangedLicense> changed;
-    auto done = server.commit_signed([&](db::Store& batch_store, ops::Issuer& issuer) -> Result<void> {
-        return post->key.apply(batch_store, id, [&]() -> Result<void> {
-            ops::LicenseChanges changes(batch_store, issuer.key());
-            auto result = change(changes);
-            if (!result)
-                return result.error();
-            changed = std::move(*result);
+    std::optional<db::License> changed;
+    auto apply = [&](db::Store& target, ops::Issuer* issuer) {
+        return post->key.apply(target, id, [&]() -> Result<void> {
+            auto license = write(target, issuer);
+            if (!license)
+                return license.error();
+            changed = std::move(*license);
             return {};
         });
-    });
+    };
+    auto done = commit == Commit::shared_with_issuance
+        ? server.commit_signed([&](db::Store& batch_store, ops::Issuer& issuer) { return apply(batch_store, &issuer); })
+        : apply(store, nullptr);
     if (!done) {
         // Two retries racing with one Idempotency-Key: the loser's change is undone, and it
         // answers as the winner did.
@@ -71,7 +78,7 @@ void change_signed(HttpServer& server, httplib::Request const& request, httplib:
             return;
         return send_change_failure(store, id, response, done.error());
     }
-    send_json(response, 200, ops::license_json(changed->license, now));
+    send_json(response, 200, ops::license_json(*changed, now));
 }
 
 // A route of a change that signs (scope issue): the body read by `read`, then `change` of ops::LicenseChanges.
@@ -89,8 +96,14 @@ void signed_change_route(HttpServer& server, httplib::Request const& request, ht
     std::string id = request.matches[1];
     auto actor = actor_of(*token);
     int64_t now = server.now();
-    change_signed(server, request, response, *token,
-        [&](ops::LicenseChanges& changes) { return (changes.*change)(id, *body, actor, now); });
+    change_license(server, request, response, *token, Commit::shared_with_issuance,
+        [&](db::Store& store, ops::Issuer* issuer) -> Result<db::License> {
+            ops::LicenseChanges changes(store, issuer->key());
+            auto changed = (changes.*change)(id, *body, actor, now);
+            if (!changed)
+                return changed.error();
+            return std::move(changed->license);
+        });
 }
 
 void renew_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -103,33 +116,6 @@ void update_license(HttpServer& server, httplib::Request const& request, httplib
     signed_change_route(server, request, response, read_update_request, &ops::LicenseChanges::update);
 }
 
-// Suspending and reinstating sign nothing: one transaction of their own.
-void change_state(HttpServer& server, httplib::Request const& request, httplib::Response& response,
-    AdminToken const& token, std::function<Result<db::License>(db::Store& store, int64_t now)> const& change)
-{
-    int64_t now = server.now();
-    auto replay = license_replay(server);
-    auto post = start_idempotent_post(server.pool(), request, response, token.id, now, replay);
-    if (!post)
-        return;
-    auto& store = *post->store;
-    std::string id = request.matches[1];
-    std::optional<db::License> changed;
-    auto done = post->key.apply(store, id, [&]() -> Result<void> {
-        auto license = change(store, now);
-        if (!license)
-            return license.error();
-        changed = std::move(*license);
-        return {};
-    });
-    if (!done) {
-        if (done.error().kind == ErrorKind::conflict && post->key.answered(store, response, replay))
-            return;
-        return send_failure(response, done.error());
-    }
-    send_json(response, 200, ops::license_json(*changed, now));
-}
-
 void suspend_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
 {
     auto token = server.admin_auth().authorize(request, response, "revoke");
@@ -140,8 +126,9 @@ void suspend_license(HttpServer& server, httplib::Request const& request, httpli
         return;
     std::string id = request.matches[1];
     auto actor = actor_of(*token);
-    change_state(server, request, response, *token,
-        [&](db::Store& store, int64_t now) { return ops::suspend_license(store, id, suspend->reason, actor, now); });
+    int64_t now = server.now();
+    change_license(server, request, response, *token, Commit::own_transaction,
+        [&](db::Store& store, ops::Issuer*) { return ops::suspend_license(store, id, suspend->reason, actor, now); });
 }
 
 void reinstate_license(HttpServer& server, httplib::Request const& request, httplib::Response& response)
@@ -157,8 +144,9 @@ void reinstate_license(HttpServer& server, httplib::Request const& request, http
         return;
     std::string id = request.matches[1];
     auto actor = actor_of(*token);
-    change_state(server, request, response, *token,
-        [&](db::Store& store, int64_t now) { return ops::reinstate_license(store, id, actor, now); });
+    int64_t now = server.now();
+    change_license(server, request, response, *token, Commit::own_transaction,
+        [&](db::Store& store, ops::Issuer*) { return ops::reinstate_license(store, id, actor, now); });
 }
 
 }
