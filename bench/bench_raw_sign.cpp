@@ -7,7 +7,7 @@
 // Usage: bench_raw_sign COUNT TOKEN
 // Prints one line: count, signed bytes per message, wall and CPU seconds, µs per signature.
 
-#include "paseto.hpp"
+#include "charter/format/paseto.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>

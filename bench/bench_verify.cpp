@@ -4,10 +4,10 @@
 // signed bytes, measured in the same run. docs/performance.md records the ratio; the target is
 // at most 1.15.
 
+#include "charter/format/claims.hpp"
+#include "charter/format/paseto.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
-#include "claims.hpp"
-#include "paseto.hpp"
 
 #include <benchmark/benchmark.h>
 #include <sodium.h>

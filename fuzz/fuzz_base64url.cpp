@@ -2,7 +2,7 @@
 // tokens non-malleable: whenever decode(x) succeeds, encode(decode(x)) == x; and any bytes
 // survive encode then decode.
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 #include "fuzz_support.hpp"
 
 #include <memory>

@@ -4,9 +4,9 @@
 // strict reader may refuse valid JSON only for a duplicate key or excessive nesting, and what
 // it accepts must agree with the DOM member by member.
 
+#include "charter/format/rfc3339.hpp"
+#include "charter/format/strict_json.hpp"
 #include "fuzz_support.hpp"
-#include "rfc3339.hpp"
-#include "strict_json.hpp"
 
 #include <nlohmann/json.hpp>
 

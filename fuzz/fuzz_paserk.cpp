@@ -10,10 +10,10 @@
 // not our parsing. The seed corpus holds a key wrapped at 8 KiB and 1 pass with this harness's
 // passphrase, so the successful unwrap is covered too.
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/paserk_public.hpp"
 #include "charter/keygen/password_wrap.hpp"
 #include "fuzz_support.hpp"
-#include "paserk_public.hpp"
 
 using namespace charter;
 using namespace charter::fuzz;

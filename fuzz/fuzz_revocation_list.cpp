@@ -9,8 +9,8 @@
 //   2  signed with the license assertion ("acme-pro"): a license is never a revocation list
 //   3  signed as the revocation list of another product: must be refused
 
+#include "charter/format/paseto.hpp"
 #include "fuzz_support.hpp"
-#include "paseto.hpp"
 
 #include <nlohmann/json.hpp>
 

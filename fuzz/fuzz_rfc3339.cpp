@@ -2,8 +2,8 @@
 // parsed time formats to a canonical UTC string that parses back to the same instant, a
 // canonical string is its own formatting, and every int64 formats to something parseable.
 
+#include "charter/format/rfc3339.hpp"
 #include "fuzz_support.hpp"
-#include "rfc3339.hpp"
 
 #include <algorithm>
 #include <cstring>

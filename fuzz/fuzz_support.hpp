@@ -6,10 +6,10 @@
 // The keys are derived from fixed seeds so that the seed corpus (written by make_seeds.cpp)
 // holds tokens these harnesses trust. They protect nothing: never use them outside fuzz/.
 
+#include "charter/format/claims.hpp"
 #include "charter/keygen/signing_key.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
-#include "claims.hpp"
 
 #include <sodium.h>
 

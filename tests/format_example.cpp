@@ -6,11 +6,11 @@
 // It also checks that the example behaves as the document says: the license verifies, and
 // the revocation list revokes it.
 
+#include "charter/format/claims.hpp"
+#include "charter/format/pae.hpp"
+#include "charter/format/paseto.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
-#include "claims.hpp"
-#include "pae.hpp"
-#include "paseto.hpp"
 
 #include <sodium.h>
 

@@ -1,4 +1,4 @@
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,8 +3,8 @@
 // presented where a license key is (downloads, the RubyGems source) over HTTP.
 
 #include "charter/db/store.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "charter/verify.hpp"
-#include "rfc3339.hpp"
 #include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>

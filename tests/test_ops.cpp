@@ -1,11 +1,11 @@
 // keygen/ops pieces that need no process: time input, CSV and batch parsing, held batch output.
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/batch.hpp"
 #include "charter/keygen/ops/csv_reader.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 #include "charter/verify.h"
-#include "rfc3339.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,10 +1,10 @@
 // The official PASERK k4 vectors (tests/vectors/paseto/PASERK): public, pid, secret and
 // secret-pw, plus wrap/unwrap round trips.
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/paserk_public.hpp"
 #include "charter/keygen/password_wrap.hpp"
 #include "charter/keygen/signing_key.hpp"
-#include "paserk_public.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -2,9 +2,9 @@
 // reproduces every valid token byte for byte, our decoder and signature check accept them,
 // and every token marked expect-fail is refused.
 
+#include "charter/format/paseto.hpp"
 #include "charter/keygen/signing_key.hpp"
 #include "charter/keygen/token_signer.hpp"
-#include "paseto.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "rfc3339.hpp"
+#include "charter/format/rfc3339.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // The startup check (charter_startup_* / charter::StartupCheck): where it looks for the key,
 // in which order, and that every outcome's message names the real cause a customer can act on.
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/verify.hpp"
 #include "support/test_support.hpp"

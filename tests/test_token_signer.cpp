@@ -1,12 +1,12 @@
 // keygen/lib/token_signer: the claims JSON every license carries (byte for byte what
 // nlohmann's dump() writes, so the direct writer changes no license), UTF-8 checks, and ids.
 
+#include "charter/format/claims.hpp"
+#include "charter/format/rfc3339.hpp"
+#include "charter/keygen/ids.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/utf8.hpp"
-#include "charter/keygen/ids.hpp"
 #include "charter/verify.hpp"
-#include "claims.hpp"
-#include "rfc3339.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

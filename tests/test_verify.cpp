@@ -1,11 +1,11 @@
 // libcharter-verify through its public C++ wrapper (and so its C ABI): round trips, every
 // refusal with its own status, time checks with leeway, build time, revocation lists.
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/verify.hpp"
-#include "claims.hpp"
-#include "rfc3339.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,9 +1,9 @@
 // charter audit, charter db backup, charter token create|list|revoke
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <algorithm>
 #include <iostream>

@@ -1,10 +1,10 @@
 // charter credential create|list|revoke: a license's download credentials, one per
 // environment (docs/cli.md).
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/credentials.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <iostream>
 

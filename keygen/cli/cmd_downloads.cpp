@@ -1,8 +1,8 @@
 // charter downloads: the downloads log charter-server writes, read without sqlite3
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <algorithm>
 #include <iostream>

@@ -1,10 +1,10 @@
 // charter issue, charter issue --batch FILE.csv
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/batch.hpp"
 #include "charter/keygen/ops/batch_issue.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <algorithm>
 #include <fstream>

@@ -1,8 +1,8 @@
 // charter key list|new|rotate|retire|export
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <iomanip>
 #include <iostream>

@@ -1,9 +1,9 @@
 // charter list, charter show, charter revoke, charter revocations export
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <iostream>
 

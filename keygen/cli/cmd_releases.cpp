@@ -1,10 +1,10 @@
 // charter release add|list|yank|unyank
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/artifact_store.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "charter/keygen/ops/releases.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <filesystem>
 #include <iostream>

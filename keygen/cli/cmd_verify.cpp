@@ -1,12 +1,12 @@
 // charter verify, charter inspect
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/paseto.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "charter/verify.hpp"
-#include "claims.hpp"
 #include "context.hpp"
-#include "paseto.hpp"
-#include "rfc3339.hpp"
 
 #include <iostream>
 #include <iterator>

@@ -1,7 +1,7 @@
 #include "context.hpp"
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/time_input.hpp"
-#include "rfc3339.hpp"
 
 #include <sodium.h>
 

@@ -1,6 +1,6 @@
 #include "charter/keygen/password_wrap.hpp"
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 
 #include <sodium.h>
 

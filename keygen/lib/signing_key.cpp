@@ -1,6 +1,6 @@
 #include "charter/keygen/signing_key.hpp"
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 
 #include <sodium.h>
 

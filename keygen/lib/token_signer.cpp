@@ -1,10 +1,10 @@
 #include "charter/keygen/token_signer.hpp"
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/paseto.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "charter/json_string.hpp"
-#include "claims.hpp"
-#include "paseto.hpp"
-#include "rfc3339.hpp"
 
 #include <sodium.h>
 

@@ -1,6 +1,6 @@
 #include "charter/keygen/ops/admin_tokens.hpp"
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 #include "charter/keygen/ids.hpp"
 #include "charter/keygen/token_signer.hpp"
 

@@ -1,10 +1,10 @@
 #include "charter/keygen/ops/credentials.hpp"
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
-#include "rfc3339.hpp"
 
 #include <sodium.h>
 

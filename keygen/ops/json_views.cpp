@@ -1,6 +1,6 @@
 #include "charter/keygen/ops/json_views.hpp"
 
-#include "rfc3339.hpp"
+#include "charter/format/rfc3339.hpp"
 
 namespace charter::ops {
 

@@ -1,8 +1,8 @@
 #include "charter/keygen/ops/key_store.hpp"
 
+#include "charter/format/paserk_public.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "charter/keygen/password_wrap.hpp"
-#include "paserk_public.hpp"
 
 #include <sodium.h>
 

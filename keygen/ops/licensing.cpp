@@ -1,12 +1,12 @@
 #include "charter/keygen/ops/licensing.hpp"
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/customers.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/utf8.hpp"
 #include "charter/verify.h"
-#include "rfc3339.hpp"
 
 namespace charter::ops {
 

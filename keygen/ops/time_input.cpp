@@ -1,6 +1,6 @@
 #include "charter/keygen/ops/time_input.hpp"
 
-#include "rfc3339.hpp"
+#include "charter/format/rfc3339.hpp"
 
 #include <charconv>
 #include <limits>

@@ -1,6 +1,6 @@
 #include "charter/server/clock.hpp"
 
-#include "rfc3339.hpp"
+#include "charter/format/rfc3339.hpp"
 
 #include <chrono>
 #include <cstdlib>

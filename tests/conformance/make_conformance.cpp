@@ -9,11 +9,11 @@
 // seeds and Ed25519 is deterministic, so the output is the same on every run (the test
 // test_conformance_fresh checks that the committed file is what this program prints).
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/pae.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
-#include "claims.hpp"
-#include "pae.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>

@@ -1,4 +1,4 @@
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 
 #include <array>
 #include <sodium.h>

@@ -5,10 +5,10 @@
 
 #include "charter/verify.h"
 
-#include "claims.hpp"
-#include "paserk_public.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/paserk_public.hpp"
+#include "charter/format/statuses.hpp"
 #include "startup_check.hpp"
-#include "statuses.hpp"
 #include "verifier_internal.hpp"
 
 #include <sodium.h>

@@ -1,10 +1,10 @@
-#include "claims.hpp"
+#include "charter/format/claims.hpp"
 
+#include "charter/format/paserk_public.hpp"
+#include "charter/format/paseto.hpp"
+#include "charter/format/rfc3339.hpp"
+#include "charter/format/strict_json.hpp"
 #include "charter/verify.h"
-#include "paserk_public.hpp"
-#include "paseto.hpp"
-#include "rfc3339.hpp"
-#include "strict_json.hpp"
 
 #include <algorithm>
 

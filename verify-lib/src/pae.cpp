@@ -1,4 +1,4 @@
-#include "pae.hpp"
+#include "charter/format/pae.hpp"
 
 #include <cstdint>
 

@@ -1,6 +1,6 @@
-#include "paserk_public.hpp"
+#include "charter/format/paserk_public.hpp"
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
 
 #include <sodium.h>
 

@@ -1,8 +1,8 @@
-#include "paseto.hpp"
+#include "charter/format/paseto.hpp"
 
-#include "base64url.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/pae.hpp"
 #include "charter/verify.h"
-#include "pae.hpp"
 
 #include <sodium.h>
 

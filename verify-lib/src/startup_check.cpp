@@ -8,9 +8,9 @@
 
 #include "charter/verify.h"
 
-#include "claims.hpp"
-#include "paseto.hpp"
-#include "rfc3339.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/paseto.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "startup_check.hpp"
 #include "verifier_internal.hpp"
 

@@ -1,4 +1,4 @@
-#include "statuses.hpp"
+#include "charter/format/statuses.hpp"
 
 #include "charter/verify.h"
 

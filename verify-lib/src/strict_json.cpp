@@ -1,4 +1,4 @@
-#include "strict_json.hpp"
+#include "charter/format/strict_json.hpp"
 
 #include <nlohmann/json.hpp>
 

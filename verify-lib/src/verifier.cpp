@@ -4,10 +4,10 @@
 
 #include "charter/verify.h"
 
-#include "claims.hpp"
-#include "paserk_public.hpp"
-#include "paseto.hpp"
-#include "rfc3339.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/paserk_public.hpp"
+#include "charter/format/paseto.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "verifier_internal.hpp"
 
 #include <algorithm>

@@ -8,8 +8,8 @@
 
 #include "charter/verify.h"
 
-#include "claims.hpp"
-#include "paserk_public.hpp"
+#include "charter/format/claims.hpp"
+#include "charter/format/paserk_public.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -2,6 +2,7 @@
 // admin token; every POST honours Idempotency-Key (idempotency.hpp). Issuing goes through
 // ops::Issuer, the same code as `charter issue`.
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/keygen/ops/customers.hpp"
 #include "charter/keygen/ops/json_views.hpp"
@@ -12,7 +13,6 @@
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http/request_bodies.hpp"
 #include "charter/server/http_server.hpp"
-#include "rfc3339.hpp"
 
 #include <charconv>
 

@@ -1,6 +1,6 @@
 #include "charter/server/auth/key_checker.hpp"
 
-#include "claims.hpp"
+#include "charter/format/claims.hpp"
 
 #include <mutex>
 

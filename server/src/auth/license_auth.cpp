@@ -1,11 +1,11 @@
 #include "charter/server/auth/license_auth.hpp"
 
+#include "charter/format/claims.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/credentials.hpp"
 #include "charter/server/clock.hpp"
 #include "charter/server/http/hardening.hpp"
 #include "charter/server/http/http_util.hpp"
-#include "claims.hpp"
-#include "rfc3339.hpp"
 
 #include <sodium.h>
 

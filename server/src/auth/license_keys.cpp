@@ -1,6 +1,6 @@
 #include "charter/server/auth/license_keys.hpp"
 
-#include "rfc3339.hpp"
+#include "charter/format/rfc3339.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #include "charter/server/customer/entitlement.hpp"
 
-#include "rfc3339.hpp"
+#include "charter/format/rfc3339.hpp"
 
 namespace charter::server {
 

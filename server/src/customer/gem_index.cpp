@@ -1,9 +1,9 @@
 #include "charter/server/customer/gem_index.hpp"
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/gem_reader.hpp"
 #include "charter/server/customer/marshal_writer.hpp"
 #include "charter/server/customer/md5.hpp"
-#include "rfc3339.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -2,6 +2,7 @@
 // files themselves (streamed in fixed memory, single-range requests, digests), and release
 // uploads for the vendor (admin token, scope "upload").
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/keygen/ops/artifact_store.hpp"
 #include "charter/keygen/ops/json_views.hpp"
@@ -12,7 +13,6 @@
 #include "charter/server/http/guarded_server.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http_server.hpp"
-#include "rfc3339.hpp"
 
 #include <sodium.h>
 

@@ -3,11 +3,11 @@
 // so that a product, a deploy script or a CI job fetches the key a renewal signed with the key
 // it already has (docs/api.md).
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/server/customer/downloads.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http_server.hpp"
-#include "rfc3339.hpp"
 
 namespace charter::server {
 

@@ -2,14 +2,14 @@
 // None needs an admin token; validation reveals no more than the license's current key would
 // (its claims), and its state.
 
+#include "charter/format/rfc3339.hpp"
+#include "charter/format/statuses.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http/request_bodies.hpp"
 #include "charter/server/http_server.hpp"
 #include "charter/verify.hpp"
-#include "rfc3339.hpp"
-#include "statuses.hpp"
 
 namespace charter::server {
 

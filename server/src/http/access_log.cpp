@@ -1,7 +1,7 @@
 #include "charter/server/http/access_log.hpp"
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/json_string.hpp"
-#include "rfc3339.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,7 +1,7 @@
 #include "charter/server/http/http_util.hpp"
 
-#include "base64url.hpp"
-#include "strict_json.hpp"
+#include "charter/format/base64url.hpp"
+#include "charter/format/strict_json.hpp"
 
 namespace charter::server {
 

@@ -2,8 +2,8 @@
 // Ed25519 signing keys and their PASERK forms: "k4.secret." (64 bytes: seed || public key),
 // "k4.public." and the key id "k4.pid.". Secret bytes are wiped when a key is destroyed.
 
+#include "charter/format/paserk_public.hpp"
 #include "charter/result.hpp"
-#include "paserk_public.hpp"
 
 #include <array>
 #include <cstdint>
