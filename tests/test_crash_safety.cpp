@@ -117,16 +117,21 @@ std::unique_ptr<ServerChild> serving(std::string const& data_dir, std::string co
     return server;
 }
 
-}
-
-TEST_CASE("a batch failing on its last row leaves no signed key of a license that does not exist, -wal included")
-{
+// A vendor's data directory with charter-server serving it, and the licenses it holds before a
+// test's batch runs.
+struct ServedVendor {
     TempDir temp;
     std::string data_dir = temp / "data";
     std::string admin = make_vendor(data_dir);
-    KeyScanner scanner(data_dir);
-    auto server = serving(data_dir, temp.path(), admin);
-    auto before = listed_license_ids(data_dir);
+    KeyScanner scanner { data_dir };
+    std::unique_ptr<ServerChild> server = serving(data_dir, temp.path(), admin);
+    std::set<std::string> before = listed_license_ids(data_dir);
+};
+
+}
+
+TEST_CASE_METHOD(ServedVendor, "a batch failing on its last row leaves no signed key of a license that does not exist, -wal included")
+{
     REQUIRE(before.size() == 1);
 
     // Enough rows that the transaction outgrows the page cache and writes pages to the -wal.
@@ -149,14 +154,8 @@ TEST_CASE("a batch failing on its last row leaves no signed key of a license tha
     CHECK(charter_cli(data_dir, { "issue", "--product", "acme-pro", "--customer", "jane@example.com" }).exit_code == 0);
 }
 
-TEST_CASE("a batch killed with SIGKILL mid-transaction: the next command leaves no signed key of a license that does not exist")
+TEST_CASE_METHOD(ServedVendor, "a batch killed with SIGKILL mid-transaction: the next command leaves no signed key of a license that does not exist")
 {
-    TempDir temp;
-    std::string data_dir = temp / "data";
-    std::string admin = make_vendor(data_dir);
-    KeyScanner scanner(data_dir);
-    auto server = serving(data_dir, temp.path(), admin);
-    auto before = listed_license_ids(data_dir);
 
     std::string csv = temp / "batch.csv";
     write_batch(csv, 60000);

@@ -613,13 +613,19 @@ void time_cases()
     int64_t const exp = 1827396000, nbf = 1764547200;
     std::string const exp_claims = claims(",\"exp\":\"2027-11-28T10:00:00Z\"");
     std::string const nbf_claims = claims(",\"nbf\":\"2025-12-01T00:00:00Z\"");
-    auto at = [&](std::string name, std::string description, std::string const& message, int64_t now, int64_t leeway, std::string status) {
+    // A case signed from `message`, checked at `now` with `leeway` and `build_time`.
+    auto built = [&](std::string name, std::string description, std::string const& message, std::optional<int64_t> build_time,
+                     int64_t leeway, std::string status, int64_t now = t0) {
         Case c { std::move(name), std::move(description), sign(message), std::move(status) };
-        c.now = now;
+        c.build_time = build_time;
         c.leeway = leeway;
+        c.now = now;
         if (c.status == "valid")
             c.claims_message = message;
         add(std::move(c));
+    };
+    auto at = [&](std::string name, std::string description, std::string const& message, int64_t now, int64_t leeway, std::string status) {
+        built(std::move(name), std::move(description), message, std::nullopt, leeway, std::move(status), now);
     };
     at("clock-exactly-at-exp", "now equals exp: still valid", exp_claims, exp, 0, "valid");
     at("clock-one-second-after-exp", "now = exp + 1", exp_claims, exp + 1, 0, "expired");
@@ -647,16 +653,6 @@ void time_cases()
     // updates_until against the build time: no leeway.
     std::string const uu_claims = claims(",\"updates_until\":\"2027-05-28T10:00:00Z\"");
     int64_t const uu = 1811498400;
-    auto built = [&](std::string name, std::string description, std::string const& message, std::optional<int64_t> build_time,
-                     int64_t leeway, std::string status, int64_t now = t0) {
-        Case c { std::move(name), std::move(description), sign(message), std::move(status) };
-        c.build_time = build_time;
-        c.leeway = leeway;
-        c.now = now;
-        if (c.status == "valid")
-            c.claims_message = message;
-        add(std::move(c));
-    };
     built("build-exactly-at-updates-until", "build time equals updates_until", uu_claims, uu, 0, "valid");
     built("build-after-updates-until", "build time one second after updates_until", uu_claims, uu + 1, 0, "updates_ended");
     built("build-before-updates-until", "build time before updates_until", uu_claims, uu - 86400, 0, "valid");
