@@ -1,9 +1,9 @@
 // charter renew, charter license update, charter suspend, charter reinstate
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/license_changes.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
-#include "rfc3339.hpp"
 
 #include <functional>
 #include <iostream>

@@ -1,7 +1,7 @@
 #include "charter/keygen/ops/license_changes.hpp"
 
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/licensing.hpp"
-#include "rfc3339.hpp"
 
 #include <nlohmann/json.hpp>
 
