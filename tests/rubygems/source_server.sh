@@ -1,6 +1,17 @@
-# Sourced by the RubyGems shell tests (after ../support/vendor.sh): charter-server ($server) on
-# 127.0.0.1 for the real clients, its output in $work/server.out, and the clients' private
-# environments.
+# Sourced by the RubyGems shell tests with the test's own arguments:
+#   source source_server.sh CHARTER CHARTER_SERVER WORK_DIR
+# Sets $charter, $server and a fresh $work, sources ../support/vendor.sh, and stops the server
+# this file starts (charter-server on 127.0.0.1 for the real clients, its output in
+# $work/server.out) when the test exits; also the clients' private environments.
+
+charter=$1
+server=$2
+work=$3
+rm -rf "$work"
+mkdir -p "$work"
+
+# shellcheck source=../support/vendor.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/vendor.sh"
 
 # fail MESSAGE…: on stderr with the end of the server's output, exit 1.
 fail() {
@@ -16,6 +27,7 @@ stop_server() {
         wait "$server_pid" 2>/dev/null || true
     fi
 }
+trap stop_server EXIT
 
 # start_source_server [OPTION…]: starts charter-server (with the options) on the data directory
 # of $CHARTER_DATA_DIR; sets $server_pid, $port and $source_url. Bundler takes any failure whose message contains "401" or "403" for a

@@ -8,17 +8,8 @@
 # usage: test_subscription.sh CHARTER CHARTER_SERVER WORK_DIR
 set -euo pipefail
 
-charter=$1
-server=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-
-# shellcheck source=../support/vendor.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../support/vendor.sh"
 # shellcheck source=source_server.sh
-source "$(dirname "${BASH_SOURCE[0]}")/source_server.sh"
-trap stop_server EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/source_server.sh" "$@"
 
 make_vendor "$work/charter-data"
 now=$(date -u +%s)
