@@ -75,6 +75,19 @@ Result<ChangeState> read_change_state(Query& select, std::string const& id, std:
         select.optional_text(4) };
 }
 
+// Why a change that matched no row was refused: an unknown license, a revoked one, or what
+// `otherwise` says of the state it is in.
+Error refusal(Query& select_state, std::string const& id, std::function<Error(int)> const& sqlite_failure,
+    std::function<Error(ChangeState const&)> const& otherwise)
+{
+    auto state = read_change_state(select_state, id, sqlite_failure);
+    if (!state)
+        return state.error();
+    if (state->status == "revoked")
+        return revoked_error(id, *state);
+    return otherwise(*state);
+}
+
 }
 
 Result<void> Store::add_license_version(License const& next, LicenseChange const& change, Actor const& actor)
@@ -151,13 +164,10 @@ Result<void> Store::suspend_license(std::string const& id, std::string const& re
             return m_impl->error(rc);
         if (sqlite3_changes(m_impl->db) == 0) {
             auto select_state = m_impl->query(sql_select_change_state);
-            auto state = read_change_state(select_state, id, [&](int rc) { return m_impl->error(rc); });
-            if (!state)
-                return state.error();
-            if (state->status == "revoked")
-                return revoked_error(id, *state);
-            return make_error(ErrorKind::conflict, "license " + id + " is already suspended (since "
-                    + day(state->suspended_at.value_or(0)) + ": " + state->suspend_reason.value_or("") + ")");
+            return refusal(select_state, id, [&](int rc) { return m_impl->error(rc); }, [&](ChangeState const& state) {
+                return make_error(ErrorKind::conflict, "license " + id + " is already suspended (since "
+                        + day(state.suspended_at.value_or(0)) + ": " + state.suspend_reason.value_or("") + ")");
+            });
         }
         return m_impl->audit(actor, at, "license.suspend", id, JsonWriter().add("reason", reason).take());
     });
@@ -170,12 +180,9 @@ Result<void> Store::reinstate_license(std::string const& id, int64_t at, Actor c
             return m_impl->error(rc);
         if (sqlite3_changes(m_impl->db) == 0) {
             auto select_state = m_impl->query(sql_select_change_state);
-            auto state = read_change_state(select_state, id, [&](int rc) { return m_impl->error(rc); });
-            if (!state)
-                return state.error();
-            if (state->status == "revoked")
-                return revoked_error(id, *state);
-            return make_error(ErrorKind::conflict, "license " + id + " is not suspended; there is nothing to reinstate");
+            return refusal(select_state, id, [&](int rc) { return m_impl->error(rc); }, [&](ChangeState const&) {
+                return make_error(ErrorKind::conflict, "license " + id + " is not suspended; there is nothing to reinstate");
+            });
         }
         return m_impl->audit(actor, at, "license.reinstate", id, "{}");
     });
