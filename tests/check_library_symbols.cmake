@@ -63,6 +63,15 @@ foreach(line IN LISTS exported)
     string(APPEND problems "${SHARED} exports a symbol outside the C ABI: ${line}\n")
   endif()
 endforeach()
+# Functions added to the ABI later must be exported too (exports.map exports charter_*; this
+# catches one that the header declares but no source defines, or that lost its visibility).
+foreach(required IN ITEMS charter_verify charter_startup_check charter_verify_activation charter_activation_free
+    charter_activation_copy charter_activation_id charter_activation_license_id charter_activation_seat
+    charter_activation_lease_ends_at)
+  if(NOT exported MATCHES "T ${required};" AND NOT exported MATCHES "T ${required}$")
+    string(APPEND problems "${SHARED} does not export ${required}\n")
+  endif()
+endforeach()
 if(charter_functions LESS 20)
   string(APPEND problems "${SHARED} exports only ${charter_functions} charter_* functions; the C ABI has more\n")
 endif()

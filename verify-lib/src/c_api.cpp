@@ -25,6 +25,7 @@
 using namespace charter::format;
 using charter::internal::load_revocation_list;
 using charter::internal::verify;
+using charter::internal::verify_activation;
 
 namespace {
 
@@ -244,6 +245,57 @@ char const* charter_license_entitlement(charter_license const* license, size_t i
         return nullptr;
     return license->claims.entitlements[index].c_str();
 }
+
+int charter_verify_activation(charter_verifier const* verifier, char const* token, size_t token_size, void const* fingerprint,
+    size_t fingerprint_size, int64_t now, int64_t leeway, charter_activation** activation_out, char* detail, size_t detail_size)
+{
+    if (activation_out)
+        *activation_out = nullptr;
+    if (!verifier || !token || !fingerprint) {
+        write_detail(detail, detail_size, "verifier, token and fingerprint must not be NULL");
+        return CHARTER_E_INVALID_ARGUMENT;
+    }
+    if (fingerprint_size == 0 || fingerprint_size > CHARTER_MAX_FINGERPRINT_SIZE) {
+        write_detail(detail, detail_size, "the fingerprint must be 1 to 256 bytes");
+        return CHARTER_E_INVALID_ARGUMENT;
+    }
+    if (leeway < 0 || leeway > charter::internal::max_leeway) {
+        write_detail(detail, detail_size, "the leeway must be 0 to 31536000 seconds");
+        return CHARTER_E_INVALID_ARGUMENT;
+    }
+    std::string message;
+    int status = guarded([&] {
+        return verify_activation(*verifier, std::string_view(token, token_size),
+            std::string_view(static_cast<char const*>(fingerprint), fingerprint_size), now, leeway, activation_out, message);
+    });
+    if (status == CHARTER_E_NO_MEMORY || status == CHARTER_E_INTERNAL)
+        message = charter_status_string(status);
+    write_detail(detail, detail_size, message);
+    return status;
+}
+
+void charter_activation_free(charter_activation* activation)
+{
+    delete activation;
+}
+
+charter_activation* charter_activation_copy(charter_activation const* activation)
+{
+    if (!activation)
+        return nullptr;
+    return guarded([&] { return new charter_activation(*activation); });
+}
+
+char const* charter_activation_id(charter_activation const* a) { return a ? a->claims.activation_id.c_str() : nullptr; }
+char const* charter_activation_license_id(charter_activation const* a) { return a ? a->claims.license_id.c_str() : nullptr; }
+char const* charter_activation_issuer(charter_activation const* a) { return a ? a->claims.issuer.c_str() : nullptr; }
+char const* charter_activation_product(charter_activation const* a) { return a ? a->claims.product.c_str() : nullptr; }
+char const* charter_activation_fingerprint(charter_activation const* a) { return a ? a->claims.fingerprint.c_str() : nullptr; }
+char const* charter_activation_kid(charter_activation const* a) { return a ? a->kid.c_str() : nullptr; }
+char const* charter_activation_claims_json(charter_activation const* a) { return a ? a->claims_json.c_str() : nullptr; }
+int64_t charter_activation_seat(charter_activation const* a) { return a ? a->claims.seat : 0; }
+int64_t charter_activation_issued_at(charter_activation const* a) { return a ? a->claims.issued_at : 0; }
+int charter_activation_lease_ends_at(charter_activation const* a, int64_t* out) { return a ? optional_out(a->claims.lease_ends_at, out) : 0; }
 
 charter_startup* charter_startup_new(charter_verifier const* verifier)
 {

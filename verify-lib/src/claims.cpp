@@ -61,6 +61,30 @@ public:
         return member->integer_value;
     }
 
+    std::optional<int64_t> positive_integer(std::string_view key, bool required)
+    {
+        auto const* member = lookup(key, required);
+        if (!member)
+            return std::nullopt;
+        if (member->type != JsonType::integer)
+            return wrong_type(*member, "an integer of at least 1");
+        if (member->integer_value < 1)
+            return fail(m_type_status, "claim \"" + member->key + "\" must be at least 1, not " + std::to_string(member->integer_value));
+        return member->integer_value;
+    }
+
+    std::optional<std::string> sha256_hex(std::string_view key, bool required)
+    {
+        auto value = string(key, required);
+        if (!value)
+            return std::nullopt;
+        bool hex = value->size() == fingerprint_hash_hex_size
+            && std::all_of(value->begin(), value->end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+        if (!hex)
+            return fail(m_type_status, "claim \"" + std::string(key) + "\" must be a SHA-256 hash in 64 lowercase hexadecimal digits");
+        return value;
+    }
+
     std::optional<std::vector<std::string>> strings(std::string_view key, bool required)
     {
         auto* member = lookup(key, required);
@@ -142,6 +166,37 @@ int parse_claims(std::string_view json, Claims& out, std::string& detail)
     out.product = std::move(*product);
     out.issued_at = *issued_at;
     out.entitlements = entitlements ? std::move(*entitlements) : std::vector<std::string> {};
+    return CHARTER_OK;
+}
+
+int parse_activation_claims(std::string_view json, ActivationClaims& out, std::string& detail)
+{
+    std::string error;
+    auto object = read_json_object(json, error);
+    if (!object) {
+        detail = "activation claims: " + error;
+        return CHARTER_E_BAD_CLAIMS;
+    }
+    ClaimReader reader(*object, CHARTER_E_MISSING_CLAIM, CHARTER_E_WRONG_CLAIM_TYPE, detail);
+    auto issuer = reader.string("iss", true);
+    auto activation_id = reader.string("jti", true);
+    auto license_id = reader.string("license", true);
+    auto product = reader.string("product", true);
+    auto fingerprint = reader.sha256_hex("fingerprint", true);
+    auto seat = reader.positive_integer("seat", true);
+    auto issued_at = reader.time("iat", true);
+    out.lease_ends_at = reader.time("exp", false);
+    if (reader.status() != CHARTER_OK) {
+        detail = "activation token: " + detail;
+        return reader.status();
+    }
+    out.issuer = std::move(*issuer);
+    out.activation_id = std::move(*activation_id);
+    out.license_id = std::move(*license_id);
+    out.product = std::move(*product);
+    out.fingerprint = std::move(*fingerprint);
+    out.seat = *seat;
+    out.issued_at = *issued_at;
     return CHARTER_OK;
 }
 

@@ -35,6 +35,11 @@ constexpr Status statuses[] = {
     { CHARTER_E_BAD_REVOCATION_LIST, "bad_revocation_list", "revocation list is invalid" },
     { CHARTER_E_INTERNAL, "internal", "internal error" },
     { CHARTER_E_NO_LICENSE, "no_license", "no license key found" },
+    { CHARTER_E_WRONG_MACHINE, "wrong_machine", "activation is for another machine" },
+    { CHARTER_E_LEASE_EXPIRED, "lease_expired", "activation lease has ended" },
+    { CHARTER_E_SEATS_EXHAUSTED, "seats_exhausted", "every seat of the license is taken" },
+    { CHARTER_E_UNREACHABLE, "unreachable", "license server could not be reached" },
+    { CHARTER_E_ACTIVATION_REFUSED, "activation_refused", "license server refused the activation" },
 };
 
 Status const* find(int code)

@@ -10,6 +10,8 @@
 #include "charter/format/rfc3339.hpp"
 #include "verifier_internal.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -123,6 +125,87 @@ int verify(charter_verifier const& verifier, std::string_view token_text, int64_
     }
     if (license_out)
         *license_out = license.release();
+    return status;
+}
+
+std::string fingerprint_hash(std::string_view fingerprint)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(fingerprint.data()), fingerprint.size());
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return std::string(hex, crypto_hash_sha256_BYTES * 2);
+}
+
+namespace {
+
+// An activation token of another product fails the signature check (the product is in the
+// implicit assertion); when it verifies for the product its claims name, say so, as for licenses.
+int explain_bad_activation_signature(charter_verifier const& verifier, DecodedToken const& token, std::string& detail)
+{
+    auto claimed = claimed_product_of_message(token.message);
+    std::string kid, ignored;
+    if (!claimed || *claimed == verifier.product
+        || check_signature(verifier, token, std::string(activation_assertion_prefix) + *claimed, kid, ignored) != CHARTER_OK)
+        return CHARTER_E_BAD_SIGNATURE;
+    ActivationClaims claims;
+    if (parse_activation_claims(token.message, claims, ignored) != CHARTER_OK)
+        return CHARTER_E_BAD_SIGNATURE;
+    detail = "activation " + claims.activation_id + " is for product \"" + claims.product + "\", not \"" + verifier.product + "\"";
+    return CHARTER_E_WRONG_PRODUCT;
+}
+
+}
+
+int verify_activation(charter_verifier const& verifier, std::string_view token_text, std::string_view fingerprint, int64_t now,
+    int64_t leeway, charter_activation** activation_out, std::string& detail)
+{
+    DecodedToken token;
+    int status = decode_v4_public(token_text, token, detail);
+    if (status != CHARTER_OK) {
+        if (detail.starts_with("license key"))
+            detail.replace(0, 11, "activation token");
+        return status;
+    }
+    // Activation tokens always name their key: without a footer no key is tried (fail closed).
+    if (!token.has_footer && !verifier.keys.empty()) {
+        detail = "activation token has no footer naming the key that signed it";
+        return CHARTER_E_BAD_FOOTER;
+    }
+
+    auto activation = std::make_unique<charter_activation>();
+    std::string assertion = std::string(activation_assertion_prefix) + verifier.product;
+    status = check_signature(verifier, token, assertion, activation->kid, detail);
+    if (status == CHARTER_E_BAD_SIGNATURE) {
+        detail = "activation token signature does not verify for product \"" + verifier.product + "\" (the token was altered)";
+        return explain_bad_activation_signature(verifier, token, detail);
+    }
+    if (status != CHARTER_OK) {
+        if (detail.starts_with("license key"))
+            detail.replace(0, 11, "activation token");
+        return status;
+    }
+
+    status = parse_activation_claims(token.message, activation->claims, detail);
+    if (status != CHARTER_OK)
+        return status;
+    auto const& claims = activation->claims;
+    if (claims.product != verifier.product) {
+        detail = "activation " + claims.activation_id + " is for product \"" + claims.product + "\", not \"" + verifier.product + "\"";
+        return CHARTER_E_WRONG_PRODUCT;
+    }
+    activation->claims_json = std::move(token.message);
+    if (fingerprint_hash(fingerprint) != claims.fingerprint) {
+        detail = "activation " + claims.activation_id + " of license " + claims.license_id
+            + " belongs to another machine (its fingerprint differs from this machine's); activate this machine";
+        status = CHARTER_E_WRONG_MACHINE;
+    } else if (check_validity_period(std::nullopt, claims.lease_ends_at, now, leeway) == CHARTER_E_EXPIRED) {
+        detail = "the lease of activation " + claims.activation_id + " of license " + claims.license_id + " ended at "
+            + format_rfc3339(*claims.lease_ends_at) + "; renew it with a heartbeat or activate again";
+        status = CHARTER_E_LEASE_EXPIRED;
+    }
+    if (activation_out)
+        *activation_out = activation.release();
     return status;
 }
 

@@ -35,7 +35,23 @@ struct charter_license {
     std::string claims_json;
 };
 
+struct charter_activation {
+    charter::format::ActivationClaims claims;
+    std::string kid;
+    std::string claims_json;
+};
+
 namespace charter::internal {
+
+inline constexpr int64_t max_leeway = int64_t(86400) * 365;
+
+/// charter_verify_activation() without the C boundary. Throws std::bad_alloc.
+int verify_activation(charter_verifier const& verifier, std::string_view token, std::string_view fingerprint, int64_t now,
+    int64_t leeway, charter_activation** activation_out, std::string& detail);
+
+/// The SHA-256 of a fingerprint, in 64 lowercase hex digits, as activation tokens carry it.
+std::string fingerprint_hash(std::string_view fingerprint);
+
 
 /// charter_verify() without the C boundary: `extra_revocations` (may be null) is checked in
 /// addition to the verifier's own list. Throws std::bad_alloc.

@@ -73,7 +73,12 @@ typedef enum charter_status {
     CHARTER_E_BAD_KEY = -18,           /* a configured public key is not a valid k4.public PASERK */
     CHARTER_E_BAD_REVOCATION_LIST = -19, /* the revocation list does not verify or parse */
     CHARTER_E_INTERNAL = -20,          /* a bug: please report it */
-    CHARTER_E_NO_LICENSE = -21         /* startup check: no license key in any configured place */
+    CHARTER_E_NO_LICENSE = -21,        /* startup check: no license key in any configured place */
+    CHARTER_E_WRONG_MACHINE = -22,     /* an activation token of another machine (its fingerprint differs) */
+    CHARTER_E_LEASE_EXPIRED = -23,     /* an activation whose lease ended: now > exp + leeway */
+    CHARTER_E_SEATS_EXHAUSTED = -24,   /* activation mode: the server has no free seat for this machine */
+    CHARTER_E_UNREACHABLE = -25,       /* activation mode: the license server could not be reached */
+    CHARTER_E_ACTIVATION_REFUSED = -26 /* activation mode: the server refused the activation (message says why) */
 } charter_status;
 
 /* Tokens longer than this are refused before any decoding. */
@@ -89,6 +94,7 @@ typedef enum charter_status {
 
 typedef struct charter_verifier charter_verifier;
 typedef struct charter_license charter_license;
+typedef struct charter_activation charter_activation;
 
 /* "0.1.0": the run-time version of the library, to compare with CHARTER_VERSION_STRING. */
 CHARTER_VERIFY_API const char *charter_version(void);
@@ -327,6 +333,59 @@ CHARTER_VERIFY_API const char *charter_startup_result_place_path(const charter_s
 CHARTER_VERIFY_API int charter_startup_result_place_state(const charter_startup_result *result, size_t index);
 /* Why, for UNREADABLE ("Permission denied", "HOME is not set") and MISSING; "" otherwise. */
 CHARTER_VERIFY_API const char *charter_startup_result_place_detail(const charter_startup_result *result, size_t index);
+
+/*
+ * ---- Activations ------------------------------------------------------------------------
+ *
+ * An activation token (docs/format.md, "The activation token") says that one machine holds a
+ * seat of a license until the end of its lease: the license server signs it with the vendor's
+ * signing key when the product activates or heartbeats (docs/activations.md), with the implicit
+ * assertion "charter-activation:<product>", so a license key can never pass for one.
+ */
+
+/* Fingerprints (the opaque bytes a product identifies its machine with) are 1 to this many bytes. */
+#define CHARTER_MAX_FINGERPRINT_SIZE 256
+
+/*
+ * Verifies an activation token for the verifier's product and this machine, at time `now` (Unix
+ * seconds, the caller's clock) with `leeway` seconds of clock skew for the lease end (0 to
+ * 86400*365; the verifier's own leeway, meant for licenses, is not used). `fingerprint` is the
+ * fingerprint the product sent when it activated (1 to CHARTER_MAX_FINGERPRINT_SIZE bytes): the
+ * library hashes it with SHA-256 and compares it with the token's.
+ *
+ * The checks, in this order, each failing closed: size and strict decoding; the footer's kid
+ * among the trusted keys (a token without a footer is CHARTER_E_BAD_FOOTER, an unknown kid
+ * CHARTER_E_UNKNOWN_KEY); the signature; the claims (CHARTER_E_BAD_CLAIMS, _MISSING_CLAIM,
+ * _WRONG_CLAIM_TYPE); the product (CHARTER_E_WRONG_PRODUCT); the fingerprint
+ * (CHARTER_E_WRONG_MACHINE); the lease end (CHARTER_E_LEASE_EXPIRED when now > exp + leeway; a
+ * token without exp is node-locked and never expires).
+ *
+ * activation_out (may be NULL) receives a handle to free with charter_activation_free() when the
+ * signature verified and the claims parsed for this product: on CHARTER_OK, and also on
+ * CHARTER_E_WRONG_MACHINE and CHARTER_E_LEASE_EXPIRED, to explain those. Otherwise NULL.
+ */
+CHARTER_VERIFY_API CHARTER_NODISCARD int charter_verify_activation(const charter_verifier *verifier, const char *token,
+    size_t token_size, const void *fingerprint, size_t fingerprint_size, int64_t now, int64_t leeway,
+    charter_activation **activation_out, char *detail, size_t detail_size);
+
+CHARTER_VERIFY_API void charter_activation_free(charter_activation *activation);
+CHARTER_VERIFY_API charter_activation *charter_activation_copy(const charter_activation *activation);
+
+/* jti ("act_…"), the license id ("lic_…"), iss, product, the fingerprint's SHA-256 (64 lowercase
+ * hex digits), and the k4.pid of the signing key. */
+CHARTER_VERIFY_API const char *charter_activation_id(const charter_activation *activation);
+CHARTER_VERIFY_API const char *charter_activation_license_id(const charter_activation *activation);
+CHARTER_VERIFY_API const char *charter_activation_issuer(const charter_activation *activation);
+CHARTER_VERIFY_API const char *charter_activation_product(const charter_activation *activation);
+CHARTER_VERIFY_API const char *charter_activation_fingerprint(const charter_activation *activation);
+CHARTER_VERIFY_API const char *charter_activation_kid(const charter_activation *activation);
+/* The seat number (1 or more); 0 when activation is NULL. */
+CHARTER_VERIFY_API int64_t charter_activation_seat(const charter_activation *activation);
+CHARTER_VERIFY_API int64_t charter_activation_issued_at(const charter_activation *activation);
+/* The lease end: returns 1 and sets *out, or 0 for a node-locked activation (no expiry). */
+CHARTER_VERIFY_API int charter_activation_lease_ends_at(const charter_activation *activation, int64_t *out);
+/* The token's verified message exactly as signed. */
+CHARTER_VERIFY_API const char *charter_activation_claims_json(const charter_activation *activation);
 
 #ifdef __cplusplus
 }

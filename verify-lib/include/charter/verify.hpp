@@ -72,6 +72,49 @@ struct Verification {
     char const* status_string() const { return charter_status_string(status); }
 };
 
+/// A verified activation token: this machine holds seat `seat()` of license `license_id()` until
+/// `lease_ends_at()` (nullopt: node-locked). Move-only; frees its handle.
+class Activation {
+public:
+    explicit Activation(charter_activation* handle) : m_handle(handle) { }
+
+    std::string_view id() const { return charter_activation_id(get()); }
+    std::string_view license_id() const { return charter_activation_license_id(get()); }
+    std::string_view issuer() const { return charter_activation_issuer(get()); }
+    std::string_view product() const { return charter_activation_product(get()); }
+    std::string_view fingerprint() const { return charter_activation_fingerprint(get()); }
+    std::string_view kid() const { return charter_activation_kid(get()); }
+    int64_t seat() const { return charter_activation_seat(get()); }
+    int64_t issued_at() const { return charter_activation_issued_at(get()); }
+    std::optional<int64_t> lease_ends_at() const
+    {
+        int64_t value = 0;
+        return charter_activation_lease_ends_at(get(), &value) ? std::optional<int64_t>(value) : std::nullopt;
+    }
+    bool node_locked() const { return !lease_ends_at(); }
+    std::string_view claims_json() const { return charter_activation_claims_json(get()); }
+
+    charter_activation const* get() const { return m_handle.get(); }
+
+private:
+    struct Free {
+        void operator()(charter_activation* handle) const { charter_activation_free(handle); }
+    };
+    std::unique_ptr<charter_activation, Free> m_handle;
+};
+
+/// What verify_activation() found: a status, its sentence, and the activation whenever the
+/// signature held and the claims are this product's (also for another machine or an ended lease).
+struct ActivationVerification {
+    int status { CHARTER_E_INTERNAL };
+    std::string detail;
+    std::optional<Activation> activation;
+
+    bool valid() const { return status == CHARTER_OK; }
+    explicit operator bool() const { return valid(); }
+    char const* status_string() const { return charter_status_string(status); }
+};
+
 class Verifier {
 public:
     /// Throws std::bad_alloc only; an empty product gives an unusable verifier (every
@@ -106,6 +149,28 @@ public:
     {
         auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
         return verify(token, static_cast<int64_t>(now.count()));
+    }
+
+    /// Verifies an activation token for this machine's `fingerprint` (the bytes the product sent
+    /// when it activated) at `now`, tolerating `leeway` seconds past the lease end.
+    [[nodiscard]] ActivationVerification verify_activation(std::string_view token, std::string_view fingerprint, int64_t now,
+        int64_t leeway = 0) const
+    {
+        ActivationVerification result;
+        charter_activation* activation = nullptr;
+        char buffer[256];
+        result.status = charter_verify_activation(m_handle.get(), token.data(), token.size(), fingerprint.data(), fingerprint.size(),
+            now, leeway, &activation, buffer, sizeof buffer);
+        result.detail = buffer;
+        if (activation)
+            result.activation.emplace(activation);
+        return result;
+    }
+
+    [[nodiscard]] ActivationVerification verify_activation(std::string_view token, std::string_view fingerprint) const
+    {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+        return verify_activation(token, fingerprint, static_cast<int64_t>(now.count()));
     }
 
     charter_verifier const* get() const { return m_handle.get(); }

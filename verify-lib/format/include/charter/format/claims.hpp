@@ -60,6 +60,27 @@ int parse_footer_kid(std::string_view json, std::string& kid, std::string& detai
 /// The footer Charter writes for a key id.
 std::string make_footer(std::string_view kid);
 
+/// What an activation token says (docs/format.md "The activation token"): this machine (the
+/// SHA-256 of its fingerprint) holds seat `seat` of license `license_id` until `lease_ends_at`
+/// (absent: node-locked, no expiry).
+struct ActivationClaims {
+    std::string issuer;        // iss
+    std::string activation_id; // jti, "act_…"
+    std::string license_id;    // license, "lic_…"
+    std::string product;
+    std::string fingerprint;   // SHA-256 of the fingerprint bytes, 64 lowercase hex digits
+    int64_t seat { 0 };        // >= 1
+    int64_t issued_at { 0 };   // iat
+    std::optional<int64_t> lease_ends_at; // exp
+};
+
+inline constexpr std::string_view activation_assertion_prefix = "charter-activation:";
+inline constexpr size_t fingerprint_hash_hex_size = 64;
+
+/// Returns CHARTER_OK, CHARTER_E_BAD_CLAIMS, CHARTER_E_MISSING_CLAIM or CHARTER_E_WRONG_CLAIM_TYPE
+/// (a seat below 1, a fingerprint that is not 64 lowercase hex digits: the wrong type).
+int parse_activation_claims(std::string_view json, ActivationClaims& out, std::string& detail);
+
 struct RevocationList {
     std::string issuer;
     std::string product;
