@@ -472,6 +472,7 @@ void run_check(charter_startup const& check, int64_t now, charter_startup_result
         result.license.reset(license);
         if (license)
             diagnostic += describe_license(*license) + "\n";
+        result.key = *key;
         auto outcome = explain(check, result, *key, verify_detail, now);
         result.message = std::move(outcome.message);
         if (outcome.in_grace)

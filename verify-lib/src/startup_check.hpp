@@ -38,6 +38,9 @@ struct charter_startup_result {
     struct LicenseFree {
         void operator()(charter_license* license) const { charter_license_free(license); }
     };
+    struct ActivationFree {
+        void operator()(charter_activation* activation) const { charter_activation_free(activation); }
+    };
 
     int status { CHARTER_E_INTERNAL };
     bool valid { false };
@@ -48,6 +51,12 @@ struct charter_startup_result {
     std::string message;
     std::string diagnostic;
     std::vector<Place> places;
+    // Activation mode (charter_seat_*): the seat's activation, and until when the product may
+    // run on it (lease end + leeway + grace); absent when node-locked or not activated.
+    std::unique_ptr<charter_activation, ActivationFree> activation;
+    std::optional<int64_t> valid_until;
+    // The license key found (never exposed: the seat authenticates with it).
+    std::string key;
 };
 
 namespace charter::internal {

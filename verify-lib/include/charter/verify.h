@@ -387,6 +387,111 @@ CHARTER_VERIFY_API int charter_activation_lease_ends_at(const charter_activation
 /* The token's verified message exactly as signed. */
 CHARTER_VERIFY_API const char *charter_activation_claims_json(const charter_activation *activation);
 
+/*
+ * ---- Activation mode of the startup check -------------------------------------------------
+ *
+ * A product whose license counts seats (docs/activations.md) activates the machine it runs on
+ * with the license server, renews the seat's lease with heartbeats, and releases it when it
+ * exits. A charter_seat does the protocol: it finds and checks the license key with a startup
+ * check, builds the requests (POST /v1/activations, POST /v1/activations/{id}/heartbeat, DELETE
+ * /v1/activations/{id}, authenticated with the license key), verifies every activation token
+ * the server returns (charter_verify_activation), keeps the last good one, and decides whether
+ * the product may keep running: until the lease end plus leeway plus a grace period, with a
+ * warning from the first failed contact. The library never touches the network: the product
+ * supplies the transport (its HTTP client) and owns the thread that heartbeats.
+ *
+ *     charter_seat *seat = charter_seat_new(check, my_transport, my_client);
+ *     charter_seat_set_fingerprint(seat, machine_id, strlen(machine_id));
+ *     charter_seat_set_grace_seconds(seat, 3600);
+ *     if (charter_seat_activate(seat, time(NULL), &result) != CHARTER_OK) { ... refuse to start ... }
+ *     // a helper thread: sleep until charter_seat_next_heartbeat(seat), then
+ *     charter_seat_heartbeat(seat, time(NULL), &result);   // warning? show the message
+ *     // anywhere, any thread, no network:
+ *     charter_seat_check(seat, time(NULL), &result);       // valid? keep running
+ *     // at exit:
+ *     charter_seat_release(seat, detail, sizeof detail);
+ *
+ * Results are charter_startup_results (read them with charter_startup_result_*): status, valid,
+ * warning, message, the license, and the seat's activation and valid-until time.
+ *
+ * Thread-safety: configure a seat from one thread; then activate, heartbeat, check, release and
+ * next_heartbeat may be called from any threads at once (the seat locks its state, never while
+ * the transport runs, so a check never waits for the network).
+ */
+
+/* One HTTP request of the activation protocol, for the transport to send. */
+typedef struct charter_request {
+    const char *method;        /* "POST" or "DELETE" */
+    const char *path;          /* "/v1/activations", "/v1/activations/act_…/heartbeat" or "/v1/activations/act_…",
+                                  to append to the server's base URL */
+    const char *authorization; /* the Authorization header's value: "Bearer <license key>" */
+    const char *body;          /* a JSON object (Content-Type: application/json), or NULL: no body */
+} charter_request;
+
+/*
+ * Sends `request` to the license server. Returns 0 when an HTTP response arrived, whatever its
+ * status: *http_status receives it and `response` its body (NUL-terminated, truncated to
+ * response_size - 1 bytes). Returns non-zero when no response arrived (connection refused,
+ * timeout, DNS, TLS): `response` may then hold a short reason, e.g. "connection refused". Keep
+ * the timeout short (seconds): a seat waits for its transport. Called without any lock held,
+ * possibly from several threads at once.
+ */
+typedef int (*charter_transport)(void *context, const charter_request *request, char *response, size_t response_size,
+    int *http_status);
+
+typedef struct charter_seat charter_seat;
+
+/*
+ * A seat for the product of `check`'s verifier, which holds the license key: `check` is borrowed
+ * and must outlive the seat (as its verifier must). NULL when an argument is NULL or on
+ * allocation failure. Defaults: no fingerprint (set one), no label, no count, grace 0, leeway 0.
+ */
+CHARTER_VERIFY_API charter_seat *charter_seat_new(const charter_startup *check, charter_transport transport, void *context);
+CHARTER_VERIFY_API void charter_seat_free(charter_seat *seat);
+/* The machine's fingerprint (1 to CHARTER_MAX_FINGERPRINT_SIZE bytes of UTF-8): the server
+ * counts one seat per fingerprint; see docs/activations.md for choosing one. */
+CHARTER_VERIFY_API int charter_seat_set_fingerprint(charter_seat *seat, const void *fingerprint, size_t size);
+/* A label for operators (e.g. the host name), sent with the activation. */
+CHARTER_VERIFY_API int charter_seat_set_label(charter_seat *seat, const char *label);
+/* For licenses that count processes or cores: how many this activation takes (1 or more). */
+CHARTER_VERIFY_API int charter_seat_set_processes(charter_seat *seat, int64_t processes);
+CHARTER_VERIFY_API int charter_seat_set_cores(charter_seat *seat, int64_t cores);
+/* How long after the lease end (plus leeway) the product keeps running when the server cannot
+ * renew the lease (0 to 31536000 seconds; default 0). */
+CHARTER_VERIFY_API int charter_seat_set_grace_seconds(charter_seat *seat, int64_t seconds);
+/* Clock skew tolerated for the lease end (0 to 31536000 seconds; default 0). */
+CHARTER_VERIFY_API int charter_seat_set_leeway(charter_seat *seat, int64_t seconds);
+
+/*
+ * Runs the startup check (the license must be valid, or the result is its refusal), then
+ * activates this machine: POST /v1/activations. Returns CHARTER_OK exactly when the result is
+ * valid. Refusals: CHARTER_E_SEATS_EXHAUSTED (the message is the server's, naming the holders),
+ * CHARTER_E_UNREACHABLE, CHARTER_E_ACTIVATION_REFUSED, or the token's own verification status.
+ * *out as for charter_startup_check().
+ */
+CHARTER_VERIFY_API CHARTER_NODISCARD int charter_seat_activate(charter_seat *seat, int64_t now, charter_startup_result **out);
+/*
+ * Renews the lease: POST /v1/activations/{id}/heartbeat (an expired or unknown activation, 410
+ * or 404, is activated again; without an activation yet, activates). A failure does not stop
+ * the product at once: the result stays valid, with a warning, until the lease end + leeway +
+ * grace. Returns CHARTER_OK exactly when the result is valid.
+ */
+CHARTER_VERIFY_API CHARTER_NODISCARD int charter_seat_heartbeat(charter_seat *seat, int64_t now, charter_startup_result **out);
+/* "May I keep running?" at `now`, from the last good token, without any network. */
+CHARTER_VERIFY_API CHARTER_NODISCARD int charter_seat_check(const charter_seat *seat, int64_t now, charter_startup_result **out);
+/* Releases the seat: DELETE /v1/activations/{id}; CHARTER_OK also when the server no longer
+ * knew it (404) or nothing was held. The seat then holds nothing. */
+CHARTER_VERIFY_API int charter_seat_release(charter_seat *seat, char *detail, size_t detail_size);
+/* When the next heartbeat is due (Unix seconds): halfway through a lease after a renewal, sooner
+ * after a failure; 0 when none is needed (a node-locked seat). */
+CHARTER_VERIFY_API int64_t charter_seat_next_heartbeat(const charter_seat *seat);
+
+/* The seat's activation in a seat result (borrowed; NULL when none is held). */
+CHARTER_VERIFY_API const charter_activation *charter_startup_result_activation(const charter_startup_result *result);
+/* Until when the product may run on this seat (lease end + leeway + grace): returns 1 and sets
+ * *out, or 0 when unbounded (node-locked) or there is no seat. */
+CHARTER_VERIFY_API int charter_startup_result_valid_until(const charter_startup_result *result, int64_t *out);
+
 #ifdef __cplusplus
 }
 #endif

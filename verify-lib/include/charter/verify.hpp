@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -208,6 +210,8 @@ struct StartupResult {
     std::string diagnostic; ///< every place looked at, the license, the verification detail
     std::vector<StartupPlace> places;
     std::optional<License> license; ///< whenever the signature verified (also when expired or revoked)
+    std::optional<Activation> activation; ///< activation mode (Seat): the seat held, if any
+    std::optional<int64_t> valid_until;   ///< activation mode: lease end + leeway + grace (nullopt: node-locked or none)
 
     explicit operator bool() const { return valid; }
     char const* status_string() const { return charter_status_string(status); }
@@ -275,6 +279,21 @@ public:
         }
         charter_startup_result* raw = nullptr;
         int status = charter_startup_check(m_handle.get(), now, &raw);
+        return from_raw(raw, status);
+    }
+
+    [[nodiscard]] StartupResult run() const
+    {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+        return run(static_cast<int64_t>(now.count()));
+    }
+
+    charter_startup const* get() const { return m_handle.get(); }
+
+    /// A C result as a StartupResult (freeing it); `status` is the call's, used when raw is NULL.
+    static StartupResult from_raw(charter_startup_result* raw, int status)
+    {
+        StartupResult result;
         std::unique_ptr<charter_startup_result, FreeResult> handle(raw);
         if (!handle) {
             result.status = status;
@@ -302,16 +321,17 @@ public:
                 throw std::bad_alloc();
             result.license.emplace(copy);
         }
+        if (charter_activation const* activation = charter_startup_result_activation(raw)) {
+            charter_activation* copy = charter_activation_copy(activation);
+            if (!copy)
+                throw std::bad_alloc();
+            result.activation.emplace(copy);
+        }
+        int64_t until = 0;
+        if (charter_startup_result_valid_until(raw, &until))
+            result.valid_until = until;
         return result;
     }
-
-    [[nodiscard]] StartupResult run() const
-    {
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-        return run(static_cast<int64_t>(now.count()));
-    }
-
-    charter_startup const* get() const { return m_handle.get(); }
 
 private:
     StartupCheck& record(int status, char const* what)
@@ -330,6 +350,153 @@ private:
         void operator()(charter_startup_result* handle) const { charter_startup_result_free(handle); }
     };
     std::unique_ptr<charter_startup, Free> m_handle;
+    int m_error { CHARTER_OK };
+    std::string m_error_what;
+};
+
+/// One request of the activation protocol (see charter_request in verify.h).
+struct SeatRequest {
+    std::string_view method;        ///< "POST" or "DELETE"
+    std::string_view path;          ///< to append to the server's base URL
+    std::string_view authorization; ///< the Authorization header's value
+    std::optional<std::string_view> body; ///< JSON, or nullopt
+};
+
+/// What the transport got back: an HTTP status and body, or nullopt when no answer arrived.
+struct SeatResponse {
+    int status { 0 };
+    std::string body;
+};
+
+/// The product's HTTP client: sends the request to the license server and returns its answer,
+/// or nullopt (optionally naming why in `reason`) when the server could not be reached.
+using SeatTransport = std::function<std::optional<SeatResponse>(SeatRequest const& request, std::string& reason)>;
+
+/// The startup check's activation mode (charter_seat_* in verify.h):
+///
+///     charter::Seat seat(check, [&](charter::SeatRequest const& request, std::string& reason) { ... });
+///     seat.fingerprint(machine_id).label(hostname).grace_seconds(3600);
+///     auto started = seat.activate();
+///     if (!started.valid) { std::cerr << started.message << "\n"; return 1; }
+///     // helper thread: sleep until seat.next_heartbeat(); auto beat = seat.heartbeat();
+///     // anywhere: if (!seat.check().valid) stop
+///     seat.release();
+///
+/// The check (and its verifier) are borrowed and must outlive the seat. Not movable: the C seat
+/// holds a pointer to it for the transport.
+class Seat {
+public:
+    Seat(StartupCheck const& check, SeatTransport transport)
+        : m_transport(std::move(transport))
+        , m_handle(charter_seat_new(check.get(), &Seat::call, this))
+    {
+        if (!m_handle)
+            record(CHARTER_E_INVALID_ARGUMENT, "startup check");
+    }
+    Seat(Seat const&) = delete;
+    Seat& operator=(Seat const&) = delete;
+
+    Seat& fingerprint(std::string_view bytes)
+    {
+        return record(charter_seat_set_fingerprint(m_handle.get(), bytes.data(), bytes.size()), "fingerprint");
+    }
+    Seat& label(std::string const& label) { return record(charter_seat_set_label(m_handle.get(), label.c_str()), "label"); }
+    Seat& processes(int64_t count) { return record(charter_seat_set_processes(m_handle.get(), count), "process count"); }
+    Seat& cores(int64_t count) { return record(charter_seat_set_cores(m_handle.get(), count), "core count"); }
+    Seat& grace_seconds(int64_t seconds) { return record(charter_seat_set_grace_seconds(m_handle.get(), seconds), "grace period"); }
+    Seat& leeway(int64_t seconds) { return record(charter_seat_set_leeway(m_handle.get(), seconds), "leeway"); }
+
+    /// CHARTER_OK, or the first configuration error.
+    int error() const { return m_error; }
+
+    [[nodiscard]] StartupResult activate(int64_t now) { return call_with(charter_seat_activate, now); }
+    [[nodiscard]] StartupResult activate() { return activate(clock()); }
+    [[nodiscard]] StartupResult heartbeat(int64_t now) { return call_with(charter_seat_heartbeat, now); }
+    [[nodiscard]] StartupResult heartbeat() { return heartbeat(clock()); }
+    [[nodiscard]] StartupResult check(int64_t now) const
+    {
+        if (m_error != CHARTER_OK)
+            return misconfigured();
+        charter_startup_result* raw = nullptr;
+        int status = charter_seat_check(m_handle.get(), now, &raw);
+        return StartupCheck::from_raw(raw, status);
+    }
+    [[nodiscard]] StartupResult check() const { return check(clock()); }
+    /// Releases the seat (CHARTER_OK also when nothing was held); `detail` says why not.
+    int release(std::string* detail = nullptr)
+    {
+        char buffer[512];
+        int status = charter_seat_release(m_handle.get(), buffer, sizeof buffer);
+        if (detail)
+            *detail = buffer;
+        return status;
+    }
+    /// When the next heartbeat is due (Unix seconds); 0: none needed.
+    int64_t next_heartbeat() const { return charter_seat_next_heartbeat(m_handle.get()); }
+
+    charter_seat const* get() const { return m_handle.get(); }
+
+private:
+    static int64_t clock()
+    {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+        return static_cast<int64_t>(now.count());
+    }
+
+    static int call(void* context, charter_request const* request, char* response, size_t response_size, int* http_status)
+    {
+        auto* self = static_cast<Seat*>(context);
+        SeatRequest cxx { request->method, request->path, request->authorization,
+            request->body ? std::optional<std::string_view>(request->body) : std::nullopt };
+        std::string text;
+        std::optional<SeatResponse> answer;
+        try {
+            answer = self->m_transport(cxx, text);
+        } catch (...) {
+            text = "the transport failed";
+        }
+        if (answer) {
+            *http_status = answer->status;
+            text = std::move(answer->body);
+        }
+        size_t count = std::min(text.size(), response_size - 1);
+        std::memcpy(response, text.data(), count);
+        response[count] = '\0';
+        return answer ? 0 : 1;
+    }
+
+    StartupResult call_with(int (*function)(charter_seat*, int64_t, charter_startup_result**), int64_t now)
+    {
+        if (m_error != CHARTER_OK)
+            return misconfigured();
+        charter_startup_result* raw = nullptr;
+        int status = function(m_handle.get(), now, &raw);
+        return StartupCheck::from_raw(raw, status);
+    }
+
+    StartupResult misconfigured() const
+    {
+        StartupResult result;
+        result.status = m_error;
+        result.message = "the license check is misconfigured: " + m_error_what + " (" + charter_status_string(m_error) + ")";
+        result.diagnostic = result.message;
+        return result;
+    }
+
+    Seat& record(int status, char const* what)
+    {
+        if (m_error == CHARTER_OK && status != CHARTER_OK) {
+            m_error = status;
+            m_error_what = std::string("invalid ") + what;
+        }
+        return *this;
+    }
+
+    struct Free {
+        void operator()(charter_seat* handle) const { charter_seat_free(handle); }
+    };
+    SeatTransport m_transport;
+    std::unique_ptr<charter_seat, Free> m_handle;
     int m_error { CHARTER_OK };
     std::string m_error_what;
 };
