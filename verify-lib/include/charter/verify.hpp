@@ -5,6 +5,7 @@
 
 #include "charter/verify.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
