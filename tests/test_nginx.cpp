@@ -73,6 +73,7 @@ public:
         values["CHARTER_NGINX_RUN"] = dir;
         values["CHARTER_NGINX_LOGS"] = dir;
         values["CHARTER_NGINX_STATE"] = dir;
+        values["CHARTER_NGINX_MODULES"] = NGINX_MODULES_PATH;
         for (auto const& [name, value] : values)
             config = replace_all(config, "${" + name + "}", value);
         // Every placeholder outside the comments was known.
