@@ -10,7 +10,7 @@
 //
 // As a program: node license.mjs [--at TIME] [--build-time TIME] [--revocations FILE] KEY
 // prints the status name and the message, and exits 0 exactly when the key is valid.
-import { createPublicKey, verify as cryptoVerify } from "node:crypto";
+import { createHash, createPublicKey, verify as cryptoVerify } from "node:crypto";
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,7 @@ const MAX_KEY_FILE_SIZE = 16384;
 const MAX_JSON_DEPTH = 16;
 const MAX_LEEWAY = 86400 * 365;
 const MAX_RENEWAL_WARNING_DAYS = 3650;
+const MAX_FINGERPRINT_SIZE = 256;
 
 export const STATUS_MESSAGES = Object.freeze({
   valid: "valid", invalid_argument: "invalid argument", too_large: "license key is too large",
@@ -40,6 +41,9 @@ export const STATUS_MESSAGES = Object.freeze({
   updates_ended: "license does not cover this release", revoked: "license has been revoked",
   bad_key: "public key is not a valid k4.public key", bad_revocation_list: "revocation list is invalid",
   internal: "internal error", no_license: "no license key found",
+  wrong_machine: "activation is for another machine", lease_expired: "activation lease has ended",
+  seats_exhausted: "every seat of the license is taken", unreachable: "license server could not be reached",
+  activation_refused: "license server refused the activation",
 });
 
 export class LicenseError extends Error {}
@@ -622,6 +626,105 @@ function explainBadSignature(trusted, decoded, product, failure) {
     throw failure;
   }
   throw new Failure("wrong_product", `license ${claims.jti} is for product "${other}", not "${product}"`);
+}
+
+// --- activation tokens ------------------------------------------------------------------------
+function parseActivationClaims(message) {
+  let object;
+  try {
+    object = jsonObject(message);
+  } catch (failure) {
+    if (!(failure instanceof Failure)) throw failure;
+    throw new Failure("bad_claims", "activation claims: " + failure.detail);
+  }
+  const fail = (status, text) => { throw new Failure(status, "activation token: " + text); };
+  const wrongType = (key, expected) => fail("wrong_claim_type", `claim "${key}" must be ${expected}, not ${typeName(object[key])}`);
+  const present = (key) => { if (!has(object, key)) fail("missing_claim", `required claim "${key}" is missing`); };
+  for (const key of ["iss", "jti", "license", "product", "fingerprint"]) {
+    present(key);
+    if (typeof object[key] !== "string") wrongType(key, "a string");
+  }
+  if (!/^[0-9a-f]{64}$/.test(object.fingerprint)) {
+    fail("wrong_claim_type", 'claim "fingerprint" must be a SHA-256 hash in 64 lowercase hexadecimal digits');
+  }
+  present("seat");
+  const seat = object.seat;
+  if (!object[INTEGERS].has("seat") || BigInt(seat) >= 2n ** 63n) wrongType("seat", "an integer of at least 1");
+  if (seat < 1) fail("wrong_claim_type", `claim "seat" must be at least 1, not ${seat}`);
+  for (const [key, required] of [["iat", true], ["exp", false]]) {
+    if (!has(object, key)) {
+      if (required) present(key);
+      continue;
+    }
+    if (typeof object[key] !== "string") wrongType(key, "an RFC 3339 time string");
+    if (parseTime(object[key]) === null) fail("wrong_claim_type", `claim "${key}" is not an RFC 3339 time: "${object[key]}"`);
+  }
+  return object;
+}
+
+// Verifies an activation token as charter_verify_activation does: signed for `product`, for this
+// machine's `fingerprint` (the text or bytes the product activated with, 1 to 256 bytes), its
+// lease end (exp) not passed at `now` beyond `leeway` seconds; without exp it is node-locked.
+// Returns { status, detail, claims, kid }; claims are there when genuine (also for wrong_machine
+// and lease_expired).
+export function verifyActivation(token, fingerprint, { now = Math.floor(Date.now() / 1000), leeway = 0, keys = PUBLIC_KEYS,
+  product = PRODUCT } = {}) {
+  try {
+    const trusted = trustedKeys(keys);
+    const machine = bytesOf(Buffer.isBuffer(fingerprint) ? fingerprint : String(fingerprint ?? ""));
+    if (machine.length < 1 || machine.length > MAX_FINGERPRINT_SIZE) {
+      throw new Failure("invalid_argument", `the fingerprint must be 1 to ${MAX_FINGERPRINT_SIZE} bytes`);
+    }
+    if (!Number.isInteger(leeway) || leeway < 0 || leeway > MAX_LEEWAY) {
+      throw new Failure("invalid_argument", `the leeway must be 0 to ${MAX_LEEWAY} seconds`);
+    }
+    return verifyActivationWith(bytesOf(String(token ?? "")), machine, trusted, product, now, leeway);
+  } catch (failure) {
+    return verdictOf(failure);
+  }
+}
+
+function verifyActivationWith(token, machine, trusted, product, now, leeway) {
+  const decoded = decode(token, MAX_TOKEN_SIZE, "activation token");
+  if (!decoded.footer && trusted.length > 0) {
+    throw new Failure("bad_footer", "activation token has no footer naming the key that signed it");
+  }
+  let key;
+  try {
+    key = signer(trusted, decoded, "charter-activation:" + product, product);
+  } catch (failure) {
+    if (!(failure instanceof Failure) || failure.status !== "bad_signature") throw failure;
+    explainBadActivationSignature(trusted, decoded, product, failure);
+  }
+  const claims = parseActivationClaims(decoded.message);
+  const id = claims.jti;
+  if (claims.product !== product) throw new Failure("wrong_product", `activation ${id} is for product "${claims.product}", not "${product}"`);
+  const exp = has(claims, "exp") ? parseTime(claims.exp) : null;
+  let status = "valid";
+  let detail = "";
+  if (createHash("sha256").update(machine).digest("hex") !== claims.fingerprint) {
+    [status, detail] = ["wrong_machine", `activation ${id} of license ${claims.license} belongs to another machine`];
+  } else if (exp !== null && now > exp + leeway) {
+    [status, detail] = ["lease_expired", `the lease of activation ${id} of license ${claims.license} ended at ${formatTime(exp)}`];
+  }
+  return { status, detail, claims, kid: key.kid };
+}
+
+function explainBadActivationSignature(trusted, decoded, product, failure) {
+  let claims;
+  try {
+    claims = parseActivationClaims(decoded.message);
+  } catch {
+    throw failure;
+  }
+  const other = claims.product;
+  if (other === product) throw failure;
+  try {
+    signer(trusted, decoded, "charter-activation:" + other, other);
+  } catch {
+    throw failure;
+  }
+  throw new Failure("wrong_product", `activation ${claims.jti} is for product "${other}", not "${product}"`);
 }
 
 // --- the startup check ------------------------------------------------------------------------

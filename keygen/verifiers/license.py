@@ -50,6 +50,7 @@ MAX_KEY_FILE_SIZE = 16384
 MAX_JSON_DEPTH = 16
 MAX_LEEWAY = 86400 * 365
 MAX_RENEWAL_WARNING_DAYS = 3650
+MAX_FINGERPRINT_SIZE = 256
 
 STATUS_MESSAGES = {
     "valid": "valid", "invalid_argument": "invalid argument", "too_large": "license key is too large",
@@ -62,6 +63,9 @@ STATUS_MESSAGES = {
     "updates_ended": "license does not cover this release", "revoked": "license has been revoked",
     "bad_key": "public key is not a valid k4.public key", "bad_revocation_list": "revocation list is invalid",
     "internal": "internal error", "no_license": "no license key found",
+    "wrong_machine": "activation is for another machine", "lease_expired": "activation lease has ended",
+    "seats_exhausted": "every seat of the license is taken", "unreachable": "license server could not be reached",
+    "activation_refused": "license server refused the activation",
 }
 
 
@@ -685,6 +689,110 @@ def _explain_bad_signature(trusted, decoded, product, failure):
     except _Failure:
         raise failure
     raise _Failure("wrong_product", 'license %s is for product "%s", not "%s"' % (claims["jti"], other, product))
+
+
+# --- activation tokens ------------------------------------------------------------------------
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _parse_activation_claims(message):
+    try:
+        obj = _json_object(message)
+    except _Failure as failure:
+        raise _Failure("bad_claims", "activation claims: " + failure.detail)
+
+    def fail(status, text):
+        raise _Failure(status, "activation token: " + text)
+
+    def present(key):
+        if key not in obj:
+            fail("missing_claim", 'required claim "%s" is missing' % key)
+
+    def wrong_type(key, expected):
+        fail("wrong_claim_type", 'claim "%s" must be %s, not %s' % (key, expected, _type_name(obj[key])))
+
+    for key in ("iss", "jti", "license", "product", "fingerprint"):
+        present(key)
+        if not isinstance(obj[key], str):
+            wrong_type(key, "a string")
+    if not _SHA256_HEX.match(obj["fingerprint"]):
+        fail("wrong_claim_type", 'claim "fingerprint" must be a SHA-256 hash in 64 lowercase hexadecimal digits')
+    present("seat")
+    seat = obj["seat"]
+    if isinstance(seat, bool) or not isinstance(seat, int) or seat >= 2 ** 63:
+        wrong_type("seat", "an integer of at least 1")
+    if seat < 1:
+        fail("wrong_claim_type", 'claim "seat" must be at least 1, not %d' % seat)
+    for key, required in (("iat", True), ("exp", False)):
+        if key not in obj:
+            if required:
+                present(key)
+            continue
+        if not isinstance(obj[key], str):
+            wrong_type(key, "an RFC 3339 time string")
+        if _parse_time(obj[key]) is None:
+            fail("wrong_claim_type", 'claim "%s" is not an RFC 3339 time: "%s"' % (key, obj[key]))
+    return obj
+
+
+def verify_activation(token, fingerprint, now=None, leeway=0, keys=PUBLIC_KEYS, product=PRODUCT):
+    """Verifies an activation token as charter_verify_activation does: signed for `product`, for
+    this machine's `fingerprint` (the bytes or text the product activated with, 1 to 256 bytes),
+    its lease end (exp) not passed at `now` beyond `leeway` seconds; no exp: node-locked.
+    Returns a Verdict; its claims are there when genuine (also for wrong_machine, lease_expired)."""
+    try:
+        trusted = _trusted_keys(keys)
+        fingerprint = _as_bytes(fingerprint)
+        if not 1 <= len(fingerprint) <= MAX_FINGERPRINT_SIZE:
+            raise _Failure("invalid_argument", "the fingerprint must be 1 to %d bytes" % MAX_FINGERPRINT_SIZE)
+        if isinstance(leeway, bool) or not isinstance(leeway, int) or not 0 <= leeway <= MAX_LEEWAY:
+            raise _Failure("invalid_argument", "the leeway must be 0 to %d seconds" % MAX_LEEWAY)
+        return _verify_activation_with(_as_bytes(token), fingerprint, trusted, product,
+                                       int(_time.time()) if now is None else now, leeway)
+    except _Failure as failure:
+        return Verdict(failure.status, failure.detail, None, None)
+    except Exception as error:  # a bug: reported, never raised
+        return Verdict("internal", "internal error: %r" % error, None, None)
+
+
+def _verify_activation_with(token, fingerprint, trusted, product, now, leeway):
+    decoded = _decode(token, MAX_TOKEN_SIZE, "activation token")
+    if decoded[2] is None and trusted:
+        raise _Failure("bad_footer", "activation token has no footer naming the key that signed it")
+    try:
+        key = _signer(trusted, decoded, "charter-activation:" + product, product)
+    except _Failure as failure:
+        if failure.status != "bad_signature":
+            raise
+        _explain_bad_activation_signature(trusted, decoded, product, failure)
+    claims = _parse_activation_claims(decoded[0])
+    aid = claims["jti"]
+    if claims["product"] != product:
+        raise _Failure("wrong_product", 'activation %s is for product "%s", not "%s"' % (aid, claims["product"], product))
+    exp = _parse_time(claims["exp"]) if "exp" in claims else None
+    if hashlib.sha256(fingerprint).hexdigest() != claims["fingerprint"]:
+        status, detail = "wrong_machine", "activation %s of license %s belongs to another machine" % (aid, claims["license"])
+    elif exp is not None and now > exp + leeway:
+        status, detail = "lease_expired", "the lease of activation %s of license %s ended at %s" % (
+            aid, claims["license"], _format_time(exp))
+    else:
+        status, detail = "valid", ""
+    return Verdict(status, detail, claims, key.kid)
+
+
+def _explain_bad_activation_signature(trusted, decoded, product, failure):
+    try:
+        claims = _parse_activation_claims(decoded[0])
+    except _Failure:
+        raise failure
+    other = claims["product"]
+    if other == product:
+        raise failure
+    try:
+        _signer(trusted, decoded, "charter-activation:" + other, other)
+    except _Failure:
+        raise failure
+    raise _Failure("wrong_product", 'activation %s is for product "%s", not "%s"' % (claims["jti"], other, product))
 
 
 # --- the startup check ------------------------------------------------------------------------

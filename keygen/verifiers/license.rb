@@ -30,6 +30,7 @@ module @MODULE@
   MAX_JSON_DEPTH = 16
   MAX_LEEWAY = 86_400 * 365
   MAX_RENEWAL_WARNING_DAYS = 3650
+  MAX_FINGERPRINT_SIZE = 256
   BOM = "\xEF\xBB\xBF".b.freeze
 
   STATUS_MESSAGES = {
@@ -42,7 +43,10 @@ module @MODULE@
     "not_yet_valid" => "license is not valid yet", "expired" => "license has expired",
     "updates_ended" => "license does not cover this release", "revoked" => "license has been revoked",
     "bad_key" => "public key is not a valid k4.public key", "bad_revocation_list" => "revocation list is invalid",
-    "internal" => "internal error", "no_license" => "no license key found"
+    "internal" => "internal error", "no_license" => "no license key found",
+    "wrong_machine" => "activation is for another machine", "lease_expired" => "activation lease has ended",
+    "seats_exhausted" => "every seat of the license is taken", "unreachable" => "license server could not be reached",
+    "activation_refused" => "license server refused the activation"
   }.freeze
 
   class LicenseError < StandardError; end
@@ -720,6 +724,92 @@ module @MODULE@
       raise failure
     end
     raise Failure.new("wrong_product", "license #{claims["jti"]} is for product \"#{other}\", not \"#{product}\"")
+  end
+
+  # --- activation tokens ----------------------------------------------------------------------
+  ACTIVATION_CLAIMS = ["missing_claim", "wrong_claim_type", "activation token: "].freeze
+
+  def self.parse_activation_claims(message, times)
+    object = begin
+      JsonReader.object(message)
+    rescue Failure => e
+      raise Failure.new("bad_claims", "activation claims: #{e.message}")
+    end
+    c = ACTIVATION_CLAIMS
+    %w[iss jti license product fingerprint].each { |key| claim_string(c, object, key, true) }
+    unless object["fingerprint"].match?(/\A[0-9a-f]{64}\z/)
+      claim_fail(c, 1, "claim \"fingerprint\" must be a SHA-256 hash in 64 lowercase hexadecimal digits")
+    end
+    claim_present?(c, object, "seat", true)
+    seat = object["seat"]
+    claim_wrong_type(c, object, "seat", "an integer of at least 1") unless seat.is_a?(Integer) && seat < 2**63
+    claim_fail(c, 1, "claim \"seat\" must be at least 1, not #{seat}") if seat < 1
+    claim_time(c, object, "iat", true, times)
+    claim_time(c, object, "exp", false, times)
+    object
+  end
+
+  # Verifies an activation token as charter_verify_activation does: signed for `product`, for this
+  # machine's `fingerprint` (the bytes the product activated with, 1 to 256), its lease end (exp)
+  # not passed at `now` beyond `leeway` seconds; without exp it is node-locked. The Verdict's
+  # claims are there when genuine (also for wrong_machine and lease_expired).
+  def self.verify_activation(token, fingerprint, now: Time.now.to_i, leeway: 0, keys: PUBLIC_KEYS, product: PRODUCT)
+    trusted = trusted_keys(keys)
+    fingerprint = fingerprint.to_s.b
+    unless fingerprint.bytesize.between?(1, MAX_FINGERPRINT_SIZE)
+      raise Failure.new("invalid_argument", "the fingerprint must be 1 to #{MAX_FINGERPRINT_SIZE} bytes")
+    end
+    unless leeway.is_a?(Integer) && leeway.between?(0, MAX_LEEWAY)
+      raise Failure.new("invalid_argument", "the leeway must be 0 to #{MAX_LEEWAY} seconds")
+    end
+    verify_activation_with(token.to_s, fingerprint, trusted, product, now, leeway)
+  rescue Failure => e
+    Verdict.new(e.status, e.message, nil, nil)
+  rescue StandardError => e
+    Verdict.new("internal", "internal error: #{e.class}: #{e.message}", nil, nil)
+  end
+
+  def self.verify_activation_with(token, fingerprint, trusted, product, now, leeway)
+    decoded = decode(token, MAX_TOKEN_SIZE, "activation token")
+    if decoded.footer.nil? && !trusted.empty?
+      raise Failure.new("bad_footer", "activation token has no footer naming the key that signed it")
+    end
+    key = begin
+      signer(trusted, decoded, "charter-activation:#{product}", product)
+    rescue Failure => e
+      raise unless e.status == "bad_signature"
+      explain_bad_activation_signature(trusted, decoded, product, e)
+    end
+    times = {}
+    claims = parse_activation_claims(decoded.message, times)
+    id = claims["jti"]
+    raise Failure.new("wrong_product", "activation #{id} is for product \"#{claims["product"]}\", not \"#{product}\"") if claims["product"] != product
+    exp = times["exp"]
+    status, detail =
+      if OpenSSL::Digest::SHA256.hexdigest(fingerprint) != claims["fingerprint"]
+        ["wrong_machine", "activation #{id} of license #{claims["license"]} belongs to another machine"]
+      elsif exp && now > exp + leeway
+        ["lease_expired", "the lease of activation #{id} of license #{claims["license"]} ended at #{format_time(exp)}"]
+      else
+        ["valid", ""]
+      end
+    Verdict.new(status, detail, claims, key.kid)
+  end
+
+  def self.explain_bad_activation_signature(trusted, decoded, product, failure)
+    claims = begin
+      parse_activation_claims(decoded.message, nil)
+    rescue Failure
+      raise failure
+    end
+    other = claims["product"]
+    raise failure if other == product
+    begin
+      signer(trusted, decoded, "charter-activation:#{other}", other)
+    rescue Failure
+      raise failure
+    end
+    raise Failure.new("wrong_product", "activation #{claims["jti"]} is for product \"#{other}\", not \"#{product}\"")
   end
 
   # --- the startup check ----------------------------------------------------------------------

@@ -45,6 +45,11 @@ char const* status_name(int status)
     case CHARTER_E_BAD_REVOCATION_LIST: return "bad_revocation_list";
     case CHARTER_E_INTERNAL: return "internal";
     case CHARTER_E_NO_LICENSE: return "no_license";
+    case CHARTER_E_WRONG_MACHINE: return "wrong_machine";
+    case CHARTER_E_LEASE_EXPIRED: return "lease_expired";
+    case CHARTER_E_SEATS_EXHAUSTED: return "seats_exhausted";
+    case CHARTER_E_UNREACHABLE: return "unreachable";
+    case CHARTER_E_ACTIVATION_REFUSED: return "activation_refused";
     }
     return "unknown";
 }
@@ -100,6 +105,32 @@ Outcome run(Json const& test)
             outcome.claims = Json::parse(claims);
         }
         charter_license_free(license);
+    }
+    charter_verifier_free(verifier);
+    outcome.status = status_name(status);
+    return outcome;
+}
+
+// An activation case: the keys, then charter_verify_activation with the case's fingerprint, clock
+// and leeway.
+Outcome run_activation(Json const& test)
+{
+    Outcome outcome;
+    charter_verifier* verifier = charter_verifier_new(test["product"].get<std::string>().c_str());
+    int status = CHARTER_OK;
+    for (auto const& key : test["keys"]) {
+        if (status == CHARTER_OK)
+            status = charter_verifier_add_key(verifier, key.get<std::string>().c_str());
+    }
+    if (status == CHARTER_OK) {
+        auto token = expand(test["token"]);
+        auto fingerprint = test["fingerprint"].get<std::string>();
+        charter_activation* activation = nullptr;
+        status = charter_verify_activation(verifier, token.data(), token.size(), fingerprint.data(), fingerprint.size(),
+            test["now"].get<int64_t>(), test["leeway"].get<int64_t>(), &activation, nullptr, 0);
+        if (status == CHARTER_OK)
+            outcome.claims = Json::parse(charter_activation_claims_json(activation));
+        charter_activation_free(activation);
     }
     charter_verifier_free(verifier);
     outcome.status = status_name(status);
@@ -189,6 +220,20 @@ int main(int argc, char** argv)
     for (auto const& test : suite["cases"]) {
         ++count;
         auto outcome = run(test);
+        std::string const expected = test["status"];
+        if (outcome.status != expected) {
+            ++failures;
+            std::cout << "case " << test["name"].get<std::string>() << ", verifier c: expected " << expected << ", actual "
+                      << outcome.status << "\n";
+        } else if (expected == "valid" && outcome.claims != test["claims"]) {
+            ++failures;
+            std::cout << "case " << test["name"].get<std::string>() << ", verifier c: expected claims " << test["claims"].dump()
+                      << ", actual " << outcome.claims.dump() << "\n";
+        }
+    }
+    for (auto const& test : suite["activation_cases"]) {
+        ++count;
+        auto outcome = run_activation(test);
         std::string const expected = test["status"];
         if (outcome.status != expected) {
             ++failures;

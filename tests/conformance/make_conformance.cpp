@@ -12,6 +12,7 @@
 #include "charter/format/base64url.hpp"
 #include "charter/format/claims.hpp"
 #include "charter/format/pae.hpp"
+#include "charter/format/rfc3339.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/verify.h"
 
@@ -932,6 +933,191 @@ void startup_check_cases()
         "report it to the vendor)");
 }
 
+// --- Activation tokens (docs/format.md "The activation token") ------------------------------
+// Each case: a token, this machine's fingerprint, the clock and the lease leeway; the verifier
+// runs verify_activation for `product` with `keys`.
+
+std::vector<Json> activation_cases;
+
+std::string sha256_hex(std::string const& bytes)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(bytes.data()), bytes.size());
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+constexpr char const* machine = "d41d8cd98f00b204e9800998ecf8427e"; // an /etc/machine-id
+constexpr int64_t lease_end = t0 + 900;                              // 2026-11-28T10:15:00Z
+
+// The claims of an activation as the server writes them; `exp` absent when lease_end is nullopt.
+Json activation_claims(std::optional<int64_t> end = lease_end, std::string const& for_product = product,
+    std::string const& fingerprint = machine)
+{
+    Json claims = { { "iss", "Acme Inc." }, { "jti", "act_CONFORMANCE0000000000001" }, { "license", "lic_CONFORMANCE00000000001" },
+        { "product", for_product }, { "fingerprint", sha256_hex(fingerprint) }, { "seat", 3 }, { "iat", "2026-11-28T10:00:00Z" } };
+    if (end)
+        claims["exp"] = format::format_rfc3339(*end);
+    return claims;
+}
+
+std::string sign_activation(std::string const& message, keygen::SigningKey const& key = k1, std::string const& for_product = product)
+{
+    return sign(message, key, std::nullopt, std::string("charter-activation:") + for_product);
+}
+
+void activation(std::string name, std::string description, Json token, std::string status, Json options = Json::object(),
+    std::optional<std::string> valid_message = std::nullopt)
+{
+    for (auto const& other : activation_cases) {
+        if (other["name"] == name) {
+            std::cerr << "make_conformance: two activation cases named " << name << "\n";
+            std::exit(1);
+        }
+    }
+    if (options.is_null())
+        options = Json::object();
+    Json item;
+    item["name"] = std::move(name);
+    item["description"] = std::move(description);
+    item["product"] = options.value("product", std::string(product));
+    item["keys"] = options.value("keys", Json::array({ k1.paserk_public() }));
+    item["token"] = std::move(token);
+    item["fingerprint"] = options.value("fingerprint", Json(machine));
+    item["now"] = options.value("now", t0 + 60);
+    item["leeway"] = options.value("leeway", int64_t(0));
+    item["status"] = status;
+    item["claims"] = nullptr;
+    if (status == "valid") {
+        if (!valid_message) {
+            std::cerr << "make_conformance: valid activation case " << item["name"] << " without its claims\n";
+            std::exit(1);
+        }
+        item["claims"] = Json::parse(*valid_message);
+    }
+    activation_cases.push_back(std::move(item));
+}
+
+void activation_token_cases()
+{
+    std::string const message = activation_claims().dump();
+    std::string const valid = sign_activation(message);
+    activation("activation-valid", "an activation token exactly as the server issues it", valid, "valid", {}, message);
+    activation("activation-at-lease-end", "now = exp: still valid", valid, "valid", { { "now", lease_end } }, message);
+    activation("activation-after-lease-end", "now = exp + 1 s: the lease ended", valid, "lease_expired", { { "now", lease_end + 1 } });
+    activation("activation-leeway-at", "now = exp + leeway (30 s): valid", valid, "valid", { { "now", lease_end + 30 }, { "leeway", 30 } },
+        message);
+    activation("activation-leeway-after", "now = exp + leeway + 1 s: the lease ended", valid, "lease_expired",
+        { { "now", lease_end + 31 }, { "leeway", 30 } });
+    activation("activation-leeway-negative", "a negative leeway", valid, "invalid_argument", { { "leeway", -1 } });
+    activation("activation-leeway-too-large", "a leeway over a year", valid, "invalid_argument", { { "leeway", 86400 * 365 + 1 } });
+    std::string const node_locked = activation_claims(std::nullopt).dump();
+    activation("activation-node-locked", "no exp: node-locked, valid a century later", sign_activation(node_locked), "valid",
+        { { "now", t0 + int64_t(100) * 365 * 86400 } }, node_locked);
+
+    activation("activation-other-machine", "another machine's fingerprint", valid, "wrong_machine", { { "fingerprint", "another-machine" } });
+    activation("activation-other-machine-case", "the fingerprint in upper case: other bytes", valid, "wrong_machine",
+        { { "fingerprint", "D41D8CD98F00B204E9800998ECF8427E" } });
+    activation("activation-other-machine-newline", "the fingerprint with a trailing newline: other bytes", valid, "wrong_machine",
+        { { "fingerprint", std::string(machine) + "\n" } });
+    activation("activation-other-machine-after-lease-end", "another machine and an ended lease: the machine is reported first", valid,
+        "wrong_machine", { { "fingerprint", "another-machine" }, { "now", lease_end + 1 } });
+    activation("activation-fingerprint-empty", "an empty fingerprint", valid, "invalid_argument", { { "fingerprint", "" } });
+    activation("activation-fingerprint-257", "a fingerprint of 257 bytes", valid, "invalid_argument",
+        { { "fingerprint", std::string(257, 'f') } });
+    std::string const long_machine = std::string(256, 'f');
+    std::string const long_message = activation_claims(lease_end, product, long_machine).dump();
+    activation("activation-fingerprint-256", "a fingerprint of 256 bytes", sign_activation(long_message), "valid",
+        { { "fingerprint", long_machine } }, long_message);
+    std::string const utf8_machine = "h\xC3\xB4te-7";
+    std::string const utf8_message = activation_claims(lease_end, product, utf8_machine).dump();
+    activation("activation-fingerprint-utf8", "a fingerprint with a non-ASCII character, hashed as UTF-8", sign_activation(utf8_message),
+        "valid", { { "fingerprint", utf8_machine } }, utf8_message);
+
+    std::string const basic = activation_claims(lease_end, "acme-basic").dump();
+    activation("activation-other-product", "a genuine activation token of acme-basic", sign_activation(basic, k1, "acme-basic"),
+        "wrong_product");
+    activation("activation-other-product-claimed", "signed for acme-pro, its product claim acme-basic", sign_activation(basic),
+        "wrong_product");
+    activation("activation-relabelled", "signed for acme-basic, its product claim edited to acme-pro", sign_activation(message, k1, "acme-basic"),
+        "bad_signature");
+    activation("activation-license-key", "a license key is not an activation token", sign(claims()), "bad_signature");
+    activation("activation-revocation-list", "a revocation list is not an activation token", revocation_list({}), "bad_signature");
+    std::string altered = valid;
+    altered[20] = altered[20] == 'A' ? 'B' : 'A';
+    activation("activation-altered", "one character of the payload changed", altered, "bad_signature");
+    activation("activation-unknown-kid", "signed by a key the verifier does not trust", sign_activation(message, k3), "unknown_key");
+    activation("activation-second-key", "signed by the second trusted key", sign_activation(message, k2), "valid",
+        { { "keys", Json::array({ k1.paserk_public(), k2.paserk_public() }) } }, message);
+    activation("activation-no-footer", "no footer: no key is tried",
+        assemble(message, raw_signature(k1, format::pae({ "v4.public.", message, "", "charter-activation:acme-pro" })), std::nullopt),
+        "bad_footer");
+    activation("activation-no-keys", "the verifier trusts no key", valid, "no_keys", { { "keys", Json::array() } });
+    activation("activation-empty", "the empty string", "", "malformed");
+    activation("activation-too-large", "16385 bytes", Json::array({ "v4.public.", repeat("A", 16385 - 10) }), "too_large");
+
+    for (char const* claim : { "iss", "jti", "license", "product", "fingerprint", "seat", "iat" }) {
+        Json without = activation_claims();
+        without.erase(claim);
+        activation(std::string("activation-missing-") + claim, std::string("no \"") + claim + "\" claim", sign_activation(without.dump()),
+            "missing_claim");
+    }
+    struct Mistyped {
+        char const* name;
+        char const* claim;
+        Json value;
+    };
+    Mistyped const mistyped[] = {
+        { "seat-string", "seat", "3" },
+        { "seat-zero", "seat", 0 },
+        { "seat-negative", "seat", -1 },
+        { "seat-fraction", "seat", 1.5 },
+        { "seat-boolean", "seat", true },
+        { "seat-too-large", "seat", Json::parse("9223372036854775808") },
+        { "jti-number", "jti", 12 },
+        { "license-null", "license", nullptr },
+        { "iss-array", "iss", Json::array({ "Acme Inc." }) },
+        { "fingerprint-upper-case", "fingerprint", "D41D8CD98F00B204E9800998ECF8427ED41D8CD98F00B204E9800998ECF8427E" },
+        { "fingerprint-63", "fingerprint", std::string(63, 'a') },
+        { "fingerprint-65", "fingerprint", std::string(65, 'a') },
+        { "fingerprint-raw", "fingerprint", machine },
+        { "fingerprint-number", "fingerprint", 1 },
+        { "exp-number", "exp", 1795860900 },
+        { "exp-not-rfc3339", "exp", "2026-11-28 10:15:00" },
+        { "iat-boolean", "iat", false },
+    };
+    for (auto const& m : mistyped) {
+        Json claims = activation_claims();
+        claims[m.claim] = m.value;
+        activation(std::string("activation-wrong-type-") + m.name, std::string("\"") + m.claim + "\" is " + m.value.dump(),
+            sign_activation(claims.dump()), "wrong_claim_type");
+    }
+    // The order of the checks: the first missing or mistyped claim in the table's order wins.
+    Json both = activation_claims();
+    both.erase("iat");
+    both["seat"] = "3";
+    activation("activation-order-seat-before-iat", "\"seat\" mistyped and \"iat\" missing: seat is checked first",
+        sign_activation(both.dump()), "wrong_claim_type");
+    Json both2 = activation_claims();
+    both2.erase("jti");
+    both2["fingerprint"] = 5;
+    activation("activation-order-jti-before-fingerprint", "\"jti\" missing and \"fingerprint\" mistyped: jti is checked first",
+        sign_activation(both2.dump()), "missing_claim");
+    Json mistyped_other_machine = activation_claims(lease_end, product, "another-machine");
+    mistyped_other_machine["exp"] = 5;
+    activation("activation-order-claims-before-machine", "\"exp\" mistyped in another machine's token: the claims first",
+        sign_activation(mistyped_other_machine.dump()), "wrong_claim_type");
+
+    activation("activation-not-object", "the message is an array", sign_activation("[1,2,3]"), "bad_claims");
+    std::string duplicate = message.substr(0, message.size() - 1) + ",\"seat\":4}";
+    activation("activation-duplicate-claim", "\"seat\" twice", sign_activation(duplicate), "bad_claims");
+    Json extra = activation_claims();
+    extra["label"] = "build-7";
+    extra["meta"] = { { "k", "v" } };
+    activation("activation-extra-claims", "unknown claims are ignored", sign_activation(extra.dump()), "valid", {}, extra.dump());
+}
+
 }
 
 int main()
@@ -946,6 +1132,7 @@ int main()
     time_cases();
     revocation_cases();
     startup_check_cases();
+    activation_token_cases();
 
     Json suite;
     suite["about"] = "Charter's verifier conformance suite: every verifier must give each case the expected status "
@@ -986,6 +1173,9 @@ int main()
     std::cout << "],\n\"startup_cases\": [\n";
     for (size_t i = 0; i < startup_cases.size(); ++i)
         std::cout << startup_cases[i].dump(-1, ' ', true) << (i + 1 < startup_cases.size() ? ",\n" : "\n");
+    std::cout << "],\n\"activation_cases\": [\n";
+    for (size_t i = 0; i < activation_cases.size(); ++i)
+        std::cout << activation_cases[i].dump(-1, ' ', true) << (i + 1 < activation_cases.size() ? ",\n" : "\n");
     std::cout << "]\n}\n";
     return 0;
 }

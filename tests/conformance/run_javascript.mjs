@@ -26,6 +26,18 @@ for (const test of suite.cases) {
   }
 }
 
+for (const test of suite.activation_cases) {
+  const verdict = verifier.verifyActivation(expand(test.token), test.fingerprint, { now: test.now, leeway: test.leeway, keys: test.keys,
+    product: test.product });
+  if (verdict.status !== test.status) {
+    failures++;
+    console.log(`case ${test.name}, verifier javascript: expected ${test.status}, actual ${verdict.status} (${verdict.detail})`);
+  } else if (test.status === "valid" && !isDeepStrictEqual(normal(verdict.claims), test.claims)) {
+    failures++;
+    console.log(`case ${test.name}, verifier javascript: expected claims ${JSON.stringify(test.claims)}, actual ${JSON.stringify(normal(verdict.claims))}`);
+  }
+}
+
 // The startup cases: each in a fresh folder holding its files.
 const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
 const { tmpdir } = await import("node:os");
@@ -62,6 +74,6 @@ for (const test of suite.startup_cases) {
   }
 }
 rmSync(root, { recursive: true, force: true });
-const total = suite.cases.length + suite.startup_cases.length;
+const total = suite.cases.length + suite.startup_cases.length + suite.activation_cases.length;
 console.log(`javascript: ${total - failures} of ${total} cases agree`);
 process.exitCode = failures ? 1 : 0;

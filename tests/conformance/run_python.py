@@ -30,6 +30,16 @@ for test in suite["cases"]:
         failures += 1
         print("case %s, verifier python: expected claims %s, actual %r" % (test["name"], json.dumps(test["claims"]), verdict.claims))
 
+for test in suite["activation_cases"]:
+    verdict = verifier.verify_activation(expand(test["token"]), test["fingerprint"], now=test["now"], leeway=test["leeway"],
+                                         keys=test["keys"], product=test["product"])
+    if verdict.status != test["status"]:
+        failures += 1
+        print("case %s, verifier python: expected %s, actual %s (%s)" % (test["name"], test["status"], verdict.status, verdict.detail))
+    elif test["status"] == "valid" and verdict.claims != test["claims"]:
+        failures += 1
+        print("case %s, verifier python: expected claims %s, actual %r" % (test["name"], json.dumps(test["claims"]), verdict.claims))
+
 # The startup cases: each in a fresh folder holding its files.
 import os
 import tempfile
@@ -69,6 +79,6 @@ with tempfile.TemporaryDirectory(prefix="charter-conformance") as root:
         if actual != expected:
             failures += 1
             print("case %s, verifier python: expected %r, actual %r" % (test["name"], expected, actual))
-total = len(suite["cases"]) + len(suite["startup_cases"])
+total = len(suite["cases"]) + len(suite["startup_cases"]) + len(suite["activation_cases"])
 print("python: %d of %d cases agree" % (total - failures, total))
 sys.exit(1 if failures else 0)

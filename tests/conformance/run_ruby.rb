@@ -25,6 +25,18 @@ suite["cases"].each do |test|
   end
 end
 
+suite["activation_cases"].each do |test|
+  verdict = verifier.verify_activation(expand(test["token"]), test["fingerprint"], now: test["now"], leeway: test["leeway"],
+                                                                                   keys: test["keys"], product: test["product"])
+  if verdict.status != test["status"]
+    failures += 1
+    puts "case #{test["name"]}, verifier ruby: expected #{test["status"]}, actual #{verdict.status} (#{verdict.detail})"
+  elsif test["status"] == "valid" && verdict.claims != test["claims"]
+    failures += 1
+    puts "case #{test["name"]}, verifier ruby: expected claims #{JSON.generate(test["claims"])}, actual #{verdict.claims.inspect}"
+  end
+end
+
 # The startup cases: each in a fresh folder holding its files.
 require "fileutils"
 require "tmpdir"
@@ -57,6 +69,6 @@ Dir.mktmpdir("charter-conformance") do |root|
     puts "case #{test["name"]}, verifier ruby: expected #{expected.inspect}, actual #{actual.inspect}"
   end
 end
-total = suite["cases"].size + suite["startup_cases"].size
+total = suite["cases"].size + suite["startup_cases"].size + suite["activation_cases"].size
 puts "ruby: #{total - failures} of #{total} cases agree"
 exit(failures.zero? ? 0 : 1)
