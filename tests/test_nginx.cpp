@@ -4,6 +4,7 @@
 // that answers authorised downloads with X-Accel-Redirect. Customers' requests go over HTTPS.
 // Both programs are stopped by the test.
 
+#include "support/nginx.hpp"
 #include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,35 +26,6 @@ constexpr char const* accel_prefix = "/_charter_artifacts";
 // The clean environment, with the clock of the licenses below.
 std::map<std::string, std::string> const nginx_test_env = clean_env({ { "CHARTER_NOW", "2027-06-30T00:00:00Z" } });
 
-std::string replace_all(std::string text, std::string const& from, std::string const& to)
-{
-    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
-
-// The CHARTER_* settings of the shipped systemd unit (its `Environment=NAME=VALUE` lines), on
-// top of nginx_test_env: charter-server runs here as the unit runs it behind nginx.
-std::map<std::string, std::string> unit_env()
-{
-    std::ifstream unit(std::string(CHARTER_SOURCE_DIR) + "/docs/deploy/charter-server.service");
-    REQUIRE(unit.good());
-    auto env = nginx_test_env;
-    std::string line;
-    int settings = 0;
-    while (std::getline(unit, line)) {
-        if (!line.starts_with("Environment=CHARTER_"))
-            continue;
-        auto assignment = line.substr(std::string_view("Environment=").size());
-        auto equals = assignment.find('=');
-        REQUIRE(equals != std::string::npos);
-        env[assignment.substr(0, equals)] = assignment.substr(equals + 1);
-        ++settings;
-    }
-    REQUIRE(settings > 0);
-    return env;
-}
-
 ProcessResult must(std::vector<std::string> const& argv, std::map<std::string, std::string> const& env = nginx_test_env)
 {
     auto result = run_process(argv, env);
@@ -61,64 +33,6 @@ ProcessResult must(std::vector<std::string> const& argv, std::map<std::string, s
     REQUIRE(result.exit_code == 0);
     return result;
 }
-
-// nginx from docs/deploy/nginx.conf with its placeholders filled in; runs in the foreground
-// (daemon off) with every path in `dir`.
-class Nginx {
-public:
-    Nginx(std::string const& dir, std::map<std::string, std::string> values)
-    {
-        auto config = read_file(std::string(CHARTER_SOURCE_DIR) + "/docs/deploy/nginx.conf");
-        values["CHARTER_NGINX_USER"] = "root";
-        values["CHARTER_NGINX_RUN"] = dir;
-        values["CHARTER_NGINX_LOGS"] = dir;
-        values["CHARTER_NGINX_STATE"] = dir;
-        values["CHARTER_NGINX_MODULES"] = NGINX_MODULES_PATH;
-        for (auto const& [name, value] : values)
-            config = replace_all(config, "${" + name + "}", value);
-        // Every placeholder outside the comments was known.
-        std::istringstream lines(config);
-        for (std::string line; std::getline(lines, line);) {
-            if (auto start = line.find_first_not_of(' '); start != std::string::npos && line[start] != '#')
-                CHECK_FALSE(contains(line, "${"));
-        }
-        auto path = dir + "/nginx.conf";
-        write_file(path, config);
-        auto checked = run_process({ NGINX_PATH, "-t", "-q", "-p", dir + "/", "-c", path });
-        INFO("nginx -t: " << checked.err);
-        REQUIRE(checked.exit_code == 0);
-        m_process.emplace(std::vector<std::string> { NGINX_PATH, "-p", dir + "/", "-c", path, "-g", "daemon off;" },
-            std::map<std::string, std::string> {}, dir + "/nginx");
-        m_error_log = dir + "/error.log";
-    }
-
-    /// Waits until `port` accepts connections; false when nginx exited (a port taken meanwhile).
-    bool wait_until_listening(int port)
-    {
-        for (int i = 0; i < 3000; ++i) {
-            if (!m_process->running())
-                return false;
-            if (port_accepts(port))
-                return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return false;
-    }
-
-    std::string error_log() const
-    {
-        std::ifstream in(m_error_log);
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str() + m_process->err();
-    }
-
-    ChildProcess& process() { return *m_process; }
-
-private:
-    std::optional<ChildProcess> m_process;
-    std::string m_error_log;
-};
 
 }
 
@@ -147,47 +61,22 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
         cli({ "issue", "--json", "--product", "acme-pro", "--customer", "jane@example.com", "--expires", "2026-12-31" }));
     std::string valid_key = valid["key"], expired_key = expired["key"], expired_id = expired["id"];
 
-    // A self-signed certificate for 127.0.0.1, made by the openssl CLI.
-    auto cert = temp / "cert.pem", key = temp / "key.pem";
-    must({ OPENSSL_PATH, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-        "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1" });
-
     // The unit's settings; the data directory, port and thread count are the test's own.
-    auto server_env = unit_env();
+    auto server_env = unit_env(nginx_test_env);
     CHECK(server_env["CHARTER_ACCEL_REDIRECT"] == accel_prefix);
     ServerChild server(data_dir, temp.path(), { "--threads", "4", "--accel-redirect", accel_prefix }, server_env);
     auto server_port = std::to_string(server.port());
 
-    // nginx cannot listen on port 0; a port free a moment ago may be taken before nginx binds
-    // it, so try a few.
-    std::optional<Nginx> nginx;
-    int https_port = 0, http_port = 0;
-    for (int attempt = 0; attempt < 5 && !nginx; ++attempt) {
-        // Bundler takes a failure whose message (URL included) contains "401" or "403" for a bad
-        // credential and hides the reason (bundler/fetcher/index.rb): no such digits in the port.
-        do
-            https_port = free_loopback_port();
-        while (contains(std::to_string(https_port), "401") || contains(std::to_string(https_port), "403"));
-        http_port = free_loopback_port();
-        auto dir = temp / ("nginx-" + std::to_string(attempt));
-        std::filesystem::create_directories(dir);
-        nginx.emplace(dir,
-            std::map<std::string, std::string> { { "CHARTER_SERVER_NAME", "localhost" },
-                { "CHARTER_HTTPS_LISTEN", "127.0.0.1:" + std::to_string(https_port) },
-                { "CHARTER_HTTP_LISTEN", "127.0.0.1:" + std::to_string(http_port) }, { "CHARTER_TLS_CERT", cert },
-                { "CHARTER_TLS_KEY", key }, { "CHARTER_UPSTREAM", "127.0.0.1:" + server_port },
-                { "CHARTER_ARTIFACTS", data_dir + "/artifacts" } });
-        if (!nginx->wait_until_listening(https_port)) {
-            WARN("nginx did not start (attempt " << attempt + 1 << "): " << nginx->error_log());
-            nginx.reset();
-        }
-    }
-    REQUIRE(nginx);
-
-    httplib::SSLClient client("127.0.0.1", https_port);
-    client.set_ca_cert_path(cert.c_str());
-    client.enable_server_certificate_verification(true);
-    client.set_read_timeout(60, 0);
+    // docs/deploy/nginx.conf over HTTPS with a certificate for 127.0.0.1.
+    std::optional<HttpsFront> front;
+    front.emplace(temp.path(), deploy_file("nginx.conf"),
+        std::map<std::string, std::string> { { "CHARTER_UPSTREAM", "127.0.0.1:" + server_port },
+            { "CHARTER_ARTIFACTS", data_dir + "/artifacts" } });
+    auto https_port = front->https_port(), http_port = front->http_port();
+    auto cert = front->cert();
+    auto& nginx = front->nginx();
+    auto client_pointer = front->client();
+    auto& client = *client_pointer;
     auto auth = [](std::string const& license_key, httplib::Headers extra = {}) {
         extra.insert(httplib::make_basic_authentication_header("jane", license_key));
         return extra;
@@ -195,7 +84,7 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     auto url = "/downloads/acme-pro/1.0/acme-pro-1.0.tar.gz";
 
     auto full = client.Get(url, auth(valid_key));
-    INFO("nginx: " << nginx->error_log());
+    INFO("nginx: " << nginx.error_log());
     REQUIRE(full);
     CHECK(full->status == 200);
     CHECK(full->body.size() == data.size());
@@ -341,8 +230,8 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     CHECK(redirected->status == 301);
     CHECK(redirected->get_header_value("Location").starts_with("https://"));
 
-    CHECK(nginx->process().stop() == 0);
-    nginx.reset();
+    CHECK(nginx.process().stop() == 0);
+    front.reset();
     CHECK(server.stop() == 0);
     // charter-server itself sent no file bytes: every authorised download was an X-Accel-Redirect.
     auto log = server.out();

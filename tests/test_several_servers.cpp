@@ -1,0 +1,424 @@
+// Several charter-servers on one database behind the shipped nginx front (docs/operations.md
+// "Several servers"): docs/deploy/nginx.conf with the upstream block of
+// docs/deploy/nginx-upstream.conf, two real charter-servers on 127.0.0.1 started as the systemd
+// unit starts them, one database for both (SQLite: one data directory, which WAL lets several
+// processes share), the real CLI beside them. What one server or the CLI changes, the other
+// honours on its next request; issuance stays exactly-once per Idempotency-Key across servers;
+// one server killed with SIGKILL costs no acknowledged license and no Bundler run.
+
+#include "support/nginx.hpp"
+#include "support/server_harness.hpp"
+
+#include "charter/format/base64url.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+using namespace charter::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr char const* accel_prefix = "/_charter_artifacts";
+
+// The shipped front with the several-servers upstream block. Its per-address request limits
+// (limit_req) are left out: every client of this test is 127.0.0.1, which they would count as
+// one customer.
+std::string front_config()
+{
+    std::istringstream lines(several_servers_nginx_config());
+    std::string config;
+    for (std::string line; std::getline(lines, line);) {
+        if (!contains(line, "limit_req "))
+            config += line + "\n";
+    }
+    return config;
+}
+
+// The kid in a license key's footer ({"kid":"k4.pid.…"}).
+std::string kid_of(std::string const& key)
+{
+    auto footer = key.substr(key.rfind('.') + 1);
+    auto decoded = charter::format::base64url_decode(footer);
+    REQUIRE(decoded);
+    return Json::parse(*decoded).at("kid");
+}
+
+// `gem build` of NAME-VERSION.gem in `dir` (HOME there: nothing read from the user's).
+std::string build_gem(std::string const& dir, std::string const& name, std::string const& version)
+{
+    auto source = dir + "/src-" + name + "-" + version;
+    std::filesystem::create_directories(source + "/lib");
+    write_file(source + "/lib/x.rb", "module X; end\n");
+    write_file(source + "/x.gemspec", "Gem::Specification.new do |s|\n  s.name = '" + name + "'; s.version = '" + version
+            + "'\n  s.summary = 'Acme'; s.authors = ['Acme Inc.']; s.files = ['lib/x.rb']\nend\n");
+    auto built = run_process({ "/bin/sh", "-c", "cd '" + source + "' && gem build x.gemspec" },
+        { { "HOME", source }, { "SOURCE_DATE_EPOCH", "1764288000" } });
+    INFO(built.out << built.err);
+    REQUIRE(built.exit_code == 0);
+    return source + "/" + name + "-" + version + ".gem";
+}
+
+// Two servers on the vendor's database behind nginx, and the gem acme-pro 1.0.0 released.
+struct Fleet : Vendor {
+    std::vector<std::unique_ptr<ServerChild>> servers;
+    std::optional<HttpsFront> front;
+
+    Fleet()
+    {
+        cli({ "release", "add", "--product", "acme-pro", "--released-at", "2026-01-01", build_gem(temp.path(), "acme-pro", "1.0.0") });
+        for (int i = 0; i < 2; ++i)
+            servers.push_back(start_server());
+        front.emplace(temp / "front", front_config(),
+            std::map<std::string, std::string> { { "CHARTER_UPSTREAM_A", "127.0.0.1:" + std::to_string(servers[0]->port()) },
+                { "CHARTER_UPSTREAM_B", "127.0.0.1:" + std::to_string(servers[1]->port()) },
+                { "CHARTER_ARTIFACTS", data_dir + "/artifacts" } });
+    }
+
+    /// A charter-server on the vendor's database, as the shipped unit runs it.
+    std::unique_ptr<ServerChild> start_server()
+    {
+        return std::make_unique<ServerChild>(*this, std::vector<std::string> { "--threads", "8", "--accel-redirect", accel_prefix },
+            unit_env({}));
+    }
+
+    ServerChild& a() { return *servers[0]; }
+    ServerChild& b() { return *servers[1]; }
+
+    /// What the servers logged, for a failure's message.
+    std::string logs() const
+    {
+        std::string text;
+        for (auto const& server : servers)
+            text += "server :" + std::to_string(server->port()) + ": " + server->err() + "\n";
+        return text + "nginx: " + front->nginx().error_log();
+    }
+};
+
+Json json_of(httplib::Result const& result)
+{
+    REQUIRE(result);
+    auto json = Json::parse(result->body, nullptr, false);
+    INFO(result->status << " " << result->body);
+    REQUIRE(json.is_object());
+    return json;
+}
+
+Json validate(httplib::Client& client, std::string const& key)
+{
+    auto result = client.Post("/v1/validate", Json { { "key", key }, { "product", "acme-pro" } }.dump(), "application/json");
+    REQUIRE(result);
+    REQUIRE(result->status == 200);
+    return json_of(result);
+}
+
+template<typename Client>
+httplib::Result post_license(Client& client, std::string const& token, std::string const& idempotency_key)
+{
+    return client.Post("/v1/licenses", bearer(token, { { "Idempotency-Key", idempotency_key } }),
+        R"({"product":"acme-pro","customer":"jane@example.com"})", "application/json");
+}
+
+}
+
+TEST_CASE_METHOD(Fleet, "concurrent issuance through both servers and nginx: one license per Idempotency-Key")
+{
+    // Each key is sent four times at once: twice through nginx (which alternates between the
+    // servers), once to each server directly.
+    constexpr int keys = 24;
+    std::mutex mutex;
+    std::map<std::string, std::set<std::string>> licenses_of; // Idempotency-Key → license ids answered
+    std::vector<std::string> failures;
+    std::atomic<int> ready { 0 };
+    auto sender = [&](int which) {
+        std::unique_ptr<httplib::ClientImpl> client;
+        if (which < 2) {
+            client = front->client();
+        } else {
+            client = std::make_unique<httplib::ClientImpl>("127.0.0.1", servers[which - 2]->port());
+            client->set_read_timeout(60, 0);
+        }
+        ready.fetch_add(1);
+        while (ready.load() < 4)
+            std::this_thread::yield();
+        for (int i = 0; i < keys; ++i) {
+            auto key = "order-" + std::to_string(i);
+            auto result = post_license(*client, admin_token, key);
+            std::lock_guard lock(mutex);
+            if (!result || result->status != 201) {
+                failures.push_back(key + ": " + (result ? std::to_string(result->status) + " " + result->body : "no answer"));
+                continue;
+            }
+            licenses_of[key].insert(Json::parse(result->body).at("id").get<std::string>());
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int which = 0; which < 4; ++which)
+        threads.emplace_back(sender, which);
+    for (auto& thread : threads)
+        thread.join();
+    INFO(logs());
+    CHECK(failures.empty());
+    for (auto const& failure : failures)
+        UNSCOPED_INFO(failure);
+    REQUIRE(licenses_of.size() == size_t(keys));
+    std::set<std::string> answered;
+    for (auto const& [key, ids] : licenses_of) {
+        INFO(key);
+        CHECK(ids.size() == 1);
+        answered.insert(ids.begin(), ids.end());
+    }
+    // The database holds exactly the licenses answered: one per key, none behind a lost race.
+    CHECK(license_ids() == answered);
+    // Both servers issued (each answered its direct requests with licenses of its own commits
+    // or the other's: the access logs show 201 on both).
+    for (auto* server : { &a(), &b() }) {
+        int created = 0;
+        for (auto const& line : server->access_log())
+            created += line["route"] == "/v1/licenses" && line["status"] == 201;
+        CHECK(created >= keys);
+    }
+}
+
+TEST_CASE_METHOD(Fleet, "a change made through one server or the CLI is honoured by the other on its next request")
+{
+    auto license = issue("acme-pro");
+    auto client_a = a().client();
+    auto client_b = b().client();
+    // B has seen the license: its verdict is remembered, the catalogue built.
+    CHECK(validate(client_b, license.key)["status"] == "valid");
+    auto versions = client_b.Get("/rubygems/versions", basic(license.key));
+    REQUIRE(versions);
+    REQUIRE(versions->status == 200);
+    CHECK(contains(versions->body, "acme-pro 1.0.0 "));
+
+    SECTION("suspension through A, reinstatement and revocation with the CLI")
+    {
+        auto suspended = client_a.Post("/v1/licenses/" + license.id + "/suspend", bearer(admin_token),
+            R"({"reason":"payment failed"})", "application/json");
+        REQUIRE(suspended);
+        REQUIRE(suspended->status == 200);
+        auto verdict = validate(client_b, license.key);
+        CHECK(verdict["status"] == "suspended");
+        CHECK(contains(verdict["message"], "payment failed"));
+        auto index = client_b.Get("/rubygems/versions", basic(license.key));
+        REQUIRE(index);
+        CHECK(index->status == 402);
+        auto gem = client_b.Get("/rubygems/gems/acme-pro-1.0.0.gem", basic(license.key));
+        REQUIRE(gem);
+        CHECK(gem->status == 402);
+
+        cli({ "reinstate", license.id });
+        CHECK(validate(client_b, license.key)["status"] == "valid");
+        index = client_b.Get("/rubygems/versions", basic(license.key));
+        REQUIRE(index);
+        CHECK(index->status == 200);
+
+        cli({ "revoke", license.id, "--reason", "chargeback" });
+        CHECK(validate(client_b, license.key)["status"] == "revoked");
+        index = client_b.Get("/rubygems/versions", basic(license.key));
+        REQUIRE(index);
+        CHECK(index->status == 402);
+    }
+
+    SECTION("a credential made and revoked through A")
+    {
+        auto made = client_a.Post("/v1/licenses/" + license.id + "/credentials", bearer(admin_token), R"({"name":"ci"})",
+            "application/json");
+        REQUIRE(made);
+        REQUIRE(made->status == 201);
+        auto credential = json_of(made);
+        std::string secret = credential["secret"];
+        auto index = client_b.Get("/rubygems/versions", basic(secret));
+        REQUIRE(index);
+        CHECK(index->status == 200);
+        auto revoked = client_a.Post("/v1/licenses/" + license.id + "/credentials/" + std::string(credential["id"]) + "/revoke",
+            bearer(admin_token), "", "application/json");
+        REQUIRE(revoked);
+        REQUIRE(revoked->status == 200);
+        // The RubyGems source answers every refusal with 402 and the reason (docs/rubygems.md).
+        index = client_b.Get("/rubygems/versions", basic(secret));
+        REQUIRE(index);
+        CHECK(index->status == 402);
+        CHECK(contains(index->reason, "was revoked"));
+        auto listing = client_b.Get("/v1/downloads", basic(secret));
+        REQUIRE(listing);
+        CHECK(listing->status == 401);
+        CHECK(contains(json_of(listing)["error"]["message"], "was revoked"));
+    }
+
+    SECTION("a release uploaded through A is in B's RubyGems index")
+    {
+        auto file = read_file(build_gem(temp.path(), "acme-pro", "1.1.0"));
+        auto uploaded = client_a.Post("/v1/products/acme-pro/releases?version=1.1.0&filename=acme-pro-1.1.0.gem",
+            bearer(admin_token), file, "application/octet-stream");
+        REQUIRE(uploaded);
+        INFO(uploaded->body);
+        REQUIRE(uploaded->status == 201);
+        auto index = client_b.Get("/rubygems/versions", basic(license.key));
+        REQUIRE(index);
+        CHECK(index->status == 200);
+        CHECK(contains(index->body, "acme-pro 1.0.0,1.1.0 "));
+        auto info = client_b.Get("/rubygems/info/acme-pro", basic(license.key));
+        REQUIRE(info);
+        CHECK(contains(info->body, "\n1.1.0 |checksum:" + sha256_hex(file)));
+        // Through nginx, from whichever server, by X-Accel-Redirect from the artifacts folder.
+        auto https = front->client();
+        for (int i = 0; i < 2; ++i) {
+            auto gem = https->Get("/rubygems/gems/acme-pro-1.1.0.gem", basic(license.key));
+            REQUIRE(gem);
+            CHECK(gem->status == 200);
+            CHECK(gem->body == file);
+        }
+    }
+}
+
+TEST_CASE_METHOD(Fleet, "a key rotated with the CLI signs the new licenses of both servers")
+{
+    auto client_a = a().client();
+    auto client_b = b().client();
+    auto first = post_license(client_a, admin_token, "before-a");
+    REQUIRE(first);
+    REQUIRE(first->status == 201);
+    auto old_kid = kid_of(json_of(first)["key"]);
+
+    auto rotated = cli({ "key", "rotate" });
+    auto new_kid = trimmed(rotated.out);
+    REQUIRE(new_kid.starts_with("k4.pid."));
+    REQUIRE(new_kid != old_kid);
+
+    // Each server signs its next license with the new key; each validates the other's at once.
+    std::map<std::string, std::string> keys;
+    for (auto* server : { &a(), &b() }) {
+        auto client = server->client();
+        auto issued = post_license(client, admin_token, "after-" + std::to_string(server->port()));
+        REQUIRE(issued);
+        INFO(issued->body);
+        REQUIRE(issued->status == 201);
+        std::string key = json_of(issued)["key"];
+        CHECK(kid_of(key) == new_kid);
+        keys[std::to_string(server->port())] = key;
+    }
+    CHECK(validate(client_a, keys[std::to_string(b().port())])["status"] == "valid");
+    CHECK(validate(client_b, keys[std::to_string(a().port())])["status"] == "valid");
+    // The license signed before the rotation still validates on both.
+    CHECK(validate(client_b, json_of(first)["key"])["status"] == "valid");
+}
+
+TEST_CASE_METHOD(Fleet, "one server killed during an issuance load through nginx: no acknowledged license is lost")
+{
+    // Six clients issue through nginx, each request with its own Idempotency-Key, sent again
+    // (bounded) when it got no answer or a 502/503: what a payment webhook does. Server A is
+    // killed once 60 licenses were acknowledged.
+    constexpr int clients = 6, per_client = 40;
+    std::mutex mutex;
+    std::map<std::string, std::string> acknowledged; // Idempotency-Key → license id
+    std::vector<std::string> failures;
+    std::atomic<int> answered { 0 };
+    std::atomic<int> retried { 0 }; // answers other than 201 the clients saw
+    auto client_loop = [&](int which) {
+        auto client = front->client();
+        for (int i = 0; i < per_client; ++i) {
+            auto key = "load-" + std::to_string(which) + "-" + std::to_string(i);
+            std::string outcome;
+            for (int attempt = 0; attempt < 20; ++attempt) {
+                auto result = post_license(*client, admin_token, key);
+                if (result && result->status == 201) {
+                    std::lock_guard lock(mutex);
+                    acknowledged[key] = Json::parse(result->body).at("id").get<std::string>();
+                    outcome.clear();
+                    break;
+                }
+                outcome = result ? std::to_string(result->status) + " " + result->body : "no answer";
+                retried.fetch_add(1);
+                if (result && result->status != 502 && result->status != 503)
+                    break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            answered.fetch_add(1);
+            if (!outcome.empty()) {
+                std::lock_guard lock(mutex);
+                failures.push_back(key + ": " + outcome);
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int which = 0; which < clients; ++which)
+        threads.emplace_back(client_loop, which);
+    while (answered.load() < 60)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    int before_kill = answered.load();
+    a().kill_hard();
+    for (auto& thread : threads)
+        thread.join();
+    INFO(logs());
+    CHECK(before_kill < clients * per_client);
+    CHECK(failures.empty());
+    // nginx itself passed the requests A never answered to B (they carry an Idempotency-Key):
+    // no client saw the failure.
+    CHECK(retried.load() == 0);
+    for (auto const& failure : failures)
+        UNSCOPED_INFO(failure);
+    CHECK(acknowledged.size() == size_t(clients * per_client));
+    std::set<std::string> ids;
+    for (auto const& [key, id] : acknowledged)
+        ids.insert(id);
+    CHECK(ids.size() == acknowledged.size());
+    // Every acknowledged license is in the database, and nothing else: a license A committed
+    // without answering was found by the retry of its key.
+    CHECK(license_ids() == ids);
+}
+
+TEST_CASE_METHOD(Fleet, "one server killed during a bundle install loop: every run succeeds through nginx")
+{
+    REQUIRE(std::filesystem::exists("/usr/bin/bundle"));
+    auto license = issue("acme-pro");
+    auto app = temp / "app";
+    std::filesystem::create_directories(app);
+    write_file(app + "/Gemfile",
+        "source \"https://127.0.0.1:" + std::to_string(front->https_port()) + "/rubygems/\"\n\ngem \"acme-pro\"\n");
+    constexpr int runs = 6;
+    std::atomic<int> started { 0 };
+    std::vector<ProcessResult> results(runs);
+    std::thread loop([&] {
+        for (int run = 0; run < runs; ++run) {
+            started.fetch_add(1);
+            // A fresh install each time (no gems, no lockfile), with Bundler's index cache kept
+            // as a CI machine keeps it.
+            auto bundle_path = temp / ("bundle-" + std::to_string(run));
+            std::filesystem::remove(app + "/Gemfile.lock");
+            std::map<std::string, std::string> env { { "HOME", temp / "ruby-home" }, { "GEM_HOME", temp / "ruby-gems" },
+                { "GEM_PATH", temp / "ruby-gems" }, { "SSL_CERT_FILE", front->cert() },
+                { "BUNDLE_USER_HOME", temp / "ruby-home/.bundle" }, { "BUNDLE_PATH", bundle_path },
+                { "BUNDLE_GEMFILE", app + "/Gemfile" }, { "BUNDLE_APP_CONFIG", app + "/.bundle" }, { "BUNDLE_RETRY", "0" },
+                { "BUNDLE_SILENCE_ROOT_WARNING", "true" }, { "BUNDLE_127__0__0__1", "license:" + license.key },
+                { "http_proxy", "" }, { "https_proxy", "" } };
+            results[run] = run_process({ "/bin/sh", "-c", "cd \"$1\" && /usr/bin/bundle install", "sh", app }, env);
+        }
+    });
+    while (started.load() < 2)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    a().kill_hard();
+    loop.join();
+    INFO(logs());
+    for (int run = 0; run < runs; ++run) {
+        INFO("run " << run << ": " << results[run].out << results[run].err);
+        CHECK(results[run].exit_code == 0);
+        CHECK(contains(results[run].out, "acme-pro 1.0.0"));
+    }
+    // B answered after A was gone.
+    bool b_served = false;
+    for (auto const& line : b().access_log())
+        b_served = b_served || (line["route"] == "/rubygems/gems/{file}" && line["status"] == 200);
+    CHECK(b_served);
+}
