@@ -114,6 +114,7 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
         return m_impl->error(rc);
     };
     bool idempotency_recorded = false;
+    bool mail_queued = false;
     auto write_audit = [&]() -> Result<void> {
         if (license.idempotency) {
             auto record = *license.idempotency;
@@ -121,6 +122,13 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
             if (auto recorded = m_impl->insert_idempotency_key(record); !recorded)
                 return recorded;
             idempotency_recorded = true;
+        }
+        if (license.mail) {
+            auto message = *license.mail;
+            message.license_id = license.id;
+            if (auto queued = m_impl->insert_mail(message); !queued)
+                return queued.error();
+            mail_queued = true;
         }
         auto details = JsonWriter()
                            .add("product", license.product_id)
@@ -141,9 +149,9 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
 
     // Inside the caller's transaction (a batch), without a savepoint: a savepoint makes SQLite
     // copy every page the two inserts touch, which doubles the cost of a 100,000-license
-    // batch. One INSERT is atomic by itself, so only a failed audit row (or idempotency key,
-    // written first and the only statement before the audit's) needs undoing, and deleting
-    // the row just inserted does that.
+    // batch. One INSERT is atomic by itself, so only a failed audit row (or idempotency key or
+    // mail message, written before the audit's) needs undoing, and deleting the rows just
+    // inserted does that.
     if (auto usable = m_impl->check_transaction(); !usable)
         return usable;
     if (auto inserted = insert_row(); !inserted)
@@ -154,6 +162,8 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
     if (int rc = m_impl->query(sql_delete_license).bind(1, license.id).step(); rc != SQLITE_DONE)
         m_impl->doomed = true;
     if (idempotency_recorded && !m_impl->delete_idempotency_key(*license.idempotency))
+        m_impl->doomed = true;
+    if (mail_queued && !m_impl->delete_mail(*license.mail))
         m_impl->doomed = true;
     return audited;
 }

@@ -8,14 +8,14 @@ namespace charter::db {
 namespace {
 
 #define CHARTER_PLAN_COLUMNS \
-    "SELECT id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at, updated_at FROM plans"
+    "SELECT id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at, updated_at, reminders FROM plans"
 
 constexpr char const* sql_insert_plan
     = "INSERT INTO plans (id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at,"
-      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+      " updated_at, reminders) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr char const* sql_update_plan
     = "UPDATE plans SET duration = ?2, updates_for = ?3, entitlements = ?4, seats = ?5, grace_seconds = ?6,"
-      " updated_at = ?7 WHERE id = ?1";
+      " updated_at = ?7, reminders = ?8 WHERE id = ?1";
 constexpr char const* sql_select_plan = CHARTER_PLAN_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_plans = CHARTER_PLAN_COLUMNS " ORDER BY id";
 
@@ -31,6 +31,7 @@ Plan read_plan(Query const& row)
         .entitlements = split_lines(row.text(4)),
         .seats = row.optional_integer(5),
         .grace_seconds = row.integer(6),
+        .reminders = split_lines(row.text(9)),
         .created_at = row.integer(7),
         .updated_at = row.integer(8),
     };
@@ -45,6 +46,7 @@ std::string plan_details(Plan const& plan)
         .add("entitlements", join_lines(plan.entitlements))
         .add("seats", plan.seats)
         .add("grace_seconds", plan.grace_seconds)
+        .add("reminders", join_lines(plan.reminders))
         .take();
 }
 
@@ -67,10 +69,12 @@ Result<void> Store::add_plan(Plan const& plan, Actor const& actor)
         return checked;
     return m_impl->atomically([&]() -> Result<void> {
         auto const entitlements = join_lines(plan.entitlements);
+        auto const reminders = join_lines(plan.reminders);
         auto insert = m_impl->query(sql_insert_plan);
         insert.bind(1, plan.id).bind(2, plan.product_id).bind(3, plan.duration).bind(4, plan.updates_for);
         insert.bind(5, entitlements).bind(6, plan.seats).bind(7, plan.grace_seconds).bind(8, plan.created_at);
         insert.bind(9, plan.updated_at);
+        insert.bind(10, reminders);
         if (int rc = insert.step(); rc != SQLITE_DONE) {
             if (is_unique_violation(rc))
                 return make_error(ErrorKind::conflict, "plan " + plan.id + " already exists; change it with `charter plan update "
@@ -91,9 +95,11 @@ Result<void> Store::update_plan(Plan const& plan, Actor const& actor)
         return checked;
     return m_impl->atomically([&]() -> Result<void> {
         auto const entitlements = join_lines(plan.entitlements);
+        auto const reminders = join_lines(plan.reminders);
         auto update = m_impl->query(sql_update_plan);
         update.bind(1, plan.id).bind(2, plan.duration).bind(3, plan.updates_for).bind(4, entitlements);
         update.bind(5, plan.seats).bind(6, plan.grace_seconds).bind(7, plan.updated_at);
+        update.bind(8, reminders);
         if (int rc = update.step(); rc != SQLITE_DONE)
             return m_impl->error(rc);
         if (sqlite3_changes(m_impl->db) == 0)

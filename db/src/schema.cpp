@@ -18,7 +18,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 5> migrations {
+constexpr std::array<char const*, 6> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -237,6 +237,35 @@ CREATE TABLE credentials (
 CREATE INDEX credentials_by_license ON credentials (license_id);
 -- A name is unique among a license's live credentials; a revoked one frees its name.
 CREATE UNIQUE INDEX credentials_live_name ON credentials (license_id, name) WHERE revoked_at IS NULL;
+)sql",
+    // 6: the mail outbox. A message is a row written in the transaction of the change it tells
+    // of, holding what it is about (kind, license, version), not its text (rendered when sent).
+    // Senders claim rows with a lease (claimed_until), so two senders never send one at once.
+    // A reminder's dedupe_key (license, end, offset) makes it be queued once. Plans gain
+    // their reminders (periods before a license's end, one per line).
+    R"sql(
+CREATE TABLE mail_outbox (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    recipient_name TEXT NOT NULL DEFAULT '',
+    license_id TEXT,
+    license_version INTEGER,
+    details_json TEXT NOT NULL DEFAULT '{}',
+    dedupe_key TEXT UNIQUE,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claimed_until INTEGER,
+    claimed_by TEXT,
+    last_error TEXT,
+    sent_at INTEGER
+);
+CREATE INDEX mail_outbox_pending ON mail_outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX mail_outbox_by_license ON mail_outbox (license_id);
+
+ALTER TABLE plans ADD COLUMN reminders TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

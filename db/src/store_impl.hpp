@@ -67,6 +67,11 @@ struct Store::Impl {
     /// their own statement sequence: insert (a used key: ErrorKind::conflict) and undo.
     Result<void> insert_idempotency_key(IdempotencyRecord const& record);
     bool delete_idempotency_key(IdempotencyRecord const& record);
+
+    /// The mail_outbox row of `message` (mail_outbox.cpp), for mutators that write it in their
+    /// own statement sequence: insert (false: its dedupe_key was used, nothing written) and undo.
+    Result<bool> insert_mail(MailMessage const& message);
+    bool delete_mail(MailMessage const& message);
 };
 
 /// A borrowed cached statement: bind, step, read columns. Resetting on destruction makes

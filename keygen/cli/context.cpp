@@ -1,6 +1,7 @@
 #include "context.hpp"
 
 #include "charter/format/rfc3339.hpp"
+#include "charter/keygen/ops/public_url.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 
 #include <sodium.h>
@@ -166,6 +167,23 @@ void JsonArrayPrinter::finish()
 Result<int64_t> parse_time_option(std::string const& text, int64_t now, char const* option, ops::DurationFromNow direction)
 {
     return ops::parse_time_input(text, now, option, direction);
+}
+
+Result<std::optional<std::string>> Context::public_url() const
+{
+    if (public_url_option) {
+        auto url = ops::parse_public_url(*public_url_option, "--public-url");
+        if (!url)
+            return url.error();
+        return std::optional<std::string>(*url);
+    }
+    char const* variable = std::getenv("CHARTER_PUBLIC_URL");
+    if (!variable || !*variable)
+        return std::optional<std::string>();
+    auto url = ops::parse_public_url(variable, "CHARTER_PUBLIC_URL");
+    if (!url)
+        return url.error();
+    return std::optional<std::string>(*url);
 }
 
 }

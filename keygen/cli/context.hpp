@@ -32,6 +32,7 @@ enum ExitCode : int {
 class Context {
 public:
     std::optional<std::string> data_dir;
+    std::optional<std::string> public_url_option; // --public-url
     bool passphrase_prompt { false };
     bool no_color { false };
     int exit_code { exit_ok };
@@ -41,6 +42,9 @@ public:
 
     Result<ops::Workspace> open_workspace() const;
     ops::DataDir resolve_data_dir() const { return ops::DataDir::resolve(data_dir); }
+    /// The server's public URL: --public-url, else CHARTER_PUBLIC_URL, checked and normalised
+    /// (ops::parse_public_url); nullopt when neither is set.
+    Result<std::optional<std::string>> public_url() const;
 
     /// CHARTER_PASSPHRASE, or a no-echo prompt on the terminal with --passphrase-prompt;
     /// nullopt when neither is given.

@@ -22,6 +22,8 @@ int main(int argc, char** argv)
     app.add_flag("--passphrase-prompt", context.passphrase_prompt,
         "ask for the signing key passphrase on the terminal (or set CHARTER_PASSPHRASE)");
     app.add_flag("--no-color", context.no_color, "never colour the output");
+    app.add_option("--public-url", context.public_url_option,
+        "the address customers reach charter-server at, for links in mail (default: $CHARTER_PUBLIC_URL)");
     app.footer("Examples:\n"
                "  charter init --issuer \"Acme Inc.\"\n"
                "  charter product add acme-pro --name \"Acme Pro\"\n"
@@ -46,8 +48,16 @@ int main(int argc, char** argv)
     charter::cli::register_downloads(app, context);
     charter::cli::register_verifier(app, context);
 
+    // A bad public URL (option or CHARTER_PUBLIC_URL) is refused before any command runs, as
+    // charter-server refuses it at start.
+    app.parse_complete_callback([&]() {
+        if (auto url = context.public_url(); !url)
+            throw CLI::RuntimeError(context.fail(url.error()));
+    });
     try {
         app.parse(argc, argv);
+    } catch (CLI::RuntimeError const& stopped) {
+        return stopped.get_exit_code(); // the message is printed already
     } catch (CLI::ParseError const& error) {
         int code = app.exit(error);
         return code == 0 ? 0 : charter::cli::exit_usage;

@@ -1,5 +1,7 @@
 #include "charter/server/server_config.hpp"
 
+#include "charter/keygen/ops/public_url.hpp"
+
 #include <charconv>
 #include <cstdlib>
 
@@ -98,6 +100,11 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
         if (!limit)
             return limit.error();
         config.license_requests_per_minute = *limit;
+    } else if (option == "--public-url") {
+        auto url = ops::parse_public_url(value, option);
+        if (!url)
+            return url.error();
+        config.public_url = *url;
     } else {
         return make_error(ErrorKind::invalid_input, "unknown option " + option + " (see --help)");
     }
@@ -125,6 +132,7 @@ constexpr EnvOption env_options[] = {
     { "CHARTER_ACCEL_REDIRECT", "--accel-redirect" },
     { "CHARTER_DOWNLOADS_LOG_LIMIT", "--downloads-log-limit" },
     { "CHARTER_DOWNLOADS_LOG_RETENTION", "--downloads-log-retention" },
+    { "CHARTER_PUBLIC_URL", "--public-url" },
 };
 
 }
@@ -138,6 +146,7 @@ char const* server_usage()
            "                      [--accel-redirect PREFIX]\n"
            "                      [--downloads-log-limit N] [--downloads-log-retention DAYS]\n"
            "                      [--credential-request-limit N] [--license-request-limit N]\n"
+           "                      [--public-url URL]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
            "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_LISTEN,\n"
@@ -145,7 +154,7 @@ char const* server_usage()
            "CHARTER_READ_TIMEOUT, CHARTER_AUTH_FAILURE_LIMIT, CHARTER_MAX_UPLOAD,\n"
            "CHARTER_UPLOAD_TIMEOUT, CHARTER_ACCEL_REDIRECT, CHARTER_DOWNLOADS_LOG_LIMIT,\n"
            "CHARTER_DOWNLOADS_LOG_RETENTION, CHARTER_CREDENTIAL_REQUEST_LIMIT,\n"
-           "CHARTER_LICENSE_REQUEST_LIMIT (options win). A passphrase-protected\n"
+           "CHARTER_LICENSE_REQUEST_LIMIT, CHARTER_PUBLIC_URL (options win). A passphrase-protected\n"
            "signing key is unlocked with CHARTER_PASSPHRASE.\n"
            "Defaults: --data-dir ./charter-data, --listen 127.0.0.1:8420 (port 0 picks a free one),\n"
            "--threads 16, --max-body 1048576, --read-timeout 5, --auth-failure-limit 20 (per address per minute),\n"
@@ -155,7 +164,9 @@ char const* server_usage()
            "The downloads log keeps at most --downloads-log-limit lines per license per hour (default 1000)\n"
            "and deletes lines older than --downloads-log-retention days (default 365; 0 keeps them).\n"
            "Download requests a minute: --credential-request-limit per download credential (default 1200),\n"
-           "--license-request-limit per license, key and credentials together (default 0: no limit); 429 over it.\n";
+           "--license-request-limit per license, key and credentials together (default 0: no limit); 429 over it.\n"
+           "--public-url: the address customers reach the server at (https://gems.acme.example), for links in mail\n"
+           "and the customer portal.\n";
 }
 
 Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)

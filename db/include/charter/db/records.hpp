@@ -51,6 +51,43 @@ struct IdempotencyRecord {
     int64_t created_at { 0 };
 };
 
+/// A message of the mail outbox: written in the transaction of the change it tells the customer
+/// about, delivered later by a sender (charter-server's, or `charter mail send`). It holds what
+/// the message is about, not its text: the text is rendered from the templates when it is sent.
+struct MailMessage {
+    std::string id {};   // "msg_…": also the left part of its Message-ID, the same on every attempt
+    std::string kind {}; // "issued", "renewed", "updated", "suspended", "reinstated", "revoked", "reminder", "signin_link"
+    std::string recipient {};      // the address, as it was when queued
+    std::string recipient_name {}; // may be empty
+    std::optional<std::string> license_id {};
+    std::optional<int64_t> license_version {}; // the version whose key and terms it tells
+    std::string details_json { "{}" };         // per kind: the reason, the link, the reminder's offset
+    /// Unique when set: a second message with the same key is not queued (a reminder is sent once).
+    std::optional<std::string> dedupe_key {};
+    std::string status { "pending" }; // "pending", "sent", "failed"
+    int64_t created_at { 0 };
+    int64_t next_attempt_at { 0 }; // a pending message is not tried before this
+    int64_t attempts { 0 };        // how many times a sender claimed it
+    std::optional<int64_t> claimed_until {}; // a sender's lease: no other sender takes it before this
+    std::optional<std::string> claimed_by {};
+    std::optional<std::string> last_error {}; // the SMTP server's reply (or the connection's error)
+    std::optional<int64_t> sent_at {};
+};
+
+struct MailFilter {
+    std::optional<std::string> status {};     // "pending", "sent", "failed"
+    std::optional<std::string> license_id {};
+    std::optional<int64_t> limit {};          // absent: all
+};
+
+/// The outbox's counts, for metrics.
+struct MailStats {
+    int64_t pending { 0 };
+    int64_t sent { 0 };
+    int64_t failed { 0 };
+    std::optional<int64_t> oldest_pending_at {}; // created_at of the oldest pending message
+};
+
 struct License {
     std::string id {}; // "lic_…", the jti claim
     std::string customer_id {};
@@ -77,6 +114,9 @@ struct License {
     /// license, in its transaction (its resource is this license's id). Not read back with the
     /// license (find_idempotency_key reads it).
     std::optional<IdempotencyRecord> idempotency {};
+    /// Set by the code that issues (keygen/ops): the outbox message telling the customer, written
+    /// with the license, in its transaction. Not read back with the license.
+    std::optional<MailMessage> mail {};
 };
 
 /// One signed version of a license's key. Version 1 is the key issued; each renewal or
@@ -112,6 +152,8 @@ struct Plan {
     std::vector<std::string> entitlements {};
     std::optional<int64_t> seats {};
     int64_t grace_seconds { 0 };
+    /// When to remind the customer of the license's end: periods before it ("14d", "3d").
+    std::vector<std::string> reminders {};
     int64_t created_at { 0 };
     int64_t updated_at { 0 };
 };

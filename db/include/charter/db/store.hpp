@@ -192,6 +192,34 @@ public:
     // Audit log.
     Result<std::vector<AuditEntry>> list_audit(AuditFilter const& filter); // in filter.order
 
+    // The mail outbox (not audited: the change each message tells of is; "mail.retry" is).
+    /// Queues a message in the caller's transaction (a savepoint when called outside one), so
+    /// that a change and its message are committed together or not at all. A used id:
+    /// ErrorKind::conflict. A used dedupe_key: nothing is written and false is returned.
+    Result<bool> queue_mail(MailMessage const& message);
+    Result<MailMessage> get_mail(std::string const& id);
+    /// In (created_at, id) order.
+    Result<std::vector<MailMessage>> list_mail(MailFilter const& filter);
+    /// Claims, in one transaction, up to `limit` pending messages due at `now` (next_attempt_at
+    /// <= now) that no sender holds (claimed_until absent or past): each gets claimed_until =
+    /// now + lease_seconds, claimed_by = `sender` and one more attempt. Two senders (two
+    /// processes) never claim the same message while its lease runs.
+    Result<std::vector<MailMessage>> claim_mail(std::string const& sender, int64_t now, int64_t lease_seconds, int64_t limit);
+    /// The SMTP server accepted the message: sent (whoever holds it now; a message already sent
+    /// or failed stays as it is).
+    Result<void> mark_mail_sent(std::string const& id, int64_t at);
+    /// A temporary failure: tried again from `next_attempt_at`, `error` recorded. Only while
+    /// `sender` holds the message (otherwise another sender's outcome stands).
+    Result<void> mark_mail_retry(std::string const& id, std::string const& sender, int64_t next_attempt_at,
+        std::string const& error);
+    /// A permanent failure: failed, `error` (the SMTP server's reply) recorded. Only while
+    /// `sender` holds the message.
+    Result<void> mark_mail_failed(std::string const& id, std::string const& sender, std::string const& error);
+    /// A failed message pending again, due at `at` ("mail.retry"); ErrorKind::conflict when it
+    /// is not failed (pending already, or sent).
+    Result<void> retry_mail(std::string const& id, int64_t at, Actor const& actor);
+    Result<MailStats> mail_stats();
+
     // Settings ("setting.set"): issuer name and other instance-wide values.
     Result<std::optional<std::string>> get_setting(std::string const& key);
     Result<void> set_setting(std::string const& key, std::string const& value, int64_t at, Actor const& actor);

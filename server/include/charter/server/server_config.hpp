@@ -32,6 +32,9 @@ struct ServerConfig {
     std::optional<std::string> accel_redirect; // --accel-redirect PREFIX, CHARTER_ACCEL_REDIRECT (nginx)
     int64_t downloads_log_limit { 1000 };    // --downloads-log-limit, CHARTER_DOWNLOADS_LOG_LIMIT (lines per license per hour)
     int64_t downloads_log_retention_days { 365 }; // --downloads-log-retention, CHARTER_DOWNLOADS_LOG_RETENTION (0: forever)
+    /// The address customers reach the server at, normalised by ops::parse_public_url (no trailing
+    /// slash): links in mail and in the customer portal are built from it. --public-url, CHARTER_PUBLIC_URL.
+    std::optional<std::string> public_url;
     bool help { false };
 };
 
