@@ -5,7 +5,7 @@
 # different releases each get, through the front, exactly what charter-server gives them; the
 # compact index's validators, gzip and Range answers are charter-server's; real Bundler and `gem`
 # install through it; a suspension and a revocation reach the customer (status, sentence) within
-# the cache's time, and nothing stale is served after.
+# the cache's time, and nothing stale is served after, nor when charter-server is down.
 #
 # usage: test_front.sh CHARTER CHARTER_SERVER WORK_DIR   (exit 77: skipped, nginx cannot run here)
 set -euo pipefail
@@ -225,5 +225,19 @@ shows "$work/gem-revoked.log" "bad response $revoked 402" \
 bundle_install bundle-revoked "$full" && fail "bundle install with a revoked license succeeded through the front"
 shows "$work/bundle-revoked.log" "bad response $revoked 402" \
     || fail "bundle install (revoked) does not show the sentence: $(cat "$work/bundle-revoked.log")"
+
+# charter-server down: once the copy has expired, the front says so (502) rather than serve it.
+warm old
+stop_server
+server_pid=
+for tries in $(seq 300); do
+    answer down.front "${front}versions" -u "license:$old"
+    grep -q '^HTTP 502' "$work/answers/down.front.head" && break
+    grep -q '^HTTP 200' "$work/answers/down.front.head" || fail "with charter-server down: $(cat "$work/answers/down.front.head")"
+    ((tries < 300)) || fail "the front still answers 200 30 s after charter-server stopped"
+    sleep 0.1
+done
+statuses=$(seq 20 | xargs -P 4 -I{} curl -s "${tls[@]}" -o /dev/null -w '%{http_code}\n' -u "license:$old" "${front}versions" | sort | uniq -c)
+[[ $(echo $statuses) == "20 502" ]] || fail "with charter-server down, the front answered: $statuses"
 
 echo "ok: the RubyGems source through the shipped nginx front"
