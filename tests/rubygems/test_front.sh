@@ -135,6 +135,17 @@ grep -q '^HTTP 401' "$work/answers/anonymous.front.head" || fail "no 401 without
 grep -q '^HTTP 402 the license key is not valid' "$work/answers/wrong.front.head" \
     || fail "a wrong key: $(cat "$work/answers/wrong.front.head")"
 
+# An expired copy is revalidated with charter-server (If-None-Match, 304) and the client, who
+# sent no validator, still gets the whole index.
+answer revalidated.front "${front}versions" -u "license:$full"
+sleep 2.5
+before=$(wc -l <"$front_log")
+answer revalidated.front "${front}versions" -u "license:$full"
+answer revalidated.direct "${direct}versions" -u "license:$full"
+same revalidated
+tail -n +$((before + 1)) "$front_log" | grep -q 'cache=REVALIDATED' \
+    || fail "the expired copy was not revalidated: $(tail -n +$((before + 1)) "$front_log")"
+
 # --- Bundler and gem through the front ----------------------------------------------------------
 
 host_key=BUNDLE_127__0__0__1
