@@ -111,12 +111,12 @@ TEST_CASE_METHOD(Fixture, "activation sends the license key and the fingerprint,
     REQUIRE(result.activation);
     CHECK(result.activation->id() == "act_TESTACTIVATION000000001");
     CHECK(result.activation->lease_ends_at() == t0 + 60);
-    CHECK(result.valid_until == t0 + 60 + 120);
+    CHECK(result.valid_until == t0 + 60); // the grace counts only from a failed contact
     REQUIRE(result.license);
     CHECK(result.license->id() == license_id);
     CHECK(contains(result.diagnostic, "activation act_TESTACTIVATION000000001: license lic_TESTLICENSE0000000000001, seat 2"));
-    // Halfway through the lease.
-    CHECK(seat.next_heartbeat() == t0 + 30);
+    // A third of the lease.
+    CHECK(seat.next_heartbeat() == t0 + 20);
     CHECK(seat.check(t0 + 60).valid);
 }
 
@@ -136,7 +136,7 @@ TEST_CASE_METHOD(Fixture, "heartbeats renew the lease; an outage warns, then ref
     CHECK_FALSE(sent[1].body);
     CHECK(renewed.valid);
     CHECK(renewed.activation->lease_ends_at() == t0 + 90);
-    CHECK(seat.next_heartbeat() == t0 + 60);
+    CHECK(seat.next_heartbeat() == t0 + 50);
 
     // The server goes away at t0 + 60: valid with a warning until the lease end + leeway + grace.
     answers.push_back(std::nullopt);
@@ -186,6 +186,30 @@ TEST_CASE_METHOD(Fixture, "heartbeats renew the lease; an outage warns, then ref
     CHECK_FALSE(back.warning);
     CHECK(back.status == CHARTER_OK);
     CHECK(seat.check(t0 + 400).valid);
+}
+
+TEST_CASE_METHOD(Fixture, "a refusal of a heartbeat stops the product at the lease end: the grace is for outages")
+{
+    Seat seat(check, transport());
+    seat.fingerprint("machine-1").grace_seconds(3600).leeway(5);
+    answers.push_back(granted(201, t0));
+    REQUIRE(seat.activate(t0).valid);
+    answers.push_back(error(403, "suspended", "license lic_TESTLICENSE0000000000001 is suspended; contact Acme Inc."));
+    auto refused = seat.heartbeat(t0 + 20);
+    CHECK(refused.valid);
+    CHECK(refused.warning);
+    CHECK(refused.status == CHARTER_E_ACTIVATION_REFUSED);
+    CHECK(refused.message
+        == "the license server refused the activation since 2026-11-28T10:00:20Z (license lic_TESTLICENSE0000000000001 is suspended; "
+           "contact Acme Inc. (HTTP 403)); acme-pro keeps working until 2026-11-28T10:01:05Z");
+    CHECK(refused.valid_until == t0 + 65);
+    CHECK(seat.check(t0 + 65).valid);
+    auto stopped = seat.check(t0 + 66);
+    CHECK_FALSE(stopped.valid);
+    CHECK(stopped.message
+        == "the license server refused the activation since 2026-11-28T10:00:20Z (license lic_TESTLICENSE0000000000001 is suspended; "
+           "contact Acme Inc. (HTTP 403)), and the lease of seat 2 of license lic_TESTLICENSE0000000000001 ended at "
+           "2026-11-28T10:01:00Z; acme-pro may not run after 2026-11-28T10:01:05Z; it works again once the license server renews the seat");
 }
 
 TEST_CASE_METHOD(Fixture, "no free seat, an unreachable server and a refusal at activation refuse to start")

@@ -129,7 +129,7 @@ int64_t lease_length(charter_activation const* activation)
 }
 
 // After a failure, try again after a quarter of the lease (1 s to 1 min), so that several tries
-// fit before the lease ends.
+// fit before it ends.
 int64_t retry_interval(charter_activation const* activation)
 {
     int64_t lease = lease_length(activation);
@@ -179,7 +179,8 @@ void accept(charter_seat& seat, int64_t now, Reply const& reply)
     state.failure_what.clear();
     state.failure_why.clear();
     auto const& lease_end = state.activation->claims.lease_ends_at;
-    state.next_heartbeat = lease_end ? now + std::max<int64_t>(1, (*lease_end - now) / 2) : 0;
+    // A third of the lease: two more tries fit before it ends if this one fails.
+    state.next_heartbeat = lease_end ? now + std::max<int64_t>(1, (*lease_end - now) / 3) : 0;
 }
 
 // Takes the answer to an activation or a heartbeat (not 404/410 to a heartbeat: the caller
@@ -233,9 +234,13 @@ void evaluate(charter_seat const& seat, int64_t now, charter_startup_result& res
                 : product + " holds " + seat_text + " on this machine (node-locked)";
         } else {
             int64_t lease_end = *claims.lease_ends_at;
-            int64_t until = lease_end + seat.leeway + seat.grace;
+            // The grace period is for outages: when the server answered and refused (no seat,
+            // a suspended license), the product stops at the lease end.
+            bool outage = state.failing_since && state.failure_status == CHARTER_E_UNREACHABLE;
+            int64_t grace_seconds = outage ? seat.grace : 0;
+            int64_t until = lease_end + seat.leeway + grace_seconds;
             result.valid_until = until;
-            std::string grace = seat.grace > 0 ? " (grace period of " + duration(seat.grace) + ")" : "";
+            std::string grace = grace_seconds > 0 ? " (grace period of " + duration(grace_seconds) + ")" : "";
             if (now <= lease_end + seat.leeway) {
                 result.valid = true;
                 result.status = state.failing_since ? state.failure_status : CHARTER_OK;

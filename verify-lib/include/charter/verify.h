@@ -456,8 +456,9 @@ CHARTER_VERIFY_API int charter_seat_set_label(charter_seat *seat, const char *la
 /* For licenses that count processes or cores: how many this activation takes (1 or more). */
 CHARTER_VERIFY_API int charter_seat_set_processes(charter_seat *seat, int64_t processes);
 CHARTER_VERIFY_API int charter_seat_set_cores(charter_seat *seat, int64_t cores);
-/* How long after the lease end (plus leeway) the product keeps running when the server cannot
- * renew the lease (0 to 31536000 seconds; default 0). */
+/* How long after the lease end (plus leeway) the product keeps running when the license server
+ * cannot be reached (0 to 31536000 seconds; default 0). Not when it answered and refused (no free
+ * seat, a suspended license): then the product stops at the lease end (plus leeway). */
 CHARTER_VERIFY_API int charter_seat_set_grace_seconds(charter_seat *seat, int64_t seconds);
 /* Clock skew tolerated for the lease end (0 to 31536000 seconds; default 0). */
 CHARTER_VERIFY_API int charter_seat_set_leeway(charter_seat *seat, int64_t seconds);
@@ -482,14 +483,14 @@ CHARTER_VERIFY_API CHARTER_NODISCARD int charter_seat_check(const charter_seat *
 /* Releases the seat: DELETE /v1/activations/{id}; CHARTER_OK also when the server no longer
  * knew it (404) or nothing was held. The seat then holds nothing. */
 CHARTER_VERIFY_API int charter_seat_release(charter_seat *seat, char *detail, size_t detail_size);
-/* When the next heartbeat is due (Unix seconds): halfway through a lease after a renewal, sooner
- * after a failure; 0 when none is needed (a node-locked seat). */
+/* When the next heartbeat is due (Unix seconds): a third of the lease after a renewal, a quarter
+ * of the lease (1 s to 1 min) after a failure; 0 when none is needed (a node-locked seat). */
 CHARTER_VERIFY_API int64_t charter_seat_next_heartbeat(const charter_seat *seat);
 
 /* The seat's activation in a seat result (borrowed; NULL when none is held). */
 CHARTER_VERIFY_API const charter_activation *charter_startup_result_activation(const charter_startup_result *result);
-/* Until when the product may run on this seat (lease end + leeway + grace): returns 1 and sets
- * *out, or 0 when unbounded (node-locked) or there is no seat. */
+/* Until when the product may run on this seat (lease end + leeway, + grace during an outage):
+ * returns 1 and sets *out, or 0 when unbounded (node-locked) or there is no seat. */
 CHARTER_VERIFY_API int charter_startup_result_valid_until(const charter_startup_result *result, int64_t *out);
 
 #ifdef __cplusplus
