@@ -1,5 +1,9 @@
-// The SQLite store (db/): real database files in a fresh temporary folder per test.
+// The store (db/): real SQLite files in a fresh temporary folder per test or, run with
+// CHARTER_TEST_DATABASE=postgres (ctest's test_store_postgres), a fresh database per test in
+// one PostgreSQL cluster (tests/support/postgres.hpp). Cases tagged [sqlite] are about the file
+// itself and run on SQLite only; [postgres] cases only on PostgreSQL.
 
+#include "support/postgres.hpp"
 #include "support/process.hpp"
 #include "charter/db/store.hpp"
 #include "support/test_support.hpp"
@@ -24,7 +28,10 @@
 using namespace charter;
 using namespace charter::db;
 using charter::testing::contains;
+using charter::testing::PostgresCluster;
 using charter::testing::TempDir;
+using charter::testing::test_database;
+using charter::testing::testing_postgres;
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,9 +39,17 @@ namespace {
 Actor const cli { "cli" };
 constexpr int64_t t0 = 1'800'000'000; // 2027-01-15
 
+// The test's database (an SQLite file at `path`, or the PostgreSQL database made for it).
+Result<Store> open_store(fs::path const& path, OpenMode mode)
+{
+    if (testing_postgres())
+        return Store::connect(test_database(path), mode);
+    return Store::open(path, mode);
+}
+
 Store open_new(fs::path const& path)
 {
-    auto store = Store::open(path, OpenMode::create);
+    auto store = open_store(path, OpenMode::create);
     if (!store)
         FAIL("open: " << store.error().message);
     return std::move(store).value();
@@ -102,7 +117,7 @@ void raw_exec(fs::path const& path, std::string const& sql)
 
 }
 
-TEST_CASE("open creates a database, and refuses a missing one in existing mode")
+TEST_CASE("open creates a database, and refuses a missing one in existing mode", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -139,7 +154,7 @@ TEST_CASE("open creates a database, and refuses a missing one in existing mode")
     CHECK(reopened->integrity_check().value() == "ok");
 }
 
-TEST_CASE("open in a folder that does not exist names the folder")
+TEST_CASE("open in a folder that does not exist names the folder", "[sqlite]")
 {
     TempDir dir;
     auto path = fs::path(dir.path()) / "nope" / "charter.db";
@@ -150,7 +165,7 @@ TEST_CASE("open in a folder that does not exist names the folder")
     CHECK(contains(store.error().message, "does not exist"));
 }
 
-TEST_CASE("open refuses files that are not charter databases")
+TEST_CASE("open refuses files that are not charter databases", "[sqlite]")
 {
     TempDir dir;
     SECTION("not sqlite at all")
@@ -159,7 +174,7 @@ TEST_CASE("open refuses files that are not charter databases")
         std::FILE* file = std::fopen(path.c_str(), "w");
         std::fputs("these are not the pages you are looking for, not at all, not even a header\n", file);
         std::fclose(file);
-        auto store = Store::open(path, OpenMode::existing);
+        auto store = open_store(path, OpenMode::existing);
         REQUIRE_FALSE(store);
         CHECK(store.error().kind == ErrorKind::io);
         CHECK(contains(store.error().message, "not a charter database"));
@@ -168,13 +183,13 @@ TEST_CASE("open refuses files that are not charter databases")
     {
         fs::path path = dir / "other.db";
         raw_exec(path, "CREATE TABLE recipes (name TEXT)");
-        auto store = Store::open(path, OpenMode::existing);
+        auto store = open_store(path, OpenMode::existing);
         REQUIRE_FALSE(store);
         CHECK(store.error().message == path.string() + " is an SQLite database but not a charter database");
     }
 }
 
-TEST_CASE("an older database is upgraded in place, keeping its rows")
+TEST_CASE("an older database is upgraded in place, keeping its rows", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -184,7 +199,7 @@ TEST_CASE("an older database is upgraded in place, keeping its rows")
                    "INSERT INTO audit (at, actor, action, subject) VALUES (1, 'cli', 'product.add', 'acme-pro');");
     CHECK(try_raw_exec(path, "SELECT count(*) FROM downloads") == "no such table: downloads");
 
-    auto store = Store::open(path, OpenMode::existing);
+    auto store = open_store(path, OpenMode::existing);
     REQUIRE(store);
     CHECK(store->schema_version().value() == latest_schema_version());
     CHECK(store->get_product("acme-pro").value().name == "Acme Pro");
@@ -202,7 +217,7 @@ TEST_CASE("an older database is upgraded in place, keeping its rows")
     CHECK(store->integrity_check().value() == "ok");
 }
 
-TEST_CASE("a database from a newer charter is refused and left alone")
+TEST_CASE("a database from a newer charter is refused and left alone", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -313,7 +328,7 @@ TEST_CASE("every change writes exactly one audit row, with its action and subjec
     CHECK(audit_count(store) == before + 1);
 }
 
-TEST_CASE("when the audit row cannot be written, the change is rolled back")
+TEST_CASE("when the audit row cannot be written, the change is rolled back", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -683,7 +698,7 @@ TEST_CASE("a read snapshot sees one state of the database, whatever other connec
     auto store = open_new(dir / "charter.db");
     seed(store);
     REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
-    auto other = Store::open(dir / "charter.db", OpenMode::existing);
+    auto other = open_store(dir / "charter.db", OpenMode::existing);
     REQUIRE(other);
 
     std::string inside_before, inside_after;
@@ -767,7 +782,7 @@ namespace {
 // "issued", or the error's kind and message.
 std::string try_to_issue(fs::path const& path)
 {
-    auto store = Store::open(path, OpenMode::existing);
+    auto store = open_store(path, OpenMode::existing);
     if (!store)
         return "open failed: " + std::to_string(static_cast<int>(store.error().kind)) + " " + store.error().message;
     auto issued = store->insert_license(make_license("lic_2", t0), cli);
@@ -811,7 +826,7 @@ std::string try_to_issue_unprivileged(fs::path const& path)
 
 }
 
-TEST_CASE("a read-only database gives a clear error and is not changed")
+TEST_CASE("a read-only database gives a clear error and is not changed", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -833,7 +848,7 @@ TEST_CASE("a read-only database gives a clear error and is not changed")
     CHECK(contains(answer, "nothing was changed"));
 
     REQUIRE(chmod(path.c_str(), 0644) == 0);
-    auto store = Store::open(path, OpenMode::existing);
+    auto store = open_store(path, OpenMode::existing);
     REQUIRE(store);
     CHECK(license_count(*store) == 1);
     CHECK(audit_count(*store) == audit_before);
@@ -932,7 +947,7 @@ private:
 
 }
 
-TEST_CASE("a full disk gives a clear error, writes nothing, and the store works again once there is space")
+TEST_CASE("a full disk gives a clear error, writes nothing, and the store works again once there is space", "[sqlite]")
 {
     TempDir dir;
     FullDisk disk;
@@ -1007,7 +1022,7 @@ TEST_CASE("a full disk gives a clear error, writes nothing, and the store works 
     CHECK(license_count(*reopened) == 2);
 }
 
-TEST_CASE("a database locked by another process")
+TEST_CASE("a database locked by another process", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -1029,7 +1044,7 @@ TEST_CASE("a database locked by another process")
     REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
 }
 
-TEST_CASE("backup copies every row into a database that opens on its own")
+TEST_CASE("backup copies every row into a database that opens on its own", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -1465,7 +1480,7 @@ TEST_CASE("credentials: stored by hash, a live name once per license, revocation
     CHECK(listed->at(1).id == "cred_2");
 }
 
-TEST_CASE("a version-4 database gains versions, plans and credentials, and its licenses stay version 1")
+TEST_CASE("a version-4 database gains versions, plans and credentials, and its licenses stay version 1", "[sqlite]")
 {
     TempDir dir;
     fs::path path = dir / "charter.db";
@@ -1475,7 +1490,7 @@ TEST_CASE("a version-4 database gains versions, plans and credentials, and its l
                    "INSERT INTO signing_keys (kid, public_paserk, status, is_current, created_at) VALUES ('k', 'p', 'active', 1, 1);"
                    "INSERT INTO licenses (id, customer_id, product_id, token, claims_json, kid, issued_at)"
                    " VALUES ('lic_old', 'cus_a', 'acme-pro', 'v4.public.old', '{}', 'k', 1);");
-    auto store = Store::open(path, OpenMode::existing);
+    auto store = open_store(path, OpenMode::existing);
     REQUIRE(store);
     auto license = store->get_license("lic_old");
     REQUIRE(license);

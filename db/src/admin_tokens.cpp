@@ -74,10 +74,10 @@ Result<void> Store::insert_admin_token(AdminToken const& token, Actor const& act
         auto insert = m_impl->query(sql_insert_token);
         insert.bind(1, token.id).bind(2, token.name).bind(3, token.hash).bind(4, scopes).bind(5, token.created_at);
         insert.bind(6, token.revoked_at).bind(7, token.last_used_at);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
-            if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        if (int rc = insert.step(); rc != code::done) {
+            if (rc == code::primary_key_violation)
                 return make_error(ErrorKind::conflict, "admin token " + token.id + " already exists");
-            if (rc == SQLITE_CONSTRAINT_UNIQUE)
+            if (rc == code::unique_violation)
                 return make_error(ErrorKind::conflict, "an admin token with the same hash already exists; generate a new secret");
             return m_impl->error(rc);
         }
@@ -91,15 +91,15 @@ Result<void> Store::revoke_admin_token(std::string const& id, int64_t at, Actor 
     return m_impl->atomically([&]() -> Result<void> {
         auto revoke = m_impl->query(sql_revoke_token);
         revoke.bind(1, id).bind(2, at);
-        if (int rc = revoke.step(); rc != SQLITE_DONE)
+        if (int rc = revoke.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto select = m_impl->query(sql_select_token);
             select.bind(1, id);
             int rc = select.step();
-            if (rc == SQLITE_ROW)
+            if (rc == code::row)
                 return make_error(ErrorKind::conflict, "admin token " + id + " is already revoked");
-            if (rc != SQLITE_DONE)
+            if (rc != code::done)
                 return m_impl->error(rc);
             return make_error(ErrorKind::not_found, "no admin token " + id);
         }
@@ -111,9 +111,9 @@ Result<void> Store::touch_admin_token(std::string const& id, int64_t at)
 {
     auto touch = m_impl->query(sql_touch_token);
     touch.bind(1, id).bind(2, at);
-    if (int rc = touch.step(); rc != SQLITE_DONE)
+    if (int rc = touch.step(); rc != code::done)
         return m_impl->error(rc);
-    if (sqlite3_changes(m_impl->db) == 0)
+    if (m_impl->connection->changes() == 0)
         return make_error(ErrorKind::not_found, "no admin token " + id);
     return {};
 }
@@ -123,9 +123,9 @@ Result<std::optional<AdminToken>> Store::find_admin_token_by_hash(std::string co
     auto select = m_impl->query(sql_select_token_by_hash);
     select.bind(1, hash);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return std::optional<AdminToken>(read_token(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return std::optional<AdminToken>();
 }
@@ -135,9 +135,9 @@ Result<std::vector<AdminToken>> Store::list_admin_tokens()
     auto select = m_impl->query(sql_select_tokens);
     std::vector<AdminToken> tokens;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         tokens.push_back(read_token(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return tokens;
 }

@@ -9,10 +9,10 @@ namespace {
 
 constexpr char const* sql_select_audit
     = "SELECT id, at, actor, action, subject, details_json FROM audit"
-      " WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3";
+      " WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR id > ?2) ORDER BY id LIMIT ?3";
 constexpr char const* sql_select_audit_newest_first
     = "SELECT id, at, actor, action, subject, details_json FROM audit"
-      " WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3";
+      " WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3";
 constexpr char const* sql_select_setting = "SELECT value FROM settings WHERE key = ?1";
 constexpr char const* sql_upsert_setting
     = "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -25,7 +25,7 @@ Result<std::vector<AuditEntry>> Store::list_audit(AuditFilter const& filter)
     select.bind(1, filter.since).bind(2, filter.after_id).bind(3, filter.limit.value_or(-1));
     std::vector<AuditEntry> entries;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW) {
+    while ((rc = select.step()) == code::row) {
         entries.push_back(AuditEntry {
             .id = select.integer(0),
             .at = select.integer(1),
@@ -35,7 +35,7 @@ Result<std::vector<AuditEntry>> Store::list_audit(AuditFilter const& filter)
             .details_json = select.text(5),
         });
     }
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return entries;
 }
@@ -45,9 +45,9 @@ Result<std::optional<std::string>> Store::get_setting(std::string const& key)
     auto select = m_impl->query(sql_select_setting);
     select.bind(1, key);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return std::optional<std::string>(select.text(0));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return std::optional<std::string>();
 }
@@ -59,7 +59,7 @@ Result<void> Store::set_setting(std::string const& key, std::string const& value
     return m_impl->atomically([&]() -> Result<void> {
         auto upsert = m_impl->query(sql_upsert_setting);
         upsert.bind(1, key).bind(2, value);
-        if (int rc = upsert.step(); rc != SQLITE_DONE)
+        if (int rc = upsert.step(); rc != code::done)
             return m_impl->error(rc);
         return m_impl->audit(actor, at, "setting.set", key, JsonWriter().add("value", value).take());
     });

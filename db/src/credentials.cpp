@@ -47,13 +47,13 @@ Result<void> Store::insert_credential(Credential const& credential, Actor const&
         auto insert = m_impl->query(sql_insert_credential);
         insert.bind(1, credential.id).bind(2, credential.license_id).bind(3, credential.name).bind(4, credential.hash);
         insert.bind(5, credential.created_at);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
+        if (int rc = insert.step(); rc != code::done) {
             if (is_foreign_key_violation(rc))
                 return get_license(credential.license_id).error();
             if (is_unique_violation(rc)) {
                 auto live = m_impl->query(sql_select_live_name);
                 live.bind(1, credential.license_id).bind(2, credential.name);
-                if (live.step() == SQLITE_ROW)
+                if (live.step() == code::row)
                     return make_error(ErrorKind::conflict, "license " + credential.license_id + " already has a credential named \""
                             + credential.name + "\" (" + live.text(0) + "); revoke it first or choose another name");
                 return make_error(ErrorKind::conflict, "credential " + credential.id + " already exists");
@@ -70,9 +70,9 @@ Result<void> Store::revoke_credential(std::string const& id, int64_t at, Actor c
     return m_impl->atomically([&]() -> Result<void> {
         auto revoke = m_impl->query(sql_revoke_credential);
         revoke.bind(1, id).bind(2, at);
-        if (int rc = revoke.step(); rc != SQLITE_DONE)
+        if (int rc = revoke.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto existing = get_credential(id);
             if (!existing)
                 return existing.error();
@@ -90,9 +90,9 @@ Result<Credential> Store::get_credential(std::string const& id)
     auto select = m_impl->query(sql_select_credential);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_credential(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no credential " + id);
 }
@@ -102,9 +102,9 @@ Result<std::optional<Credential>> Store::find_credential_by_hash(std::string con
     auto select = m_impl->query(sql_select_credential_by_hash);
     select.bind(1, hash);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return std::optional<Credential>(read_credential(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return std::optional<Credential>();
 }
@@ -115,9 +115,9 @@ Result<std::vector<Credential>> Store::list_credentials(std::string const& licen
     select.bind(1, license_id);
     std::vector<Credential> credentials;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         credentials.push_back(read_credential(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return credentials;
 }
@@ -126,9 +126,9 @@ Result<void> Store::touch_credential(std::string const& id, int64_t at, std::str
 {
     auto touch = m_impl->query(sql_touch_credential);
     touch.bind(1, id).bind(2, at).bind(3, address);
-    if (int rc = touch.step(); rc != SQLITE_DONE)
+    if (int rc = touch.step(); rc != code::done)
         return m_impl->error(rc);
-    if (sqlite3_changes(m_impl->db) == 0)
+    if (m_impl->connection->changes() == 0)
         return make_error(ErrorKind::not_found, "no credential " + id);
     return {};
 }

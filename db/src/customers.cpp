@@ -31,10 +31,10 @@ Result<void> Store::add_customer(Customer const& customer, Actor const& actor)
     return m_impl->atomically([&]() -> Result<void> {
         auto insert = m_impl->query(sql_insert_customer);
         insert.bind(1, customer.id).bind(2, customer.email).bind(3, customer.name).bind(4, customer.created_at);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
-            if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        if (int rc = insert.step(); rc != code::done) {
+            if (rc == code::primary_key_violation)
                 return make_error(ErrorKind::conflict, "customer " + customer.id + " already exists");
-            if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+            if (rc == code::unique_violation) {
                 auto existing = find_customer(customer.email);
                 return make_error(ErrorKind::conflict,
                     "a customer with email " + customer.email + " already exists"
@@ -52,9 +52,9 @@ Result<Customer> Store::find_customer(std::string const& id_or_email)
     auto select = m_impl->query(sql_select_customer);
     select.bind(1, id_or_email);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_customer(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found,
         "no customer " + id_or_email + "; add it with `charter customer add --email EMAIL`");
@@ -65,9 +65,9 @@ Result<std::vector<Customer>> Store::list_customers()
     auto select = m_impl->query(sql_select_customers);
     std::vector<Customer> customers;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         customers.push_back(read_customer(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return customers;
 }

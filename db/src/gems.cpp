@@ -22,11 +22,11 @@ constexpr char const* sql_select_gem_releases
     = "SELECT r.id, r.product_id, r.version, r.filename, r.size, r.sha256, r.released_at, r.yanked, r.created_at,"
       " g.release_id, g.name, g.version, g.platform, g.required_ruby_version, g.required_rubygems_version, g.summary,"
       " g.authors, g.licenses, g.date, g.sha256"
-      " FROM gems g JOIN releases r ON r.id = g.release_id WHERE ?1 IS NULL OR r.product_id = ?1"
+      " FROM gems g JOIN releases r ON r.id = g.release_id WHERE CAST(?1 AS TEXT) IS NULL OR r.product_id = ?1"
       " ORDER BY r.product_id, g.name, r.released_at, r.id";
 constexpr char const* sql_select_all_dependencies
     = "SELECT d.release_id, d.name, d.requirements FROM gem_dependencies d JOIN releases r ON r.id = d.release_id"
-      " WHERE ?1 IS NULL OR r.product_id = ?1 ORDER BY d.release_id, d.position";
+      " WHERE CAST(?1 AS TEXT) IS NULL OR r.product_id = ?1 ORDER BY d.release_id, d.position";
 constexpr char const* sql_select_generation = "SELECT value FROM generations WHERE name = 'releases'";
 
 GemMetadata read_gem(Query const& row, int first)
@@ -61,7 +61,7 @@ Result<void> Store::put_gem_metadata(GemMetadata const& gem)
         {
             auto remove = m_impl->query(sql_delete_dependencies);
             remove.bind(1, gem.release_id);
-            if (int rc = remove.step(); rc != SQLITE_DONE)
+            if (int rc = remove.step(); rc != code::done)
                 return m_impl->error(rc);
         }
         {
@@ -69,7 +69,7 @@ Result<void> Store::put_gem_metadata(GemMetadata const& gem)
             upsert.bind(1, gem.release_id).bind(2, gem.name).bind(3, gem.version).bind(4, gem.platform);
             upsert.bind(5, ruby).bind(6, rubygems).bind(7, gem.summary).bind(8, authors).bind(9, licenses);
             upsert.bind(10, gem.date).bind(11, gem.sha256);
-            if (int rc = upsert.step(); rc != SQLITE_DONE)
+            if (int rc = upsert.step(); rc != code::done)
                 return m_impl->error(rc);
         }
         int64_t position = 0;
@@ -77,7 +77,7 @@ Result<void> Store::put_gem_metadata(GemMetadata const& gem)
             auto requirements = join_lines(dependency.requirements);
             auto insert = m_impl->query(sql_insert_dependency);
             insert.bind(1, gem.release_id).bind(2, position++).bind(3, dependency.name).bind(4, requirements);
-            if (int rc = insert.step(); rc != SQLITE_DONE)
+            if (int rc = insert.step(); rc != code::done)
                 return m_impl->error(rc);
         }
         return {};
@@ -91,18 +91,18 @@ Result<GemMetadata> Store::find_gem_metadata(std::string const& release_id)
         auto select = m_impl->query(sql_select_gem);
         select.bind(1, release_id);
         int rc = select.step();
-        if (rc == SQLITE_DONE)
+        if (rc == code::done)
             return make_error(ErrorKind::not_found, "release " + release_id + " is not a gem");
-        if (rc != SQLITE_ROW)
+        if (rc != code::row)
             return m_impl->error(rc);
         gem = read_gem(select, 0);
     }
     auto select = m_impl->query(sql_select_dependencies);
     select.bind(1, release_id);
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         gem.dependencies.push_back(GemDependency { .name = select.text(0), .requirements = split_lines(select.text(1)) });
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return gem;
 }
@@ -115,7 +115,7 @@ Result<std::vector<GemRelease>> Store::list_gem_releases(std::optional<std::stri
         auto select = m_impl->query(sql_select_gem_releases);
         select.bind(1, product_id);
         int rc;
-        while ((rc = select.step()) == SQLITE_ROW) {
+        while ((rc = select.step()) == code::row) {
             GemRelease entry;
             entry.release = Release {
                 .id = select.text(0),
@@ -132,20 +132,20 @@ Result<std::vector<GemRelease>> Store::list_gem_releases(std::optional<std::stri
             by_id.emplace(entry.release.id, gems.size());
             gems.push_back(std::move(entry));
         }
-        if (rc != SQLITE_DONE)
+        if (rc != code::done)
             return m_impl->error(rc);
     }
     auto select = m_impl->query(sql_select_all_dependencies);
     select.bind(1, product_id);
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW) {
+    while ((rc = select.step()) == code::row) {
         auto found = by_id.find(select.text(0));
         if (found == by_id.end())
             continue;
         gems[found->second].gem.dependencies.push_back(
             GemDependency { .name = select.text(1), .requirements = split_lines(select.text(2)) });
     }
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return gems;
 }
@@ -154,9 +154,9 @@ Result<int64_t> Store::releases_generation()
 {
     auto select = m_impl->query(sql_select_generation);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return select.integer(0);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return int64_t { 0 };
 }

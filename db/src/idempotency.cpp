@@ -21,9 +21,9 @@ Result<void> Store::Impl::insert_idempotency_key(IdempotencyRecord const& record
     insert.bind(1, record.token_id).bind(2, record.key).bind(3, record.fingerprint).bind(4, record.resource);
     insert.bind(5, record.created_at);
     int rc = insert.step();
-    if (rc == SQLITE_DONE)
+    if (rc == code::done)
         return {};
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    if (rc == code::primary_key_violation)
         return make_error(ErrorKind::conflict, "idempotency key " + record.key + " was already used by admin token "
                 + record.token_id);
     return error(rc);
@@ -31,7 +31,7 @@ Result<void> Store::Impl::insert_idempotency_key(IdempotencyRecord const& record
 
 bool Store::Impl::delete_idempotency_key(IdempotencyRecord const& record)
 {
-    return query(sql_delete_idempotency_key).bind(1, record.token_id).bind(2, record.key).step() == SQLITE_DONE;
+    return query(sql_delete_idempotency_key).bind(1, record.token_id).bind(2, record.key).step() == code::done;
 }
 
 Result<void> Store::record_idempotency_key(IdempotencyRecord const& record)
@@ -46,7 +46,7 @@ Result<std::optional<IdempotencyRecord>> Store::find_idempotency_key(std::string
     auto select = m_impl->query(sql_select_idempotency_key);
     select.bind(1, token_id).bind(2, key);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return std::optional<IdempotencyRecord>(IdempotencyRecord {
             .token_id = select.text(0),
             .key = select.text(1),
@@ -54,7 +54,7 @@ Result<std::optional<IdempotencyRecord>> Store::find_idempotency_key(std::string
             .resource = select.text(3),
             .created_at = select.integer(4),
         });
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return std::optional<IdempotencyRecord>();
 }

@@ -63,24 +63,24 @@ Error revoked_error(std::string const& id, ChangeState const& state)
 }
 
 // Reads what decides whether a change may be made (inside the change's transaction).
-Result<ChangeState> read_change_state(Query& select, std::string const& id, std::function<Error(int)> const& sqlite_failure)
+Result<ChangeState> read_change_state(Query& select, std::string const& id, std::function<Error(int)> const& database_failure)
 {
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_DONE)
+    if (rc == code::done)
         return make_error(ErrorKind::not_found, "no license " + id);
-    if (rc != SQLITE_ROW)
-        return sqlite_failure(rc);
+    if (rc != code::row)
+        return database_failure(rc);
     return ChangeState { select.text(0), select.optional_integer(1), select.integer(2), select.optional_integer(3),
         select.optional_text(4) };
 }
 
 // Why a change that matched no row was refused: an unknown license, a revoked one, or what
 // `otherwise` says of the state it is in.
-Error refusal(Query& select_state, std::string const& id, std::function<Error(int)> const& sqlite_failure,
+Error refusal(Query& select_state, std::string const& id, std::function<Error(int)> const& database_failure,
     std::function<Error(ChangeState const&)> const& otherwise)
 {
-    auto state = read_change_state(select_state, id, sqlite_failure);
+    auto state = read_change_state(select_state, id, database_failure);
     if (!state)
         return state.error();
     if (state->status == "revoked")
@@ -104,21 +104,21 @@ Result<void> Store::add_license_version(License const& next, LicenseChange const
         if (next.version != state->version + 1)
             return make_error(ErrorKind::conflict, "license " + next.id + " changed meanwhile (now version "
                     + std::to_string(state->version) + "); retry the change");
-        if (int rc = m_impl->query(sql_keep_current_version).bind(1, next.id).step(); rc != SQLITE_DONE)
+        if (int rc = m_impl->query(sql_keep_current_version).bind(1, next.id).step(); rc != code::done)
             return m_impl->error(rc);
         auto write = m_impl->query(sql_write_next_version);
         write.bind(1, next.id).bind(2, next.token).bind(3, next.claims_json).bind(4, next.kid).bind(5, next.issued_at);
         write.bind(6, next.expires_at).bind(7, next.updates_until).bind(8, next.plan_id).bind(9, next.version);
         write.bind(10, change.reason).bind(11, actor.name);
         int rc = write.step();
-        if (rc != SQLITE_DONE) {
+        if (rc != code::done) {
             if (is_foreign_key_violation(rc) && next.plan_id) {
                 if (auto plan = get_plan(*next.plan_id); !plan)
                     return plan.error();
             }
             return m_impl->error(rc);
         }
-        if (sqlite3_changes(m_impl->db) != 1)
+        if (m_impl->connection->changes() != 1)
             return make_error(ErrorKind::conflict, "license " + next.id + " changed meanwhile; retry the change");
         return m_impl->audit(actor, change.at, change.action, next.id,
             change.details_json.empty() ? std::string("{}") : change.details_json);
@@ -131,7 +131,7 @@ Result<std::vector<LicenseVersion>> Store::list_license_versions(std::string con
     select.bind(1, id);
     std::vector<LicenseVersion> versions;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW) {
+    while ((rc = select.step()) == code::row) {
         versions.push_back(LicenseVersion {
             .license_id = select.text(0),
             .version = select.integer(1),
@@ -146,7 +146,7 @@ Result<std::vector<LicenseVersion>> Store::list_license_versions(std::string con
             .actor = select.text(10),
         });
     }
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     if (versions.empty())
         return make_error(ErrorKind::not_found, "no license " + id);
@@ -160,9 +160,9 @@ Result<void> Store::suspend_license(std::string const& id, std::string const& re
     return m_impl->atomically([&]() -> Result<void> {
         auto suspend = m_impl->query(sql_suspend);
         suspend.bind(1, id).bind(2, at).bind(3, reason);
-        if (int rc = suspend.step(); rc != SQLITE_DONE)
+        if (int rc = suspend.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto select_state = m_impl->query(sql_select_change_state);
             return refusal(select_state, id, [&](int rc) { return m_impl->error(rc); }, [&](ChangeState const& state) {
                 return make_error(ErrorKind::conflict, "license " + id + " is already suspended (since "
@@ -176,9 +176,9 @@ Result<void> Store::suspend_license(std::string const& id, std::string const& re
 Result<void> Store::reinstate_license(std::string const& id, int64_t at, Actor const& actor)
 {
     return m_impl->atomically([&]() -> Result<void> {
-        if (int rc = m_impl->query(sql_reinstate).bind(1, id).step(); rc != SQLITE_DONE)
+        if (int rc = m_impl->query(sql_reinstate).bind(1, id).step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto select_state = m_impl->query(sql_select_change_state);
             return refusal(select_state, id, [&](int rc) { return m_impl->error(rc); }, [&](ChangeState const&) {
                 return make_error(ErrorKind::conflict, "license " + id + " is not suspended; there is nothing to reinstate");

@@ -26,19 +26,19 @@ constexpr char const* sql_select_license_status = "SELECT status FROM licenses W
 // suspended nor expired at ?4), 1 revoked, 2 expired at ?4 (and not suspended), 3 suspended.
 // ?7: ends within [?4, ?4 + ?7] seconds, neither revoked nor suspended.
 #define CHARTER_LICENSE_FILTER                                                                          \
-    " WHERE (?1 IS NULL OR product_id = ?1) AND (?2 IS NULL OR customer_id = ?2)"                      \
-    " AND (?3 IS NULL"                                                                                  \
+    " WHERE (CAST(?1 AS TEXT) IS NULL OR product_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR customer_id = ?2)"                      \
+    " AND (CAST(?3 AS BIGINT) IS NULL"                                                                                  \
     "  OR (?3 = 0 AND status = 'active' AND suspended_at IS NULL"                                       \
     "      AND (expires_at IS NULL OR expires_at >= ?4))"                                               \
     "  OR (?3 = 1 AND status = 'revoked')"                                                              \
     "  OR (?3 = 2 AND status = 'active' AND suspended_at IS NULL AND expires_at < ?4)"                  \
     "  OR (?3 = 3 AND status = 'active' AND suspended_at IS NOT NULL))"                                 \
-    " AND (?7 IS NULL OR (status = 'active' AND suspended_at IS NULL"                                   \
+    " AND (CAST(?7 AS BIGINT) IS NULL OR (status = 'active' AND suspended_at IS NULL"                                   \
     "      AND expires_at >= ?4 AND expires_at <= ?4 + ?7))"
 
 // In rowid order, which is the order licenses were issued in, and stable for a cursor.
 constexpr char const* sql_select_licenses = CHARTER_LICENSE_COLUMNS CHARTER_LICENSE_FILTER
-    " AND (?5 IS NULL OR rowid > ?5) ORDER BY rowid LIMIT ?6";
+    " AND (CAST(?5 AS BIGINT) IS NULL OR rowid > ?5) ORDER BY rowid LIMIT ?6";
 constexpr char const* sql_count_licenses = "SELECT count(*) FROM licenses" CHARTER_LICENSE_FILTER;
 constexpr char const* sql_select_license_position = "SELECT rowid FROM licenses WHERE id = ?1";
 constexpr char const* sql_select_revoked_ids
@@ -85,6 +85,25 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
     if (license.status != "active" && license.status != "revoked")
         return make_error(ErrorKind::invalid_input, "license status must be active or revoked, not \"" + license.status + "\"");
 
+    // Which reference is wrong is found out only after a failed insert (checking up front would
+    // cost three lookups on every license of a batch), and only once the failed statement is
+    // rolled back: PostgreSQL refuses every statement of a transaction after a failed one.
+    bool missing_reference = false;
+    auto explain = [&](Result<void> result) -> Result<void> {
+        if (result || !missing_reference)
+            return result;
+        if (auto product = get_product(license.product_id); !product)
+            return product.error();
+        if (auto customer = find_customer(license.customer_id); !customer)
+            return customer.error();
+        if (auto key = find_signing_key(license.kid); !key)
+            return key.error();
+        if (license.plan_id) {
+            if (auto plan = get_plan(*license.plan_id); !plan)
+                return plan.error();
+        }
+        return result;
+    };
     auto insert_row = [&]() -> Result<void> {
         auto insert = m_impl->query(sql_insert_license);
         insert.bind(1, license.id).bind(2, license.customer_id).bind(3, license.product_id).bind(4, license.token);
@@ -93,24 +112,12 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
         // Columns 13 and 14 (the unscoped idempotency key of schema versions 1 to 3) stay NULL.
         insert.bind(12, license.revoke_reason).bind_null(13).bind_null(14).bind(15, actor.name).bind(16, license.plan_id);
         int rc = insert.step();
-        if (rc == SQLITE_DONE)
+        if (rc == code::done)
             return {};
-        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        if (rc == code::primary_key_violation)
             return make_error(ErrorKind::conflict, "license " + license.id + " already exists");
-        if (is_foreign_key_violation(rc)) {
-            // Only now find out which reference is wrong: checking up front would cost
-            // three lookups on every license of a batch.
-            if (auto product = get_product(license.product_id); !product)
-                return product.error();
-            if (auto customer = find_customer(license.customer_id); !customer)
-                return customer.error();
-            if (auto key = find_signing_key(license.kid); !key)
-                return key.error();
-            if (license.plan_id) {
-                if (auto plan = get_plan(*license.plan_id); !plan)
-                    return plan.error();
-            }
-        }
+        if (is_foreign_key_violation(rc))
+            missing_reference = true;
         return m_impl->error(rc);
     };
     bool idempotency_recorded = false;
@@ -139,12 +146,14 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
         return m_impl->audit(actor, license.issued_at, "license.issue", license.id, details);
     };
 
-    if (m_impl->depth == 0) {
-        return m_impl->atomically([&]() -> Result<void> {
+    // PostgreSQL aborts the whole transaction at a failed statement, so there a license in the
+    // caller's transaction gets a savepoint, which a later ROLLBACK TO undoes cheaply.
+    if (m_impl->depth == 0 || m_impl->backend() == Backend::postgres) {
+        return explain(m_impl->atomically([&]() -> Result<void> {
             if (auto inserted = insert_row(); !inserted)
                 return inserted;
             return write_audit();
-        });
+        }));
     }
 
     // Inside the caller's transaction (a batch), without a savepoint: a savepoint makes SQLite
@@ -155,11 +164,11 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
     if (auto usable = m_impl->check_transaction(); !usable)
         return usable;
     if (auto inserted = insert_row(); !inserted)
-        return inserted;
+        return explain(inserted);
     auto audited = write_audit();
-    if (audited || sqlite3_get_autocommit(m_impl->db))
+    if (audited || !m_impl->connection->in_transaction())
         return audited;
-    if (int rc = m_impl->query(sql_delete_license).bind(1, license.id).step(); rc != SQLITE_DONE)
+    if (int rc = m_impl->query(sql_delete_license).bind(1, license.id).step(); rc != code::done)
         m_impl->doomed = true;
     if (idempotency_recorded && !m_impl->delete_idempotency_key(*license.idempotency))
         m_impl->doomed = true;
@@ -174,9 +183,9 @@ Result<void> Store::revoke_license(std::string const& id, std::optional<std::str
     return m_impl->atomically([&]() -> Result<void> {
         auto revoke = m_impl->query(sql_revoke_license);
         revoke.bind(1, id).bind(2, at).bind(3, reason);
-        if (int rc = revoke.step(); rc != SQLITE_DONE)
+        if (int rc = revoke.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto existing = get_license(id);
             if (!existing)
                 return existing.error();
@@ -191,9 +200,9 @@ Result<License> Store::get_license(std::string const& id)
     auto select = m_impl->query(sql_select_license);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_license(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no license " + id);
 }
@@ -203,9 +212,9 @@ Result<std::string> Store::license_status(std::string const& id)
     auto select = m_impl->query(sql_select_license_status);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return select.text(0);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no license " + id);
 }
@@ -217,9 +226,9 @@ Result<std::vector<License>> Store::list_licenses(LicenseFilter const& filter)
         auto position = m_impl->query(sql_select_license_position);
         position.bind(1, *filter.after_id);
         int rc = position.step();
-        if (rc == SQLITE_DONE)
+        if (rc == code::done)
             return make_error(ErrorKind::invalid_input, "the cursor (after) " + *filter.after_id + " is not a license id");
-        if (rc != SQLITE_ROW)
+        if (rc != code::row)
             return m_impl->error(rc);
         after_rowid = position.integer(0);
     }
@@ -228,9 +237,9 @@ Result<std::vector<License>> Store::list_licenses(LicenseFilter const& filter)
     select.bind(5, after_rowid).bind(6, filter.limit.value_or(-1));
     std::vector<License> licenses;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         licenses.push_back(read_license(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return licenses;
 }
@@ -240,7 +249,7 @@ Result<int64_t> Store::count_licenses(LicenseFilter const& filter)
     auto count = m_impl->query(sql_count_licenses);
     bind_filter(count, filter);
     int rc = count.step();
-    if (rc != SQLITE_ROW)
+    if (rc != code::row)
         return m_impl->error(rc);
     return count.integer(0);
 }
@@ -251,9 +260,9 @@ Result<std::vector<std::string>> Store::revoked_license_ids(std::string const& p
     select.bind(1, product_id);
     std::vector<std::string> ids;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         ids.push_back(select.text(0));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return ids;
 }

@@ -19,7 +19,7 @@ constexpr char const* sql_delete_mail = "DELETE FROM mail_outbox WHERE id = ?1";
 
 constexpr char const* sql_select_mail = CHARTER_MAIL_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_mails = CHARTER_MAIL_COLUMNS
-    " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR license_id = ?2) ORDER BY created_at, id LIMIT ?3";
+    " WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1) AND (CAST(?2 AS TEXT) IS NULL OR license_id = ?2) ORDER BY created_at, id LIMIT ?3";
 // The due, unclaimed pending messages, oldest due first (the partial index mail_outbox_pending).
 constexpr char const* sql_select_due = "SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?1"
                                        " AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY next_attempt_at, id LIMIT ?2";
@@ -75,20 +75,20 @@ Result<bool> Store::Impl::insert_mail(MailMessage const& message)
     insert.bind(5, message.license_id).bind(6, message.license_version).bind(7, message.details_json);
     insert.bind(8, message.dedupe_key).bind(9, message.created_at).bind(10, message.next_attempt_at);
     int rc = insert.step();
-    if (rc == SQLITE_DONE)
-        return sqlite3_changes(db) > 0;
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    if (rc == code::done)
+        return connection->changes() > 0;
+    if (rc == code::primary_key_violation)
         return make_error(ErrorKind::conflict, "mail message " + message.id + " already exists");
     auto failure = error(rc);
     if (failure.kind == ErrorKind::io)
         return failure;
     return make_error(failure.kind, "could not queue the " + message.kind + " message to " + message.recipient + " ("
-            + sqlite3_errmsg(db) + "); nothing was changed");
+            + connection->last_message() + "); nothing was changed");
 }
 
 bool Store::Impl::delete_mail(MailMessage const& message)
 {
-    return query(sql_delete_mail).bind(1, message.id).step() == SQLITE_DONE;
+    return query(sql_delete_mail).bind(1, message.id).step() == code::done;
 }
 
 Result<bool> Store::queue_mail(MailMessage const& message)
@@ -113,9 +113,9 @@ Result<MailMessage> Store::get_mail(std::string const& id)
     auto select = m_impl->query(sql_select_mail);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_mail(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no mail message " + id + " (see `charter mail list`)");
 }
@@ -126,9 +126,9 @@ Result<std::vector<MailMessage>> Store::list_mail(MailFilter const& filter)
     select.bind(1, filter.status).bind(2, filter.license_id).bind(3, filter.limit.value_or(-1));
     std::vector<MailMessage> messages;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         messages.push_back(read_mail(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return messages;
 }
@@ -142,15 +142,15 @@ Result<std::vector<MailMessage>> Store::claim_mail(std::string const& sender, in
             auto select = m_impl->query(sql_select_due);
             select.bind(1, now).bind(2, limit);
             int rc;
-            while ((rc = select.step()) == SQLITE_ROW)
+            while ((rc = select.step()) == code::row)
                 ids.push_back(select.text(0));
-            if (rc != SQLITE_DONE)
+            if (rc != code::done)
                 return m_impl->error(rc);
         }
         for (auto const& id : ids) {
             auto claim = m_impl->query(sql_claim_mail);
             claim.bind(1, id).bind(2, now + lease_seconds).bind(3, sender);
-            if (int rc = claim.step(); rc != SQLITE_DONE)
+            if (int rc = claim.step(); rc != code::done)
                 return m_impl->error(rc);
         }
         for (auto const& id : ids) {
@@ -170,7 +170,7 @@ Result<void> Store::mark_mail_sent(std::string const& id, int64_t at)
 {
     auto update = m_impl->query(sql_mark_sent);
     update.bind(1, id).bind(2, at);
-    if (int rc = update.step(); rc != SQLITE_DONE)
+    if (int rc = update.step(); rc != code::done)
         return m_impl->error(rc);
     return {};
 }
@@ -180,7 +180,7 @@ Result<void> Store::mark_mail_retry(std::string const& id, std::string const& se
 {
     auto update = m_impl->query(sql_mark_retry);
     update.bind(1, id).bind(2, sender).bind(3, next_attempt_at).bind(4, error);
-    if (int rc = update.step(); rc != SQLITE_DONE)
+    if (int rc = update.step(); rc != code::done)
         return m_impl->error(rc);
     return {};
 }
@@ -189,7 +189,7 @@ Result<void> Store::mark_mail_failed(std::string const& id, std::string const& s
 {
     auto update = m_impl->query(sql_mark_failed);
     update.bind(1, id).bind(2, sender).bind(3, error);
-    if (int rc = update.step(); rc != SQLITE_DONE)
+    if (int rc = update.step(); rc != code::done)
         return m_impl->error(rc);
     return {};
 }
@@ -199,9 +199,9 @@ Result<void> Store::retry_mail(std::string const& id, int64_t at, Actor const& a
     return m_impl->atomically([&]() -> Result<void> {
         auto update = m_impl->query(sql_retry_mail);
         update.bind(1, id).bind(2, at);
-        if (int rc = update.step(); rc != SQLITE_DONE)
+        if (int rc = update.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto existing = get_mail(id);
             if (!existing)
                 return existing.error();
@@ -217,7 +217,7 @@ Result<MailStats> Store::mail_stats()
     auto select = m_impl->query(sql_mail_counts);
     MailStats stats;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW) {
+    while ((rc = select.step()) == code::row) {
         auto status = select.text(0);
         if (status == "pending") {
             stats.pending = select.integer(1);
@@ -228,7 +228,7 @@ Result<MailStats> Store::mail_stats()
             stats.failed = select.integer(1);
         }
     }
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return stats;
 }

@@ -75,7 +75,7 @@ Result<void> Store::add_plan(Plan const& plan, Actor const& actor)
         insert.bind(5, entitlements).bind(6, plan.seats).bind(7, plan.grace_seconds).bind(8, plan.created_at);
         insert.bind(9, plan.updated_at);
         insert.bind(10, reminders);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
+        if (int rc = insert.step(); rc != code::done) {
             if (is_unique_violation(rc))
                 return make_error(ErrorKind::conflict, "plan " + plan.id + " already exists; change it with `charter plan update "
                         + plan.id + "`");
@@ -100,9 +100,9 @@ Result<void> Store::update_plan(Plan const& plan, Actor const& actor)
         update.bind(1, plan.id).bind(2, plan.duration).bind(3, plan.updates_for).bind(4, entitlements);
         update.bind(5, plan.seats).bind(6, plan.grace_seconds).bind(7, plan.updated_at);
         update.bind(8, reminders);
-        if (int rc = update.step(); rc != SQLITE_DONE)
+        if (int rc = update.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0)
+        if (m_impl->connection->changes() == 0)
             return get_plan(plan.id).error();
         return m_impl->audit(actor, plan.updated_at, "plan.update", plan.id, plan_details(plan));
     });
@@ -113,9 +113,9 @@ Result<Plan> Store::get_plan(std::string const& id)
     auto select = m_impl->query(sql_select_plan);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_plan(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no plan " + id + "; `charter plan list` shows the plans");
 }
@@ -125,9 +125,9 @@ Result<std::vector<Plan>> Store::list_plans()
     auto select = m_impl->query(sql_select_plans);
     std::vector<Plan> plans;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         plans.push_back(read_plan(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return plans;
 }

@@ -32,7 +32,7 @@ Result<void> Store::add_product(Product const& product, Actor const& actor)
     return m_impl->atomically([&]() -> Result<void> {
         auto insert = m_impl->query(sql_insert_product);
         insert.bind(1, product.id).bind(2, product.name).bind_bool(3, product.keep_access_after_expiry).bind(4, product.created_at);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
+        if (int rc = insert.step(); rc != code::done) {
             if (is_unique_violation(rc))
                 return make_error(ErrorKind::conflict, "product " + product.id + " already exists");
             return m_impl->error(rc);
@@ -50,9 +50,9 @@ Result<Product> Store::get_product(std::string const& id)
     auto select = m_impl->query(sql_select_product);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_product(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no product " + id + "; add it with `charter product add " + id + "`");
 }
@@ -62,9 +62,9 @@ Result<std::vector<Product>> Store::list_products()
     auto select = m_impl->query(sql_select_products);
     std::vector<Product> products;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         products.push_back(read_product(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return products;
 }

@@ -20,9 +20,9 @@ constexpr char const* sql_select_release = CHARTER_RELEASE_COLUMNS " WHERE id = 
 constexpr char const* sql_select_release_by_file
     = CHARTER_RELEASE_COLUMNS " WHERE product_id = ?1 AND version = ?2 AND filename = ?3";
 constexpr char const* sql_select_releases
-    = CHARTER_RELEASE_COLUMNS " WHERE ?1 IS NULL OR product_id = ?1 ORDER BY product_id, released_at, id";
+    = CHARTER_RELEASE_COLUMNS " WHERE CAST(?1 AS TEXT) IS NULL OR product_id = ?1 ORDER BY product_id, released_at, id";
 constexpr char const* sql_insert_download
-    = "INSERT INTO downloads (at, license_id, release_id, bytes, remote_address, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    = "INSERT INTO downloads (at, license_id, release_id, bytes, remote_address, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
 // The cursor is bound as 0 when absent (ids start at 1) rather than tested with IS NULL, so
 // that each page starts at its rowid instead of scanning the log from the top. The other
 // filters are checked row by row on that one pass: no index on at or outcome is paid for on
@@ -31,11 +31,11 @@ constexpr char const* sql_select_downloads
     = "SELECT d.id, d.at, d.license_id, d.release_id, d.bytes, d.remote_address, d.outcome,"
       " r.id, r.product_id, r.version, r.filename, r.size, r.sha256, r.released_at, r.yanked, r.created_at"
       " FROM downloads d LEFT JOIN releases r ON r.id = d.release_id"
-      " WHERE d.id > ?1 AND (?2 IS NULL OR d.at >= ?2) AND (?3 IS NULL OR d.license_id = ?3)"
-      " AND (?4 IS NULL OR r.product_id = ?4) AND (?5 IS NULL OR d.outcome = ?5) ORDER BY d.id LIMIT ?6";
+      " WHERE d.id > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR d.at >= ?2) AND (CAST(?3 AS TEXT) IS NULL OR d.license_id = ?3)"
+      " AND (CAST(?4 AS TEXT) IS NULL OR r.product_id = ?4) AND (CAST(?5 AS TEXT) IS NULL OR d.outcome = ?5) ORDER BY d.id LIMIT ?6";
 
 constexpr char const* sql_count_license_downloads
-    = "SELECT count(*) FROM (SELECT 1 FROM downloads WHERE license_id = ?1 AND at >= ?2 LIMIT ?3)";
+    = "SELECT count(*) FROM (SELECT 1 FROM downloads WHERE license_id = ?1 AND at >= ?2 LIMIT ?3) AS recent";
 // The oldest rows by id (logging order, the start of the table): each call reads max_rows rows
 // at most, instead of scanning the log for old dates (no index on at is paid for per request).
 constexpr char const* sql_delete_old_downloads
@@ -78,7 +78,7 @@ Result<void> Store::add_release(Release const& release, OnDuplicateRelease on_du
                 return make_error(ErrorKind::conflict, describe(release) + " already exists; replace it explicitly or use a new version");
             auto replace = m_impl->query(sql_replace_release);
             replace.bind(1, existing->id).bind(2, release.size).bind(3, release.sha256).bind(4, release.released_at);
-            if (int rc = replace.step(); rc != SQLITE_DONE)
+            if (int rc = replace.step(); rc != code::done)
                 return m_impl->error(rc);
             auto details = JsonWriter()
                                .add("product", release.product_id)
@@ -96,7 +96,7 @@ Result<void> Store::add_release(Release const& release, OnDuplicateRelease on_du
         insert.bind(1, release.id).bind(2, release.product_id).bind(3, release.version).bind(4, release.filename);
         insert.bind(5, release.size).bind(6, release.sha256).bind(7, release.released_at).bind_bool(8, release.yanked);
         insert.bind(9, release.created_at);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
+        if (int rc = insert.step(); rc != code::done) {
             if (is_unique_violation(rc))
                 return make_error(ErrorKind::conflict, "release " + release.id + " already exists");
             if (is_foreign_key_violation(rc)) {
@@ -120,9 +120,9 @@ Result<void> Store::yank_release(std::string const& id, int64_t at, Actor const&
     return m_impl->atomically([&]() -> Result<void> {
         auto yank = m_impl->query(sql_yank_release);
         yank.bind(1, id);
-        if (int rc = yank.step(); rc != SQLITE_DONE)
+        if (int rc = yank.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto existing = find_release(id);
             if (!existing)
                 return existing.error();
@@ -137,9 +137,9 @@ Result<void> Store::unyank_release(std::string const& id, int64_t at, Actor cons
     return m_impl->atomically([&]() -> Result<void> {
         auto unyank = m_impl->query(sql_unyank_release);
         unyank.bind(1, id);
-        if (int rc = unyank.step(); rc != SQLITE_DONE)
+        if (int rc = unyank.step(); rc != code::done)
             return m_impl->error(rc);
-        if (sqlite3_changes(m_impl->db) == 0) {
+        if (m_impl->connection->changes() == 0) {
             auto existing = find_release(id);
             if (!existing)
                 return existing.error();
@@ -155,9 +155,9 @@ Result<std::vector<Release>> Store::list_releases(std::optional<std::string> con
     select.bind(1, product_id);
     std::vector<Release> releases;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         releases.push_back(read_release(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return releases;
 }
@@ -167,9 +167,9 @@ Result<Release> Store::find_release(std::string const& id)
     auto select = m_impl->query(sql_select_release);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_release(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no release " + id);
 }
@@ -179,9 +179,9 @@ Result<Release> Store::find_release(std::string const& product_id, std::string c
     auto select = m_impl->query(sql_select_release_by_file);
     select.bind(1, product_id).bind(2, version).bind(3, filename);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_release(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no release " + product_id + " " + version + " (" + filename + ")");
 }
@@ -191,16 +191,16 @@ Result<int64_t> Store::record_download(Download const& download)
     auto insert = m_impl->query(sql_insert_download);
     insert.bind(1, download.at).bind(2, download.license_id).bind(3, download.release_id).bind(4, download.bytes);
     insert.bind(5, download.remote_address).bind(6, download.outcome);
-    if (int rc = insert.step(); rc != SQLITE_DONE)
+    if (int rc = insert.step(); rc != code::row)
         return m_impl->error(rc);
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(m_impl->db));
+    return insert.integer(0);
 }
 
 Result<int64_t> Store::count_license_downloads(std::string const& license_id, int64_t since, int64_t limit)
 {
     auto select = m_impl->query(sql_count_license_downloads);
     select.bind(1, license_id).bind(2, since).bind(3, limit);
-    if (int rc = select.step(); rc != SQLITE_ROW)
+    if (int rc = select.step(); rc != code::row)
         return m_impl->error(rc);
     return select.integer(0);
 }
@@ -209,16 +209,16 @@ Result<int64_t> Store::delete_downloads_before(int64_t before, int64_t max_rows)
 {
     auto remove = m_impl->query(sql_delete_old_downloads);
     remove.bind(1, before).bind(2, max_rows);
-    if (int rc = remove.step(); rc != SQLITE_DONE)
+    if (int rc = remove.step(); rc != code::done)
         return m_impl->error(rc);
-    return static_cast<int64_t>(sqlite3_changes(m_impl->db));
+    return static_cast<int64_t>(m_impl->connection->changes());
 }
 
 Result<bool> Store::artifact_in_use(std::string const& sha256)
 {
     auto select = m_impl->query(sql_artifact_in_use);
     select.bind(1, sha256);
-    if (int rc = select.step(); rc != SQLITE_ROW)
+    if (int rc = select.step(); rc != code::row)
         return m_impl->error(rc);
     return select.integer(0) != 0;
 }
@@ -230,7 +230,7 @@ Result<std::vector<DownloadLogEntry>> Store::list_downloads(DownloadFilter const
     select.bind(5, filter.outcome).bind(6, filter.limit.value_or(-1));
     std::vector<DownloadLogEntry> entries;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW) {
+    while ((rc = select.step()) == code::row) {
         DownloadLogEntry entry;
         entry.download = Download {
             .id = select.integer(0),
@@ -245,7 +245,7 @@ Result<std::vector<DownloadLogEntry>> Store::list_downloads(DownloadFilter const
             entry.release = read_release(select, 7);
         entries.push_back(std::move(entry));
     }
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return entries;
 }

@@ -1,9 +1,8 @@
 #include "schema.hpp"
 
 #include "charter/db/store.hpp"
-#include "sqlite_errors.hpp"
-
-#include <sqlite3.h>
+#include "postgres_sql.hpp"
+#include "sqlite_connection.hpp"
 
 #include <array>
 #include <string>
@@ -269,72 +268,150 @@ ALTER TABLE plans ADD COLUMN reminders TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
-Result<int> read_integer_pragma(sqlite3* db, std::filesystem::path const& path, char const* sql)
+// What a migration step cannot say in the subset both databases accept, said for PostgreSQL:
+// the step's CREATE TRIGGER … END; statements are left out of its translation and this text
+// runs after it instead (index: the step, 0-based).
+constexpr std::array<char const*, 3> postgres_additions {
+    nullptr,
+    nullptr,
+    // 3: the triggers that move the releases generation.
+    R"sql(
+CREATE FUNCTION charter_bump_releases_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE generations SET value = value + 1 WHERE name = 'releases';
+    RETURN NULL;
+END $$;
+CREATE TRIGGER releases_generation AFTER INSERT OR UPDATE OR DELETE ON releases
+    FOR EACH ROW EXECUTE FUNCTION charter_bump_releases_generation();
+CREATE TRIGGER gems_generation AFTER INSERT OR UPDATE OR DELETE ON gems
+    FOR EACH ROW EXECUTE FUNCTION charter_bump_releases_generation();
+)sql",
+};
+
+// The step as PostgreSQL runs it.
+std::string postgres_step(size_t step)
 {
-    sqlite3_stmt* statement = nullptr;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &statement, nullptr);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(statement);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(statement);
-        return sqlite_error(db, rc, path);
+    std::string sql = migrations[step];
+    for (auto at = sql.find("CREATE TRIGGER"); at != std::string::npos; at = sql.find("CREATE TRIGGER", at)) {
+        auto end = sql.find("END;", at);
+        sql.erase(at, end == std::string::npos ? std::string::npos : end + 4 - at);
     }
-    int value = sqlite3_column_int(statement, 0);
-    sqlite3_finalize(statement);
+    auto translated = postgres_schema(sql);
+    if (step < postgres_additions.size() && postgres_additions[step])
+        translated += postgres_additions[step];
+    return translated;
+}
+
+// PostgreSQL keeps the version in a table; SQLite in the file header (user_version).
+constexpr char const* sql_postgres_has_version = "SELECT to_regclass('schema_version') IS NOT NULL";
+constexpr char const* sql_postgres_version = "SELECT coalesce(max(version), 0) FROM schema_version";
+constexpr char const* sql_postgres_tables
+    = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()";
+// Customers' email compares case-insensitively (COLLATE NOCASE in SQLite): an ICU collation
+// of that name makes the same column definition mean the same in PostgreSQL.
+constexpr char const* sql_postgres_nocase
+    = "CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)";
+
+Result<int64_t> first_integer(Connection& connection, char const* sql)
+{
+    int rc = code::done;
+    auto* statement = connection.statement(sql, rc);
+    if (!statement)
+        return connection.error(rc);
+    rc = statement->step();
+    if (rc != code::row) {
+        statement->reset();
+        return connection.error(rc);
+    }
+    auto value = statement->integer(0);
+    statement->reset();
     return value;
 }
 
-Result<void> execute(sqlite3* db, std::filesystem::path const& path, std::string const& sql)
+Result<int> checked_version(Connection& connection)
 {
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK)
-        return sqlite_error(db, rc, path);
-    return {};
-}
-
-Result<int> checked_version(sqlite3* db, std::filesystem::path const& path)
-{
-    auto version = read_integer_pragma(db, path, "PRAGMA user_version");
-    if (!version)
-        return version;
-    if (*version > latest_schema_version()) {
+    auto const& name = connection.name();
+    int version = 0;
+    if (connection.backend() == Backend::sqlite) {
+        auto read = first_integer(connection, "PRAGMA user_version");
+        if (!read)
+            return read.error();
+        version = static_cast<int>(*read);
+    } else {
+        auto has_version = first_integer(connection, sql_postgres_has_version);
+        if (!has_version)
+            return has_version.error();
+        if (*has_version) {
+            auto read = first_integer(connection, sql_postgres_version);
+            if (!read)
+                return read.error();
+            version = static_cast<int>(*read);
+        }
+    }
+    if (version > latest_schema_version()) {
         return make_error(ErrorKind::version,
-            "database " + path.string() + " has schema version " + std::to_string(*version)
+            "database " + name + " has schema version " + std::to_string(version)
                 + ", newer than this charter (" + std::to_string(latest_schema_version()) + "); upgrade charter");
     }
-    if (*version > 0) {
-        auto id = read_integer_pragma(db, path, "PRAGMA application_id");
+    if (connection.backend() == Backend::postgres) {
+        if (version > 0)
+            return version;
+        auto tables = first_integer(connection, sql_postgres_tables);
+        if (!tables)
+            return tables.error();
+        if (*tables > 0)
+            return make_error(ErrorKind::io, "database " + name + " holds tables but is not a charter database; give charter a database of its own");
+        return version;
+    }
+    if (version > 0) {
+        auto id = first_integer(connection, "PRAGMA application_id");
         if (!id)
             return id.error();
         if (*id != application_id)
-            return make_error(ErrorKind::io, path.string() + " is an SQLite database but not a charter database");
+            return make_error(ErrorKind::io, name + " is an SQLite database but not a charter database");
         return version;
     }
-    auto tables = read_integer_pragma(db, path, "SELECT count(*) FROM sqlite_schema");
+    auto tables = first_integer(connection, "SELECT count(*) FROM sqlite_schema");
     if (!tables)
         return tables.error();
     if (*tables > 0)
-        return make_error(ErrorKind::io, path.string() + " is an SQLite database but not a charter database");
+        return make_error(ErrorKind::io, name + " is an SQLite database but not a charter database");
     return version;
 }
 
-Result<void> upgrade(sqlite3* db, std::filesystem::path const& path, int target)
+Result<void> execute(Connection& connection, std::string const& sql)
+{
+    if (int rc = connection.execute(sql); rc != code::done)
+        return connection.error(rc);
+    return {};
+}
+
+Result<void> upgrade(Connection& connection, int target)
 {
     // Check again under the write lock: another process may have migrated meanwhile.
-    auto version = checked_version(db, path);
+    auto version = checked_version(connection);
     if (!version)
         return version.error();
+    if (*version >= target)
+        return {};
+    bool const postgres = connection.backend() == Backend::postgres;
+    if (postgres) {
+        if (auto done = execute(connection, sql_postgres_nocase); !done)
+            return done;
+        if (auto done = execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !done)
+            return done;
+    }
     for (int step = *version; step < target; ++step) {
-        if (auto done = execute(db, path, migrations[static_cast<size_t>(step)]); !done)
+        auto const index = static_cast<size_t>(step);
+        if (auto done = execute(connection, postgres ? postgres_step(index) : std::string(migrations[index])); !done)
             return done;
     }
-    if (*version < target) {
-        if (auto done = execute(db, path, "PRAGMA application_id = " + std::to_string(application_id)); !done)
-            return done;
-        if (auto done = execute(db, path, "PRAGMA user_version = " + std::to_string(target)); !done)
-            return done;
+    if (postgres) {
+        return execute(connection, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (" + std::to_string(target) + ")");
     }
-    return {};
+    if (auto done = execute(connection, "PRAGMA application_id = " + std::to_string(application_id)); !done)
+        return done;
+    return execute(connection, "PRAGMA user_version = " + std::to_string(target));
 }
 
 }
@@ -344,27 +421,36 @@ int latest_schema_version()
     return static_cast<int>(migrations.size());
 }
 
-Result<void> migrate(sqlite3* db, std::filesystem::path const& path, int target)
+Result<int> schema_version_of(Connection& connection)
 {
-    auto version = checked_version(db, path);
+    return checked_version(connection);
+}
+
+std::string postgres_migration(int step)
+{
+    return postgres_step(static_cast<size_t>(step));
+}
+
+Result<void> migrate(Connection& connection, int target)
+{
+    auto version = checked_version(connection);
     if (!version)
         return version.error();
     if (*version >= target)
         return {};
     // The whole upgrade is one transaction: a crash or a full disk half-way leaves the
-    // database at its old version, never between two.
-    if (auto begun = execute(db, path, "BEGIN IMMEDIATE"); !begun)
-        return begun;
-    auto upgraded = upgrade(db, path, target);
+    // database at its old version, never between two. (PostgreSQL's DDL is transactional too.)
+    if (int rc = connection.begin(true); rc != code::done)
+        return connection.error(rc);
+    auto upgraded = upgrade(connection, target);
     if (!upgraded) {
-        if (!sqlite3_get_autocommit(db))
-            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        (void)connection.rollback();
         return upgraded;
     }
-    if (auto committed = execute(db, path, "COMMIT"); !committed) {
-        if (!sqlite3_get_autocommit(db))
-            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-        return committed;
+    if (int rc = connection.commit(); rc != code::done) {
+        auto failure = connection.error(rc);
+        (void)connection.rollback();
+        return failure;
     }
     return {};
 }

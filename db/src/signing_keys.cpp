@@ -43,13 +43,13 @@ Result<void> Store::add_signing_key(SigningKeyRecord const& key, Actor const& ac
         return make_error(ErrorKind::invalid_input, "signing key " + key.kid + " cannot be both current and retired");
     return m_impl->atomically([&]() -> Result<void> {
         if (key.current) {
-            if (int rc = m_impl->query(sql_clear_current).step(); rc != SQLITE_DONE)
+            if (int rc = m_impl->query(sql_clear_current).step(); rc != code::done)
                 return m_impl->error(rc);
         }
         auto insert = m_impl->query(sql_insert_key);
         insert.bind(1, key.kid).bind(2, key.public_paserk).bind(3, key.status).bind_bool(4, key.current);
         insert.bind(5, key.created_at).bind(6, key.retired_at);
-        if (int rc = insert.step(); rc != SQLITE_DONE) {
+        if (int rc = insert.step(); rc != code::done) {
             if (is_unique_violation(rc))
                 return make_error(ErrorKind::conflict, "signing key " + key.kid + " already exists");
             return m_impl->error(rc);
@@ -70,9 +70,9 @@ Result<void> Store::set_current_key(std::string const& kid, int64_t at, Actor co
         if (key->current)
             return make_error(ErrorKind::conflict, "signing key " + kid + " is already the current key");
         auto previous = current_signing_key();
-        if (int rc = m_impl->query(sql_clear_current).step(); rc != SQLITE_DONE)
+        if (int rc = m_impl->query(sql_clear_current).step(); rc != code::done)
             return m_impl->error(rc);
-        if (int rc = m_impl->query(sql_make_current).bind(1, kid).step(); rc != SQLITE_DONE)
+        if (int rc = m_impl->query(sql_make_current).bind(1, kid).step(); rc != code::done)
             return m_impl->error(rc);
         JsonWriter details;
         if (previous)
@@ -93,7 +93,7 @@ Result<void> Store::retire_key(std::string const& kid, int64_t at, Actor const& 
         }
         if (key->status == "retired")
             return make_error(ErrorKind::conflict, "signing key " + kid + " is already retired");
-        if (int rc = m_impl->query(sql_retire_key).bind(1, kid).bind(2, at).step(); rc != SQLITE_DONE)
+        if (int rc = m_impl->query(sql_retire_key).bind(1, kid).bind(2, at).step(); rc != code::done)
             return m_impl->error(rc);
         return m_impl->audit(actor, at, "key.retire", kid, "{}");
     });
@@ -104,9 +104,9 @@ Result<std::vector<SigningKeyRecord>> Store::list_signing_keys()
     auto select = m_impl->query(sql_select_keys);
     std::vector<SigningKeyRecord> keys;
     int rc;
-    while ((rc = select.step()) == SQLITE_ROW)
+    while ((rc = select.step()) == code::row)
         keys.push_back(read_key(select));
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return keys;
 }
@@ -116,9 +116,9 @@ Result<SigningKeyRecord> Store::find_signing_key(std::string const& kid)
     auto select = m_impl->query(sql_select_key);
     select.bind(1, kid);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_key(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no signing key " + kid);
 }
@@ -127,9 +127,9 @@ Result<SigningKeyRecord> Store::current_signing_key()
 {
     auto select = m_impl->query(sql_select_current_key);
     int rc = select.step();
-    if (rc == SQLITE_ROW)
+    if (rc == code::row)
         return read_key(select);
-    if (rc != SQLITE_DONE)
+    if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no current signing key; create one with `charter key new`");
 }

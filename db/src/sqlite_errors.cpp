@@ -1,5 +1,7 @@
 #include "sqlite_errors.hpp"
 
+#include "connection.hpp"
+
 #include <sqlite3.h>
 
 #include <cerrno>
@@ -85,16 +87,6 @@ Error sqlite_error(sqlite3* db, int rc, std::filesystem::path const& path)
         return make_error(ErrorKind::internal,
             "database " + file + ": " + sqlite_message(db, rc) + " (sqlite code " + std::to_string(rc) + ")");
     }
-}
-
-bool is_unique_violation(int rc)
-{
-    return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
-}
-
-bool is_foreign_key_violation(int rc)
-{
-    return rc == SQLITE_CONSTRAINT_FOREIGNKEY;
 }
 
 }

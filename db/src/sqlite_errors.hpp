@@ -13,8 +13,4 @@ namespace charter::db {
 /// `db` may be null (when sqlite3_open_v2 itself failed without a handle).
 Error sqlite_error(sqlite3* db, int rc, std::filesystem::path const& path);
 
-/// True for the extended codes of UNIQUE and PRIMARY KEY violations.
-bool is_unique_violation(int rc);
-bool is_foreign_key_violation(int rc);
-
 }

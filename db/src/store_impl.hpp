@@ -3,17 +3,13 @@
 // depth, and the small helpers every table's file uses. Private to db/.
 
 #include "charter/db/store.hpp"
+#include "connection.hpp"
 #include "json_writer.hpp"
-#include "sqlite_errors.hpp"
-
-#include <sqlite3.h>
 
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace charter::db {
@@ -21,33 +17,23 @@ namespace charter::db {
 class Query;
 
 struct Store::Impl {
-    sqlite3* db { nullptr };
-    std::filesystem::path path;
-    // Keyed by the address of the SQL literal: every statement is a constant in one of
-    // db/src's files, so the address identifies it without hashing the text.
-    std::unordered_map<char const*, sqlite3_stmt*> statements;
-    int depth { 0 }; // 0: no transaction; 1: BEGIN IMMEDIATE; >1: savepoints inside it
+    std::unique_ptr<Connection> connection;
+    int depth { 0 }; // 0: no transaction; 1: a writing transaction; >1: savepoints inside it
     // Set when a change inside the caller's transaction failed half-way and could not be
     // undone; the transaction can then only be rolled back.
     bool doomed { false };
-    // Pages the connection had written to the WAL mid-transaction (its cache overflowing)
-    // when the outermost transaction began: more at a rollback means the -wal file holds
-    // uncommitted pages (signed keys of licenses that will never exist) to discard.
-    int spills_at_begin { 0 };
+    // Set when the outermost transaction was rolled back after a failure that running it
+    // again can cure (Connection::last_failure_retryable).
+    bool retryable { false };
 
-    ~Impl();
+    Backend backend() const { return connection->backend(); }
 
-    /// Makes the -wal file hold nothing past the last commit: checkpoints it and truncates it
-    /// to nothing when it is longer than its committed frames. Best effort: when another
-    /// connection is writing or reading an older snapshot within `busy_ms`, the frames stay
-    /// for the next open.
-    void discard_uncommitted_log(int busy_ms);
-
-    /// The cached statement for `sql`, prepared on first use.
+    /// The cached statement for `sql`, prepared on first use. Outside a transaction, a
+    /// connection lost since its last use is made again first.
     Query query(char const* sql);
 
-    /// The Error for a failed SQLite call, with a message that names the file and says what to do.
-    Error error(int rc) const { return sqlite_error(db, rc, path); }
+    /// The Error for a failed call, with a message that names the database and says what to do.
+    Error error(int rc) const { return connection->error(rc); }
 
     /// Runs `body` atomically: a transaction at the top level, a savepoint inside one.
     template<typename Body>
@@ -55,8 +41,8 @@ struct Store::Impl {
 
     Result<void> begin();
     Result<void> finish(bool commit);
-    /// Inside a transaction: an error when it can no longer commit (SQLite rolled it back
-    /// after a full disk or an i/o error, or a change could not be undone).
+    /// Inside a transaction: an error when it can no longer commit (the database rolled it
+    /// back after a full disk, an i/o error or a lost connection, or a change could not be undone).
     Result<void> check_transaction() const;
 
     /// Appends one audit row; called by each mutator inside its transaction.
@@ -77,24 +63,22 @@ struct Store::Impl {
 /// A borrowed cached statement: bind, step, read columns. Resetting on destruction makes
 /// the statement ready for the next use and releases its read locks.
 ///
-/// Text is bound without copying (SQLITE_STATIC): the bound string must outlive the Query.
+/// Text is bound without copying: the bound string must outlive the Query.
 class Query {
 public:
-    Query(sqlite3_stmt* statement, int prepare_rc) : m_statement(statement), m_prepare_rc(prepare_rc) { }
+    Query(Statement* statement, int prepare_rc) : m_statement(statement), m_prepare_rc(prepare_rc) { }
     Query(Query const&) = delete;
     Query& operator=(Query const&) = delete;
     ~Query()
     {
-        if (m_statement) {
-            sqlite3_reset(m_statement);
-            sqlite3_clear_bindings(m_statement);
-        }
+        if (m_statement)
+            m_statement->reset();
     }
 
     Query& bind(int index, std::string_view text)
     {
         if (m_statement)
-            sqlite3_bind_text(m_statement, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+            m_statement->bind_text(index, text);
         return *this;
     }
     Query& bind(int index, std::string const& text) { return bind(index, std::string_view(text)); }
@@ -102,7 +86,7 @@ public:
     Query& bind(int index, int64_t number)
     {
         if (m_statement)
-            sqlite3_bind_int64(m_statement, index, number);
+            m_statement->bind_integer(index, number);
         return *this;
     }
     Query& bind(int index, std::optional<std::string> const& text)
@@ -121,42 +105,36 @@ public:
     Query& bind_null(int index)
     {
         if (m_statement)
-            sqlite3_bind_null(m_statement, index);
+            m_statement->bind_null(index);
         return *this;
     }
 
-    /// SQLITE_ROW, SQLITE_DONE, or an (extended) error code.
+    /// code::row, code::done, or a failure code.
     int step()
     {
         if (!m_statement)
             return m_prepare_rc;
-        return sqlite3_step(m_statement);
+        return m_statement->step();
     }
 
-    std::string text(int column) const
-    {
-        auto const* data = sqlite3_column_text(m_statement, column);
-        if (!data)
-            return {};
-        return std::string(reinterpret_cast<char const*>(data), static_cast<size_t>(sqlite3_column_bytes(m_statement, column)));
-    }
+    std::string text(int column) const { return m_statement->text(column); }
     std::optional<std::string> optional_text(int column) const
     {
-        if (sqlite3_column_type(m_statement, column) == SQLITE_NULL)
+        if (m_statement->is_null(column))
             return std::nullopt;
         return text(column);
     }
-    int64_t integer(int column) const { return sqlite3_column_int64(m_statement, column); }
+    int64_t integer(int column) const { return m_statement->integer(column); }
     std::optional<int64_t> optional_integer(int column) const
     {
-        if (sqlite3_column_type(m_statement, column) == SQLITE_NULL)
+        if (m_statement->is_null(column))
             return std::nullopt;
         return integer(column);
     }
     bool boolean(int column) const { return integer(column) != 0; }
 
 private:
-    sqlite3_stmt* m_statement;
+    Statement* m_statement;
     int m_prepare_rc;
 };
 
@@ -188,18 +166,12 @@ inline std::vector<std::string> split_lines(std::string const& text)
 
 inline Query Store::Impl::query(char const* sql)
 {
-    if (auto found = statements.find(sql); found != statements.end())
-        return Query(found->second, SQLITE_OK);
-    sqlite3_stmt* statement = nullptr;
-    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(statement);
-        return Query(nullptr, rc);
-    }
-    statements.emplace(sql, statement);
-    return Query(statement, SQLITE_OK);
+    if (depth == 0)
+        (void)connection->reconnect_if_lost();
+    int rc = code::done;
+    auto* statement = connection->statement(sql, rc);
+    return Query(statement, rc);
 }
-
 template<typename Body>
 Result<void> Store::Impl::atomically(Body&& body)
 {

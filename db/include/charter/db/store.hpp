@@ -1,9 +1,12 @@
 #pragma once
-// The SQLite store: the only place in Charter where SQL lives.
+// The store: the only place in Charter where SQL lives. One interface, two databases: an SQLite
+// file (the default, in the data directory) or a PostgreSQL database (a postgres:// URL), with
+// the same schema, migrations, transactions and error kinds (docs/architecture.md).
 //
-// Thread-safety: a Store is one SQLite connection and is not thread-safe. Use one Store per
-// thread (the server opens one per worker); several Stores, in one process or several, may
-// use the same database file at once (WAL mode, a 5 s busy timeout).
+// Thread-safety: a Store is one connection and is not thread-safe. Use one Store per thread
+// (the server opens one per worker); several Stores, in one process or several, may use the
+// same database at once (SQLite: WAL mode, a 5 s busy timeout; PostgreSQL: writers take turns
+// on one lock, as SQLite's single writer does).
 //
 // Every mutating method writes its audit row in the same transaction as the change; if the
 // audit row cannot be written, the change is rolled back and the error returned. Called
@@ -41,8 +44,13 @@ int latest_schema_version();
 
 class Store {
 public:
-    /// Opens (or creates) the database and brings its schema up to latest_schema_version().
+    /// Opens (or creates) the SQLite database and brings its schema up to latest_schema_version().
     static Result<Store> open(std::filesystem::path const& db_path, OpenMode mode);
+    /// Connects to the PostgreSQL database at `url` (postgres:// or postgresql://; the password
+    /// from the URL, PGPASSFILE or PGPASSWORD) and brings its schema up to date. The database
+    /// must exist; OpenMode::existing refuses one without Charter's schema (not_found), create
+    /// makes the schema in an empty one. A database with other tables is refused.
+    static Result<Store> connect(std::string const& url, OpenMode mode);
 
     Store(Store&&) noexcept;
     Store& operator=(Store&&) noexcept;
@@ -50,12 +58,21 @@ public:
     Store& operator=(Store const&) = delete;
     ~Store();
 
+    /// The SQLite file; empty for PostgreSQL.
     std::filesystem::path const& path() const;
+    /// The database for messages: the file, or the URL without its password.
+    std::string const& name() const;
+    bool is_postgres() const;
     Result<int> schema_version();
 
-    /// Runs `body` in one transaction (BEGIN IMMEDIATE): committed when it returns ok,
+    /// Runs `body` in one transaction whose writes serialize with every other writer's
+    /// (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers' lock): committed when it returns ok,
     /// rolled back otherwise. Nested calls use savepoints, so an inner failure undoes only
     /// the inner work (if the outer body then returns ok, the rest is committed).
+    /// At the top level, a transaction that failed in a way running it again cures (a
+    /// serialization failure, a deadlock, a connection lost before COMMIT; PostgreSQL only) is
+    /// rolled back and `body` run again, up to 4 times in all: a body must be re-runnable,
+    /// i.e. have no effect outside the database that a second run would repeat.
     Result<void> transaction(std::function<Result<void>()> const& body);
     /// Runs `body`, which only reads, in one read transaction (BEGIN DEFERRED): its reads see
     /// one snapshot of the database and start one transaction between them instead of one
@@ -227,8 +244,10 @@ public:
     // Maintenance.
     /// A consistent copy of the database at `destination` (SQLite's online backup API), safe
     /// while other processes write. An existing file at `destination` is replaced.
+    /// PostgreSQL: ErrorKind::invalid_input naming pg_dump and base backups as the tools.
     Result<void> backup(std::filesystem::path const& destination);
     /// PRAGMA integrity_check: "ok" when the database is sound, otherwise SQLite's findings.
+    /// PostgreSQL: "ok" when the schema is Charter's (PostgreSQL checks its own pages).
     Result<std::string> integrity_check();
 
 private:

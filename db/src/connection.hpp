@@ -1,0 +1,98 @@
+#pragma once
+// The connection a Store runs its SQL on, for either backend: SQLite (sqlite_connection.cpp)
+// or PostgreSQL (postgres_connection.cpp). The table files write their SQL once, in SQLite's
+// spelling of the subset both accept (docs/architecture.md, "One store, two databases"), and
+// use only this interface; the PostgreSQL connection translates each statement once, when it
+// prepares it (postgres_sql.hpp). Private to db/.
+
+#include "charter/result.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace charter::db {
+
+/// What a step or a statement returns: the values are SQLite's result codes, so the SQLite
+/// connection passes its own through; the PostgreSQL connection maps to them.
+namespace code {
+constexpr int failed = 1;                    // any other failure: Connection::error says which
+constexpr int row = 100;                     // a row is ready to read
+constexpr int done = 101;                    // finished
+constexpr int foreign_key_violation = 787;   // SQLITE_CONSTRAINT_FOREIGNKEY
+constexpr int primary_key_violation = 1555;  // SQLITE_CONSTRAINT_PRIMARYKEY
+constexpr int unique_violation = 2067;       // SQLITE_CONSTRAINT_UNIQUE (another unique key)
+}
+
+inline bool is_unique_violation(int rc)
+{
+    return rc == code::unique_violation || rc == code::primary_key_violation;
+}
+
+inline bool is_foreign_key_violation(int rc)
+{
+    return rc == code::foreign_key_violation;
+}
+
+enum class Backend { sqlite, postgres };
+
+/// One prepared statement of a connection. Text is bound by reference: the bound string must
+/// outlive the execution (the Query that bound it).
+class Statement {
+public:
+    virtual ~Statement() = default;
+    virtual void bind_text(int index, std::string_view text) = 0;
+    virtual void bind_integer(int index, int64_t number) = 0;
+    virtual void bind_null(int index) = 0;
+    /// code::row, code::done, or a failure code.
+    virtual int step() = 0;
+    /// Ready for the next execution: bindings cleared, locks and results released.
+    virtual void reset() = 0;
+    virtual bool is_null(int column) const = 0;
+    virtual std::string text(int column) const = 0;
+    virtual int64_t integer(int column) const = 0;
+};
+
+class Connection {
+public:
+    virtual ~Connection() = default;
+    virtual Backend backend() const = 0;
+    /// Names the database in messages: the file, or the PostgreSQL URL without its password.
+    virtual std::string const& name() const = 0;
+
+    /// The statement for `sql`, prepared on first use and cached by the literal's address
+    /// (every statement is a constant in one of db/src's files). Null, with `rc` set, when it
+    /// cannot be prepared.
+    virtual Statement* statement(char const* sql, int& rc) = 0;
+    /// Runs statements that return nothing (a migration step); code::done or a failure.
+    virtual int execute(std::string const& sql) = 0;
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    virtual int64_t changes() const = 0;
+
+    /// A transaction whose writes serialize with every other writer's (SQLite: BEGIN
+    /// IMMEDIATE; PostgreSQL: READ COMMITTED holding the database's writer lock), or a read
+    /// transaction that sees one snapshot.
+    virtual int begin(bool write) = 0;
+    virtual int commit() = 0;
+    virtual int rollback() = 0;
+    virtual int savepoint() = 0;
+    virtual int release_savepoint() = 0;
+    virtual int rollback_to_savepoint() = 0;
+    /// False when the database ended the transaction by itself after an error.
+    virtual bool in_transaction() const = 0;
+
+    /// The Error for failure `rc` of the last call, with a message that names the database
+    /// and says what to do.
+    virtual Error error(int rc) const = 0;
+    /// The database's own wording of the last failure (for messages that add their context).
+    virtual std::string last_message() const = 0;
+    /// Whether the last failure ended the transaction in a way that running it again from
+    /// the start can cure: a serialization failure, a deadlock, a connection lost before COMMIT.
+    virtual bool last_failure_retryable() const = 0;
+    /// Makes the connection usable again after it was lost (outside a transaction only).
+    /// False when the database still cannot be reached.
+    virtual bool reconnect_if_lost() = 0;
+};
+
+}
