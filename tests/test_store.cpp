@@ -1504,3 +1504,178 @@ TEST_CASE("a version-4 database gains versions, plans and credentials, and its l
     CHECK(store->list_plans()->empty());
     CHECK(store->list_credentials("lic_old")->empty());
 }
+
+// PostgreSQL only: what the database does there that SQLite never does (failures a rerun of
+// the transaction cures, connections lost and made again), driven through psql on the test's
+// database.
+namespace {
+
+std::string psql(fs::path const& path, std::string const& sql)
+{
+    auto [status, output] = PostgresCluster::get().psql(test_database(path), sql);
+    INFO(output);
+    REQUIRE(status == 0);
+    return charter::testing::trimmed(output);
+}
+
+// A trigger on `table` that fails the first `times` inserts with SQLSTATE `state`, counting
+// attempts in a sequence (sequences are not rolled back, so the count survives the rollback).
+void fail_inserts(fs::path const& path, std::string const& table, int times, std::string const& state)
+{
+    psql(path, "CREATE SEQUENCE attempts; CREATE FUNCTION fail_first() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF nextval('attempts') <= "
+            + std::to_string(times) + " THEN RAISE EXCEPTION 'injected failure' USING ERRCODE = '" + state
+            + "'; END IF; RETURN NEW; END $$; CREATE TRIGGER fail_first BEFORE INSERT ON " + table
+            + " FOR EACH ROW EXECUTE FUNCTION fail_first();");
+}
+
+void terminate_other_connections(fs::path const& path)
+{
+    psql(path, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+}
+
+}
+
+TEST_CASE("postgres: a serialization failure or a deadlock runs the whole transaction again", "[postgres]")
+{
+    auto state = GENERATE(std::string("40001"), std::string("40P01"));
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    fail_inserts(path, "customers", 1, state);
+    auto audit_before = audit_count(store);
+
+    int runs = 0;
+    auto done = store.transaction([&]() -> Result<void> {
+        ++runs;
+        return store.add_customer({ .id = "cus_carol", .email = "carol@example.com", .name = "Carol", .created_at = t0 }, cli);
+    });
+    INFO(state);
+    REQUIRE(done);
+    CHECK(runs == 2);
+    CHECK(store.find_customer("cus_carol").value().email == "carol@example.com");
+    CHECK(audit_count(store) == audit_before + 1);
+    CHECK(psql(path, "SELECT last_value FROM attempts") == "2");
+
+    // A mutator called on its own is a transaction too, and is retried the same way.
+    psql(path, "ALTER SEQUENCE attempts RESTART");
+    REQUIRE(store.add_customer({ .id = "cus_dan", .email = "dan@example.com", .name = "Dan", .created_at = t0 }, cli));
+    CHECK(audit_count(store) == audit_before + 2);
+}
+
+TEST_CASE("postgres: a failure that keeps coming back gives up after 4 runs, changing nothing", "[postgres]")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    fail_inserts(path, "customers", 1000, "40001");
+    auto audit_before = audit_count(store);
+
+    int runs = 0;
+    auto done = store.transaction([&]() -> Result<void> {
+        ++runs;
+        REQUIRE(store.set_setting("note", "written before the failure", t0, cli));
+        return store.add_customer({ .id = "cus_carol", .email = "carol@example.com", .name = "Carol", .created_at = t0 }, cli);
+    });
+    REQUIRE_FALSE(done);
+    CHECK(runs == 4);
+    CHECK(done.error().kind == ErrorKind::io);
+    CHECK(contains(done.error().message, "could not serialize this change with concurrent ones"));
+    CHECK(contains(done.error().message, "nothing was changed; try again"));
+    CHECK(store.find_customer("cus_carol").error().kind == ErrorKind::not_found);
+    CHECK_FALSE(store.get_setting("note").value());
+    CHECK(audit_count(store) == audit_before);
+}
+
+TEST_CASE("postgres: a failed change inside a transaction leaves the transaction usable, as in SQLite", "[postgres]")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    auto done = store.transaction([&]() -> Result<void> {
+        auto duplicate = store.add_customer({ .id = "cus_alice", .email = "other@example.com", .name = "A", .created_at = t0 }, cli);
+        REQUIRE_FALSE(duplicate);
+        CHECK(duplicate.error().kind == ErrorKind::conflict);
+        // The explanation reads after the failure, and so does the rest of the transaction.
+        return store.add_customer({ .id = "cus_carol", .email = "carol@example.com", .name = "Carol", .created_at = t0 }, cli);
+    });
+    REQUIRE(done);
+    CHECK(store.find_customer("carol@example.com").value().id == "cus_carol");
+}
+
+TEST_CASE("postgres: a lost connection is made again on its next use", "[postgres]")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+
+    // A transaction whose connection was lost before it began runs on a new connection.
+    terminate_other_connections(path);
+    REQUIRE(store.add_customer({ .id = "cus_carol", .email = "carol@example.com", .name = "Carol", .created_at = t0 }, cli));
+
+    // A read that finds the connection lost fails, saying so without the URL's secrets; the
+    // next one reconnects.
+    terminate_other_connections(path);
+    auto lost = store.find_customer("cus_carol");
+    REQUIRE_FALSE(lost);
+    CHECK(lost.error().kind == ErrorKind::io);
+    CHECK(contains(lost.error().message, "lost the connection to the database postgresql://postgres@/"));
+    CHECK(contains(lost.error().message, "check that PostgreSQL is running, then try again"));
+    CHECK(store.find_customer("cus_carol").value().name == "Carol");
+}
+
+TEST_CASE("postgres: when the audit row cannot be written, the change is rolled back", "[postgres]")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    psql(path, "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$;"
+               " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse_audit();");
+    auto issued = store.insert_license(make_license("lic_1", t0), cli);
+    REQUIRE_FALSE(issued);
+    CHECK(contains(issued.error().message, "could not write the audit row for license.issue lic_1 (audit log refused)"));
+    CHECK(store.get_license("lic_1").error().kind == ErrorKind::not_found);
+
+    // Inside a batch: the one license is undone, the batch goes on.
+    psql(path, "DROP TRIGGER refuse_audit ON audit; CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW WHEN (NEW.subject = 'lic_3') EXECUTE FUNCTION refuse_audit();");
+    auto batch = store.transaction([&]() -> Result<void> {
+        REQUIRE(store.insert_license(make_license("lic_2", t0), cli));
+        REQUIRE_FALSE(store.insert_license(make_license("lic_3", t0), cli));
+        return store.insert_license(make_license("lic_4", t0), cli);
+    });
+    REQUIRE(batch);
+    CHECK(store.get_license("lic_2"));
+    CHECK(store.get_license("lic_3").error().kind == ErrorKind::not_found);
+    CHECK(store.get_license("lic_4"));
+}
+
+TEST_CASE("postgres: a database that is not charter's, empty, or newer is refused", "[postgres]")
+{
+    TempDir dir;
+    auto empty = test_database(dir / "empty.db");
+    auto missing = Store::connect(empty, OpenMode::existing);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == ErrorKind::not_found);
+    CHECK(contains(missing.error().message, "has no charter data; run `charter init` with it first"));
+
+    auto other = dir / "other.db";
+    psql(other, "CREATE TABLE recipes (name TEXT)");
+    auto refused = Store::connect(test_database(other), OpenMode::create);
+    REQUIRE_FALSE(refused);
+    CHECK(contains(refused.error().message, "holds tables but is not a charter database; give charter a database of its own"));
+
+    auto newer = dir / "newer.db";
+    { auto store = open_new(newer); }
+    psql(newer, "UPDATE schema_version SET version = version + 1");
+    auto too_new = Store::connect(test_database(newer), OpenMode::existing);
+    REQUIRE_FALSE(too_new);
+    CHECK(too_new.error().kind == ErrorKind::version);
+
+    auto unreadable = Store::connect("postgres://nobody@127.0.0.1:1/none?connect_timeout=2", OpenMode::existing);
+    REQUIRE_FALSE(unreadable);
+    CHECK(unreadable.error().kind == ErrorKind::io);
+    CHECK(contains(unreadable.error().message, "cannot connect to the database postgresql://nobody@127.0.0.1:1/none"));
+}

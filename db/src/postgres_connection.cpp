@@ -165,7 +165,12 @@ public:
 
     int execute(std::string const& sql) override { return run(sql.c_str()); }
     int64_t changes() const override { return m_changes; }
-    int begin(bool write) override { return run(write ? sql_begin_write : sql_begin_read); }
+    int begin(bool write) override
+    {
+        m_retry_cures = false;
+        m_commit_failed = false;
+        return run(write ? sql_begin_write : sql_begin_read);
+    }
     int commit() override
     {
         int rc = run("COMMIT");
@@ -193,7 +198,7 @@ public:
     std::string last_message() const override { return m_message; }
     bool last_failure_retryable() const override
     {
-        if (m_sqlstate == "40001" || m_sqlstate == "40P01")
+        if (m_retry_cures)
             return true;
         // Lost before COMMIT was sent: the server rolled the transaction back. Lost during
         // COMMIT: nobody knows whether it committed, so it must not run twice.
@@ -236,6 +241,8 @@ public:
             m_message = first_line(PQerrorMessage(m_connection));
         if (lost() && m_sqlstate.empty())
             m_sqlstate = "08006";
+        if (m_sqlstate == "40001" || m_sqlstate == "40P01")
+            m_retry_cures = true;
         if (m_sqlstate == "23505")
             return m_constraint.size() > 5 && m_constraint.compare(m_constraint.size() - 5, 5, "_pkey") == 0
                 ? code::primary_key_violation
@@ -275,6 +282,9 @@ private:
     std::string m_message;
     std::string m_last_status;
     bool m_commit_failed { false };
+    // A serialization failure or deadlock happened in this transaction (sticky: the statements
+    // that roll back to a savepoint afterwards succeed).
+    bool m_retry_cures { false };
 };
 
 int PostgresStatement::step()

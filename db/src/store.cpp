@@ -16,9 +16,6 @@ namespace {
 
 constexpr int busy_timeout_ms = 5000;
 constexpr int discard_busy_ms = 500;
-// How many times Store::transaction runs a body whose transaction failed in a way running it
-// again cures (a serialization failure, a deadlock, a connection lost before COMMIT).
-constexpr int transaction_attempts = 4;
 
 constexpr char const* sql_insert_audit
     = "INSERT INTO audit (at, actor, action, subject, details_json) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -202,16 +199,7 @@ Result<int> Store::schema_version()
 
 Result<void> Store::transaction(std::function<Result<void>()> const& body)
 {
-    if (m_impl->depth > 0)
-        return m_impl->atomically(body);
-    for (int attempt = 1;; ++attempt) {
-        auto result = m_impl->atomically(body);
-        if (result || !m_impl->retryable || attempt == transaction_attempts)
-            return result;
-        m_impl->retryable = false;
-        if (!m_impl->connection->reconnect_if_lost())
-            return result;
-    }
+    return m_impl->atomically(body);
 }
 
 Result<void> Store::read_snapshot(std::function<Result<void>()> const& body)

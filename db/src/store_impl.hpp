@@ -35,9 +35,17 @@ struct Store::Impl {
     /// The Error for a failed call, with a message that names the database and says what to do.
     Error error(int rc) const { return connection->error(rc); }
 
-    /// Runs `body` atomically: a transaction at the top level, a savepoint inside one.
+    /// How many times a top-level transaction runs in all when it keeps failing in a way
+    /// running it again cures.
+    static constexpr int transaction_attempts = 4;
+
+    /// Runs `body` atomically: a transaction at the top level, a savepoint inside one. At the
+    /// top level, `body` runs again when the transaction failed in a way that cures (see
+    /// Store::transaction): every body given here must be re-runnable.
     template<typename Body>
     Result<void> atomically(Body&& body);
+    template<typename Body>
+    Result<void> attempt_atomically(Body& body);
 
     Result<void> begin();
     Result<void> finish(bool commit);
@@ -174,6 +182,22 @@ inline Query Store::Impl::query(char const* sql)
 }
 template<typename Body>
 Result<void> Store::Impl::atomically(Body&& body)
+{
+    for (int attempt = 1;; ++attempt) {
+        bool const outermost = depth == 0;
+        auto result = attempt_atomically(body);
+        // At the top level, a transaction that failed in a way running it again cures (a
+        // serialization failure, a deadlock, a connection lost before COMMIT) runs again.
+        if (result || !outermost || !retryable || attempt == transaction_attempts)
+            return result;
+        retryable = false;
+        if (!connection->reconnect_if_lost())
+            return result;
+    }
+}
+
+template<typename Body>
+Result<void> Store::Impl::attempt_atomically(Body& body)
 {
     if (auto begun = begin(); !begun)
         return begun;
