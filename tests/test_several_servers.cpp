@@ -291,26 +291,34 @@ TEST_CASE_METHOD(Fleet, "a key rotated with the CLI signs the new licenses of bo
     REQUIRE(first);
     REQUIRE(first->status == 201);
     auto old_kid = kid_of(json_of(first)["key"]);
+    // Anyone can send a key naming a kid B does not trust; B re-reads its trusted keys for it.
+    // That must not keep B from re-reading them for the genuine key just below.
+    std::string forged = json_of(first)["key"];
+    auto forged_kid = old_kid;
+    forged_kid[20] = forged_kid[20] == 'A' ? 'B' : 'A';
+    forged = forged.substr(0, forged.rfind('.') + 1) + charter::format::base64url_encode(R"({"kid":")" + forged_kid + "\"}");
+    CHECK(validate(client_b, forged)["status"] == "unknown_key");
 
     auto rotated = cli({ "key", "rotate" });
     auto new_kid = trimmed(rotated.out);
     REQUIRE(new_kid.starts_with("k4.pid."));
     REQUIRE(new_kid != old_kid);
 
-    // Each server signs its next license with the new key; each validates the other's at once.
-    std::map<std::string, std::string> keys;
-    for (auto* server : { &a(), &b() }) {
-        auto client = server->client();
-        auto issued = post_license(client, admin_token, "after-" + std::to_string(server->port()));
+    // Each server signs its next license with the new key, and the other validates it at once:
+    // B before it has signed anything with the new key itself.
+    auto issue_on = [&](httplib::Client& client, std::string const& idempotency_key) {
+        auto issued = post_license(client, admin_token, idempotency_key);
         REQUIRE(issued);
         INFO(issued->body);
         REQUIRE(issued->status == 201);
         std::string key = json_of(issued)["key"];
         CHECK(kid_of(key) == new_kid);
-        keys[std::to_string(server->port())] = key;
-    }
-    CHECK(validate(client_a, keys[std::to_string(b().port())])["status"] == "valid");
-    CHECK(validate(client_b, keys[std::to_string(a().port())])["status"] == "valid");
+        return key;
+    };
+    auto from_a = issue_on(client_a, "after-a");
+    CHECK(validate(client_b, from_a)["status"] == "valid");
+    auto from_b = issue_on(client_b, "after-b");
+    CHECK(validate(client_a, from_b)["status"] == "valid");
     // The license signed before the rotation still validates on both.
     CHECK(validate(client_b, json_of(first)["key"])["status"] == "valid");
 }

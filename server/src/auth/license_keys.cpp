@@ -9,9 +9,6 @@ namespace charter::server {
 namespace {
 
 constexpr auto key_cache_lifetime = std::chrono::seconds(5);
-// The shortest interval between two re-reads of the trusted keys forced by an unknown kid (which
-// anyone can put in a key: at most one database read a second for all of them).
-constexpr auto unknown_key_refresh = std::chrono::seconds(1);
 
 using Json = nlohmann::ordered_json;
 
@@ -51,26 +48,38 @@ LicenseKeys::LicenseKeys(StorePool& pool, CurrentSigningKey const& signing_key)
 
 Result<LicenseKeys::TrustedVerifier> LicenseKeys::verifier_for(std::string const& product, bool unknown_key)
 {
-    std::lock_guard lock(m_mutex);
     auto steady_now = std::chrono::steady_clock::now();
     // A new signing key is newer than the cached trusted keys: the licenses it has just signed
     // must validate at once, not after the cache's lifetime.
     auto signing_key_generation = m_signing_key.generation();
-    bool forced = unknown_key && steady_now - m_keys_forced_at > unknown_key_refresh;
-    if (forced)
-        m_keys_forced_at = steady_now;
-    if (steady_now - m_keys_loaded_at > key_cache_lifetime || signing_key_generation != m_signing_key_generation || forced) {
-        auto store = m_pool.lease();
-        if (!store)
-            return store.error();
-        auto keys = (*store)->list_signing_keys();
-        if (!keys)
-            return keys.error();
-        std::vector<std::string> trusted;
-        for (auto const& key : *keys) {
-            if (key.status != "retired")
-                trusted.push_back(key.public_paserk);
-        }
+    uint64_t read;
+    {
+        std::lock_guard lock(m_mutex);
+        bool due = unknown_key || steady_now - m_keys_loaded_at > key_cache_lifetime
+            || signing_key_generation != m_signing_key_generation;
+        if (!due)
+            return cached_verifier(product);
+        read = ++m_reads_started;
+    }
+    // Read without the lock, so that requests naming unknown kids (which anyone can send, each
+    // costing one small read, as any request does) never hold up the others. A key another
+    // server or the CLI has just made current is trusted at the first license it signed.
+    auto store = m_pool.lease();
+    if (!store)
+        return store.error();
+    auto keys = (*store)->list_signing_keys();
+    if (!keys)
+        return keys.error();
+    std::vector<std::string> trusted;
+    for (auto const& key : *keys) {
+        if (key.status != "retired")
+            trusted.push_back(key.public_paserk);
+    }
+    std::lock_guard lock(m_mutex);
+    // Reads that overlap apply in the order they started: an older read never puts back a key
+    // a newer one saw retired.
+    if (read > m_reads_applied) {
+        m_reads_applied = read;
         if (trusted != m_trusted_keys) {
             m_trusted_keys = std::move(trusted);
             m_verifiers.clear();
@@ -80,6 +89,11 @@ Result<LicenseKeys::TrustedVerifier> LicenseKeys::verifier_for(std::string const
         m_keys_loaded_at = steady_now;
         m_signing_key_generation = signing_key_generation;
     }
+    return cached_verifier(product);
+}
+
+LicenseKeys::TrustedVerifier LicenseKeys::cached_verifier(std::string const& product)
+{
     if (auto it = m_verifiers.find(product); it != m_verifiers.end())
         return TrustedVerifier { it->second, m_generation };
     auto verifier = std::make_shared<Verifier>(product.c_str());
@@ -123,9 +137,9 @@ Result<KeyCheck> LicenseKeys::check(std::string const& product, std::string cons
     if (auto known = m_checker.find(product, key, now))
         return *known;
     auto checked = verify(*trusted, product, key, now);
-    // A key another process has just made current (`charter key rotate`, then `charter issue`)
-    // signs licenses before this server's cache knows it: an unknown kid re-reads the trusted
-    // keys before it is believed.
+    // A key another process has just made current (`charter key rotate`, then `charter issue`
+    // or another server's issuance) signs licenses before this server's cache knows it: an
+    // unknown kid re-reads the trusted keys before it is believed.
     if (checked.status == CHARTER_E_UNKNOWN_KEY) {
         auto refreshed = verifier_for(product, true);
         if (!refreshed)

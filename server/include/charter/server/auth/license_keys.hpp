@@ -25,7 +25,8 @@ public:
 
     /// Verifies a license key for `product` at `now`, remembering good verdicts (KeyChecker).
     /// The trusted keys are re-read every few seconds, at once when this server's signing key
-    /// changed, and (at most once a second) when a key names a kid they lack.
+    /// changed, and whenever a key names a kid they lack (another server or the CLI may have
+    /// just made it current).
     Result<KeyCheck> check(std::string const& product, std::string const& key, int64_t now);
     /// The product a remembered key verified for, so that a known key needs no decoding.
     std::optional<std::string> product_of(std::string const& key) const { return m_checker.product_of(key); }
@@ -37,9 +38,10 @@ private:
         uint64_t generation;
     };
     /// A verifier for `product` trusting the current set of non-retired keys.
-    /// `unknown_key`: a license named a key the cached trusted keys lack, so re-read them now
-    /// unless an unknown kid made it do so less than a second ago.
+    /// `unknown_key`: a license named a key the cached trusted keys lack, so re-read them now.
     Result<TrustedVerifier> verifier_for(std::string const& product, bool unknown_key = false);
+    /// The verifier of `product` on the trusted keys held; m_mutex is held by the caller.
+    TrustedVerifier cached_verifier(std::string const& product);
     /// Verifies `key` and remembers a good verdict, unless the trusted keys changed since
     /// `trusted` was built on them.
     KeyCheck verify(TrustedVerifier const& trusted, std::string const& product, std::string const& key, int64_t now);
@@ -48,7 +50,8 @@ private:
     CurrentSigningKey const& m_signing_key;
     std::mutex m_mutex;
     std::chrono::steady_clock::time_point m_keys_loaded_at {};
-    std::chrono::steady_clock::time_point m_keys_forced_at {}; // the last re-read for an unknown kid
+    uint64_t m_reads_started { 0 }; // re-reads of the trusted keys begun, numbered
+    uint64_t m_reads_applied { 0 }; // the number of the last one whose keys are held
     uint64_t m_signing_key_generation { 0 }; // m_signing_key's generation when the trusted keys were read
     // Changes whenever the trusted keys do; a verdict reached with older keys is not remembered.
     uint64_t m_generation { 0 };
