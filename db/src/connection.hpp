@@ -65,6 +65,9 @@ public:
     /// (every statement is a constant in one of db/src's files). Null, with `rc` set, when it
     /// cannot be prepared.
     virtual Statement* statement(char const* sql, int& rc) = 0;
+    /// A statement made from text at run time (`charter db copy` names tables and columns it
+    /// found), not cached: null, with `rc` set, when it cannot be prepared.
+    virtual std::unique_ptr<Statement> prepare_once(std::string const& sql, int& rc) = 0;
     /// Runs statements that return nothing (a migration step); code::done or a failure.
     virtual int execute(std::string const& sql) = 0;
     /// Rows changed by the last INSERT, UPDATE or DELETE.

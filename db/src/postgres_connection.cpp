@@ -163,6 +163,11 @@ public:
         return m_statements.emplace(sql, std::make_unique<PostgresStatement>(*this, name, postgres_statement(sql))).first->second.get();
     }
 
+    std::unique_ptr<Statement> prepare_once(std::string const& sql, int& rc) override
+    {
+        (void)rc;
+        return std::make_unique<PostgresStatement>(*this, "charter_once" + std::to_string(++m_once), postgres_statement(sql));
+    }
     int execute(std::string const& sql) override { return run(sql.c_str()); }
     int64_t changes() const override { return m_changes; }
     int begin(bool write) override
@@ -276,6 +281,7 @@ private:
     std::string m_name;
     std::unordered_map<char const*, std::unique_ptr<PostgresStatement>> m_statements;
     uint64_t m_generation { 1 };
+    uint64_t m_once { 0 };
     int64_t m_changes { 0 };
     std::string m_sqlstate;
     std::string m_constraint;

@@ -189,6 +189,17 @@ Statement* SqliteConnection::statement(char const* sql, int& rc)
     return m_statements.emplace(sql, std::make_unique<SqliteStatement>(prepared)).first->second.get();
 }
 
+std::unique_ptr<Statement> SqliteConnection::prepare_once(std::string const& sql, int& rc)
+{
+    sqlite3_stmt* prepared = nullptr;
+    rc = sqlite3_prepare_v2(m_db, sql.c_str(), -1, &prepared, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(prepared);
+        return nullptr;
+    }
+    return std::make_unique<SqliteStatement>(prepared);
+}
+
 int SqliteConnection::run_cached(char const* sql)
 {
     int rc = SQLITE_OK;

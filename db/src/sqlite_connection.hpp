@@ -20,6 +20,7 @@ public:
     Backend backend() const override { return Backend::sqlite; }
     std::string const& name() const override { return m_name; }
     Statement* statement(char const* sql, int& rc) override;
+    std::unique_ptr<Statement> prepare_once(std::string const& sql, int& rc) override;
     int execute(std::string const& sql) override;
     int64_t changes() const override { return sqlite3_changes(m_db); }
     int begin(bool write) override;

@@ -1,4 +1,4 @@
-// charter audit, charter db backup, charter token create|list|revoke
+// charter audit, charter db backup|copy, charter token create|list|revoke
 
 #include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
@@ -6,6 +6,7 @@
 #include "context.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 namespace charter::cli {
@@ -15,6 +16,7 @@ namespace {
 struct AdminOptions {
     std::string since;
     std::string path;
+    std::string to;
     std::string scopes;
     std::string name;
     std::string id;
@@ -73,6 +75,34 @@ int run_backup(Context& context, AdminOptions const& options)
         return context.fail(done.error());
     std::cerr << "backed up " << workspace->dir().database().string() << " to " << options.path
               << " (signing keys are not in it: back up " << workspace->dir().keys().string() << " separately)\n";
+    return exit_ok;
+}
+
+int run_copy(Context& context, AdminOptions const& options)
+{
+    auto workspace = context.open_workspace();
+    if (!workspace)
+        return context.fail(workspace.error());
+    auto& source = workspace->store();
+    bool const to_postgres = options.to.rfind("postgres://", 0) == 0 || options.to.rfind("postgresql://", 0) == 0;
+    std::error_code ignored;
+    if (!to_postgres && !source.is_postgres() && std::filesystem::exists(options.to, ignored)
+        && std::filesystem::equivalent(options.to, source.path(), ignored))
+        return context.fail(make_error(ErrorKind::invalid_input, "--to " + options.to + " is the database being copied"));
+    auto target = to_postgres ? db::Store::connect(options.to, db::OpenMode::create) : db::Store::open(options.to, db::OpenMode::create);
+    if (!target)
+        return context.fail(target.error());
+    auto copied = source.copy_to(*target);
+    if (!copied)
+        return context.fail(copied.error());
+    int64_t rows = 0;
+    for (auto const& table : *copied) {
+        std::cout << table.name << "\t" << table.rows << "\n";
+        rows += table.rows;
+    }
+    std::cerr << "copied " << rows << " rows in " << copied->size() << " tables from " << source.name() << " to " << target->name()
+              << "; row counts and the audit log checked (signing keys are not in it: they stay in "
+              << workspace->dir().keys().string() << ")\n";
     return exit_ok;
 }
 
@@ -151,11 +181,20 @@ void register_admin(CLI::App& app, Context& context)
 
     auto* database = app.add_subcommand("db", "database maintenance");
     database->require_subcommand(1);
-    database->footer("Example:\n  charter db backup /var/backups/charter-$(date +%F).db");
+    database->footer("Examples:\n  charter db backup /var/backups/charter-$(date +%F).db\n"
+                     "  charter db copy --to postgres://charter@db.internal/charter");
     auto* backup = database->add_subcommand("backup", "copy the database consistently, safe while the server runs");
     backup->add_option("PATH", options->path, "destination file")->required();
     backup->footer("Example:\n  charter db backup /var/backups/charter-$(date +%F).db");
     backup->callback([&context, options] { context.exit_code = run_backup(context, *options); });
+    auto* copy = database->add_subcommand("copy", "copy every row into another, empty database: PostgreSQL or an SQLite file");
+    copy->add_option("--to", options->to, "postgres://USER@HOST:PORT/DATABASE, or FILE.db (a new SQLite database)")->required();
+    copy->footer("Copies in one transaction on the target, then checks every table's row count and the audit log\n"
+                 "before committing; a target that holds rows is refused. The source is the data directory's\n"
+                 "charter.db, or --database / CHARTER_DATABASE_URL.\n"
+                 "Examples:\n  charter db copy --to postgres://charter@db.internal/charter\n"
+                 "  charter --database postgres://charter@db.internal/charter db copy --to /var/backups/charter.db");
+    copy->callback([&context, options] { context.exit_code = run_copy(context, *options); });
 
     auto* token = app.add_subcommand("token", "admin API tokens for charter-server");
     token->require_subcommand(1);

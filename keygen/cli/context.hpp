@@ -33,6 +33,7 @@ class Context {
 public:
     std::optional<std::string> data_dir;
     std::optional<std::string> public_url_option; // --public-url
+    std::optional<std::string> database_url; // --database
     bool passphrase_prompt { false };
     bool no_color { false };
     int exit_code { exit_ok };
@@ -41,7 +42,7 @@ public:
     db::Actor actor() const { return db::Actor { "cli" }; }
 
     Result<ops::Workspace> open_workspace() const;
-    ops::DataDir resolve_data_dir() const { return ops::DataDir::resolve(data_dir); }
+    ops::DataDir resolve_data_dir() const { return ops::DataDir::resolve(data_dir, database_url); }
     /// The server's public URL: --public-url, else CHARTER_PUBLIC_URL, checked and normalised
     /// (ops::parse_public_url); nullopt when neither is set.
     Result<std::optional<std::string>> public_url() const;

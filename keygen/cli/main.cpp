@@ -19,6 +19,9 @@ int main(int argc, char** argv)
     CLI::App app { "charter: issue, list, revoke and verify license keys (PASETO v4.public, Ed25519)", "charter" };
     app.require_subcommand(1);
     app.add_option("--data-dir", context.data_dir, "data directory (default: $CHARTER_DATA_DIR, else ./charter-data)");
+    app.add_option("--database", context.database_url,
+        "a PostgreSQL database to use instead of charter.db in the data directory: postgres://USER@HOST:PORT/DATABASE "
+        "(default: $CHARTER_DATABASE_URL; the password from the URL, PGPASSFILE or PGPASSWORD)");
     app.add_flag("--passphrase-prompt", context.passphrase_prompt,
         "ask for the signing key passphrase on the terminal (or set CHARTER_PASSPHRASE)");
     app.add_flag("--no-color", context.no_color, "never colour the output");

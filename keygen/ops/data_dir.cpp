@@ -12,13 +12,25 @@ namespace charter::ops {
 
 namespace fs = std::filesystem;
 
-DataDir DataDir::resolve(std::optional<std::string> const& option)
+DataDir DataDir::resolve(std::optional<std::string> const& option, std::optional<std::string> const& database_option)
 {
+    std::optional<std::string> url;
+    if (database_option && !database_option->empty())
+        url = *database_option;
+    else if (char const* env = std::getenv("CHARTER_DATABASE_URL"); env && *env)
+        url = env;
     if (option && !option->empty())
-        return DataDir(*option);
+        return DataDir(*option, url);
     if (char const* env = std::getenv("CHARTER_DATA_DIR"); env && *env)
-        return DataDir(env);
-    return DataDir("charter-data");
+        return DataDir(env, url);
+    return DataDir("charter-data", url);
+}
+
+Result<db::Store> DataDir::open_store(db::OpenMode mode) const
+{
+    if (m_database_url)
+        return db::Store::connect(*m_database_url, mode);
+    return db::Store::open(database(), mode);
 }
 
 fs::path DataDir::key_file(std::string const& kid) const
@@ -74,7 +86,7 @@ Result<void> DataDir::check_owner() const
 Result<void> DataDir::create() const
 {
     std::error_code error;
-    if (fs::exists(database(), error))
+    if (!m_database_url && fs::exists(database(), error))
         return make_error(ErrorKind::conflict, "data directory " + m_root.string() + " is already initialised (it has charter.db)");
     if (auto owned = check_owner(); !owned)
         return owned;
@@ -98,7 +110,7 @@ Result<void> DataDir::check_exists() const
     if (!fs::is_directory(m_root, error))
         return make_error(ErrorKind::not_found, "data directory " + m_root.string()
                 + " does not exist; run `charter init --issuer NAME` or pass --data-dir");
-    if (!fs::exists(database(), error))
+    if (!m_database_url && !fs::exists(database(), error))
         return make_error(ErrorKind::not_found, "data directory " + m_root.string()
                 + " has no charter.db; run `charter init --issuer NAME` there first");
     return check_owner();

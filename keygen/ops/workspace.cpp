@@ -35,9 +35,15 @@ Result<Workspace> Workspace::initialize(DataDir const& dir, std::string const& i
         return make_error(ErrorKind::invalid_input, "--issuer must be one line of text, without control characters");
     if (auto created = dir.create(); !created)
         return created.error();
-    auto store = db::Store::open(dir.database(), db::OpenMode::create);
+    auto store = dir.open_store(db::OpenMode::create);
     if (!store)
         return store.error();
+    // A PostgreSQL database is not a new file: it may hold an instance already.
+    if (auto existing = store->get_setting(issuer_setting); !existing)
+        return existing.error();
+    else if (*existing)
+        return make_error(ErrorKind::conflict, "database " + store->name() + " is already initialised (issuer \"" + **existing
+                + "\"); use it without `init`, or give `init` an empty database");
     Workspace workspace(dir, std::move(*store));
 
     auto key = keygen::SigningKey::generate();
@@ -61,7 +67,7 @@ Result<Workspace> Workspace::open(DataDir const& dir)
 {
     if (auto exists = dir.check_exists(); !exists)
         return exists.error();
-    auto store = db::Store::open(dir.database(), db::OpenMode::existing);
+    auto store = dir.open_store(db::OpenMode::existing);
     if (!store)
         return store.error();
     return Workspace(dir, std::move(*store));

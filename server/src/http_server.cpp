@@ -14,7 +14,7 @@ HttpServer::HttpServer(ServerConfig config, ops::DataDir dir, keygen::SigningKey
     std::string issuer)
     : m_config(std::move(config))
     , m_dir(std::move(dir))
-    , m_pool(m_dir.database())
+    , m_pool(m_dir)
     , m_signing_key(m_dir, std::move(key), std::move(passphrase))
     , m_issuer(std::move(issuer))
 {
@@ -24,7 +24,7 @@ HttpServer::~HttpServer() = default;
 
 Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
 {
-    auto dir = ops::DataDir::resolve(config.data_dir);
+    auto dir = ops::DataDir::resolve(config.data_dir, config.database_url);
     auto workspace = ops::Workspace::open(dir);
     if (!workspace)
         return workspace.error();

@@ -39,6 +39,10 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
 {
     if (option == "--data-dir") {
         config.data_dir = value;
+    } else if (option == "--database") {
+        if (value.rfind("postgres://", 0) != 0 && value.rfind("postgresql://", 0) != 0)
+            return make_error(ErrorKind::invalid_input, "--database must be a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE); leave it out to use charter.db in the data directory");
+        config.database_url = value;
     } else if (option == "--listen") {
         return parse_listen(value, config);
     } else if (option == "--threads") {
@@ -118,6 +122,7 @@ struct EnvOption {
 
 constexpr EnvOption env_options[] = {
     { "CHARTER_DATA_DIR", "--data-dir" },
+    { "CHARTER_DATABASE_URL", "--database" },
     { "CHARTER_LISTEN", "--listen" },
     { "CHARTER_THREADS", "--threads" },
     { "CHARTER_TLS_CERT", "--tls-cert" },
@@ -139,7 +144,7 @@ constexpr EnvOption env_options[] = {
 
 char const* server_usage()
 {
-    return "usage: charter-server [--data-dir DIR] [--listen HOST:PORT] [--threads N]\n"
+    return "usage: charter-server [--data-dir DIR] [--database postgres://…] [--listen HOST:PORT] [--threads N]\n"
            "                      [--tls-cert FILE --tls-key FILE] [--max-body BYTES]\n"
            "                      [--read-timeout SECONDS] [--auth-failure-limit N]\n"
            "                      [--max-upload BYTES] [--upload-timeout SECONDS]\n"
@@ -149,14 +154,16 @@ char const* server_usage()
            "                      [--public-url URL]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
-           "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_LISTEN,\n"
+           "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_DATABASE_URL, CHARTER_LISTEN,\n"
            "CHARTER_THREADS, CHARTER_TLS_CERT, CHARTER_TLS_KEY, CHARTER_MAX_BODY,\n"
            "CHARTER_READ_TIMEOUT, CHARTER_AUTH_FAILURE_LIMIT, CHARTER_MAX_UPLOAD,\n"
            "CHARTER_UPLOAD_TIMEOUT, CHARTER_ACCEL_REDIRECT, CHARTER_DOWNLOADS_LOG_LIMIT,\n"
            "CHARTER_DOWNLOADS_LOG_RETENTION, CHARTER_CREDENTIAL_REQUEST_LIMIT,\n"
            "CHARTER_LICENSE_REQUEST_LIMIT, CHARTER_PUBLIC_URL (options win). A passphrase-protected\n"
            "signing key is unlocked with CHARTER_PASSPHRASE.\n"
-           "Defaults: --data-dir ./charter-data, --listen 127.0.0.1:8420 (port 0 picks a free one),\n"
+           "Defaults: --data-dir ./charter-data, the database charter.db in it unless --database names a\n"
+           "PostgreSQL database (its password from the URL, PGPASSFILE or PGPASSWORD; signing keys stay in keys/),\n"
+           "--listen 127.0.0.1:8420 (port 0 picks a free one),\n"
            "--threads 16, --max-body 1048576, --read-timeout 5, --auth-failure-limit 20 (per address per minute),\n"
            "--max-upload 1073741824, --upload-timeout 600 (the whole body of a release upload).\n"
            "With --accel-redirect PREFIX, authorised downloads are answered with\n"

@@ -12,7 +12,7 @@ Result<StorePool::Lease> StorePool::lease()
             return Lease(*this, std::move(store));
         }
     }
-    auto store = db::Store::open(m_database, db::OpenMode::existing);
+    auto store = m_dir.open_store(db::OpenMode::existing);
     if (!store)
         return store.error();
     return Lease(*this, std::make_unique<db::Store>(std::move(*store)));

@@ -42,6 +42,11 @@ enum class OnDuplicateRelease {
 /// when opened; newer ones are refused with ErrorKind::version.
 int latest_schema_version();
 
+struct CopiedTable {
+    std::string name;
+    int64_t rows { 0 };
+};
+
 class Store {
 public:
     /// Opens (or creates) the SQLite database and brings its schema up to latest_schema_version().
@@ -246,6 +251,12 @@ public:
     /// while other processes write. An existing file at `destination` is replaced.
     /// PostgreSQL: ErrorKind::invalid_input naming pg_dump and base backups as the tools.
     Result<void> backup(std::filesystem::path const& destination);
+    /// Copies every row of every table into `target` (another database, either backend, with
+    /// the same schema version and no rows but those its migrations wrote) in one transaction on
+    /// `target`, reading this one in one snapshot. Before committing it checks on the target that
+    /// every table has the source's row count and the audit log the same rows (ids, order,
+    /// contents). A target with rows: ErrorKind::conflict, nothing copied. Returns each table's count.
+    Result<std::vector<CopiedTable>> copy_to(Store& target);
     /// PRAGMA integrity_check: "ok" when the database is sound, otherwise SQLite's findings.
     /// PostgreSQL: "ok" when the schema is Charter's (PostgreSQL checks its own pages).
     Result<std::string> integrity_check();

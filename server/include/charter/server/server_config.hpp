@@ -13,6 +13,7 @@ namespace charter::server {
 
 struct ServerConfig {
     std::optional<std::string> data_dir;     // --data-dir, CHARTER_DATA_DIR
+    std::optional<std::string> database_url; // --database, CHARTER_DATABASE_URL (PostgreSQL; default charter.db)
     std::string host { "127.0.0.1" };        // --listen HOST:PORT, CHARTER_LISTEN
     int port { 8420 };
     size_t threads { 16 };                   // --threads, CHARTER_THREADS

@@ -1,9 +1,11 @@
 #pragma once
-// One SQLite connection per concurrent request: a Store is not thread-safe, so each request
-// leases one from the pool and gives it back when done. Connections are opened on demand
-// and reused; there are never more than the server has worker threads.
+// One database connection (SQLite or PostgreSQL) per concurrent request: a Store is not
+// thread-safe, so each request leases one from the pool and gives it back when done.
+// Connections are opened on demand and reused; there are never more than the server has
+// worker threads.
 
 #include "charter/db/store.hpp"
+#include "charter/keygen/ops/data_dir.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -14,7 +16,7 @@ namespace charter::server {
 
 class StorePool {
 public:
-    explicit StorePool(std::filesystem::path database) : m_database(std::move(database)) { }
+    explicit StorePool(ops::DataDir dir) : m_dir(std::move(dir)) { }
 
     class Lease {
     public:
@@ -38,7 +40,7 @@ public:
 private:
     void give_back(std::unique_ptr<db::Store> store);
 
-    std::filesystem::path m_database;
+    ops::DataDir m_dir;
     std::mutex m_mutex;
     std::vector<std::unique_ptr<db::Store>> m_idle;
 };
