@@ -69,6 +69,18 @@ public:
         return run(script() + " psql '" + m_dir + "' " + name + " -f '" + sql_file + "' 2>&1");
     }
 
+    /// Stops PostgreSQL (its connections are closed), keeping the cluster; resume() starts it again.
+    void pause() const
+    {
+        if (run(script() + " pause '" + m_dir + "' 2>&1").first != 0)
+            throw std::runtime_error("cannot stop PostgreSQL");
+    }
+    void resume() const
+    {
+        if (run(script() + " resume '" + m_dir + "' 2>&1").first != 0)
+            throw std::runtime_error("cannot start PostgreSQL again");
+    }
+
     static std::pair<int, std::string> run(std::string const& command)
     {
         std::string output;

@@ -9,6 +9,8 @@
 #   postgres.sh createdb DIR NAME creates an empty database NAME
 #   postgres.sh psql DIR DATABASE runs psql on DATABASE (arguments after DATABASE go to psql)
 #   postgres.sh stop DIR          stops the cluster now and removes its folder
+#   postgres.sh pause DIR         stops PostgreSQL (fast shutdown: connections are closed), keeping
+#                                 the cluster; `resume DIR` starts it again (a database outage)
 #
 # The cluster belongs to the `postgres` user (initdb refuses root), listens only on a Unix socket
 # in its folder (no port to collide on), trusts local connections, and does not fsync: it holds
@@ -87,8 +89,16 @@ psql)
 stop)
     stop_cluster "${2:?usage: postgres.sh stop DIR}"
     ;;
+pause)
+    as_postgres "$bin/pg_ctl" -D "${2:?usage: postgres.sh pause DIR}/data" -m fast -w stop >/dev/null
+    ;;
+resume)
+    dir=${2:?usage: postgres.sh resume DIR}
+    as_postgres "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && exit 0
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    ;;
 *)
-    echo "usage: postgres.sh start OWNER_PID | url DIR DATABASE | createdb DIR NAME | psql DIR DATABASE … | stop DIR" >&2
+    echo "usage: postgres.sh start OWNER_PID | url DIR DATABASE | createdb DIR NAME | psql DIR DATABASE … | pause DIR | resume DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -4,8 +4,13 @@
 // started on 127.0.0.1 with an ephemeral port and stopped by the test whatever happens
 // (SIGTERM, then SIGKILL). Every child gets clean_env() (process.hpp): no CHARTER_* variable
 // of the caller's leaks in. POSIX/Linux only.
+//
+// With CHARTER_TEST_DATABASE=postgres (a suite's NAME_postgres run), every data directory gets
+// its own PostgreSQL database of this program's cluster (postgres.hpp), given to the CLI and the
+// server as CHARTER_DATABASE_URL; sql() then runs psql on it.
 
 #include "child_process.hpp"
+#include "postgres.hpp"
 #include "process.hpp"
 #include "test_support.hpp"
 
@@ -25,18 +30,42 @@
 
 namespace charter::testing {
 
+/// `env` for a child working on `data_dir`: on PostgreSQL, with CHARTER_DATABASE_URL naming the
+/// data directory's database (unless `env` names one).
+inline std::map<std::string, std::string> database_env(std::string const& data_dir, std::map<std::string, std::string> env)
+{
+    if (testing_postgres() && !env.count("CHARTER_DATABASE_URL"))
+        env["CHARTER_DATABASE_URL"] = test_database(std::filesystem::path(data_dir) / "charter.db");
+    return env;
+}
+
+/// The data directory's PostgreSQL database (for an in-process server's ServerConfig); none on SQLite.
+inline std::optional<std::string> test_database_url(std::string const& data_dir)
+{
+    if (!testing_postgres())
+        return std::nullopt;
+    return test_database(std::filesystem::path(data_dir) / "charter.db");
+}
+
 /// `charter --data-dir DIR ARGS...`, with `env` set over the clean environment
 /// (CHARTER_PASSPHRASE, CHARTER_NOW).
 inline ProcessResult charter_cli(std::string const& data_dir, std::vector<std::string> args,
     std::map<std::string, std::string> const& env = {}, std::string const& input = {})
 {
     args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-    return run_process(args, clean_env(env), input);
+    return run_process(args, clean_env(database_env(data_dir, env)), input);
 }
 
-/// `sqlite3 DB SQL` (waiting up to 10 s for a lock), its stdout; throws when it fails.
+/// `sqlite3 DB SQL` (waiting up to 10 s for a lock), or psql on PostgreSQL: its stdout (columns
+/// separated by |); throws when it fails.
 inline std::string sql(std::string const& data_dir, std::string const& statement)
 {
+    if (testing_postgres()) {
+        auto [status, output] = PostgresCluster::get().psql(test_database(std::filesystem::path(data_dir) / "charter.db"), statement);
+        if (status != 0)
+            throw std::runtime_error("psql failed: " + output);
+        return output;
+    }
     auto result = run_process({ "/usr/bin/sqlite3", "-cmd", ".timeout 10000", data_dir + "/charter.db", statement });
     if (result.exit_code != 0)
         throw std::runtime_error("sqlite3 failed: " + result.err);
@@ -122,7 +151,7 @@ class ServerChild {
 public:
     ServerChild(std::string const& data_dir, std::string const& log_dir, std::vector<std::string> extra = {},
         std::map<std::string, std::string> const& env = {})
-        : m_process(arguments(data_dir, extra), clean_env(env), log_dir + "/server-" + std::to_string(++s_started))
+        : m_process(arguments(data_dir, extra), clean_env(database_env(data_dir, env)), log_dir + "/server-" + std::to_string(++s_started))
     {
         // The first line comes once the socket is bound; a server that exits instead fails here.
         static std::regex const listening("^listening on https?://127\\.0\\.0\\.1:([0-9]+)$");
