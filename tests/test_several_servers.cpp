@@ -1,12 +1,15 @@
 // Several charter-servers on one database behind the shipped nginx front (docs/operations.md
 // "Several servers"): docs/deploy/nginx.conf with the upstream block of
 // docs/deploy/nginx-upstream.conf, two real charter-servers on 127.0.0.1 started as the systemd
-// unit starts them, one database for both (SQLite: one data directory, which WAL lets several
-// processes share), the real CLI beside them. What one server or the CLI changes, the other
+// unit starts them, one database for both, the real CLI beside them. The database is SQLite
+// (one data directory, which WAL lets several processes share) in test_several_servers, and a
+// PostgreSQL database of the program's cluster (tests/support/postgres.hpp) in
+// test_several_servers_postgres: the same cases, and PostgreSQL restarted under load. What one server or the CLI changes, the other
 // honours on its next request; issuance stays exactly-once per Idempotency-Key across servers;
 // one server killed with SIGKILL costs no acknowledged license and no Bundler run.
 
 #include "support/nginx.hpp"
+#include "support/postgres.hpp"
 #include "support/server_harness.hpp"
 
 #include "charter/format/base64url.hpp"
@@ -23,6 +26,8 @@
 #include <set>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace charter::testing;
 using Json = nlohmann::json;
@@ -69,12 +74,22 @@ std::string build_gem(std::string const& dir, std::string const& name, std::stri
     return source + "/" + name + "-" + version + ".gem";
 }
 
+// The database for the CLI and the servers: the data directory's charter.db, or a new
+// PostgreSQL database of this program's cluster.
+std::map<std::string, std::string> database_env()
+{
+    if (!testing_postgres())
+        return {};
+    return { { "CHARTER_DATABASE_URL", PostgresCluster::get().create_database() } };
+}
+
 // Two servers on the vendor's database behind nginx, and the gem acme-pro 1.0.0 released.
 struct Fleet : Vendor {
     std::vector<std::unique_ptr<ServerChild>> servers;
     std::optional<HttpsFront> front;
 
     Fleet()
+        : Vendor(database_env())
     {
         cli({ "release", "add", "--product", "acme-pro", "--released-at", "2026-01-01", build_gem(temp.path(), "acme-pro", "1.0.0") });
         for (int i = 0; i < 2; ++i)
@@ -89,7 +104,7 @@ struct Fleet : Vendor {
     std::unique_ptr<ServerChild> start_server()
     {
         return std::make_unique<ServerChild>(*this, std::vector<std::string> { "--threads", "8", "--accel-redirect", accel_prefix },
-            unit_env({}));
+            unit_env(env));
     }
 
     ServerChild& a() { return *servers[0]; }
@@ -104,6 +119,16 @@ struct Fleet : Vendor {
         return text + "nginx: " + front->nginx().error_log();
     }
 };
+
+// Waits (up to 2 minutes) until `ready()`; fails the test otherwise.
+template<typename Ready>
+void wait_until(Ready const& ready, char const* what)
+{
+    for (int i = 0; i < 120000 && !ready(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    INFO(what);
+    REQUIRE(ready());
+}
 
 Json json_of(httplib::Result const& result)
 {
@@ -363,8 +388,7 @@ TEST_CASE_METHOD(Fleet, "one server killed during an issuance load through nginx
     std::vector<std::thread> threads;
     for (int which = 0; which < clients; ++which)
         threads.emplace_back(client_loop, which);
-    while (answered.load() < 60)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    wait_until([&] { return answered.load() >= 60; }, "60 requests answered");
     int before_kill = answered.load();
     a().kill_hard();
     for (auto& thread : threads)
@@ -414,8 +438,7 @@ TEST_CASE_METHOD(Fleet, "one server killed during a bundle install loop: every r
             results[run] = run_process({ "/bin/sh", "-c", "cd \"$1\" && /usr/bin/bundle install", "sh", app }, env);
         }
     });
-    while (started.load() < 2)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    wait_until([&] { return started.load() >= 2; }, "the second bundle install started");
     a().kill_hard();
     loop.join();
     INFO(logs());
@@ -429,4 +452,90 @@ TEST_CASE_METHOD(Fleet, "one server killed during a bundle install loop: every r
     for (auto const& line : b().access_log())
         b_served = b_served || (line["route"] == "/rubygems/gems/{file}" && line["status"] == 200);
     CHECK(b_served);
+}
+
+TEST_CASE_METHOD(Fleet, "PostgreSQL restarted under load: 503 while it is down, recovery without restarting the servers", "[postgres]")
+{
+    auto& cluster = PostgresCluster::get();
+    auto pg_ctl = [&](std::string const& action) {
+        auto command = "/usr/lib/postgresql/15/bin/pg_ctl -D '" + cluster.dir() + "/data' -l '" + cluster.dir()
+            + "/server.log' -w -t 60 -m fast " + action + " >/dev/null 2>&1";
+        if (::getuid() == 0)
+            command = "runuser -u postgres -- " + command;
+        auto [status, output] = PostgresCluster::run(command);
+        INFO(action << ": " << output);
+        REQUIRE(status == 0);
+    };
+    // Four clients issue directly on the servers (two each), each request with its own
+    // Idempotency-Key, sent again after a 503 until it is answered 201.
+    constexpr int clients = 4, per_client = 40;
+    std::mutex mutex;
+    std::map<std::string, std::string> acknowledged;
+    std::vector<std::string> failures;
+    std::atomic<int> done { 0 }, unavailable { 0 };
+    auto client_loop = [&](int which) {
+        auto client = servers[which % 2]->client();
+        client.set_read_timeout(30, 0);
+        for (int i = 0; i < per_client; ++i) {
+            auto key = "restart-" + std::to_string(which) + "-" + std::to_string(i);
+            std::string outcome;
+            for (int attempt = 0; attempt < 600; ++attempt) {
+                auto result = post_license(client, admin_token, key);
+                if (result && result->status == 201) {
+                    std::lock_guard lock(mutex);
+                    acknowledged[key] = Json::parse(result->body).at("id").get<std::string>();
+                    outcome.clear();
+                    break;
+                }
+                outcome = result ? std::to_string(result->status) + " " + result->body : "no answer";
+                if (!result || result->status != 503)
+                    break;
+                unavailable.fetch_add(1);
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+            done.fetch_add(1);
+            if (!outcome.empty()) {
+                std::lock_guard lock(mutex);
+                failures.push_back(key + ": " + outcome);
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int which = 0; which < clients; ++which)
+        threads.emplace_back(client_loop, which);
+    wait_until([&] { return done.load() >= 30; }, "30 licenses answered");
+    pg_ctl("stop");
+    // While it is down, both servers answer 503 (to issuance and to /healthz), and stay up.
+    for (auto* server : { &a(), &b() }) {
+        auto client = server->client();
+        auto health = client.Get("/healthz");
+        REQUIRE(health);
+        CHECK(health->status == 503);
+    }
+    auto down_answered = [&] { return unavailable.load() >= 8; };
+    for (int i = 0; i < 120000 && !down_answered(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(down_answered());
+    int done_while_down = done.load();
+    pg_ctl("start");
+    for (auto& thread : threads)
+        thread.join();
+    INFO(logs());
+    CHECK(done_while_down < clients * per_client);
+    CHECK(failures.empty());
+    for (auto const& failure : failures)
+        UNSCOPED_INFO(failure);
+    CHECK(acknowledged.size() == size_t(clients * per_client));
+    std::set<std::string> ids;
+    for (auto const& [key, id] : acknowledged)
+        ids.insert(id);
+    CHECK(license_ids() == ids);
+    // The same processes serve again.
+    for (auto* server : { &a(), &b() }) {
+        CHECK(server->running());
+        auto client = server->client();
+        auto health = client.Get("/healthz");
+        REQUIRE(health);
+        CHECK(health->status == 200);
+    }
 }
