@@ -27,8 +27,6 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
-
 using namespace charter::testing;
 using Json = nlohmann::json;
 
@@ -74,22 +72,14 @@ std::string build_gem(std::string const& dir, std::string const& name, std::stri
     return source + "/" + name + "-" + version + ".gem";
 }
 
-// The database for the CLI and the servers: the data directory's charter.db, or a new
-// PostgreSQL database of this program's cluster.
-std::map<std::string, std::string> database_env()
-{
-    if (!testing_postgres())
-        return {};
-    return { { "CHARTER_DATABASE_URL", PostgresCluster::get().create_database() } };
-}
-
 // Two servers on the vendor's database behind nginx.
 struct Fleet : Vendor {
     std::vector<std::unique_ptr<ServerChild>> servers;
     std::optional<HttpsFront> front;
 
+    // On PostgreSQL the harness gives the CLI and both servers the data directory's database
+    // (CHARTER_DATABASE_URL, server_harness.hpp).
     Fleet()
-        : Vendor(database_env())
     {
         for (int i = 0; i < 2; ++i)
             servers.push_back(start_server());
@@ -467,15 +457,6 @@ TEST_CASE_METHOD(GemFleet, "one server killed during a bundle install loop: ever
 TEST_CASE_METHOD(Fleet, "PostgreSQL restarted under load: 503 while it is down, recovery without restarting the servers", "[postgres]")
 {
     auto& cluster = PostgresCluster::get();
-    auto pg_ctl = [&](std::string const& action) {
-        auto command = "/usr/lib/postgresql/15/bin/pg_ctl -D '" + cluster.dir() + "/data' -l '" + cluster.dir()
-            + "/server.log' -w -t 60 -m fast " + action + " >/dev/null 2>&1";
-        if (::getuid() == 0)
-            command = "runuser -u postgres -- " + command;
-        auto [status, output] = PostgresCluster::run(command);
-        INFO(action << ": " << output);
-        REQUIRE(status == 0);
-    };
     // Four clients issue directly on the servers (two each), each request with its own
     // Idempotency-Key, sent again after a 503 until it is answered 201.
     constexpr int clients = 4, per_client = 40;
@@ -514,7 +495,7 @@ TEST_CASE_METHOD(Fleet, "PostgreSQL restarted under load: 503 while it is down, 
     for (int which = 0; which < clients; ++which)
         threads.emplace_back(client_loop, which);
     wait_until([&] { return done.load() >= 30; }, "30 licenses answered");
-    pg_ctl("stop");
+    cluster.pause();
     // While it is down, both servers answer 503 (to issuance and to /healthz), and stay up.
     for (auto* server : { &a(), &b() }) {
         auto client = server->client();
@@ -527,7 +508,7 @@ TEST_CASE_METHOD(Fleet, "PostgreSQL restarted under load: 503 while it is down, 
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     CHECK(down_answered());
     int done_while_down = done.load();
-    pg_ctl("start");
+    cluster.resume();
     for (auto& thread : threads)
         thread.join();
     INFO(logs());
