@@ -2,7 +2,8 @@
 # One throwaway PostgreSQL 15 cluster for one test program (C++ through tests/support/postgres.hpp,
 # shell tests by running this script).
 #
-#   postgres.sh start OWNER_PID   prints the cluster's folder on stdout once it accepts connections;
+#   postgres.sh start OWNER_PID   prints the cluster's folder on stdout once it accepts connections
+#                                 (made in $CHARTER_POSTGRES_PARENT, default /tmp);
 #                                 the cluster is stopped and its folder removed when OWNER_PID
 #                                 exits, however it ends (a detached watcher polls it)
 #   postgres.sh url DIR DATABASE  prints the URL of DATABASE in the cluster at DIR
@@ -14,7 +15,8 @@
 #
 # The cluster belongs to the `postgres` user (initdb refuses root), listens only on a Unix socket
 # in its folder (no port to collide on), trusts local connections, and does not fsync: it holds
-# test data only. Exit 77 (a skipped test) when PostgreSQL 15 or the postgres user is missing.
+# test data only (CHARTER_POSTGRES_DURABLE=1, for benchmarks: PostgreSQL's durable defaults, fsync
+# and synchronous commit). Exit 77 (a skipped test) when PostgreSQL 15 or the postgres user is missing.
 set -euo pipefail
 
 bin=${CHARTER_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}
@@ -45,7 +47,7 @@ start)
         echo "skipped: there is no postgres user to run PostgreSQL as" >&2
         exit 77
     fi
-    dir=$(mktemp -d /tmp/charter-pg.XXXXXX)
+    dir=$(mktemp -d "${CHARTER_POSTGRES_PARENT:-/tmp}/charter-pg.XXXXXX")
     chmod 0755 "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     if ! as_postgres "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync --encoding=UTF8 \
@@ -57,12 +59,13 @@ start)
     cat >>"$dir/data/postgresql.conf" <<EOF
 listen_addresses = ''
 unix_socket_directories = '$dir'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 max_connections = 200
-shared_buffers = 32MB
 EOF
+    if [ "${CHARTER_POSTGRES_DURABLE:-0}" = 1 ]; then
+        echo "shared_buffers = 256MB" >>"$dir/data/postgresql.conf"
+    else
+        printf '%s\n' "fsync = off" "synchronous_commit = off" "full_page_writes = off" "shared_buffers = 32MB" >>"$dir/data/postgresql.conf"
+    fi
     if ! as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
         cat "$dir/server.log" >&2 || true
         rm -rf "$dir"
