@@ -18,6 +18,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <regex>
@@ -231,7 +232,10 @@ public:
 private:
     static std::vector<std::string> arguments(std::string const& data_dir, std::vector<std::string> const& extra)
     {
-        std::vector<std::string> argv { CHARTER_SERVER_PATH, "--data-dir", data_dir, "--listen", "127.0.0.1:0" };
+        // An ephemeral port unless `extra` says where to listen (a server restarted on its port).
+        std::vector<std::string> argv { CHARTER_SERVER_PATH, "--data-dir", data_dir };
+        if (std::find(extra.begin(), extra.end(), "--listen") == extra.end())
+            argv.insert(argv.end(), { "--listen", "127.0.0.1:0" });
         argv.insert(argv.end(), extra.begin(), extra.end());
         return argv;
     }
