@@ -63,7 +63,7 @@ TEST_CASE("a product activates, heartbeats, releases, rides out a server outage 
 {
     // Built before the server side of seats (issue 19) is in the tree: skipped (ctest's
     // SKIP_RETURN_CODE), saying why, rather than passed.
-    if (run_process({ CHARTER_CLI_PATH, "activation", "--help" }, clean_env()).exit_code != 0) {
+    if (!std::regex_search(run_process({ CHARTER_CLI_PATH, "--help" }, clean_env()).out, std::regex("\n +activation "))) {
         std::printf("skipped: this charter has no activations yet (charter activation, POST /v1/activations)\n");
         std::exit(77);
     }
