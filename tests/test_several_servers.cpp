@@ -530,3 +530,72 @@ TEST_CASE_METHOD(Fleet, "PostgreSQL restarted under load: 503 while it is down, 
         CHECK(health->status == 200);
     }
 }
+
+TEST_CASE("each server with a data directory of its own: keys and artifacts copied between them", "[postgres]")
+{
+    // A is the vendor's data directory; B has its own, on the same database: a copy of keys/ and
+    // an artifacts folder of its own (docs/operations.md, "Several servers").
+    Vendor vendor;
+    auto b_dir = vendor.temp / "data-b";
+    std::filesystem::create_directories(b_dir + "/artifacts");
+    std::filesystem::permissions(b_dir, std::filesystem::perms::owner_all);
+    std::filesystem::permissions(b_dir + "/artifacts", std::filesystem::perms::owner_all);
+    auto copy_folder = [&](std::string const& name) {
+        std::filesystem::copy(vendor.data_dir + "/" + name, b_dir + "/" + name,
+            std::filesystem::copy_options::recursive | std::filesystem::copy_options::skip_existing);
+    };
+    copy_folder("keys");
+    auto database = test_database_url(vendor.data_dir);
+    REQUIRE(database);
+    ServerChild a(vendor);
+    ServerChild b(b_dir, vendor.temp.path(), {}, { { "CHARTER_DATABASE_URL", *database } });
+    auto client_a = a.client();
+    auto client_b = b.client();
+
+    // A release added on A's machine: B answers 503 (nginx passes the request on to A) until
+    // the file is copied into B's folder, then serves the same bytes.
+    write_file(vendor.temp / "acme-pro-1.0.tar.gz", "acme pro one");
+    vendor.cli({ "release", "add", "--product", "acme-pro", "--version", "1.0", "--released-at", "2026-01-01",
+        vendor.temp / "acme-pro-1.0.tar.gz" });
+    auto license = vendor.issue("acme-pro");
+    auto url = "/downloads/acme-pro/1.0/acme-pro-1.0.tar.gz";
+    auto from_a = client_a.Get(url, basic(license.key));
+    REQUIRE(from_a);
+    CHECK(from_a->status == 200);
+    CHECK(from_a->body == "acme pro one");
+    auto missing = client_b.Get(url, basic(license.key));
+    check_error(missing, 503, "unavailable", "does not have acme-pro-1.0.tar.gz yet");
+    CHECK(missing->get_header_value("Retry-After") == "5");
+    CHECK(contains(b.err(), "is missing; copy it from the artifacts folder"));
+    copy_folder("artifacts");
+    auto copied = client_b.Get(url, basic(license.key));
+    REQUIRE(copied);
+    CHECK(copied->status == 200);
+    CHECK(copied->body == "acme pro one");
+
+    // A key made with the CLI on A's machine and made current before its file reached B: B
+    // refuses to issue (503, naming the key and what to do), signs nothing with the old key, and
+    // signs with the new one once the file is copied.
+    auto new_kid = trimmed(vendor.cli({ "key", "new" }).out);
+    REQUIRE(new_kid.starts_with("k4.pid."));
+    vendor.cli({ "key", "rotate", new_kid });
+    auto refused = post_license(client_b, vendor.admin_token, "before-copy");
+    check_error(refused, 503, "unavailable", new_kid);
+    CHECK(contains(refused->body, "copy it there"));
+    auto issued_a = post_license(client_a, vendor.admin_token, "on-a");
+    REQUIRE(issued_a);
+    REQUIRE(issued_a->status == 201);
+    CHECK(kid_of(json_of(issued_a)["key"]) == new_kid);
+    copy_folder("keys");
+    // B tries a key that failed to load again after a few seconds: poll (bounded).
+    auto issued_b = post_license(client_b, vendor.admin_token, "after-copy");
+    for (int attempt = 0; attempt < 300 && (!issued_b || issued_b->status == 503); ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        issued_b = post_license(client_b, vendor.admin_token, "after-copy");
+    }
+    REQUIRE(issued_b);
+    INFO(issued_b->body);
+    REQUIRE(issued_b->status == 201);
+    CHECK(kid_of(json_of(issued_b)["key"]) == new_kid);
+    CHECK(validate(client_a, json_of(issued_b)["key"])["status"] == "valid");
+}

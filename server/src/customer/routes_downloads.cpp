@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <string_view>
@@ -394,6 +395,20 @@ void serve_release_file(HttpServer& server, httplib::Request const& request, htt
         response.set_header("Content-Range", "bytes */" + std::to_string(size));
         return;
     }
+    // Several servers each with its own artifacts folder (docs/operations.md, "Several
+    // servers"): a file uploaded elsewhere and not copied here yet is 503, which nginx passes to
+    // another server. Only nothing at all is "not here": anything else is for open_artifact (or
+    // nginx's disable_symlinks) to refuse.
+    std::error_code ignored;
+    auto artifact = ops::ArtifactStore(server.dir()).path_for(release->sha256);
+    if (!std::filesystem::exists(std::filesystem::symlink_status(artifact, ignored))) {
+        std::cerr << "charter-server: release file " << artifact.string() << " (" << product_id << " " << version << " "
+                  << release->filename << ") is missing; copy it from the artifacts folder of the server or machine it was "
+                  << "uploaded to\n";
+        response.set_header("Retry-After", "5");
+        return send_error(response, 503, "unavailable", "this server does not have " + release->filename + " yet; retry shortly");
+    }
+
     bool partial = range == RangeRequest::partial;
     int64_t length = partial ? last - first + 1 : size;
     entry.bytes = length;
