@@ -766,6 +766,11 @@ TEST_CASE("every route against every admin scope: one table")
         { "GET /rubygems/prerelease_specs.4.8.gz", Access::license },
         { "GET /rubygems/quick/Marshal.4.8/{file}", Access::license },
         { "GET /rubygems/gems/{file}", Access::license },
+        { "POST /v1/activations", Access::license },
+        { "POST /v1/activations/{id}/heartbeat", Access::license },
+        // A product releases its own seat with its license; an operator any, with a revoke token.
+        { "DELETE /v1/activations/{id}", Access::revoke },
+        { "GET /v1/licenses/{id}/activations", Access::read },
     };
     std::map<Access, std::string> const scopes { { Access::issue, "issue" }, { Access::read, "read" },
         { Access::revoke, "revoke" }, { Access::upload, "upload" }, { Access::admin, "admin" } };
@@ -807,6 +812,8 @@ TEST_CASE("every route against every admin scope: one table")
             return client.Get(path, headers);
         if (method == "PATCH")
             return client.Patch(path, headers, "{}", "application/json");
+        if (method == "DELETE")
+            return client.Delete(path, headers);
         REQUIRE(method == "POST");
         return client.Post(path, headers, "{}", "application/json");
     };

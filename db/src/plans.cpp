@@ -8,14 +8,15 @@ namespace charter::db {
 namespace {
 
 #define CHARTER_PLAN_COLUMNS \
-    "SELECT id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at, updated_at, reminders FROM plans"
+    "SELECT id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at, updated_at, reminders," \
+    " seat_counting, lease_seconds FROM plans"
 
 constexpr char const* sql_insert_plan
     = "INSERT INTO plans (id, product_id, duration, updates_for, entitlements, seats, grace_seconds, created_at,"
-      " updated_at, reminders) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+      " updated_at, reminders, seat_counting, lease_seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 constexpr char const* sql_update_plan
     = "UPDATE plans SET duration = ?2, updates_for = ?3, entitlements = ?4, seats = ?5, grace_seconds = ?6,"
-      " updated_at = ?7, reminders = ?8 WHERE id = ?1";
+      " updated_at = ?7, reminders = ?8, seat_counting = ?9, lease_seconds = ?10 WHERE id = ?1";
 constexpr char const* sql_select_plan = CHARTER_PLAN_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_plans = CHARTER_PLAN_COLUMNS " ORDER BY id";
 
@@ -34,6 +35,8 @@ Plan read_plan(Query const& row)
         .reminders = split_lines(row.text(9)),
         .created_at = row.integer(7),
         .updated_at = row.integer(8),
+        .seat_counting = row.text(10),
+        .lease_seconds = row.integer(11),
     };
 }
 
@@ -47,6 +50,8 @@ std::string plan_details(Plan const& plan)
         .add("seats", plan.seats)
         .add("grace_seconds", plan.grace_seconds)
         .add("reminders", join_lines(plan.reminders))
+        .add("seat_counting", plan.seat_counting)
+        .add("lease_seconds", plan.lease_seconds)
         .take();
 }
 
@@ -54,6 +59,10 @@ Result<void> check_plan(Plan const& plan)
 {
     if (plan.id.empty() || plan.duration.empty())
         return make_error(ErrorKind::invalid_input, "a plan needs a name and a duration");
+    if (plan.seat_counting != "machines" && plan.seat_counting != "processes" && plan.seat_counting != "cores")
+        return make_error(ErrorKind::invalid_input, "a plan counts seats as machines, processes or cores");
+    if (plan.lease_seconds < 0)
+        return make_error(ErrorKind::invalid_input, "a plan's lease cannot be negative (0 is node-locked)");
     for (auto const& entitlement : plan.entitlements) {
         if (entitlement.empty() || entitlement.find('\n') != std::string::npos)
             return make_error(ErrorKind::invalid_input, "a plan's entitlement must be one non-empty line");
@@ -74,7 +83,7 @@ Result<void> Store::add_plan(Plan const& plan, Actor const& actor)
         insert.bind(1, plan.id).bind(2, plan.product_id).bind(3, plan.duration).bind(4, plan.updates_for);
         insert.bind(5, entitlements).bind(6, plan.seats).bind(7, plan.grace_seconds).bind(8, plan.created_at);
         insert.bind(9, plan.updated_at);
-        insert.bind(10, reminders);
+        insert.bind(10, reminders).bind(11, plan.seat_counting).bind(12, plan.lease_seconds);
         if (int rc = insert.step(); rc != code::done) {
             if (is_unique_violation(rc))
                 return make_error(ErrorKind::conflict, "plan " + plan.id + " already exists; change it with `charter plan update "
@@ -99,7 +108,7 @@ Result<void> Store::update_plan(Plan const& plan, Actor const& actor)
         auto update = m_impl->query(sql_update_plan);
         update.bind(1, plan.id).bind(2, plan.duration).bind(3, plan.updates_for).bind(4, entitlements);
         update.bind(5, plan.seats).bind(6, plan.grace_seconds).bind(7, plan.updated_at);
-        update.bind(8, reminders);
+        update.bind(8, reminders).bind(9, plan.seat_counting).bind(10, plan.lease_seconds);
         if (int rc = update.step(); rc != code::done)
             return m_impl->error(rc);
         if (m_impl->connection->changes() == 0)

@@ -17,7 +17,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 6> migrations {
+constexpr std::array<char const*, 7> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -265,6 +265,41 @@ CREATE INDEX mail_outbox_pending ON mail_outbox (next_attempt_at) WHERE status =
 CREATE INDEX mail_outbox_by_license ON mail_outbox (license_id);
 
 ALTER TABLE plans ADD COLUMN reminders TEXT NOT NULL DEFAULT '';
+)sql",
+    // 7: seats. A plan says how its licenses' seats are counted (machines, processes or
+    // cores) and how long a lease runs (0: node-locked, no expiry). An activation holds a seat
+    // (its number, the lowest free one) and occupies `units` of the license's limit (1 for a
+    // machine, its processes or cores otherwise) while live: neither released nor expired.
+    // Expiry is a time compared at each count: a lease whose end has passed is marked expired
+    // by the next count that finds it. The two partial unique indexes let no fingerprint hold
+    // two live activations of a license and no seat number be held twice, whatever a writer
+    // does. Only the SHA-256 of a fingerprint is stored.
+    R"sql(
+ALTER TABLE plans ADD COLUMN seat_counting TEXT NOT NULL DEFAULT 'machines'
+    CHECK (seat_counting IN ('machines', 'processes', 'cores'));
+ALTER TABLE plans ADD COLUMN lease_seconds INTEGER NOT NULL DEFAULT 900 CHECK (lease_seconds >= 0);
+
+CREATE TABLE activations (
+    id TEXT PRIMARY KEY,
+    license_id TEXT NOT NULL REFERENCES licenses (id),
+    fingerprint_sha256 TEXT NOT NULL,
+    label TEXT,
+    processes INTEGER,
+    cores INTEGER,
+    units INTEGER NOT NULL CHECK (units >= 1),
+    seat INTEGER NOT NULL CHECK (seat >= 1),
+    lease_seconds INTEGER NOT NULL CHECK (lease_seconds >= 0),
+    created_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    lease_ends_at INTEGER,  -- NULL: node-locked
+    released_at INTEGER,
+    expired_at INTEGER
+);
+CREATE INDEX activations_by_license ON activations (license_id, created_at);
+CREATE UNIQUE INDEX activations_live_fingerprint ON activations (license_id, fingerprint_sha256)
+    WHERE released_at IS NULL AND expired_at IS NULL;
+CREATE UNIQUE INDEX activations_live_seat ON activations (license_id, seat)
+    WHERE released_at IS NULL AND expired_at IS NULL;
 )sql",
 };
 

@@ -1,5 +1,6 @@
 // charter plan add|list|show|update
 
+#include "charter/keygen/ops/activations.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "charter/keygen/ops/plans.hpp"
 #include "context.hpp"
@@ -27,6 +28,8 @@ std::string describe(db::Plan const& plan)
     }
     if (plan.seats)
         text += "\t" + std::to_string(*plan.seats) + " seats";
+    // How seats are counted matters once a license holds some (docs/activations.md).
+    text += "\tseats counted as " + plan.seat_counting + ", lease " + ops::lease_text(plan.lease_seconds);
     if (plan.grace_seconds)
         text += "\tgrace " + std::to_string(plan.grace_seconds / 3600) + "h";
     return text;
@@ -109,6 +112,10 @@ void add_terms(CLI::App* command, PlanOptions& options)
     command->add_option("--entitlement", options.entitlements, "a feature flag; repeat for several (update: the whole list)");
     command->add_option("--seats", options.request.seats, "licensed seats");
     command->add_option("--grace", options.request.grace, "grace after the end, in hours, days or weeks: 7d");
+    command->add_option("--count-seats", options.request.seat_counting,
+        "what a seat is for activations: machines (default), processes or cores");
+    command->add_option("--lease", options.request.lease,
+        "how long an activation holds its seat without a heartbeat: 15m (default), 1h; 0 = node-locked");
     command->add_flag("--json", options.json, "print JSON");
 }
 

@@ -90,6 +90,7 @@ void register_licenses(CLI::App& app, Context& context);
 void register_verify(CLI::App& app, Context& context);
 void register_admin(CLI::App& app, Context& context);
 void register_credentials(CLI::App& app, Context& context);
+void register_activations(CLI::App& app, Context& context);
 void register_releases(CLI::App& app, Context& context);
 void register_downloads(CLI::App& app, Context& context);
 void register_verifier(CLI::App& app, Context& context);

@@ -47,6 +47,7 @@ int main(int argc, char** argv)
     charter::cli::register_verify(app, context);
     charter::cli::register_admin(app, context);
     charter::cli::register_credentials(app, context);
+    charter::cli::register_activations(app, context);
     charter::cli::register_releases(app, context);
     charter::cli::register_downloads(app, context);
     charter::cli::register_verifier(app, context);

@@ -1,5 +1,6 @@
 #include "charter/keygen/ops/plans.hpp"
 
+#include "charter/keygen/ops/activations.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 
@@ -44,6 +45,19 @@ Result<void> check_terms(db::Plan& plan, PlanRequest const& request)
             return seconds.error();
         plan.grace_seconds = *seconds;
     }
+    if (request.seat_counting) {
+        auto const& counting = *request.seat_counting;
+        if (counting != "machines" && counting != "processes" && counting != "cores")
+            return make_error(ErrorKind::invalid_input,
+                "--count-seats \"" + counting + "\" is not a way to count seats; give machines, processes or cores");
+        plan.seat_counting = counting;
+    }
+    if (request.lease) {
+        auto seconds = parse_lease(*request.lease, "--lease");
+        if (!seconds)
+            return seconds.error();
+        plan.lease_seconds = *seconds;
+    }
     return {};
 }
 
@@ -77,9 +91,10 @@ Result<db::Plan> update_plan(db::Store& store, PlanRequest const& request, db::A
 {
     if (request.product)
         return make_error(ErrorKind::invalid_input, "a plan's product never changes; add a new plan for another product");
-    if (!request.duration && !request.updates_for && !request.entitlements && !request.seats && !request.grace)
+    if (!request.duration && !request.updates_for && !request.entitlements && !request.seats && !request.grace
+        && !request.seat_counting && !request.lease)
         return make_error(ErrorKind::invalid_input,
-            "nothing to update; give --duration, --updates-for, --entitlement, --seats or --grace");
+            "nothing to update; give --duration, --updates-for, --entitlement, --seats, --grace, --count-seats or --lease");
     std::optional<db::Plan> updated;
     auto done = store.transaction([&]() -> Result<void> {
         auto plan = store.get_plan(request.id);

@@ -146,6 +146,7 @@ void HttpServer::register_routes()
     register_download_routes(*this, add);
     register_rubygems_routes(*this, add);
     register_license_routes(*this, add);
+    register_activation_routes(*this, add);
 }
 
 Result<int> HttpServer::bind()
@@ -155,12 +156,14 @@ Result<int> HttpServer::bind()
         if (port <= 0)
             return make_error(ErrorKind::io, "cannot listen on " + m_config.host + " (no free port or a bad address)");
         m_port = port;
+        widen_listen_backlog(*m_http);
         return port;
     }
     if (!m_http->bind_to_port(m_config.host, m_config.port))
         return make_error(ErrorKind::io, "cannot listen on " + m_config.host + ":" + std::to_string(m_config.port)
                 + " (in use, not permitted, or a bad address)");
     m_port = m_config.port;
+    widen_listen_backlog(*m_http);
     return m_port;
 }
 

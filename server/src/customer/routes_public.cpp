@@ -160,6 +160,15 @@ void metrics(HttpServer& server, httplib::Request const&, httplib::Response& res
             "# TYPE charter_downloads_log_dropped_total counter\n"
             "charter_downloads_log_dropped_total "
         + std::to_string(server.downloads_log().dropped()) + "\n";
+    // Seats held now (docs/activations.md): live activations' units, per product.
+    if (auto store = server.pool().lease()) {
+        if (auto seats = (*store)->active_seats_by_product(server.now())) {
+            text += "# HELP charter_active_seats Seats held by live activations (machines, processes or cores), per product.\n"
+                    "# TYPE charter_active_seats gauge\n";
+            for (auto const& [product, units] : *seats)
+                text += "charter_active_seats{product=\"" + product + "\"} " + std::to_string(units) + "\n";
+        }
+    }
     response.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
 

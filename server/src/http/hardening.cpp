@@ -191,6 +191,16 @@ bool answer_library_refusal(httplib::Response& response, int read_timeout_second
 
 }
 
+void widen_listen_backlog(httplib::Server& http)
+{
+    // The listening socket is a protected member; a derived class may name it.
+    struct Listener : httplib::Server {
+        static socket_t socket_of(httplib::Server& server) { return (server.*(&Listener::svr_sock_)).load(); }
+    };
+    if (auto sock = Listener::socket_of(http); sock != INVALID_SOCKET)
+        (void)::listen(sock, SOMAXCONN);
+}
+
 void install_hardening(httplib::Server& http, HardeningSettings const& settings,
     std::function<void(httplib::Request const&, httplib::Response&)> unrouted)
 {

@@ -156,6 +156,66 @@ struct Plan {
     std::vector<std::string> reminders {};
     int64_t created_at { 0 };
     int64_t updated_at { 0 };
+    /// What a seat is (docs/activations.md): "machines" (one per activation), "processes" or
+    /// "cores" (an activation occupies the count it gives).
+    std::string seat_counting { "machines" };
+    /// How long an activation's lease runs without a heartbeat; 0: node-locked, no expiry.
+    int64_t lease_seconds { default_lease_seconds };
+
+    static constexpr int64_t default_lease_seconds = 15 * 60;
+};
+
+/// A machine (or process group) holding a seat of a license (docs/activations.md). Live while
+/// neither released nor expired; a lease whose end has passed counts as expired whether or not
+/// a count has marked it yet (live_at).
+struct Activation {
+    std::string id {}; // "act_…", the jti of its tokens
+    std::string license_id {};
+    std::string fingerprint_sha256 {}; // 64 lowercase hex; the fingerprint itself is never stored
+    std::optional<std::string> label {};
+    std::optional<int64_t> processes {};
+    std::optional<int64_t> cores {};
+    int64_t units { 1 }; // what it occupies of the license's limit
+    int64_t seat { 0 };  // 1 and up, the lowest free one when it was made
+    int64_t lease_seconds { 0 }; // 0: node-locked
+    int64_t created_at { 0 };
+    int64_t heartbeat_at { 0 };
+    std::optional<int64_t> lease_ends_at {}; // absent: node-locked
+    std::optional<int64_t> released_at {};
+    std::optional<int64_t> expired_at {};
+
+    /// Holds its seat at `now`: not released, not marked expired, and its lease (if any) not
+    /// ended (a lease still runs at its end, as a license at its exp).
+    bool live_at(int64_t now) const
+    {
+        return !released_at && !expired_at && (!lease_ends_at || now <= *lease_ends_at);
+    }
+};
+
+/// What Store::activate counts and writes: the activation to make (every field but seat,
+/// heartbeat_at and lease_ends_at, which the store sets), and the license's limit.
+struct SeatRequest {
+    Activation activation {};
+    std::optional<int64_t> limit {}; // in units; absent: no limit
+    int64_t now { 0 };
+};
+
+/// The answer of Store::activate.
+struct SeatOutcome {
+    /// The activation holding the seat: a new one (created), or the fingerprint's live one,
+    /// its lease renewed. Absent when refused.
+    std::optional<Activation> activation {};
+    bool created { false };
+    /// When refused: the live activations that hold the seats (seat order), and the units
+    /// they occupy together.
+    std::vector<Activation> holders {};
+    int64_t held_units { 0 };
+};
+
+/// What a heartbeat found (Store::renew_activation).
+enum class LeaseState {
+    renewed,  // the lease runs again from now
+    ended,    // released, or its lease ended (marked expired now if it was not yet)
 };
 
 /// A per-environment download secret of a license ("cdl_…"); only its hash is stored.

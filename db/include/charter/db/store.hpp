@@ -148,6 +148,35 @@ public:
     Result<Plan> get_plan(std::string const& id);
     Result<std::vector<Plan>> list_plans(); // by id
 
+    // Activations: seats of licenses ("activation.create", "activation.release",
+    // "activation.expire"; docs/activations.md).
+    /// Counts the license's seats and grants one, in one writing transaction, which serialises
+    /// the activations of a license (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: the
+    /// writers' advisory lock). First every live
+    /// activation of the license whose lease ended before `now` is marked expired
+    /// ("activation.expire"). A live activation with the same fingerprint is renewed (its lease
+    /// runs again from now; label and count updated) when its units still fit; otherwise a new
+    /// one gets the lowest free seat number when its units fit under the limit
+    /// ("activation.create"). Refused (nothing written but the expiries): outcome without an
+    /// activation, with the holders. Unknown license: ErrorKind::not_found.
+    Result<SeatOutcome> activate(SeatRequest const& request, Actor const& actor);
+    /// A heartbeat of the license's activation `id`: renews its lease from `now` (not audited),
+    /// or says it ended (marking an ended lease expired, "activation.expire"). Unknown, or of
+    /// another license: ErrorKind::not_found.
+    Result<std::pair<LeaseState, Activation>> renew_activation(std::string const& license_id, std::string const& id,
+        int64_t now, Actor const& actor);
+    /// Releases an activation ("activation.release"); when `license_id` is given, only that
+    /// license's (another's is ErrorKind::not_found, as an unknown one). An activation already
+    /// released or expired stays as it is; a lease ended but not yet marked is marked expired.
+    /// Returns the activation as it is after the call.
+    Result<Activation> release_activation(std::string const& id, std::optional<std::string> const& license_id, int64_t now,
+        Actor const& actor);
+    Result<Activation> get_activation(std::string const& id);
+    /// The license's activations, released and expired ones included, in (created_at, seat, id) order.
+    Result<std::vector<Activation>> list_activations(std::string const& license_id);
+    /// The units held by live activations at `now`, per product (products with none are absent).
+    Result<std::vector<std::pair<std::string, int64_t>>> active_seats_by_product(int64_t now);
+
     // Download credentials ("credential.create", "credential.revoke").
     /// Unknown license: ErrorKind::not_found; a live credential of the license with that name,
     /// or a used id or hash: ErrorKind::conflict.

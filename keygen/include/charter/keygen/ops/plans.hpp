@@ -22,6 +22,8 @@ struct PlanRequest {
     std::optional<std::vector<std::string>> entitlements;
     std::optional<int64_t> seats;
     std::optional<std::string> grace;        // a fixed period: "7d", "48h"
+    std::optional<std::string> seat_counting; // "machines", "processes" or "cores"
+    std::optional<std::string> lease;         // "15m", "1h", "0" (node-locked): parse_lease
 };
 
 /// Checks and adds a plan ("plan.add"): unknown product not_found, a used name conflict.

@@ -62,6 +62,12 @@ struct HardeningSettings {
     size_t keep_alive_max_count;
     size_t tls_threads; // the workers over TLS; 0 for plain HTTP, whose GuardedServer brings its own
 };
+/// cpp-httplib 0.11.4 listens with a backlog of 5 connections: a burst of new connections (50
+/// machines activating at once, clients reconnecting after an outage) overflows it and the
+/// kernel drops or resets some. Call after binding: listens again on the bound socket with the
+/// system's maximum (SOMAXCONN, capped by net.core.somaxconn).
+void widen_listen_backlog(httplib::Server& http);
+
 /// Sets `http`'s limits and installs the pre-routing checks (refuse_unsafe_request), the
 /// exception handler (a 500 that never shows the exception's text) and the error handler:
 /// cpp-httplib's own refusals answered as JSON errors that close the connection, and a request
