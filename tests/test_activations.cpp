@@ -7,6 +7,7 @@
 
 #include "charter/format/paserk_public.hpp"
 #include "charter/format/paseto.hpp"
+#include "charter/verify.hpp"
 #include "support/server_harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -131,6 +132,21 @@ TEST_CASE("machines: N seats are granted, the N+1st is refused with the holders;
     // Bound to its product: the license's own assertion (the product id) does not verify it.
     CHECK(verified_claims(granted[0]["token"], shop.public_paserk(), "acme-pro").is_null());
     CHECK(verified_claims(granted[0]["token"], shop.public_paserk(), "charter-activation:other").is_null());
+    // What a product checks offline: libcharter-verify's charter_verify_activation, for this
+    // machine's fingerprint, until the lease end.
+    charter::Verifier verifier("acme-pro");
+    REQUIRE(verifier.add_key(shop.public_paserk().c_str()) == CHARTER_OK);
+    constexpr int64_t at_t0 = 1796450400, lease_end = at_t0 + 15 * 60;
+    auto checked = verifier.verify_activation(granted[0]["token"].get<std::string>(), "machine-1", at_t0);
+    INFO(checked.detail);
+    REQUIRE(checked.valid());
+    CHECK(checked.activation->seat() == 1);
+    CHECK(checked.activation->license_id() == license.id);
+    CHECK(checked.activation->lease_ends_at() == lease_end);
+    CHECK(verifier.verify_activation(granted[0]["token"].get<std::string>(), "machine-1", lease_end).valid());
+    CHECK(!verifier.verify_activation(granted[0]["token"].get<std::string>(), "machine-1", lease_end + 1).valid());
+    CHECK(!verifier.verify_activation(granted[0]["token"].get<std::string>(), "machine-2", at_t0).valid());
+    CHECK(!charter::Verifier("other").verify_activation(granted[0]["token"].get<std::string>(), "machine-1", at_t0).valid());
     // Only the fingerprint's hash is stored.
     CHECK(shop.count("SELECT count(*) FROM activations WHERE fingerprint_sha256 = '" + sha256_hex("machine-1") + "'") == 1);
     auto dump = run_process({ "/usr/bin/sqlite3", shop.data_dir + "/charter.db", ".dump" });
