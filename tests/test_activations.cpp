@@ -149,8 +149,10 @@ TEST_CASE("machines: N seats are granted, the N+1st is refused with the holders;
     CHECK(!charter::Verifier("other").verify_activation(granted[0]["token"].get<std::string>(), "machine-1", at_t0).valid());
     // Only the fingerprint's hash is stored.
     CHECK(shop.count("SELECT count(*) FROM activations WHERE fingerprint_sha256 = '" + sha256_hex("machine-1") + "'") == 1);
-    auto dump = run_process({ "/usr/bin/sqlite3", shop.data_dir + "/charter.db", ".dump" });
-    CHECK(!contains(dump.out, "machine-1"));
+    if (!testing_postgres()) {
+        auto dump = run_process({ "/usr/bin/sqlite3", shop.data_dir + "/charter.db", ".dump" });
+        CHECK(!contains(dump.out, "machine-1"));
+    }
 
     // Released: the seat is free, and the next machine gets the lowest free number.
     auto released = client.Delete("/v1/activations/" + granted[1]["id"].get<std::string>(), bearer(license.key));
@@ -485,9 +487,10 @@ TEST_CASE("charter-server killed with SIGKILL while machines activate and releas
     // No seat held twice, no more than 10 held.
     CHECK(shop.count("SELECT count(*) FROM activations WHERE released_at IS NULL AND expired_at IS NULL") <= 10);
     CHECK(shop.count("SELECT count(*) FROM (SELECT seat FROM activations WHERE released_at IS NULL AND expired_at IS NULL"
-                     " GROUP BY seat HAVING count(*) > 1)")
+                     " GROUP BY seat HAVING count(*) > 1) AS held_twice")
         == 0);
-    CHECK(shop.sql("PRAGMA integrity_check") == "ok\n");
+    if (!testing_postgres())
+        CHECK(shop.sql("PRAGMA integrity_check") == "ok\n");
     // The server counts on: the seats still free are granted, and no more.
     auto client = server->client();
     auto live = shop.count("SELECT count(*) FROM activations WHERE released_at IS NULL AND expired_at IS NULL");
