@@ -263,7 +263,7 @@ TEST_CASE("plans: add, list, show, update; issue and renew by a plan, which the 
         { "plan", "add", "pro-yearly", "--product", "acme-pro", "--duration", "1y", "--updates-for", "6mo", "--entitlement", "sso",
             "--seats", "5", "--grace", "7d" });
     CHECK(plan == Json::parse(R"({"id":"pro-yearly","product":"acme-pro","duration":"1y","updates_for":"6mo",
-        "entitlements":["sso"],"seats":5,"grace_seconds":604800,"created_at":"2027-01-01T00:00:00Z",
+        "entitlements":["sso"],"seats":5,"grace_seconds":604800,"seat_counting":"machines","lease_seconds":900,"created_at":"2027-01-01T00:00:00Z",
         "updated_at":"2027-01-01T00:00:00Z"})"));
     json_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "lite-monthly", "--product", "acme-lite", "--duration", "1mo" });
     refused_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "pro-yearly", "--product", "acme-pro", "--duration", "1y" }, 5,
@@ -273,6 +273,12 @@ TEST_CASE("plans: add, list, show, update; issue and renew by a plan, which the 
         "--duration \"1.5y\"");
     refused_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "x", "--product", "acme-pro", "--duration", "1y", "--grace", "1mo" },
         3, "--grace must be in hours, days or weeks");
+    refused_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "x", "--product", "acme-pro", "--duration", "1y", "--count-seats", "users" },
+        3, "--count-seats \"users\" is not a way to count seats; give machines, processes or cores");
+    refused_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "x", "--product", "acme-pro", "--duration", "1y", "--lease", "15" }, 3,
+        "--lease \"15\" is not a lease");
+    refused_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "x", "--product", "acme-pro", "--duration", "1y", "--lease", "367d" }, 3,
+        "up to 366d");
     refused_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "Pro Yearly", "--product", "acme-pro", "--duration", "1y" }, 3,
         "plan name \"Pro Yearly\" must be");
     refused_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "x", "--product", "acme-pro" }, 3, "a plan needs a duration");
