@@ -44,6 +44,10 @@ constexpr char const* sql_select_license_position = "SELECT rowid FROM licenses 
 constexpr char const* sql_select_revoked_ids
     = "SELECT id FROM licenses WHERE product_id = ?1 AND status = 'revoked' ORDER BY id";
 
+// A plan's licenses due a reminder: neither revoked nor suspended, ending in (?2, ?3].
+constexpr char const* sql_select_licenses_ending = CHARTER_LICENSE_COLUMNS
+    " WHERE plan_id = ?1 AND status = 'active' AND suspended_at IS NULL AND expires_at > ?2 AND expires_at <= ?3 ORDER BY id";
+
 #undef CHARTER_LICENSE_COLUMNS
 #undef CHARTER_LICENSE_FILTER
 
@@ -265,6 +269,19 @@ Result<std::vector<std::string>> Store::revoked_license_ids(std::string const& p
     if (rc != code::done)
         return m_impl->error(rc);
     return ids;
+}
+
+Result<std::vector<License>> Store::licenses_ending(std::string const& plan_id, int64_t after, int64_t until)
+{
+    auto select = m_impl->query(sql_select_licenses_ending);
+    select.bind(1, plan_id).bind(2, after).bind(3, until);
+    std::vector<License> licenses;
+    int rc;
+    while ((rc = select.step()) == code::row)
+        licenses.push_back(read_license(select));
+    if (rc != code::done)
+        return m_impl->error(rc);
+    return licenses;
 }
 
 }

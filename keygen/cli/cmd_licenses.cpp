@@ -1,6 +1,7 @@
 // charter list, charter show, charter revoke, charter revocations export
 
 #include "charter/format/rfc3339.hpp"
+#include "charter/keygen/ops/license_changes.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 #include "charter/keygen/ops/plain_text.hpp"
 #include "context.hpp"
@@ -144,7 +145,7 @@ int run_revoke(Context& context, LicenseOptions const& options)
     if (!options.reason.empty())
         reason = options.reason;
     auto& store = workspace->store();
-    if (auto revoked = store.revoke_license(options.id, reason, context.now(), context.actor()); !revoked)
+    if (auto revoked = ops::revoke_license(store, options.id, reason, context.actor(), context.now()); !revoked)
         return context.fail(revoked.error());
     auto license = store.get_license(options.id);
     if (!license)

@@ -32,6 +32,12 @@ std::string describe(db::Plan const& plan)
     text += "\tseats counted as " + plan.seat_counting + ", lease " + ops::lease_text(plan.lease_seconds);
     if (plan.grace_seconds)
         text += "\tgrace " + std::to_string(plan.grace_seconds / 3600) + "h";
+    if (!plan.reminders.empty()) {
+        std::string reminders;
+        for (auto const& reminder : plan.reminders)
+            reminders += (reminders.empty() ? "" : ",") + reminder;
+        text += "\tremind " + reminders;
+    }
     return text;
 }
 
@@ -116,6 +122,8 @@ void add_terms(CLI::App* command, PlanOptions& options)
         "what a seat is for activations: machines (default), processes or cores");
     command->add_option("--lease", options.request.lease,
         "how long an activation holds its seat without a heartbeat: 15m (default), 1h; 0 = node-locked");
+    command->add_option("--remind", options.request.remind,
+        "mail the customer this long before a license's end, comma-separated: 14d,3d (\"\" for none)");
     command->add_flag("--json", options.json, "print JSON");
 }
 

@@ -26,6 +26,7 @@ enum ExitCode : int {
     exit_unauthorized = 6,    // missing or wrong passphrase
     exit_io = 7,              // disk full, read-only, permissions, database locked
     exit_version = 8,         // the database is from a newer charter
+    exit_undelivered = 9,     // mail send: some messages were not delivered (pending or failed)
     exit_internal = 70,       // a bug
 };
 
@@ -96,6 +97,7 @@ void register_downloads(CLI::App& app, Context& context);
 void register_verifier(CLI::App& app, Context& context);
 void register_license_changes(CLI::App& app, Context& context);
 void register_plans(CLI::App& app, Context& context);
+void register_mail(CLI::App& app, Context& context);
 
 /// Parses a time option (--at, --since, --released-at: RFC 3339, a date or a duration) or
 /// fails with the option's name. A duration counts from now in `direction`.

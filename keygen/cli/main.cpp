@@ -34,7 +34,8 @@ int main(int argc, char** argv)
                "  KEY=$(charter issue --product acme-pro --customer jane@example.com --expires 1y)\n"
                "  charter verify \"$KEY\"\n\n"
                "Exit codes: 0 ok, 1 license not valid, 2 usage, 3 invalid input, 4 not found, 5 conflict,\n"
-               "6 passphrase missing or wrong, 7 storage error, 8 database too new, 70 internal error.\n"
+               "6 passphrase missing or wrong, 7 storage error, 8 database too new, 9 mail not all delivered,\n"
+               "70 internal error.\n"
                "Run `charter COMMAND --help` for its options and examples.");
 
     charter::cli::register_init(app, context);
@@ -51,6 +52,7 @@ int main(int argc, char** argv)
     charter::cli::register_releases(app, context);
     charter::cli::register_downloads(app, context);
     charter::cli::register_verifier(app, context);
+    charter::cli::register_mail(app, context);
 
     // A bad public URL (option or CHARTER_PUBLIC_URL) is refused before any command runs, as
     // charter-server refuses it at start.

@@ -62,7 +62,7 @@ Json plan_json(db::Plan const& plan)
     return Json { { "id", plan.id }, { "product", plan.product_id }, { "duration", plan.duration },
         { "updates_for", plan.updates_for ? Json(*plan.updates_for) : Json(nullptr) }, { "entitlements", plan.entitlements },
         { "seats", plan.seats ? Json(*plan.seats) : Json(nullptr) }, { "grace_seconds", plan.grace_seconds },
-        { "seat_counting", plan.seat_counting }, { "lease_seconds", plan.lease_seconds },
+        { "seat_counting", plan.seat_counting }, { "lease_seconds", plan.lease_seconds }, { "reminders", plan.reminders },
         { "created_at", format::format_rfc3339(plan.created_at) }, { "updated_at", format::format_rfc3339(plan.updated_at) } };
 }
 

@@ -2,6 +2,7 @@
 
 #include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/licensing.hpp"
+#include "charter/keygen/ops/mail_queue.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -313,6 +314,10 @@ Result<ChangedLicense> LicenseChanges::store_version(db::License const& current,
     next.idempotency.reset();
     if (auto stored = m_store.add_license_version(next, change, actor); !stored)
         return stored.error();
+    // The customer's message, in the change's transaction: what changed is the audit row's details.
+    auto kind = change.reason == "renew" ? MailKind::renewed : MailKind::updated;
+    if (auto queued = queue_license_mail(m_store, kind, next, change.details_json, change.at); !queued)
+        return queued.error();
     return ChangedLicense { std::move(next), true };
 }
 
@@ -321,16 +326,50 @@ Result<db::License> suspend_license(db::Store& store, std::string const& id, std
 {
     if (auto checked = check_license_text(reason, "the reason (the customer is shown it)"); !checked)
         return checked.error();
-    if (auto suspended = store.suspend_license(id, reason, now, actor); !suspended)
-        return suspended.error();
-    return store.get_license(id);
+    std::optional<db::License> license;
+    auto done = store.transaction([&]() -> Result<void> {
+        if (auto suspended = store.suspend_license(id, reason, now, actor); !suspended)
+            return suspended;
+        auto suspended = store.get_license(id);
+        if (!suspended)
+            return suspended.error();
+        license = std::move(*suspended);
+        return queue_license_mail(store, MailKind::suspended, *license, Json { { "reason", reason } }.dump(), now);
+    });
+    if (!done)
+        return done.error();
+    return std::move(*license);
 }
 
 Result<db::License> reinstate_license(db::Store& store, std::string const& id, db::Actor const& actor, int64_t now)
 {
-    if (auto reinstated = store.reinstate_license(id, now, actor); !reinstated)
-        return reinstated.error();
-    return store.get_license(id);
+    std::optional<db::License> license;
+    auto done = store.transaction([&]() -> Result<void> {
+        if (auto reinstated = store.reinstate_license(id, now, actor); !reinstated)
+            return reinstated;
+        auto reinstated = store.get_license(id);
+        if (!reinstated)
+            return reinstated.error();
+        license = std::move(*reinstated);
+        return queue_license_mail(store, MailKind::reinstated, *license, "{}", now);
+    });
+    if (!done)
+        return done.error();
+    return std::move(*license);
+}
+
+Result<void> revoke_license(db::Store& store, std::string const& id, std::optional<std::string> const& reason,
+    db::Actor const& actor, int64_t now)
+{
+    return store.transaction([&]() -> Result<void> {
+        if (auto revoked = store.revoke_license(id, reason, now, actor); !revoked)
+            return revoked;
+        auto license = store.get_license(id);
+        if (!license)
+            return license.error();
+        return queue_license_mail(store, MailKind::revoked, *license, Json { { "reason", reason ? Json(*reason) : Json(nullptr) } }.dump(),
+            now);
+    });
 }
 
 }

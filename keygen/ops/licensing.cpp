@@ -3,6 +3,7 @@
 #include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ids.hpp"
 #include "charter/keygen/ops/customers.hpp"
+#include "charter/keygen/ops/mail_queue.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 #include "charter/keygen/token_signer.hpp"
 #include "charter/utf8.hpp"
@@ -257,6 +258,14 @@ Result<PreparedLicense> Issuer::prepare(IssueRequest request, int64_t now)
     license.expires_at = claims.expires_at;
     license.updates_until = claims.updates_until;
     license.idempotency = std::move(request.idempotency);
+    if (!m_issued_mail_off) {
+        auto disabled = disabled_mail_kinds(m_store);
+        if (!disabled)
+            return disabled.error();
+        m_issued_mail_off = std::find(disabled->begin(), disabled->end(), MailKind::issued) != disabled->end();
+    }
+    if (!*m_issued_mail_off)
+        license.mail = new_mail_message(MailKind::issued, **customer, license.id, 1, "{}", now);
     return prepared;
 }
 

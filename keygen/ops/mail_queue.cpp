@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
 
 namespace charter::ops {
 
@@ -119,11 +122,33 @@ Result<void> set_mail_kinds_enabled(db::Store& store, std::vector<MailKind> cons
     });
 }
 
+namespace {
+
+// "msg_" + 13 hex digits of the microseconds since 1970 (never repeating in this process) + 10
+// random base62 characters: ids sort in the order messages were made, across processes too,
+// which is the order `charter mail list` shows them in.
+std::string new_message_id()
+{
+    static std::mutex mutex;
+    static int64_t last = 0;
+    int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    {
+        std::lock_guard lock(mutex);
+        micros = std::max(micros, last + 1);
+        last = micros;
+    }
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%013llx", static_cast<unsigned long long>(micros));
+    return "msg_" + std::string(hex) + keygen::new_id("").substr(0, 10);
+}
+
+}
+
 db::MailMessage new_mail_message(MailKind kind, db::Customer const& customer, std::optional<std::string> license_id,
     std::optional<int64_t> version, std::string details_json, int64_t now)
 {
     db::MailMessage message;
-    message.id = keygen::new_id("msg_");
+    message.id = new_message_id();
     message.kind = mail_kind_name(kind);
     message.recipient = customer.email;
     message.recipient_name = customer.name;

@@ -58,6 +58,31 @@ Result<void> check_terms(db::Plan& plan, PlanRequest const& request)
             return seconds.error();
         plan.lease_seconds = *seconds;
     }
+    if (request.remind) {
+        std::vector<std::string> reminders;
+        size_t start = 0;
+        while (start < request.remind->size()) {
+            auto end = request.remind->find(',', start);
+            if (end == std::string::npos)
+                end = request.remind->size();
+            auto text = request.remind->substr(start, end - start);
+            start = end + 1;
+            if (text.empty())
+                continue;
+            auto period = parse_period(text, "--remind");
+            if (!period)
+                return period.error();
+            auto seconds = fixed_seconds(*period, "--remind");
+            if (!seconds)
+                return seconds.error();
+            if (*seconds <= 0)
+                return make_error(ErrorKind::invalid_input, "--remind "" + text + "" must be a period before the end, like 14d");
+            if (std::count(reminders.begin(), reminders.end(), text) > 0)
+                return make_error(ErrorKind::invalid_input, "--remind "" + text + "" is given twice");
+            reminders.push_back(text);
+        }
+        plan.reminders = std::move(reminders);
+    }
     return {};
 }
 
@@ -92,9 +117,9 @@ Result<db::Plan> update_plan(db::Store& store, PlanRequest const& request, db::A
     if (request.product)
         return make_error(ErrorKind::invalid_input, "a plan's product never changes; add a new plan for another product");
     if (!request.duration && !request.updates_for && !request.entitlements && !request.seats && !request.grace
-        && !request.seat_counting && !request.lease)
-        return make_error(ErrorKind::invalid_input,
-            "nothing to update; give --duration, --updates-for, --entitlement, --seats, --grace, --count-seats or --lease");
+        && !request.seat_counting && !request.lease && !request.remind)
+        return make_error(ErrorKind::invalid_input, "nothing to update; give --duration, --updates-for, --entitlement, --seats, --grace, "
+                                                    "--count-seats, --lease or --remind");
     std::optional<db::Plan> updated;
     auto done = store.transaction([&]() -> Result<void> {
         auto plan = store.get_plan(request.id);

@@ -61,6 +61,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
         server->m_http = std::make_unique<GuardedServer>(settings.threads, is_release_upload,
             std::chrono::seconds(settings.upload_timeout_seconds));
     }
+    if (settings.mail.smtp_url) {
+        auto mail = ops::mailer_settings(settings.mail, settings.public_url, dir.mail_templates());
+        if (!mail)
+            return mail.error();
+        server->m_mail_worker = std::make_unique<MailWorker>(dir.database(), std::move(*mail));
+    }
     server->install_request_handlers();
     server->register_routes();
     return server;
@@ -169,12 +175,16 @@ Result<int> HttpServer::bind()
 
 void HttpServer::run()
 {
+    if (m_mail_worker)
+        m_mail_worker->start();
     m_http->listen_after_bind();
 }
 
 void HttpServer::stop()
 {
     m_http->stop();
+    if (m_mail_worker)
+        m_mail_worker->stop();
 }
 
 std::string HttpServer::url() const

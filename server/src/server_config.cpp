@@ -109,6 +109,20 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
         if (!url)
             return url.error();
         config.public_url = *url;
+    } else if (option == "--smtp-url") {
+        config.mail.smtp_url = value;
+    } else if (option == "--smtp-user") {
+        config.mail.smtp_user = value;
+    } else if (option == "--smtp-password-file") {
+        config.mail.smtp_password_file = value;
+    } else if (option == "--smtp-tls") {
+        config.mail.smtp_tls = value;
+    } else if (option == "--mail-from") {
+        config.mail.mail_from = value;
+    } else if (option == "--mail-reply-to") {
+        config.mail.mail_reply_to = value;
+    } else if (option == "--mail-lease") {
+        config.mail.mail_lease = value;
     } else {
         return make_error(ErrorKind::invalid_input, "unknown option " + option + " (see --help)");
     }
@@ -138,6 +152,13 @@ constexpr EnvOption env_options[] = {
     { "CHARTER_DOWNLOADS_LOG_LIMIT", "--downloads-log-limit" },
     { "CHARTER_DOWNLOADS_LOG_RETENTION", "--downloads-log-retention" },
     { "CHARTER_PUBLIC_URL", "--public-url" },
+    { "CHARTER_SMTP_URL", "--smtp-url" },
+    { "CHARTER_SMTP_USER", "--smtp-user" },
+    { "CHARTER_SMTP_PASSWORD_FILE", "--smtp-password-file" },
+    { "CHARTER_SMTP_TLS", "--smtp-tls" },
+    { "CHARTER_MAIL_FROM", "--mail-from" },
+    { "CHARTER_MAIL_REPLY_TO", "--mail-reply-to" },
+    { "CHARTER_MAIL_LEASE", "--mail-lease" },
 };
 
 }
@@ -151,7 +172,9 @@ char const* server_usage()
            "                      [--accel-redirect PREFIX]\n"
            "                      [--downloads-log-limit N] [--downloads-log-retention DAYS]\n"
            "                      [--credential-request-limit N] [--license-request-limit N]\n"
-           "                      [--public-url URL]\n"
+           "                      [--public-url URL] [--smtp-url URL] [--smtp-user USER]\n"
+           "                      [--smtp-password-file FILE] [--smtp-tls optional|required|off]\n"
+           "                      [--mail-from ADDRESS] [--mail-reply-to ADDRESS] [--mail-lease SECONDS]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
            "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_DATABASE_URL, CHARTER_LISTEN,\n"
@@ -159,7 +182,10 @@ char const* server_usage()
            "CHARTER_READ_TIMEOUT, CHARTER_AUTH_FAILURE_LIMIT, CHARTER_MAX_UPLOAD,\n"
            "CHARTER_UPLOAD_TIMEOUT, CHARTER_ACCEL_REDIRECT, CHARTER_DOWNLOADS_LOG_LIMIT,\n"
            "CHARTER_DOWNLOADS_LOG_RETENTION, CHARTER_CREDENTIAL_REQUEST_LIMIT,\n"
-           "CHARTER_LICENSE_REQUEST_LIMIT, CHARTER_PUBLIC_URL (options win). A passphrase-protected\n"
+           "CHARTER_LICENSE_REQUEST_LIMIT, CHARTER_PUBLIC_URL, CHARTER_SMTP_URL, CHARTER_SMTP_USER,\n"
+           "CHARTER_SMTP_PASSWORD_FILE, CHARTER_SMTP_TLS, CHARTER_MAIL_FROM, CHARTER_MAIL_REPLY_TO,\n"
+           "CHARTER_MAIL_LEASE (options win;\n"
+           "the SMTP password itself only as CHARTER_SMTP_PASSWORD). A passphrase-protected\n"
            "signing key is unlocked with CHARTER_PASSPHRASE.\n"
            "Defaults: --data-dir ./charter-data, the database charter.db in it unless --database names a\n"
            "PostgreSQL database (its password from the URL, PGPASSFILE or PGPASSWORD; signing keys stay in keys/),\n"
@@ -173,7 +199,8 @@ char const* server_usage()
            "Download requests a minute: --credential-request-limit per download credential (default 1200),\n"
            "--license-request-limit per license, key and credentials together (default 0: no limit); 429 over it.\n"
            "--public-url: the address customers reach the server at (https://gems.acme.example), for links in mail\n"
-           "and the customer portal.\n";
+           "and the customer portal.\n"
+           "With --smtp-url (and --mail-from, --public-url) the server delivers the mail outbox (docs/mail.md).\n";
 }
 
 Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)
@@ -205,6 +232,7 @@ Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)
         if (auto applied = apply(config, option, value); !applied)
             return applied.error();
     }
+    ops::mail_options_from_environment(config.mail);
     if (config.tls_cert.has_value() != config.tls_key.has_value())
         return make_error(ErrorKind::invalid_input, "--tls-cert and --tls-key go together");
     return config;

@@ -6,6 +6,7 @@
 #include "charter/keygen/ops/admin_tokens.hpp"
 #include "charter/keygen/ops/customers.hpp"
 #include "charter/keygen/ops/json_views.hpp"
+#include "charter/keygen/ops/license_changes.hpp"
 #include "charter/keygen/ops/licensing.hpp"
 #include "charter/keygen/ops/time_input.hpp"
 #include "charter/keygen/token_signer.hpp"
@@ -225,7 +226,7 @@ void revoke_license(HttpServer& server, httplib::Request const& request, httplib
         return;
     auto& store = *post->store;
     std::string id = request.matches[1];
-    auto revoked = post->key.apply(store, id, [&]() { return store.revoke_license(id, revoke->reason, now, actor_of(*token)); });
+    auto revoked = post->key.apply(store, id, [&]() { return ops::revoke_license(store, id, revoke->reason, actor_of(*token), now); });
     if (!revoked) {
         if (revoked.error().kind == ErrorKind::conflict && post->key.answered(store, response, replay))
             return;

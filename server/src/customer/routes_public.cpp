@@ -169,6 +169,29 @@ void metrics(HttpServer& server, httplib::Request const&, httplib::Response& res
                 text += "charter_active_seats{product=\"" + product + "\"} " + std::to_string(units) + "\n";
         }
     }
+    // The mail outbox, as the database holds it (also what `charter` queued and sent).
+    auto store = server.pool().lease();
+    if (store) {
+        if (auto stats = (*store)->mail_stats()) {
+            int64_t age = stats->oldest_pending_at ? std::max<int64_t>(0, server.now() - *stats->oldest_pending_at) : 0;
+            text += "# HELP charter_mail_messages Messages in the mail outbox by status (pending: queued, not yet delivered).\n"
+                    "# TYPE charter_mail_messages gauge\n"
+                    "charter_mail_messages{status=\"pending\"} "
+                + std::to_string(stats->pending) + "\ncharter_mail_messages{status=\"sent\"} " + std::to_string(stats->sent)
+                + "\ncharter_mail_messages{status=\"failed\"} " + std::to_string(stats->failed)
+                + "\n# HELP charter_mail_oldest_pending_age_seconds Age of the oldest undelivered message (0: none).\n"
+                  "# TYPE charter_mail_oldest_pending_age_seconds gauge\n"
+                  "charter_mail_oldest_pending_age_seconds "
+                + std::to_string(age) + "\n";
+        }
+    }
+    if (auto const* worker = server.mail_worker()) {
+        text += "# HELP charter_mail_attempts_total Delivery attempts by this server's sender, by outcome.\n"
+                "# TYPE charter_mail_attempts_total counter\n"
+                "charter_mail_attempts_total{outcome=\"sent\"} "
+            + std::to_string(worker->sent()) + "\ncharter_mail_attempts_total{outcome=\"retry\"} " + std::to_string(worker->retried())
+            + "\ncharter_mail_attempts_total{outcome=\"failed\"} " + std::to_string(worker->failed()) + "\n";
+    }
     response.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
 

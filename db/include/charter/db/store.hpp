@@ -121,6 +121,9 @@ public:
     Result<std::vector<License>> list_licenses(LicenseFilter const& filter);
     /// Counts what list_licenses would return, ignoring after_id and limit.
     Result<int64_t> count_licenses(LicenseFilter const& filter);
+    /// The licenses of plan `plan_id`, neither revoked nor suspended, whose end is after `after`
+    /// and not after `until` (mail reminders), by id.
+    Result<std::vector<License>> licenses_ending(std::string const& plan_id, int64_t after, int64_t until);
     /// The ids of the product's revoked licenses, sorted (the revocation list's content).
     Result<std::vector<std::string>> revoked_license_ids(std::string const& product_id);
 

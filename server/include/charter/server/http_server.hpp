@@ -18,6 +18,7 @@
 #include "charter/server/http/hardening.hpp"
 #include "charter/server/http/metrics.hpp"
 #include "charter/server/http/route_table.hpp"
+#include "charter/server/mail/mail_worker.hpp"
 #include "charter/server/server_config.hpp"
 #include "charter/server/store_pool.hpp"
 
@@ -76,6 +77,8 @@ public:
     /// The signed revocation lists, re-signed only when they changed.
     RevocationLists& revocation_lists() { return m_revocation_lists; }
     ops::DataDir const& dir() const { return m_dir; }
+    /// The mail sender; null when no SMTP server is configured.
+    MailWorker const* mail_worker() const { return m_mail_worker.get(); }
     void add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler);
     /// Sees every request no route matched (any method), before the 404 or 405; returns true
     /// when it has answered. The RubyGems source asks for a license on every path under
@@ -107,6 +110,7 @@ private:
         m_config.license_requests_per_minute };
     DownloadsLog m_downloads_log { m_config.downloads_log_limit, m_config.downloads_log_retention_days };
     AccessLog m_access_log; // outlives m_http, whose workers write to it
+    std::unique_ptr<MailWorker> m_mail_worker;
     std::unique_ptr<httplib::Server> m_http;
     RouteTable m_route_table;
     int m_port { 0 };

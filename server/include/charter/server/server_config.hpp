@@ -2,6 +2,7 @@
 // charter-server's settings: command-line options, each with an environment variable
 // fallback (docs/operations.md lists them).
 
+#include "charter/keygen/ops/mail_delivery.hpp"
 #include "charter/result.hpp"
 
 #include <cstdint>
@@ -36,6 +37,10 @@ struct ServerConfig {
     /// The address customers reach the server at, normalised by ops::parse_public_url (no trailing
     /// slash): links in mail and in the customer portal are built from it. --public-url, CHARTER_PUBLIC_URL.
     std::optional<std::string> public_url;
+    /// Mail delivery (docs/mail.md): --smtp-url, --smtp-user, --smtp-password-file, --smtp-tls,
+    /// --mail-from, --mail-reply-to and their CHARTER_* variables (CHARTER_SMTP_PASSWORD: the
+    /// environment only). Without an SMTP URL the server sends no mail (the outbox still fills).
+    ops::MailOptions mail;
     bool help { false };
 };
 

@@ -35,6 +35,8 @@ public:
     Result<db::Store> open_store(db::OpenMode mode) const;
     std::filesystem::path keys() const { return m_root / "keys"; }
     std::filesystem::path artifacts() const { return m_root / "artifacts"; }
+    /// The vendor's mail templates (<kind>.txt, <kind>.html), overriding the built-in ones.
+    std::filesystem::path mail_templates() const { return m_root / "templates" / "mail"; }
     std::filesystem::path key_file(std::string const& kid) const;
 
     /// For `charter init`: creates the folders (keys/ 0700); refuses a folder that already

@@ -1,7 +1,8 @@
 #pragma once
 // Changing a license after the sale: renewing, updating its terms, suspending and reinstating.
 // The one code path behind `charter renew|license update|suspend|reinstate` and the admin API's
-// POST /v1/licenses/{id}/renew|suspend|reinstate and PATCH /v1/licenses/{id}.
+// POST /v1/licenses/{id}/renew|suspend|reinstate|revoke and PATCH /v1/licenses/{id}. Each change
+// queues the customer's mail message (ops/mail_queue) in its own transaction.
 //
 // A change of terms signs a new version of the license's key: the same license id (jti), a new
 // iat, the new terms, signed with the current signing key. The license is read, the new terms
@@ -102,5 +103,9 @@ Result<db::License> suspend_license(db::Store& store, std::string const& id, std
     db::Actor const& actor, int64_t now);
 /// Lifts a suspension; the license as it is now.
 Result<db::License> reinstate_license(db::Store& store, std::string const& id, db::Actor const& actor, int64_t now);
+/// Revokes a license for good (`charter revoke`, POST /v1/licenses/{id}/revoke). ErrorKind::conflict
+/// when it is revoked already.
+Result<void> revoke_license(db::Store& store, std::string const& id, std::optional<std::string> const& reason,
+    db::Actor const& actor, int64_t now);
 
 }

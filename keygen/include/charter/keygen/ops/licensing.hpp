@@ -72,7 +72,8 @@ public:
     /// the signing key: safe on any thread, from several threads at once. A key longer than
     /// verifiers accept (CHARTER_MAX_TOKEN_SIZE) is ErrorKind::invalid_input with both sizes.
     Result<void> sign(PreparedLicense& prepared) const;
-    /// Stores a signed license with its audit row (in one transaction or in the caller's).
+    /// Stores a signed license with its audit row and its "issued" mail message (license.mail,
+    /// set by prepare), in one transaction or in the caller's.
     Result<void> store(db::License const& license, db::Actor const& actor);
 
     keygen::SigningKey const& key() const { return m_key; }
@@ -93,6 +94,8 @@ private:
     std::unordered_map<std::string, db::Customer> m_customers;
     std::unordered_map<std::string, db::Product> m_products;
     std::unordered_map<std::string, db::Plan> m_plans;
+    // Whether the "issued" message is turned off (ops/mail_queue), read once per Issuer.
+    std::optional<bool> m_issued_mail_off;
 };
 
 /// A license's text (a name, an entitlement, a reason): not empty, at most 200 bytes, no

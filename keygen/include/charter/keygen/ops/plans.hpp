@@ -24,6 +24,8 @@ struct PlanRequest {
     std::optional<std::string> grace;        // a fixed period: "7d", "48h"
     std::optional<std::string> seat_counting; // "machines", "processes" or "cores"
     std::optional<std::string> lease;         // "15m", "1h", "0" (node-locked): parse_lease
+    /// Mail reminders before a license's end: fixed periods, comma-separated ("14d,3d"); "" for none.
+    std::optional<std::string> remind;
 };
 
 /// Checks and adds a plan ("plan.add"): unknown product not_found, a used name conflict.
