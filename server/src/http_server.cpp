@@ -65,7 +65,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerConfig config)
         auto mail = ops::mailer_settings(settings.mail, settings.public_url, dir.mail_templates());
         if (!mail)
             return mail.error();
-        server->m_mail_worker = std::make_unique<MailWorker>(dir.database(), std::move(*mail));
+        server->m_mail_worker = std::make_unique<MailWorker>(dir, std::move(*mail));
     }
     server->install_request_handlers();
     server->register_routes();

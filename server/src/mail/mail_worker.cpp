@@ -17,8 +17,8 @@ constexpr int64_t reminder_interval_seconds = 60;
 
 }
 
-MailWorker::MailWorker(std::filesystem::path database, ops::MailerSettings settings)
-    : m_database(std::move(database))
+MailWorker::MailWorker(ops::DataDir dir, ops::MailerSettings settings)
+    : m_dir(std::move(dir))
     , m_settings(std::move(settings))
 {
 }
@@ -61,7 +61,7 @@ void MailWorker::run()
         }
         bool busy = false;
         if (!store) {
-            auto opened = db::Store::open(m_database, db::OpenMode::existing);
+            auto opened = m_dir.open_store(db::OpenMode::existing);
             if (opened) {
                 store.emplace(std::move(*opened));
                 sender.emplace(*store, m_settings, name);

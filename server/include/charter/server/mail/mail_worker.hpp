@@ -3,6 +3,7 @@
 // including what `charter` (another process) queued, within a second or two, and queues due
 // reminders every minute. docs/mail.md.
 
+#include "charter/keygen/ops/data_dir.hpp"
 #include "charter/keygen/ops/mail_delivery.hpp"
 
 #include <atomic>
@@ -17,8 +18,8 @@ namespace charter::server {
 
 class MailWorker {
 public:
-    /// Opens its own connection to `database`; sends with `settings`.
-    MailWorker(std::filesystem::path database, ops::MailerSettings settings);
+    /// Opens its own connection to the data directory's database; sends with `settings`.
+    MailWorker(ops::DataDir dir, ops::MailerSettings settings);
     ~MailWorker();
     MailWorker(MailWorker const&) = delete;
     MailWorker& operator=(MailWorker const&) = delete;
@@ -36,7 +37,7 @@ public:
 private:
     void run();
 
-    std::filesystem::path m_database;
+    ops::DataDir m_dir;
     ops::MailerSettings m_settings;
     std::thread m_thread;
     std::mutex m_mutex;
