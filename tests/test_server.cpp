@@ -727,7 +727,7 @@ TEST_CASE("admin tokens: 401 without a valid token, 403 without the scope")
 // but 401 and 403: the requests are deliberately incomplete); every other scope is 403.
 TEST_CASE("every route against every admin scope: one table")
 {
-    enum class Access { public_, license, issue, read, revoke, upload, admin };
+    enum class Access { public_, license, portal, issue, read, revoke, upload, admin };
     std::map<std::string, Access> const table {
         { "POST /v1/licenses", Access::issue },
         { "GET /v1/licenses", Access::read },
@@ -771,6 +771,23 @@ TEST_CASE("every route against every admin scope: one table")
         // A product releases its own seat with its license; an operator any, with a revoke token.
         { "DELETE /v1/activations/{id}", Access::revoke },
         { "GET /v1/licenses/{id}/activations", Access::read },
+        // The customer portal: a session cookie (tests/test_portal.cpp), never an admin token.
+        { "GET /portal/", Access::portal },
+        { "POST /portal/sign-in", Access::portal },
+        { "POST /portal/sign-out", Access::portal },
+        { "POST /portal/sign-in/email", Access::portal },
+        { "GET /portal/sign-in/link/{token}", Access::portal },
+        { "POST /portal/sign-in/link/{token}", Access::portal },
+        { "GET /portal/licenses", Access::portal },
+        { "GET /portal/licenses/{id}", Access::portal },
+        { "GET /portal/licenses/{id}/setup", Access::portal },
+        { "GET /portal/licenses/{id}/downloads", Access::portal },
+        { "GET /portal/licenses/{id}/downloads/{version}/{file}", Access::portal },
+        { "GET /portal/licenses/{id}/credentials", Access::portal },
+        { "POST /portal/licenses/{id}/credentials", Access::portal },
+        { "POST /portal/licenses/{id}/credentials/{credential}/revoke", Access::portal },
+        { "GET /portal/static/portal.css", Access::portal },
+        { "GET /portal/static/portal.js", Access::portal },
     };
     std::map<Access, std::string> const scopes { { Access::issue, "issue" }, { Access::read, "read" },
         { Access::revoke, "revoke" }, { Access::upload, "upload" }, { Access::admin, "admin" } };
@@ -1439,7 +1456,8 @@ TEST_CASE("options and environment variables")
 
 // --- The documents match the server ------------------------------------------------------------
 
-TEST_CASE("every registered route is in docs/openapi.yaml and docs/api.md, and nothing else is")
+// The portal's pages are documented in docs/portal.md, the API's routes in the API documents.
+TEST_CASE("every registered route is in docs/openapi.yaml and docs/api.md (the portal's in docs/portal.md), and nothing else is")
 {
     Vendor vendor;
     charter::server::ServerConfig config;
@@ -1447,10 +1465,15 @@ TEST_CASE("every registered route is in docs/openapi.yaml and docs/api.md, and n
     config.database_url = test_database_url(vendor.data_dir);
     auto server = charter::server::HttpServer::create(config);
     REQUIRE(server);
-    std::set<std::string> registered;
+    std::set<std::string> registered, portal;
     for (auto const& route : (*server)->routes())
-        registered.insert(route.method + " " + route.pattern);
-    REQUIRE(registered.size() == (*server)->routes().size());
+        (route.pattern.starts_with("/portal/") ? portal : registered).insert(route.method + " " + route.pattern);
+    REQUIRE(registered.size() + portal.size() == (*server)->routes().size());
+    auto portal_doc = read_file(std::string(CHARTER_SOURCE_DIR) + "/docs/portal.md");
+    for (auto const& route : portal) {
+        INFO(route << ": list it in docs/portal.md");
+        CHECK(contains(portal_doc, "`" + route + "`"));
+    }
 
     auto document = YAML::LoadFile(std::string(CHARTER_SOURCE_DIR) + "/docs/openapi.yaml");
     CHECK(document["openapi"].as<std::string>().starts_with("3.0"));

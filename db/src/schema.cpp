@@ -17,7 +17,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 7> migrations {
+constexpr std::array<char const*, 8> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -300,6 +300,29 @@ CREATE UNIQUE INDEX activations_live_fingerprint ON activations (license_id, fin
     WHERE released_at IS NULL AND expired_at IS NULL;
 CREATE UNIQUE INDEX activations_live_seat ON activations (license_id, seat)
     WHERE released_at IS NULL AND expired_at IS NULL;
+)sql",
+    // 8: the customer portal. A session and a sign-in link are stored as the hash of the
+    // secret the browser or the email holds; each is bound to one customer. Expired rows are
+    // deleted as new ones are written (the expiry indexes).
+    R"sql(
+CREATE TABLE portal_sessions (
+    hash TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    csrf_token TEXT NOT NULL,
+    signed_in_with TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX portal_sessions_by_expiry ON portal_sessions (expires_at);
+
+CREATE TABLE portal_sign_in_links (
+    hash TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE INDEX portal_sign_in_links_by_expiry ON portal_sign_in_links (expires_at);
 )sql",
 };
 

@@ -153,6 +153,7 @@ void HttpServer::register_routes()
     register_rubygems_routes(*this, add);
     register_license_routes(*this, add);
     register_activation_routes(*this, add);
+    register_portal_routes(*this, add);
 }
 
 Result<int> HttpServer::bind()

@@ -2,7 +2,11 @@
 
 #include "charter/keygen/ops/public_url.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace charter::server {
@@ -31,6 +35,59 @@ Result<void> parse_listen(std::string const& text, ServerConfig& config)
     if (config.host.size() > 2 && config.host.front() == '[' && config.host.back() == ']')
         config.host = config.host.substr(1, config.host.size() - 2);
     config.port = int(*port);
+    return {};
+}
+
+// A branding value shown on every portal page: one line, printable, not too long.
+Result<void> check_portal_text(std::string const& value, std::string const& option)
+{
+    if (value.empty() || value.size() > 200)
+        return make_error(ErrorKind::invalid_input, option + " must be 1 to 200 bytes long");
+    for (unsigned char c : value) {
+        if (c < 0x20 || c == 0x7f)
+            return make_error(ErrorKind::invalid_input, option + " must be one line of printable text");
+    }
+    return {};
+}
+
+// A URL for the portal's pages (and, for the logo, its Content-Security-Policy): no spaces,
+// quotes or separators that could end an attribute or a policy directive.
+Result<void> check_portal_url(std::string const& value, std::string const& option)
+{
+    if (auto checked = check_portal_text(value, option); !checked)
+        return checked;
+    if (value.find_first_of(" \"'<>;,\\") != std::string::npos)
+        return make_error(ErrorKind::invalid_input, option + " \"" + value + "\" must be a URL without spaces, quotes, ; or ,");
+    return {};
+}
+
+double channel_luminance(int value)
+{
+    double c = value / 255.0;
+    return c <= 0.03928 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+}
+
+// #rgb or #rrggbb, dark enough that the white text of buttons and the header on it keeps a
+// contrast of 4.5:1 (WCAG AA for normal text).
+Result<void> check_accent_colour(std::string const& value, std::string const& option)
+{
+    bool hex = (value.size() == 4 || value.size() == 7) && value[0] == '#'
+        && std::all_of(value.begin() + 1, value.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    if (!hex)
+        return make_error(ErrorKind::invalid_input, option + " \"" + value + "\" must be a colour like #1d4ed8 or #14b");
+    auto channel = [&](int index) {
+        std::string digits = value.size() == 4 ? std::string(2, value[1 + index]) : value.substr(1 + 2 * index, 2);
+        return std::stoi(digits, nullptr, 16);
+    };
+    double luminance = 0.2126 * channel_luminance(channel(0)) + 0.7152 * channel_luminance(channel(1))
+        + 0.0722 * channel_luminance(channel(2));
+    double contrast = 1.05 / (luminance + 0.05);
+    if (contrast < 4.5) {
+        char text[16];
+        std::snprintf(text, sizeof text, "%.1f", contrast);
+        return make_error(ErrorKind::invalid_input, option + " \"" + value + "\" gives white text a contrast of " + text
+                + ":1; choose a darker colour (at least 4.5:1)");
+    }
     return {};
 }
 
@@ -123,6 +180,43 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
         config.mail.mail_reply_to = value;
     } else if (option == "--mail-lease") {
         config.mail.mail_lease = value;
+    } else if (option == "--portal-name") {
+        if (auto checked = check_portal_text(value, option); !checked)
+            return checked;
+        config.portal_name = value;
+    } else if (option == "--portal-logo-url") {
+        if (!value.starts_with("https://") && !(value.starts_with("/") && !value.starts_with("//")))
+            return make_error(ErrorKind::invalid_input, option + " \"" + value + "\" must be an https:// URL or a path on this server like /logo.png");
+        if (auto checked = check_portal_url(value, option); !checked)
+            return checked;
+        config.portal_logo_url = value;
+    } else if (option == "--portal-accent") {
+        if (auto checked = check_accent_colour(value, option); !checked)
+            return checked;
+        config.portal_accent = value;
+    } else if (option == "--portal-support") {
+        if (auto checked = check_portal_text(value, option); !checked)
+            return checked;
+        config.portal_support = value;
+    } else if (option == "--portal-billing-url") {
+        if (!value.starts_with("https://") && !value.starts_with("http://"))
+            return make_error(ErrorKind::invalid_input, option + " \"" + value + "\" must be an http:// or https:// URL");
+        if (auto checked = check_portal_url(value, option); !checked)
+            return checked;
+        config.portal_billing_url = value;
+    } else if (option == "--trusted-proxy") {
+        config.trusted_proxies.clear();
+        size_t start = 0;
+        while (start <= value.size()) {
+            auto comma = value.find(',', start);
+            auto address = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            if (address.empty() || address.find_first_of(" \t") != std::string::npos)
+                return make_error(ErrorKind::invalid_input, option + " \"" + value + "\" must be addresses separated by commas, e.g. 127.0.0.1,::1");
+            config.trusted_proxies.push_back(address);
+            if (comma == std::string::npos)
+                break;
+            start = comma + 1;
+        }
     } else {
         return make_error(ErrorKind::invalid_input, "unknown option " + option + " (see --help)");
     }
@@ -159,6 +253,12 @@ constexpr EnvOption env_options[] = {
     { "CHARTER_MAIL_FROM", "--mail-from" },
     { "CHARTER_MAIL_REPLY_TO", "--mail-reply-to" },
     { "CHARTER_MAIL_LEASE", "--mail-lease" },
+    { "CHARTER_PORTAL_NAME", "--portal-name" },
+    { "CHARTER_PORTAL_LOGO_URL", "--portal-logo-url" },
+    { "CHARTER_PORTAL_ACCENT", "--portal-accent" },
+    { "CHARTER_PORTAL_SUPPORT", "--portal-support" },
+    { "CHARTER_PORTAL_BILLING_URL", "--portal-billing-url" },
+    { "CHARTER_TRUSTED_PROXY", "--trusted-proxy" },
 };
 
 }
@@ -175,6 +275,9 @@ char const* server_usage()
            "                      [--public-url URL] [--smtp-url URL] [--smtp-user USER]\n"
            "                      [--smtp-password-file FILE] [--smtp-tls optional|required|off]\n"
            "                      [--mail-from ADDRESS] [--mail-reply-to ADDRESS] [--mail-lease SECONDS]\n"
+           "                      [--portal-name NAME] [--portal-logo-url URL] [--portal-accent #RRGGBB]\n"
+           "                      [--portal-support ADDRESS] [--portal-billing-url URL]\n"
+           "                      [--trusted-proxy ADDRESS[,ADDRESS…]]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
            "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_DATABASE_URL, CHARTER_LISTEN,\n"
@@ -184,7 +287,9 @@ char const* server_usage()
            "CHARTER_DOWNLOADS_LOG_RETENTION, CHARTER_CREDENTIAL_REQUEST_LIMIT,\n"
            "CHARTER_LICENSE_REQUEST_LIMIT, CHARTER_PUBLIC_URL, CHARTER_SMTP_URL, CHARTER_SMTP_USER,\n"
            "CHARTER_SMTP_PASSWORD_FILE, CHARTER_SMTP_TLS, CHARTER_MAIL_FROM, CHARTER_MAIL_REPLY_TO,\n"
-           "CHARTER_MAIL_LEASE (options win;\n"
+           "CHARTER_MAIL_LEASE, CHARTER_PORTAL_NAME, CHARTER_PORTAL_LOGO_URL,\n"
+           "CHARTER_PORTAL_ACCENT, CHARTER_PORTAL_SUPPORT, CHARTER_PORTAL_BILLING_URL,\n"
+           "CHARTER_TRUSTED_PROXY (options win;\n"
            "the SMTP password itself only as CHARTER_SMTP_PASSWORD). A passphrase-protected\n"
            "signing key is unlocked with CHARTER_PASSPHRASE.\n"
            "Defaults: --data-dir ./charter-data, the database charter.db in it unless --database names a\n"
@@ -200,7 +305,10 @@ char const* server_usage()
            "--license-request-limit per license, key and credentials together (default 0: no limit); 429 over it.\n"
            "--public-url: the address customers reach the server at (https://gems.acme.example), for links in mail\n"
            "and the customer portal.\n"
-           "With --smtp-url (and --mail-from, --public-url) the server delivers the mail outbox (docs/mail.md).\n";
+           "With --smtp-url (and --mail-from, --public-url) the server delivers the mail outbox (docs/mail.md).\n"
+           "The customer portal (/portal/) shows --portal-name (default: the issuer), --portal-logo-url,\n"
+           "--portal-accent (default #1d4ed8), --portal-support and --portal-billing-url. Requests from a\n"
+           "--trusted-proxy address with X-Forwarded-Proto: https count as HTTPS (the portal's Secure cookie).\n";
 }
 
 Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)

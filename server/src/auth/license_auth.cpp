@@ -66,6 +66,14 @@ std::optional<PresentedLicense> LicenseAuth::authenticate(httplib::Request const
         "send your license key: HTTP Basic with the key as the password, or Authorization: Bearer KEY");
 }
 
+std::optional<PresentedLicense> LicenseAuth::authenticate_secret(std::string const& secret, httplib::Request const& request,
+    httplib::Response& response, db::Store* store)
+{
+    if (m_throttle.throttled(request, response))
+        return std::nullopt;
+    return license_of(secret, request, response, store);
+}
+
 std::optional<PresentedLicense> LicenseAuth::license_of(std::string const& credential, httplib::Request const& request,
     httplib::Response& response, db::Store* store)
 {

@@ -230,6 +230,26 @@ struct Credential {
     std::optional<std::string> last_used_from {}; // the client address of the last use
 };
 
+/// A signed-in customer portal session. The browser holds the secret in a cookie; only its hash
+/// is stored, so a copy of the database opens no session.
+struct PortalSession {
+    std::string hash {};        // hex BLAKE2b-256 of the cookie's secret
+    std::string customer_id {}; // the one customer the session sees
+    std::string csrf_token {};  // the token every form of the session carries
+    std::string signed_in_with {}; // "key lic_…", "credential cred_…", "email"
+    int64_t created_at { 0 };
+    int64_t expires_at { 0 };
+};
+
+/// A one-use portal sign-in link sent by email; only its token's hash is stored.
+struct SignInLink {
+    std::string hash {}; // hex BLAKE2b-256 of the link's token
+    std::string customer_id {};
+    int64_t created_at { 0 };
+    int64_t expires_at { 0 };
+    std::optional<int64_t> used_at {};
+};
+
 struct AdminToken {
     std::string id {};   // "tok_…"
     std::string name {}; // what the token is for, e.g. "stripe webhook"

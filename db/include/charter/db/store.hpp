@@ -194,6 +194,20 @@ public:
     /// Records the credential's last use; not audited.
     Result<void> touch_credential(std::string const& id, int64_t at, std::string const& address);
 
+    // Customer portal sessions ("portal.sign_in", "portal.sign_out") and sign-in links.
+    /// Stores a new session (audited "portal.sign_in", the customer as actor) and deletes the
+    /// sessions that expired before `session.created_at`. Unknown customer: ErrorKind::not_found.
+    Result<void> insert_portal_session(PortalSession const& session, Actor const& actor);
+    /// The session with this hash, also when expired (the caller compares expires_at); absent when none.
+    Result<std::optional<PortalSession>> find_portal_session(std::string const& hash);
+    /// Deletes the session (audited "portal.sign_out"); absent already: ErrorKind::not_found.
+    Result<void> delete_portal_session(std::string const& hash, int64_t at, Actor const& actor);
+    /// Stores a sign-in link (not audited: using it is) and deletes links expired before `link.created_at`.
+    Result<void> insert_sign_in_link(SignInLink const& link);
+    /// Marks the link used at `at` and returns its customer, when it exists, is unused and
+    /// `at` <= its expires_at; otherwise absent. One use: of two concurrent calls one wins.
+    Result<std::optional<std::string>> use_sign_in_link(std::string const& hash, int64_t at);
+
     // Idempotency keys of the admin API (not audited: the change they record is).
     /// Records a key in the caller's transaction (a savepoint when called outside one); a key
     /// the token has used already: ErrorKind::conflict.

@@ -124,6 +124,7 @@ void register_license_change_routes(HttpServer& server, std::function<void(char 
 void register_public_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_license_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_activation_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+void register_portal_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 
 /// Sends a release's file to a presented license after the entitlement rule allowed it, and
 /// writes the downloads log line either way: ETag, If-None-Match, single ranges, digests, and

@@ -41,6 +41,17 @@ struct ServerConfig {
     /// --mail-from, --mail-reply-to and their CHARTER_* variables (CHARTER_SMTP_PASSWORD: the
     /// environment only). Without an SMTP URL the server sends no mail (the outbox still fills).
     ops::MailOptions mail;
+    // The customer portal's branding (docs/portal.md): the vendor's name (default: the issuer),
+    // a logo URL, the accent colour (#rgb or #rrggbb, dark enough for white text on it), the
+    // support address and the billing link.
+    std::optional<std::string> portal_name;        // --portal-name, CHARTER_PORTAL_NAME
+    std::optional<std::string> portal_logo_url;    // --portal-logo-url, CHARTER_PORTAL_LOGO_URL
+    std::string portal_accent { "#1d4ed8" };       // --portal-accent, CHARTER_PORTAL_ACCENT
+    std::optional<std::string> portal_support;     // --portal-support, CHARTER_PORTAL_SUPPORT
+    std::optional<std::string> portal_billing_url; // --portal-billing-url, CHARTER_PORTAL_BILLING_URL
+    // Addresses of the reverse proxies (nginx) whose X-Forwarded-Proto is believed: a request
+    // from one of them with "X-Forwarded-Proto: https" came over HTTPS (the portal's Secure cookie).
+    std::vector<std::string> trusted_proxies;      // --trusted-proxy A[,B], CHARTER_TRUSTED_PROXY
     bool help { false };
 };
 

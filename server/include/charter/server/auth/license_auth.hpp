@@ -41,6 +41,12 @@ public:
     std::optional<PresentedLicense> authenticate(httplib::Request const& request, httplib::Response& response,
         db::Store* store = nullptr);
 
+    /// A key or credential typed into a form (the portal's sign-in) as the license it stands
+    /// for: the same throttle, checks, refusals and counting as authenticate() gives a header.
+    /// On failure `response` holds the refusal (its status and JSON error with the sentence).
+    std::optional<PresentedLicense> authenticate_secret(std::string const& secret, httplib::Request const& request,
+        httplib::Response& response, db::Store* store = nullptr);
+
 private:
     /// The one place a presented credential becomes a license, recognised by its prefix: a
     /// download credential (license_of_credential) or a license key (claims_of_key, then
