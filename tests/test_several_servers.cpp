@@ -119,8 +119,7 @@ void wait_until(Ready const& ready, char const* what)
     REQUIRE(ready());
 }
 
-// The fleet with the gem acme-pro 1.0.0 released. Gem releases fail on PostgreSQL for now
-// (db/src/gems.cpp's INSERT OR REPLACE is not PostgreSQL's), so the cases on it are [sqlite].
+// The fleet with the gem acme-pro 1.0.0 released.
 struct GemFleet : Fleet {
     GemFleet()
     {
@@ -277,7 +276,7 @@ TEST_CASE_METHOD(Fleet, "a change made through one server or the CLI is honoured
     }
 }
 
-TEST_CASE_METHOD(GemFleet, "a release uploaded through one server is in the other's RubyGems index at its next request", "[sqlite]")
+TEST_CASE_METHOD(GemFleet, "a release uploaded through one server is in the other's RubyGems index at its next request")
 {
     auto license = issue("acme-pro");
     auto client_a = a().client();
@@ -411,7 +410,7 @@ TEST_CASE_METHOD(Fleet, "one server killed during an issuance load through nginx
     CHECK(license_ids() == ids);
 }
 
-TEST_CASE_METHOD(GemFleet, "one server killed during a bundle install loop: every run succeeds through nginx", "[sqlite]")
+TEST_CASE_METHOD(GemFleet, "one server killed during a bundle install loop: every run succeeds through nginx")
 {
     REQUIRE(std::filesystem::exists("/usr/bin/bundle"));
     auto license = issue("acme-pro");

@@ -8,8 +8,12 @@ namespace charter::db {
 namespace {
 
 constexpr char const* sql_upsert_gem
-    = "INSERT OR REPLACE INTO gems (release_id, name, version, platform, required_ruby_version, required_rubygems_version,"
-      " summary, authors, licenses, date, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    = "INSERT INTO gems (release_id, name, version, platform, required_ruby_version, required_rubygems_version,"
+      " summary, authors, licenses, date, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+      " ON CONFLICT (release_id) DO UPDATE SET name = excluded.name, version = excluded.version,"
+      " platform = excluded.platform, required_ruby_version = excluded.required_ruby_version,"
+      " required_rubygems_version = excluded.required_rubygems_version, summary = excluded.summary,"
+      " authors = excluded.authors, licenses = excluded.licenses, date = excluded.date, sha256 = excluded.sha256";
 constexpr char const* sql_delete_dependencies = "DELETE FROM gem_dependencies WHERE release_id = ?1";
 constexpr char const* sql_insert_dependency
     = "INSERT INTO gem_dependencies (release_id, position, name, requirements) VALUES (?1, ?2, ?3, ?4)";
