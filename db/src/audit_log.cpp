@@ -9,10 +9,12 @@ namespace {
 
 constexpr char const* sql_select_audit
     = "SELECT id, at, actor, action, subject, details_json FROM audit"
-      " WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR id > ?2) ORDER BY id LIMIT ?3";
+      " WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR id > ?2)"
+      " AND (CAST(?4 AS TEXT) IS NULL OR substr(actor, 1, length(CAST(?4 AS TEXT))) = ?4) ORDER BY id LIMIT ?3";
 constexpr char const* sql_select_audit_newest_first
     = "SELECT id, at, actor, action, subject, details_json FROM audit"
-      " WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3";
+      " WHERE (CAST(?1 AS BIGINT) IS NULL OR at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR id < ?2)"
+      " AND (CAST(?4 AS TEXT) IS NULL OR substr(actor, 1, length(CAST(?4 AS TEXT))) = ?4) ORDER BY id DESC LIMIT ?3";
 constexpr char const* sql_select_setting = "SELECT value FROM settings WHERE key = ?1";
 constexpr char const* sql_upsert_setting
     = "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -22,7 +24,7 @@ constexpr char const* sql_upsert_setting
 Result<std::vector<AuditEntry>> Store::list_audit(AuditFilter const& filter)
 {
     auto select = m_impl->query(filter.order == AuditOrder::newest_first ? sql_select_audit_newest_first : sql_select_audit);
-    select.bind(1, filter.since).bind(2, filter.after_id).bind(3, filter.limit.value_or(-1));
+    select.bind(1, filter.since).bind(2, filter.after_id).bind(3, filter.limit.value_or(-1)).bind(4, filter.actor_prefix);
     std::vector<AuditEntry> entries;
     int rc;
     while ((rc = select.step()) == code::row) {

@@ -17,7 +17,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 8> migrations {
+constexpr std::array<char const*, 9> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -323,6 +323,82 @@ CREATE TABLE portal_sign_in_links (
     used_at INTEGER
 );
 CREATE INDEX portal_sign_in_links_by_expiry ON portal_sign_in_links (expires_at);
+)sql",
+    // 9: Stripe (docs/billing.md). Every event received, with its outcome, by its unique id;
+    // the merged state of each subscription item (or one-time Checkout session) the events
+    // described, from which its license is derived; a Stripe customer's details as the latest
+    // event gave them, and the Charter customer it is linked to; the invoices, payments and
+    // refunds that tie a refund to a subscription item; each plan's Stripe prices and policies.
+    R"sql(
+ALTER TABLE customers ADD COLUMN stripe_customer_id TEXT;
+CREATE UNIQUE INDEX customers_by_stripe_id ON customers (stripe_customer_id) WHERE stripe_customer_id IS NOT NULL;
+
+ALTER TABLE plans ADD COLUMN on_payment_failed TEXT NOT NULL DEFAULT 'warn';
+ALTER TABLE plans ADD COLUMN on_cancel TEXT NOT NULL DEFAULT 'end';
+ALTER TABLE plans ADD COLUMN on_refund TEXT NOT NULL DEFAULT 'keep';
+
+CREATE TABLE plan_stripe_prices (
+    price_id TEXT PRIMARY KEY,
+    plan_id TEXT NOT NULL REFERENCES plans (id)
+);
+CREATE INDEX plan_stripe_prices_by_plan ON plan_stripe_prices (plan_id);
+
+CREATE TABLE stripe_events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'ignored', 'failed')),
+    reason TEXT NOT NULL DEFAULT '',
+    payload TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX stripe_events_by_outcome ON stripe_events (outcome, received_at);
+
+CREATE TABLE stripe_customers (
+    id TEXT PRIMARY KEY,
+    email TEXT,
+    name TEXT,
+    info_created INTEGER NOT NULL DEFAULT 0,
+    info_event TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE stripe_items (
+    id TEXT PRIMARY KEY,
+    subscription_id TEXT,
+    stripe_customer_id TEXT,
+    email TEXT,
+    name TEXT,
+    price_id TEXT,
+    price_created INTEGER NOT NULL DEFAULT 0,
+    price_event TEXT NOT NULL DEFAULT '',
+    plan_id TEXT,
+    status TEXT,
+    status_created INTEGER NOT NULL DEFAULT 0,
+    status_event TEXT NOT NULL DEFAULT '',
+    cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
+    period_end INTEGER,
+    canceled INTEGER NOT NULL DEFAULT 0,
+    license_id TEXT REFERENCES licenses (id)
+);
+CREATE INDEX stripe_items_by_customer ON stripe_items (stripe_customer_id);
+CREATE INDEX stripe_items_by_license ON stripe_items (license_id);
+
+CREATE TABLE stripe_invoice_items (
+    invoice_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    PRIMARY KEY (invoice_id, item_id)
+);
+CREATE INDEX stripe_invoice_items_by_item ON stripe_invoice_items (item_id);
+CREATE TABLE stripe_payments (
+    payment_id TEXT NOT NULL,
+    invoice_id TEXT NOT NULL,
+    PRIMARY KEY (payment_id, invoice_id)
+);
+CREATE TABLE stripe_refunds (
+    payment_id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL
+);
 )sql",
 };
 

@@ -38,6 +38,12 @@ std::string describe(db::Plan const& plan)
             reminders += (reminders.empty() ? "" : ",") + reminder;
         text += "\tremind " + reminders;
     }
+    if (!plan.stripe_prices.empty()) {
+        text += "\tstripe";
+        for (auto const& price : plan.stripe_prices)
+            text += " " + price;
+        text += "\tpayment failed: " + plan.on_payment_failed + ", cancel: " + plan.on_cancel + ", refund: " + plan.on_refund;
+    }
     return text;
 }
 
@@ -124,6 +130,11 @@ void add_terms(CLI::App* command, PlanOptions& options)
         "how long an activation holds its seat without a heartbeat: 15m (default), 1h; 0 = node-locked");
     command->add_option("--remind", options.request.remind,
         "mail the customer this long before a license's end, comma-separated: 14d,3d (\"\" for none)");
+    command->add_option("--stripe-price", options.request.add_stripe_prices, "a Stripe price (price_…) that sells this plan; repeat for several");
+    command->add_option("--on-payment-failed", options.request.on_payment_failed,
+        "when a subscription's payment fails: warn (validate says so; default) or suspend");
+    command->add_option("--on-cancel", options.request.on_cancel, "when a subscription is canceled: end (at the paid period's end; default) or revoke");
+    command->add_option("--on-refund", options.request.on_refund, "on a full refund: keep (default) or revoke");
     command->add_flag("--json", options.json, "print JSON");
 }
 
@@ -142,8 +153,10 @@ void register_plans(CLI::App& app, Context& context)
     add->add_option("NAME", options->request.id, "the plan's name, e.g. pro-yearly")->required();
     add->add_option("--product", options->request.product, "product id")->required();
     add_terms(add, *options);
-    add->footer("Example:\n  charter plan add pro-yearly --product acme-pro --duration 1y --updates-for 1y \\\n"
-                "      --entitlement sso --seats 5 --grace 7d");
+    add->footer("Examples:\n  charter plan add pro-yearly --product acme-pro --duration 1y --updates-for 1y \\\n"
+                "      --entitlement sso --seats 5 --grace 7d\n"
+                "  charter plan add pro-monthly --product acme-pro --duration 1mo --grace 3d --stripe-price price_1Q… \\\n"
+                "      --on-payment-failed suspend --on-refund revoke");
     add->callback([&context, options] { context.exit_code = run_add(context, *options); });
 
     auto* list = plan->add_subcommand("list", "list the plans");
@@ -160,6 +173,7 @@ void register_plans(CLI::App& app, Context& context)
     auto* update = plan->add_subcommand("update", "change a plan's terms (licenses take them when renewed by it)");
     update->add_option("NAME", options->request.id, "the plan's name")->required();
     add_terms(update, *options);
+    update->add_option("--remove-stripe-price", options->request.remove_stripe_prices, "a Stripe price that sells this plan no more");
     update->footer("Example:\n  charter plan update pro-yearly --seats 10 --entitlement sso --entitlement audit-log");
     update->callback([&context, options] { context.exit_code = run_update(context, *options); });
 }

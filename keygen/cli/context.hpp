@@ -98,6 +98,7 @@ void register_verifier(CLI::App& app, Context& context);
 void register_license_changes(CLI::App& app, Context& context);
 void register_plans(CLI::App& app, Context& context);
 void register_mail(CLI::App& app, Context& context);
+void register_billing(CLI::App& app, Context& context);
 
 /// Parses a time option (--at, --since, --released-at: RFC 3339, a date or a duration) or
 /// fails with the option's name. A duration counts from now in `direction`.

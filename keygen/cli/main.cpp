@@ -45,6 +45,7 @@ int main(int argc, char** argv)
     charter::cli::register_licenses(app, context);
     charter::cli::register_license_changes(app, context);
     charter::cli::register_plans(app, context);
+    charter::cli::register_billing(app, context);
     charter::cli::register_verify(app, context);
     charter::cli::register_admin(app, context);
     charter::cli::register_credentials(app, context);

@@ -63,6 +63,8 @@ Json plan_json(db::Plan const& plan)
         { "updates_for", plan.updates_for ? Json(*plan.updates_for) : Json(nullptr) }, { "entitlements", plan.entitlements },
         { "seats", plan.seats ? Json(*plan.seats) : Json(nullptr) }, { "grace_seconds", plan.grace_seconds },
         { "seat_counting", plan.seat_counting }, { "lease_seconds", plan.lease_seconds }, { "reminders", plan.reminders },
+        { "stripe_prices", plan.stripe_prices }, { "on_payment_failed", plan.on_payment_failed },
+        { "on_cancel", plan.on_cancel }, { "on_refund", plan.on_refund },
         { "created_at", format::format_rfc3339(plan.created_at) }, { "updated_at", format::format_rfc3339(plan.updated_at) } };
 }
 

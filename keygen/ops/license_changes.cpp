@@ -238,6 +238,18 @@ Result<ChangedLicense> LicenseChanges::update(std::string const& id, UpdateReque
         if (!claims)
             return claims.error();
         auto before = *claims;
+        auto plan_id = current->plan_id;
+        if (request.plan) {
+            auto plan = m_store.get_plan(*request.plan);
+            if (!plan)
+                return plan.error();
+            if (plan->product_id != current->product_id)
+                return make_error(ErrorKind::invalid_input, "plan " + plan->id + " is for product " + plan->product_id
+                        + ", and license " + id + " is for " + current->product_id + "; choose a plan of " + current->product_id);
+            claims->entitlements = plan->entitlements;
+            claims->seats = plan->seats;
+            plan_id = plan->id;
+        }
         for (auto const& name : request.remove_entitlements) {
             auto found = std::find(claims->entitlements.begin(), claims->entitlements.end(), name);
             if (found == claims->entitlements.end()) {
@@ -264,7 +276,8 @@ Result<ChangedLicense> LicenseChanges::update(std::string const& id, UpdateReque
         if (claims->not_before && claims->expires_at && *claims->not_before >= *claims->expires_at)
             return make_error(ErrorKind::invalid_input, "expires is not after the license's not_before");
         bool same = claims->entitlements == before.entitlements && claims->seats == before.seats && claims->name == before.name
-            && claims->expires_at == before.expires_at && claims->updates_until == before.updates_until;
+            && claims->expires_at == before.expires_at && claims->updates_until == before.updates_until
+            && plan_id == current->plan_id;
         if (same) {
             updated = ChangedLicense { std::move(*current), false };
             return {};
@@ -280,9 +293,10 @@ Result<ChangedLicense> LicenseChanges::update(std::string const& id, UpdateReque
             changed["expires_at"] = time_or_null(claims->expires_at);
         if (claims->updates_until != before.updates_until)
             changed["updates_until"] = time_or_null(claims->updates_until);
+        if (plan_id != current->plan_id)
+            changed["plan"] = plan_id ? Json(*plan_id) : Json(nullptr);
         Json details { { "version", current->version + 1 }, { "changed", changed } };
         db::LicenseChange change { "license.update", "update", details.dump(), now };
-        auto plan_id = current->plan_id;
         auto stored = store_version(*current, std::move(*claims), plan_id, change, actor);
         if (!stored)
             return stored.error();

@@ -108,7 +108,7 @@ Result<void> Issuer::apply_plan(IssueRequest& request, PreparedLicense& prepared
     auto expires = add_period(now, *duration, "plan " + terms.id + "'s end");
     if (!expires)
         return expires.error();
-    prepared.claims.expires_at = *expires;
+    prepared.claims.expires_at = request.plan_ends_at ? *request.plan_ends_at : *expires;
     if (terms.updates_for) {
         auto updates_for = parse_period(*terms.updates_for, "plan " + terms.id + "'s updates_for");
         if (!updates_for)
@@ -116,7 +116,7 @@ Result<void> Issuer::apply_plan(IssueRequest& request, PreparedLicense& prepared
         auto updates_until = add_period(now, *updates_for, "plan " + terms.id + "'s updates_until");
         if (!updates_until)
             return updates_until.error();
-        prepared.claims.updates_until = *updates_until;
+        prepared.claims.updates_until = request.plan_ends_at ? *request.plan_ends_at : *updates_until;
     }
     request.entitlements = terms.entitlements;
     request.seats = terms.seats;

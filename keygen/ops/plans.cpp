@@ -83,6 +83,40 @@ Result<void> check_terms(db::Plan& plan, PlanRequest const& request)
         }
         plan.reminders = std::move(reminders);
     }
+    auto policy = [](std::optional<std::string> const& value, std::string& field, char const* option, char const* first,
+                      char const* second) -> Result<void> {
+        if (!value)
+            return {};
+        if (*value != first && *value != second)
+            return make_error(ErrorKind::invalid_input, std::string(option) + " \"" + *value + "\" must be " + first + " or " + second);
+        field = *value;
+        return {};
+    };
+    if (auto checked = policy(request.on_payment_failed, plan.on_payment_failed, "--on-payment-failed", "warn", "suspend"); !checked)
+        return checked;
+    if (auto checked = policy(request.on_cancel, plan.on_cancel, "--on-cancel", "end", "revoke"); !checked)
+        return checked;
+    if (auto checked = policy(request.on_refund, plan.on_refund, "--on-refund", "keep", "revoke"); !checked)
+        return checked;
+    for (auto const& price : request.remove_stripe_prices) {
+        auto found = std::find(plan.stripe_prices.begin(), plan.stripe_prices.end(), price);
+        if (found == plan.stripe_prices.end())
+            return make_error(ErrorKind::invalid_input, "plan " + plan.id + " is not sold by Stripe price " + price
+                    + "; `charter plan show " + plan.id + "` lists its prices");
+        plan.stripe_prices.erase(found);
+    }
+    for (auto const& price : request.add_stripe_prices) {
+        bool valid = price.size() > 6 && price.size() <= 255 && price.rfind("price_", 0) == 0
+            && std::all_of(price.begin(), price.end(), [](char c) {
+                   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+               });
+        if (!valid)
+            return make_error(ErrorKind::invalid_input, "--stripe-price \"" + price
+                    + "\" is not a Stripe price id (price_ followed by letters and digits, from the product's page in Stripe's dashboard)");
+        if (std::find(plan.stripe_prices.begin(), plan.stripe_prices.end(), price) == plan.stripe_prices.end())
+            plan.stripe_prices.push_back(price);
+    }
+    std::sort(plan.stripe_prices.begin(), plan.stripe_prices.end());
     return {};
 }
 
@@ -117,9 +151,10 @@ Result<db::Plan> update_plan(db::Store& store, PlanRequest const& request, db::A
     if (request.product)
         return make_error(ErrorKind::invalid_input, "a plan's product never changes; add a new plan for another product");
     if (!request.duration && !request.updates_for && !request.entitlements && !request.seats && !request.grace
-        && !request.seat_counting && !request.lease && !request.remind)
-        return make_error(ErrorKind::invalid_input, "nothing to update; give --duration, --updates-for, --entitlement, --seats, --grace, "
-                                                    "--count-seats, --lease or --remind");
+        && !request.seat_counting && !request.lease && !request.remind && request.add_stripe_prices.empty()
+        && request.remove_stripe_prices.empty() && !request.on_payment_failed && !request.on_cancel && !request.on_refund)
+        return make_error(ErrorKind::invalid_input, "nothing to update; give --duration, --updates-for, --entitlement, --seats, "
+                                                    "--grace, --count-seats, --lease, --remind, --stripe-price, --remove-stripe-price or an --on-… policy");
     std::optional<db::Plan> updated;
     auto done = store.transaction([&]() -> Result<void> {
         auto plan = store.get_plan(request.id);

@@ -154,6 +154,7 @@ void HttpServer::register_routes()
     register_license_routes(*this, add);
     register_activation_routes(*this, add);
     register_portal_routes(*this, add);
+    register_billing_routes(*this, add);
 }
 
 Result<int> HttpServer::bind()

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace charter::server {
 
@@ -89,6 +91,30 @@ Result<void> check_accent_colour(std::string const& value, std::string const& op
                 + ":1; choose a darker colour (at least 4.5:1)");
     }
     return {};
+// Adds the webhook secrets of `text` (separated by commas, newlines or spaces); `source` names
+// where they came from. A message never contains a secret.
+Result<void> add_stripe_secrets(ServerConfig& config, std::string const& text, std::string const& source)
+{
+    std::string secret;
+    auto flush = [&]() -> Result<void> {
+        if (secret.empty())
+            return {};
+        if (secret.rfind("whsec_", 0) != 0)
+            return make_error(ErrorKind::invalid_input, source + " holds a value that is not a webhook signing secret (they start with "
+                    "whsec_; never give Charter an API key): copy the endpoint's signing secret from Stripe's dashboard");
+        config.stripe_webhook_secrets.push_back(std::move(secret));
+        secret.clear();
+        return {};
+    };
+    for (char c : text) {
+        if (c == ',' || c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+            if (auto added = flush(); !added)
+                return added;
+        } else {
+            secret += c;
+        }
+    }
+    return flush();
 }
 
 // Applies one option; `value` comes from the command line or the environment.
@@ -217,6 +243,21 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
                 break;
             start = comma + 1;
         }
+    } else if (option == "--stripe-webhook-secret-file") {
+        std::ifstream file(value, std::ios::binary);
+        std::ostringstream text;
+        if (!file || !(text << file.rdbuf()))
+            return make_error(ErrorKind::invalid_input, "--stripe-webhook-secret-file " + value + " cannot be read (missing or not permitted)");
+        auto before = config.stripe_webhook_secrets.size();
+        if (auto added = add_stripe_secrets(config, text.str(), "--stripe-webhook-secret-file " + value); !added)
+            return added;
+        if (config.stripe_webhook_secrets.size() == before)
+            return make_error(ErrorKind::invalid_input, "--stripe-webhook-secret-file " + value + " holds no secret (whsec_…)");
+    } else if (option == "--stripe-tolerance") {
+        auto seconds = parse_number(value, option, 1, 86400);
+        if (!seconds)
+            return seconds.error();
+        config.stripe_tolerance_seconds = *seconds;
     } else {
         return make_error(ErrorKind::invalid_input, "unknown option " + option + " (see --help)");
     }
@@ -259,6 +300,8 @@ constexpr EnvOption env_options[] = {
     { "CHARTER_PORTAL_SUPPORT", "--portal-support" },
     { "CHARTER_PORTAL_BILLING_URL", "--portal-billing-url" },
     { "CHARTER_TRUSTED_PROXY", "--trusted-proxy" },
+    { "CHARTER_STRIPE_WEBHOOK_SECRET_FILE", "--stripe-webhook-secret-file" },
+    { "CHARTER_STRIPE_TOLERANCE", "--stripe-tolerance" },
 };
 
 }
@@ -278,6 +321,7 @@ char const* server_usage()
            "                      [--portal-name NAME] [--portal-logo-url URL] [--portal-accent #RRGGBB]\n"
            "                      [--portal-support ADDRESS] [--portal-billing-url URL]\n"
            "                      [--trusted-proxy ADDRESS[,ADDRESS…]]\n"
+           "                      [--stripe-webhook-secret-file FILE] [--stripe-tolerance SECONDS]\n"
            "\n"
            "Serves Charter's admin API, online validation and customer downloads.\n"
            "Every option can also be set in the environment: CHARTER_DATA_DIR, CHARTER_DATABASE_URL, CHARTER_LISTEN,\n"
@@ -308,7 +352,10 @@ char const* server_usage()
            "With --smtp-url (and --mail-from, --public-url) the server delivers the mail outbox (docs/mail.md).\n"
            "The customer portal (/portal/) shows --portal-name (default: the issuer), --portal-logo-url,\n"
            "--portal-accent (default #1d4ed8), --portal-support and --portal-billing-url. Requests from a\n"
-           "--trusted-proxy address with X-Forwarded-Proto: https count as HTTPS (the portal's Secure cookie).\n";
+           "--trusted-proxy address with X-Forwarded-Proto: https count as HTTPS (the portal's Secure cookie).\n"
+           "Stripe webhooks (POST /v1/webhooks/stripe, docs/billing.md): the endpoint's signing secrets in\n"
+           "CHARTER_STRIPE_WEBHOOK_SECRET (comma-separated) or --stripe-webhook-secret-file (one per line);\n"
+           "--stripe-tolerance: the oldest signature timestamp accepted, in seconds (default 300).\n";
 }
 
 Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)
@@ -320,6 +367,10 @@ Result<ServerConfig> parse_server_config(std::vector<std::string> const& args)
             continue;
         if (auto applied = apply(config, option, value); !applied)
             return make_error(ErrorKind::invalid_input, std::string(variable) + ": " + applied.error().message);
+    }
+    if (char const* secrets = std::getenv("CHARTER_STRIPE_WEBHOOK_SECRET"); secrets && *secrets) {
+        if (auto added = add_stripe_secrets(config, secrets, "CHARTER_STRIPE_WEBHOOK_SECRET"); !added)
+            return added.error();
     }
     for (size_t i = 0; i < args.size(); ++i) {
         std::string option = args[i];

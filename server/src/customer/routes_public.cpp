@@ -5,6 +5,7 @@
 #include "charter/format/rfc3339.hpp"
 #include "charter/format/statuses.hpp"
 #include "charter/keygen/ops/admin_tokens.hpp"
+#include "charter/keygen/ops/billing.hpp"
 #include "charter/server/customer/entitlement.hpp"
 #include "charter/server/http/http_util.hpp"
 #include "charter/server/http/request_bodies.hpp"
@@ -33,6 +34,7 @@ void validate(HttpServer& server, httplib::Request const& request, httplib::Resp
     std::string message = check->status == CHARTER_OK ? std::string("the license is valid") : check->message;
     std::string claims = check->claims_json;
     std::optional<db::License> record;
+    std::optional<std::string> warning;
     if (check->status == CHARTER_OK || check->status == CHARTER_E_EXPIRED) {
         // The signature is ours; the database knows the license's state and current terms.
         auto store = server.pool().lease();
@@ -41,6 +43,13 @@ void validate(HttpServer& server, httplib::Request const& request, httplib::Resp
         auto found = (*store)->get_license(check->license_id);
         if (!found && found.error().kind != ErrorKind::not_found)
             return send_failure(response, found.error());
+        if (found && found->plan_id && db::state_at(*found, now) == db::LicenseState::active) {
+            // A subscription whose payment failed, under a plan that says warn (docs/billing.md).
+            auto warned = ops::billing_warning(**store, found->id);
+            if (!warned)
+                return send_failure(response, warned.error());
+            warning = std::move(*warned);
+        }
         if (found)
             record = std::move(*found);
         else {
@@ -94,6 +103,10 @@ void validate(HttpServer& server, httplib::Request const& request, httplib::Resp
     answer += ",\"version\":";
     answer += record ? std::to_string(record->version) : std::string("null");
     answer += superseded ? ",\"superseded\":true" : ",\"superseded\":false";
+    if (warning) {
+        answer += ",\"warning\":";
+        answer += Json(*warning).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
     answer += ",\"license\":";
     answer += claims.empty() ? std::string("null") : claims;
     answer += "}\n";

@@ -16,6 +16,21 @@ void Metrics::record_request(std::string const& method, std::string const& route
     m_latency_sum += seconds;
 }
 
+void Metrics::stripe_webhook_refused(std::string const& code)
+{
+    std::lock_guard lock(m_mutex);
+    ++m_stripe_refused[code];
+}
+
+void Metrics::stripe_event(std::string const& type, std::string const& outcome)
+{
+    std::lock_guard lock(m_mutex);
+    // The type comes from a signed body: Stripe's names only, but bounded all the same.
+    if (m_stripe_events.size() >= 256 && !m_stripe_events.contains({ type, outcome }))
+        return;
+    ++m_stripe_events[{ type, outcome }];
+}
+
 std::string Metrics::render() const
 {
     std::ostringstream out;
@@ -42,7 +57,15 @@ std::string Metrics::render() const
         << "charter_licenses_revoked_total " << m_revoked.load() << "\n"
         << "# HELP charter_auth_failures_total Requests refused for a missing or bad credential.\n"
         << "# TYPE charter_auth_failures_total counter\n"
-        << "charter_auth_failures_total " << m_auth_failures.load() << "\n";
+        << "charter_auth_failures_total " << m_auth_failures.load() << "\n"
+        << "# HELP charter_stripe_webhooks_refused_total Stripe webhook deliveries refused before reading, by reason.\n"
+        << "# TYPE charter_stripe_webhooks_refused_total counter\n";
+    for (auto const& [code, count] : m_stripe_refused)
+        out << "charter_stripe_webhooks_refused_total{reason=\"" << code << "\"} " << count << "\n";
+    out << "# HELP charter_stripe_events_total Stripe events received, by type and outcome.\n"
+        << "# TYPE charter_stripe_events_total counter\n";
+    for (auto const& [key, count] : m_stripe_events)
+        out << "charter_stripe_events_total{type=\"" << key.first << "\",outcome=\"" << key.second << "\"} " << count << "\n";
     return out.str();
 }
 

@@ -40,6 +40,8 @@ struct Customer {
     std::string email {}; // unique, compared case-insensitively
     std::string name {};
     int64_t created_at { 0 };
+    /// The Stripe customer ("cus_…" of Stripe) this customer pays through, when billing linked one.
+    std::optional<std::string> stripe_customer_id {};
 };
 
 /// An Idempotency-Key an admin token sent with a request that changed something.
@@ -163,6 +165,59 @@ struct Plan {
     int64_t lease_seconds { default_lease_seconds };
 
     static constexpr int64_t default_lease_seconds = 15 * 60;
+    /// Stripe prices ("price_…") that sell this plan (docs/billing.md); each belongs to one plan.
+    std::vector<std::string> stripe_prices {};
+    std::string on_payment_failed { "warn" }; // "warn" (validate says so) or "suspend"
+    std::string on_cancel { "end" };           // "end" (at the paid period's end) or "revoke"
+    std::string on_refund { "keep" };          // on a full refund: "keep" or "revoke"
+};
+
+/// A Stripe webhook event as received: its id is unique, so a redelivery is recognised.
+struct StripeEvent {
+    std::string id {};   // "evt_…"
+    std::string type {}; // "invoice.paid"
+    int64_t created { 0 }; // Stripe's `created`
+    int64_t received_at { 0 };
+    std::string outcome {}; // "applied", "ignored" or "failed"
+    std::string reason {};  // what it did, or why it could not be applied
+    std::string payload {}; // the body exactly as received, for replay
+    int64_t updated_at { 0 }; // when the outcome was last set (a replay sets it again)
+};
+
+struct StripeEventFilter {
+    std::optional<std::string> type {};
+    std::optional<std::string> outcome {};
+    std::optional<int64_t> limit {}; // absent: all; newest first
+};
+
+/// A Stripe customer's details as the latest event carrying them gave them.
+struct StripeCustomer {
+    std::string id {}; // Stripe's "cus_…"
+    std::optional<std::string> email {};
+    std::optional<std::string> name {};
+    int64_t info_created { 0 }; // the `created` of the event they came from
+    std::string info_event {};  // that event's id (ties broken by it)
+};
+
+/// What Charter knows of one Stripe subscription item (or one-time Checkout session), merged
+/// from every event that described it; its license is derived from this alone (docs/billing.md).
+struct StripeItem {
+    std::string id {}; // "si_…", or "cs_…" for a one-time purchase
+    std::optional<std::string> subscription_id {};
+    std::optional<std::string> stripe_customer_id {};
+    std::optional<std::string> email {}; // a one-time purchase's buyer without a Stripe customer
+    std::optional<std::string> name {};
+    std::optional<std::string> price_id {}; // from the latest event naming a price
+    int64_t price_created { 0 };
+    std::string price_event {};
+    std::optional<std::string> plan_id {}; // one-time purchases: the plan of its metadata
+    std::optional<std::string> status {};  // the subscription's status, from the latest event
+    int64_t status_created { 0 };
+    std::string status_event {};
+    bool cancel_at_period_end { false };
+    std::optional<int64_t> period_end {}; // the latest period end seen (never moves back)
+    bool canceled { false };              // customer.subscription.deleted seen
+    std::optional<std::string> license_id {};
 };
 
 /// A machine (or process group) holding a seat of a license (docs/activations.md). Live while
@@ -393,6 +448,8 @@ enum class AuditOrder {
 };
 
 struct AuditFilter {
+    /// Entries whose actor starts with this ("stripe:" for the changes Stripe events made).
+    std::optional<std::string> actor_prefix {};
     std::optional<int64_t> since {};    // entries with at >= since
     std::optional<int64_t> after_id {}; // cursor: entries after this one in `order` (id > it, or id < it)
     std::optional<int64_t> limit {};    // absent: all

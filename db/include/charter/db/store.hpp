@@ -106,6 +106,11 @@ public:
     /// By id ("cus_…") or by email (case-insensitive).
     Result<Customer> find_customer(std::string const& id_or_email);
     Result<std::vector<Customer>> list_customers(); // in created_at, id order
+    /// The customer linked to a Stripe customer id; absent when none is.
+    Result<std::optional<Customer>> find_customer_by_stripe_id(std::string const& stripe_customer_id);
+    /// Changes a customer's email, name and Stripe link ("customer.update"); a used email or
+    /// Stripe id: ErrorKind::conflict.
+    Result<void> update_customer(Customer const& customer, int64_t at, Actor const& actor);
 
     // Licenses ("license.issue", "license.revoke").
     /// Unknown product, customer or kid: ErrorKind::not_found; a used id or idempotency key:
@@ -150,6 +155,34 @@ public:
     Result<void> update_plan(Plan const& plan, Actor const& actor);
     Result<Plan> get_plan(std::string const& id);
     Result<std::vector<Plan>> list_plans(); // by id
+    /// The plan a Stripe price is attached to; absent when none is.
+    Result<std::optional<Plan>> find_plan_by_stripe_price(std::string const& price_id);
+
+    // Stripe billing (docs/billing.md; not audited: the license changes they cause are).
+    /// Records an event; an id recorded already: ErrorKind::conflict (a redelivery).
+    Result<void> insert_stripe_event(StripeEvent const& event);
+    /// Sets a recorded event's outcome and reason (a replay).
+    Result<void> set_stripe_event_outcome(std::string const& id, std::string const& outcome, std::string const& reason,
+        int64_t at);
+    Result<StripeEvent> get_stripe_event(std::string const& id);
+    Result<std::vector<StripeEvent>> list_stripe_events(StripeEventFilter const& filter); // newest first
+    Result<std::optional<StripeCustomer>> get_stripe_customer(std::string const& id);
+    Result<void> put_stripe_customer(StripeCustomer const& customer); // insert or replace
+    Result<std::optional<StripeItem>> get_stripe_item(std::string const& id);
+    Result<void> put_stripe_item(StripeItem const& item); // insert or replace
+    /// The items of a Stripe customer, by id.
+    Result<std::vector<StripeItem>> list_stripe_items_of_customer(std::string const& stripe_customer_id);
+    /// The item whose license is `license_id`; absent when billing made no such license.
+    Result<std::optional<StripeItem>> find_stripe_item_by_license(std::string const& license_id);
+    /// Links: an invoice bills an item; a payment (charge, payment intent, or the invoice itself) pays an invoice.
+    Result<void> link_stripe_invoice_item(std::string const& invoice_id, std::string const& item_id);
+    Result<void> link_stripe_payment(std::string const& payment_id, std::string const& invoice_id);
+    /// Records a full refund of a payment (charge, payment intent or invoice id).
+    Result<void> record_stripe_refund(std::string const& payment_id, std::string const& event_id);
+    /// Whether a payment of an invoice that billed the item was fully refunded.
+    Result<bool> stripe_item_refunded(std::string const& item_id);
+    /// The items billed by invoices a payment paid (a refund's items).
+    Result<std::vector<std::string>> stripe_items_of_payment(std::string const& payment_id);
 
     // Activations: seats of licenses ("activation.create", "activation.release",
     // "activation.expire"; docs/activations.md).
@@ -310,6 +343,8 @@ public:
 private:
     struct Impl;
     explicit Store(std::unique_ptr<Impl> impl);
+    Result<void> read_plan_prices(Plan& plan);
+    Result<void> write_plan_prices(Plan const& plan);
     std::unique_ptr<Impl> m_impl;
 };
 

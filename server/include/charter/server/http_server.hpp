@@ -10,6 +10,7 @@
 #include "charter/server/auth/auth_throttle.hpp"
 #include "charter/server/auth/license_auth.hpp"
 #include "charter/server/auth/license_keys.hpp"
+#include "charter/server/billing/stripe_signature.hpp"
 #include "charter/server/clock.hpp"
 #include "charter/server/current_signing_key.hpp"
 #include "charter/server/customer/downloads_log.hpp"
@@ -79,6 +80,8 @@ public:
     ops::DataDir const& dir() const { return m_dir; }
     /// The mail sender; null when no SMTP server is configured.
     MailWorker const* mail_worker() const { return m_mail_worker.get(); }
+    /// The Stripe webhook secrets and tolerance (billing/).
+    StripeSignature const& stripe_signature() const { return m_stripe_signature; }
     void add_streaming_route(char const* method, std::string const& pattern, StreamingHandler handler);
     /// Sees every request no route matched (any method), before the 404 or 405; returns true
     /// when it has answered. The RubyGems source asks for a license on every path under
@@ -109,6 +112,7 @@ private:
     LicenseAuth m_license_auth { m_pool, m_license_keys, m_auth_throttle, m_config.credential_requests_per_minute,
         m_config.license_requests_per_minute };
     DownloadsLog m_downloads_log { m_config.downloads_log_limit, m_config.downloads_log_retention_days };
+    StripeSignature m_stripe_signature { m_config.stripe_webhook_secrets, m_config.stripe_tolerance_seconds };
     AccessLog m_access_log; // outlives m_http, whose workers write to it
     std::unique_ptr<MailWorker> m_mail_worker;
     std::unique_ptr<httplib::Server> m_http;
@@ -125,6 +129,7 @@ void register_public_routes(HttpServer& server, std::function<void(char const*, 
 void register_license_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_activation_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 void register_portal_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
+void register_billing_routes(HttpServer& server, std::function<void(char const*, std::string const&, HttpServer::Handler)> add);
 
 /// Sends a release's file to a presented license after the entitlement rule allowed it, and
 /// writes the downloads log line either way: ETag, If-None-Match, single ranges, digests, and

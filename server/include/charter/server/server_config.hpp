@@ -52,6 +52,11 @@ struct ServerConfig {
     // Addresses of the reverse proxies (nginx) whose X-Forwarded-Proto is believed: a request
     // from one of them with "X-Forwarded-Proto: https" came over HTTPS (the portal's Secure cookie).
     std::vector<std::string> trusted_proxies;      // --trusted-proxy A[,B], CHARTER_TRUSTED_PROXY
+    /// Stripe webhook signing secrets ("whsec_…"; several during a rotation): CHARTER_STRIPE_WEBHOOK_SECRET
+    /// (comma-separated) or the file --stripe-webhook-secret-file, CHARTER_STRIPE_WEBHOOK_SECRET_FILE
+    /// (one per line). Empty: POST /v1/webhooks/stripe answers 503. Never logged.
+    std::vector<std::string> stripe_webhook_secrets;
+    int64_t stripe_tolerance_seconds { 300 }; // --stripe-tolerance, CHARTER_STRIPE_TOLERANCE
     bool help { false };
 };
 

@@ -53,10 +53,15 @@ struct UpdateRequest {
     std::optional<std::string> name;
     std::optional<std::string> expires;       // RFC 3339, a date, or a duration from now
     std::optional<std::string> updates_until; // same forms
+    /// Moves the license to this plan (of its product): the plan's entitlements and seats, and
+    /// the license remembers it (billing: a subscription's price changed). Applied before the
+    /// other fields.
+    std::optional<std::string> plan;
 
     bool empty() const
     {
-        return add_entitlements.empty() && remove_entitlements.empty() && !seats && !name && !expires && !updates_until;
+        return add_entitlements.empty() && remove_entitlements.empty() && !seats && !name && !expires && !updates_until
+            && !plan;
     }
 };
 

@@ -24,6 +24,9 @@ struct IssueRequest {
     /// updates_for), its entitlements and seats; the license remembers it. With a plan, those
     /// terms come only from it (a product given must be the plan's).
     std::optional<std::string> plan;
+    /// With a plan: the end instead of one period from now, and updates_until too when the plan
+    /// has updates_for (billing: a paid period's end plus the plan's grace).
+    std::optional<int64_t> plan_ends_at;
     std::string product;
     std::string customer; // "cus_…" or an email address
     /// A customer given inline ({"email", "name"} in POST /v1/licenses): the one with this

@@ -26,6 +26,12 @@ struct PlanRequest {
     std::optional<std::string> lease;         // "15m", "1h", "0" (node-locked): parse_lease
     /// Mail reminders before a license's end: fixed periods, comma-separated ("14d,3d"); "" for none.
     std::optional<std::string> remind;
+    // Stripe (docs/billing.md).
+    std::vector<std::string> add_stripe_prices;    // "price_…": sells this plan from now on
+    std::vector<std::string> remove_stripe_prices; // sells it no more
+    std::optional<std::string> on_payment_failed;  // "warn" or "suspend"
+    std::optional<std::string> on_cancel;          // "end" or "revoke"
+    std::optional<std::string> on_refund;          // "keep" or "revoke"
 };
 
 /// Checks and adds a plan ("plan.add"): unknown product not_found, a used name conflict.

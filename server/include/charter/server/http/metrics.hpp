@@ -18,6 +18,10 @@ public:
     void license_issued() { ++m_issued; }
     void license_revoked() { ++m_revoked; }
     void auth_failure() { ++m_auth_failures; }
+    /// A Stripe webhook refused before it was read: "signature_missing", "signature_mismatch", ….
+    void stripe_webhook_refused(std::string const& code);
+    /// A Stripe event received: its type, and "applied", "ignored", "failed" or "duplicate".
+    void stripe_event(std::string const& type, std::string const& outcome);
 
     std::string render() const;
 
@@ -32,6 +36,8 @@ private:
     std::atomic<uint64_t> m_issued { 0 };
     std::atomic<uint64_t> m_revoked { 0 };
     std::atomic<uint64_t> m_auth_failures { 0 };
+    std::map<std::string, uint64_t> m_stripe_refused; // by code
+    std::map<std::pair<std::string, std::string>, uint64_t> m_stripe_events; // type, outcome
 };
 
 }
