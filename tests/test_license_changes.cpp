@@ -264,6 +264,7 @@ TEST_CASE("plans: add, list, show, update; issue and renew by a plan, which the 
             "--seats", "5", "--grace", "7d" });
     CHECK(plan == Json::parse(R"({"id":"pro-yearly","product":"acme-pro","duration":"1y","updates_for":"6mo",
         "entitlements":["sso"],"seats":5,"grace_seconds":604800,"seat_counting":"machines","lease_seconds":900,"reminders":[],
+        "stripe_prices":[],"on_payment_failed":"warn","on_cancel":"end","on_refund":"keep",
         "created_at":"2027-01-01T00:00:00Z",
         "updated_at":"2027-01-01T00:00:00Z"})"));
     json_at(vendor, "2027-01-01T00:00:00Z", { "plan", "add", "lite-monthly", "--product", "acme-lite", "--duration", "1mo" });

@@ -750,6 +750,7 @@ TEST_CASE("every route against every admin scope: one table")
         { "POST /v1/products/{id}/releases", Access::upload },
         { "GET /v1/audit", Access::admin },
         { "POST /v1/validate", Access::public_ },
+        { "POST /v1/webhooks/stripe", Access::public_ }, // its Stripe-Signature authenticates it (test_billing)
         { "GET /v1/keys", Access::public_ },
         { "GET /v1/revocations/{product}", Access::public_ },
         { "GET /healthz", Access::public_ },
