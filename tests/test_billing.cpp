@@ -174,11 +174,6 @@ std::string final_state(std::string const& data_dir)
         " SELECT count(*) FROM licenses;");
 }
 
-std::string claims_of(std::string const& data_dir, std::string const& license_id)
-{
-    return sql(data_dir, "SELECT claims_json FROM licenses WHERE id = '" + license_id + "'");
-}
-
 }
 
 TEST_CASE("signatures: computed independently, rotation, several v1, tolerance edges, one byte altered, missing or garbled")
@@ -406,4 +401,198 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
             break;
         }
     }
+}
+
+TEST_CASE("a subscription's life on a pinned clock: sign-up, two renewals, a price change, past_due then active, cancellation at period end, a refund")
+{
+    BillingVendor vendor;
+    Billing billing(vendor.data_dir);
+    auto license = [&]() {
+        auto licenses = Json::parse(vendor.cli({ "list", "--json" }).out);
+        REQUIRE(licenses.size() == 1);
+        return Json::parse(vendor.cli({ "show", licenses[0]["id"], "--json" }).out);
+    };
+    auto at = [](int64_t time) { return format::format_rfc3339(time); };
+
+    // Sign-up: the customer, the subscription (its first invoice paid), on pro-monthly (grace 3d).
+    billing.receive(event("evt_l1", "customer.created", t0, customer("sam@example.com", "Sam Doe")));
+    auto created = billing.receive(event("evt_l2", "customer.subscription.created", t0, subscription("active", "price_pro_m", t0 + 31 * day)));
+    CHECK(contains(created.event.reason, "issued lic_"));
+    billing.receive(event("evt_l3", "invoice.paid", t0 + 5, invoice("in_l1", "price_pro_m", t0, t0 + 31 * day)));
+    auto first = license();
+    CHECK(first["expires_at"] == at(t0 + 34 * day));
+    CHECK(first["version"] == 1);
+    CHECK(first["plan"] == "pro-monthly");
+    CHECK(first["claims"]["seats"] == 5);
+    CHECK(first["claims"]["name"] == "Sam Doe");
+
+    // Two renewals, one in the older invoice shape; an old invoice delivered late changes nothing.
+    billing.receive(event("evt_l4", "invoice.paid", t0 + 31 * day, invoice("in_l2", "price_pro_m", t0 + 31 * day, t0 + 62 * day)), t0 + 31 * day);
+    CHECK(license()["expires_at"] == at(t0 + 65 * day));
+    billing.receive(event("evt_l5", "invoice.paid", t0 + 62 * day, old_invoice("in_l3", "price_pro_m", t0 + 62 * day, t0 + 93 * day)), t0 + 62 * day);
+    auto renewed = license();
+    CHECK(renewed["expires_at"] == at(t0 + 96 * day));
+    CHECK(renewed["version"] == 3);
+    auto late = billing.receive(event("evt_l1b", "invoice.paid", t0 + 4, invoice("in_l0", "price_pro_m", t0 - 31 * day, t0)), t0 + 63 * day);
+    CHECK(contains(late.event.reason, "unchanged"));
+    CHECK(license()["version"] == 3);
+
+    // A price change: team-monthly's entitlements and seats, its 7 days of grace, a new version.
+    billing.receive(event("evt_l6", "customer.subscription.updated", t0 + 70 * day, subscription("active", "price_team_m", t0 + 93 * day)), t0 + 70 * day);
+    auto moved = license();
+    CHECK(moved["plan"] == "team-monthly");
+    CHECK(moved["claims"]["seats"] == 20);
+    CHECK(moved["claims"]["entitlements"] == Json::array({ "sso", "audit-log" }));
+    CHECK(moved["expires_at"] == at(t0 + 100 * day));
+    CHECK(moved["version"] == 4);
+
+    // past_due: team-monthly says warn, so it keeps working and validate warns; back to the
+    // suspending plan's price, it is suspended; active again, reinstated.
+    billing.receive(event("evt_l7", "customer.subscription.updated", t0 + 93 * day, subscription("past_due", "price_team_m", t0 + 124 * day)), t0 + 94 * day);
+    CHECK(license()["status"] == "active");
+    billing.receive(event("evt_l8", "customer.subscription.updated", t0 + 93 * day + 60, subscription("past_due", "price_pro_m", t0 + 124 * day)), t0 + 94 * day);
+    auto suspended = license();
+    CHECK(suspended["status"] == "suspended");
+    CHECK(suspended["plan"] == "pro-monthly");
+    billing.receive(event("evt_l9", "customer.subscription.updated", t0 + 95 * day, subscription("active", "price_pro_m", t0 + 124 * day)), t0 + 95 * day);
+    CHECK(license()["status"] == "active");
+
+    // Cancellation at period end: recorded; deleted at the end: the license ends with the paid period.
+    billing.receive(event("evt_l10", "customer.subscription.updated", t0 + 100 * day, subscription("active", "price_pro_m", t0 + 124 * day, true)), t0 + 100 * day);
+    CHECK(vendor.sql("SELECT cancel_at_period_end FROM stripe_items") == "1\n");
+    billing.receive(event("evt_l11", "customer.subscription.deleted", t0 + 124 * day, subscription("canceled", "price_pro_m", t0 + 124 * day, true)), t0 + 110 * day);
+    auto ended = license();
+    CHECK(ended["status"] == "active");
+    CHECK(ended["expires_at"] == at(t0 + 127 * day));
+
+    // A partial refund changes nothing; a full refund revokes under a plan that says so.
+    vendor.cli({ "plan", "update", "pro-monthly", "--on-refund", "revoke" });
+    auto partial = billing.receive(event("evt_l12", "charge.refunded", t0 + 111 * day, charge("ch_in_l3", "in_l3", 500)), t0 + 111 * day);
+    CHECK(partial.event.outcome == "ignored");
+    auto refund = billing.receive(event("evt_l13", "charge.refunded", t0 + 112 * day, charge("ch_in_l3", "in_l3", 1900)), t0 + 112 * day);
+    CHECK(contains(refund.event.reason, "revoked"));
+    auto revoked = license();
+    CHECK(revoked["status"] == "revoked");
+    auto versions = vendor.sql("SELECT version, reason FROM license_versions ORDER BY version");
+    // Earlier versions: sign-up, two renewals, the price change, the renewal of the past_due period;
+    // the current one moved back to pro-monthly.
+    CHECK(versions == "1|issue\n2|renew\n3|renew\n4|update\n5|renew\n");
+    auto audit = vendor.cli({ "audit", "--source", "stripe", "--oldest-first" }).out;
+    for (auto const* line : { "stripe:evt_l2  license.issue", "stripe:evt_l4  license.renew", "stripe:evt_l6  license.update",
+             "stripe:evt_l8  license.suspend", "stripe:evt_l9  license.reinstate", "stripe:evt_l13  license.revoke" })
+        CHECK(contains(audit, line));
+}
+
+TEST_CASE("an event that cannot be applied is recorded failed (200), listed by billing events --failed, and replayed once fixed")
+{
+    BillingVendor vendor;
+    ServerChild server(vendor, {}, { { "CHARTER_NOW", now_text }, { "CHARTER_STRIPE_WEBHOOK_SECRET", secret } });
+    auto body = event("evt_unknown_price", "invoice.paid", t0, invoice("in_u1", "price_new_y", t0, t0 + 365 * day));
+    auto answer = server.client().Post("/v1/webhooks/stripe", { { "Stripe-Signature", signature_header(body) } }, body, "application/json");
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    auto json = Json::parse(answer->body);
+    CHECK(json["outcome"] == "failed");
+    CHECK(contains(json["reason"], "Stripe price price_new_y"));
+    CHECK(vendor.sql("SELECT count(*) FROM licenses; SELECT count(*) FROM stripe_items;") == "0\n0\n");
+    auto failed = Json::parse(vendor.cli({ "billing", "events", "--failed", "--json" }).out);
+    REQUIRE(failed.size() == 1);
+    CHECK(failed[0]["id"] == "evt_unknown_price");
+
+    // Still failing: exit 3 with the reason, nothing applied.
+    auto again = vendor.run({ "billing", "replay", "evt_unknown_price" });
+    CHECK(again.exit_code == 3);
+    CHECK(contains(again.err, "sells no plan"));
+    vendor.cli({ "plan", "add", "pro-yearly", "--product", "acme-pro", "--duration", "1y", "--stripe-price", "price_new_y" });
+    auto replayed = vendor.run({ "billing", "replay", "evt_unknown_price", "--json" });
+    INFO(replayed.err);
+    CHECK(replayed.exit_code == 0);
+    CHECK(Json::parse(replayed.out)["outcome"] == "applied");
+    CHECK(vendor.sql("SELECT count(*) FROM licenses") == "1\n");
+    CHECK(vendor.run({ "billing", "replay", "evt_unknown_price" }).exit_code == 5);
+    CHECK(vendor.run({ "billing", "replay", "evt_nope" }).exit_code == 4);
+    // A redelivery after the replay: 200, nothing more.
+    auto redelivered = server.client().Post("/v1/webhooks/stripe", { { "Stripe-Signature", signature_header(body) } }, body, "application/json");
+    REQUIRE(redelivered);
+    CHECK(Json::parse(redelivered->body)["duplicate"] == true);
+    CHECK(vendor.sql("SELECT count(*) FROM licenses") == "1\n");
+    // A price belongs to one plan.
+    auto taken = vendor.run({ "plan", "update", "team-monthly", "--stripe-price", "price_new_y" });
+    CHECK(taken.exit_code == 5);
+    CHECK(contains(taken.err, "already sells plan pro-yearly"));
+}
+
+TEST_CASE("validate warns while a subscription's payment failed under a plan that says warn")
+{
+    BillingVendor vendor;
+    ServerChild server(vendor, {}, { { "CHARTER_NOW", now_text }, { "CHARTER_STRIPE_WEBHOOK_SECRET", secret } });
+    auto send = [&](std::string const& body) {
+        auto answer = server.client().Post("/v1/webhooks/stripe", { { "Stripe-Signature", signature_header(body) } }, body, "application/json");
+        REQUIRE(answer);
+        REQUIRE(answer->status == 200);
+    };
+    send(event("evt_w1", "invoice.paid", t0, invoice("in_w1", "price_team_m", t0, t0 + 30 * day)));
+    auto key = Json::parse(vendor.cli({ "list", "--json" }).out)[0];
+    auto token = vendor.sql("SELECT token FROM licenses");
+    token.pop_back();
+    auto validate = [&]() {
+        auto answer = server.client().Post("/v1/validate", Json { { "key", token }, { "product", "acme-pro" } }.dump(), "application/json");
+        REQUIRE(answer);
+        return Json::parse(answer->body);
+    };
+    CHECK_FALSE(validate().contains("warning"));
+    send(event("evt_w2", "customer.subscription.updated", t0 + 10, subscription("past_due", "price_team_m", t0 + 30 * day)));
+    auto warned = validate();
+    CHECK(warned["valid"] == true);
+    CHECK(contains(warned["warning"], "payment of subscription sub_QX1 failed (past_due)"));
+    send(event("evt_w3", "customer.subscription.updated", t0 + 20, subscription("active", "price_team_m", t0 + 30 * day)));
+    CHECK_FALSE(validate().contains("warning"));
+}
+
+TEST_CASE("SIGKILL after the event is committed and before the answer: the retry is 200, applied once")
+{
+    BillingVendor vendor;
+    std::string marker = vendor.temp / "committed";
+    auto body = event("evt_kill", "invoice.paid", t0, invoice("in_k1", "price_pro_m", t0, t0 + 31 * day));
+    {
+        ServerChild server(vendor, {}, { { "CHARTER_NOW", now_text }, { "CHARTER_STRIPE_WEBHOOK_SECRET", secret },
+                                           { "CHARTER_TEST_HOLD_WEBHOOK_ANSWER", marker } });
+        std::thread client([&] {
+            auto connection = server.client();
+            connection.set_read_timeout(5, 0);
+            auto answer = connection.Post("/v1/webhooks/stripe", { { "Stripe-Signature", signature_header(body) } }, body, "application/json");
+            CHECK_FALSE(answer); // no answer ever came
+        });
+        for (int i = 0; i < 6000 && !std::filesystem::exists(marker); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        REQUIRE(std::filesystem::exists(marker));
+        CHECK(server.kill_hard() == 128 + SIGKILL);
+        client.join();
+    }
+    ServerChild restarted(vendor, {}, { { "CHARTER_NOW", now_text }, { "CHARTER_STRIPE_WEBHOOK_SECRET", secret } });
+    auto answer = restarted.client().Post("/v1/webhooks/stripe", { { "Stripe-Signature", signature_header(body) } }, body, "application/json");
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    CHECK(Json::parse(answer->body)["duplicate"] == true);
+    CHECK(vendor.sql("SELECT count(*) FROM licenses; SELECT count(*) FROM stripe_events; SELECT count(*) FROM audit WHERE action = 'license.issue';")
+        == "1\n1\n1\n");
+}
+
+TEST_CASE("SIGKILL right after the body is sent, before any answer: the retry applies the event once")
+{
+    BillingVendor vendor;
+    auto body = event("evt_kill2", "invoice.paid", t0, invoice("in_k2", "price_pro_m", t0, t0 + 31 * day));
+    {
+        ServerChild server(vendor, {}, { { "CHARTER_NOW", now_text }, { "CHARTER_STRIPE_WEBHOOK_SECRET", secret } });
+        RawConnection connection(server.port());
+        CHECK(connection.send_all("POST /v1/webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nStripe-Signature: "
+            + signature_header(body) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+        CHECK(server.kill_hard() == 128 + SIGKILL);
+    }
+    // Whether the kill came before or after the commit, the retry leaves one effect.
+    ServerChild restarted(vendor, {}, { { "CHARTER_NOW", now_text }, { "CHARTER_STRIPE_WEBHOOK_SECRET", secret } });
+    auto answer = restarted.client().Post("/v1/webhooks/stripe", { { "Stripe-Signature", signature_header(body) } }, body, "application/json");
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    CHECK(vendor.sql("SELECT count(*) FROM licenses; SELECT count(*) FROM stripe_events;") == "1\n1\n");
 }
