@@ -19,6 +19,10 @@ constexpr char const* sql_update_plan
     = "UPDATE plans SET duration = ?2, updates_for = ?3, entitlements = ?4, seats = ?5, grace_seconds = ?6,"
       " updated_at = ?7, reminders = ?8, seat_counting = ?9, lease_seconds = ?10, on_payment_failed = ?11,"
       " on_cancel = ?12, on_refund = ?13 WHERE id = ?1";
+constexpr char const* sql_select_plan_prices = "SELECT price_id FROM plan_stripe_prices WHERE plan_id = ?1 ORDER BY price_id";
+constexpr char const* sql_delete_plan_prices = "DELETE FROM plan_stripe_prices WHERE plan_id = ?1";
+constexpr char const* sql_insert_plan_price = "INSERT INTO plan_stripe_prices (price_id, plan_id) VALUES (?1, ?2)";
+constexpr char const* sql_select_price_plan = "SELECT plan_id FROM plan_stripe_prices WHERE price_id = ?1";
 constexpr char const* sql_select_plan = CHARTER_PLAN_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_plans = CHARTER_PLAN_COLUMNS " ORDER BY id";
 
