@@ -91,6 +91,8 @@ Result<void> check_accent_colour(std::string const& value, std::string const& op
                 + ":1; choose a darker colour (at least 4.5:1)");
     }
     return {};
+}
+
 // Adds the webhook secrets of `text` (separated by commas, newlines or spaces); `source` names
 // where they came from. A message never contains a secret.
 Result<void> add_stripe_secrets(ServerConfig& config, std::string const& text, std::string const& source)
