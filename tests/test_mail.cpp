@@ -3,6 +3,7 @@
 // sender, reminders and the operator tools. docs/mail.md.
 
 #include "charter/db/store.hpp"
+#include "charter/keygen/ops/mail_delivery.hpp"
 #include "charter/keygen/ops/mail_queue.hpp"
 #include "charter/keygen/ops/public_url.hpp"
 #include "support/server_harness.hpp"
@@ -13,6 +14,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <optional>
 
 using namespace charter;
 using namespace charter::testing;
@@ -238,6 +240,54 @@ TEST_CASE("every change is queued in its own transaction, and only with it", "[o
     CHECK(mail_list(vendor, { "--license", quiet.id }).size() == 1);
     vendor.cli({ "mail", "enable", "all" });
     CHECK(vendor.run({ "mail", "disable", "nonsense" }).exit_code == 3);
+}
+
+TEST_CASE("no reminder for a Stripe subscription that renews by itself; one when it will not", "[outbox]")
+{
+    Vendor vendor;
+    vendor.cli({ "plan", "add", "short", "--product", "acme-pro", "--duration", "10d", "--remind", "14d,3d" });
+    auto renewing = vendor.issue("acme-pro", { "--plan", "short" });
+    auto trialing = vendor.issue("acme-pro", { "--plan", "short" });
+    auto ending = vendor.issue("acme-pro", { "--plan", "short" });
+    auto failing = vendor.issue("acme-pro", { "--plan", "short" });
+    auto one_time = vendor.issue("acme-pro", { "--plan", "short" });
+    auto unbilled = vendor.issue("acme-pro", { "--plan", "short" });
+    auto store = db::Store::open(vendor.data_dir + "/charter.db", db::OpenMode::existing);
+    REQUIRE(store);
+    auto bill = [&](std::string const& item_id, std::optional<std::string> subscription, std::string const& status,
+                    bool cancel_at_period_end, std::string const& license_id) {
+        db::StripeItem item;
+        item.id = item_id;
+        item.subscription_id = std::move(subscription);
+        item.status = status;
+        item.cancel_at_period_end = cancel_at_period_end;
+        item.license_id = license_id;
+        REQUIRE(store->put_stripe_item(item));
+    };
+    bill("si_renewing", "sub_1", "active", false, renewing.id);
+    bill("si_trialing", "sub_2", "trialing", false, trialing.id);
+    bill("si_ending", "sub_3", "active", true, ending.id);
+    bill("si_failing", "sub_4", "past_due", false, failing.id);
+    bill("cs_one_time", std::nullopt, "complete", false, one_time.id);
+    REQUIRE(ops::queue_due_reminders(*store, std::time(nullptr)));
+    auto reminders = [&](std::string const& license_id) {
+        int count = 0;
+        for (auto const& message : mail_list(vendor, { "--license", license_id }))
+            count += message["kind"] == "reminder";
+        return count;
+    };
+    CHECK(reminders(renewing.id) == 0);
+    CHECK(reminders(trialing.id) == 0);
+    CHECK(reminders(ending.id) == 1);
+    CHECK(reminders(failing.id) == 1);
+    CHECK(reminders(one_time.id) == 1);
+    CHECK(reminders(unbilled.id) == 1);
+
+    // Set to cancel at the period's end later: reminded at the next pass.
+    bill("si_renewing", "sub_1", "active", true, renewing.id);
+    REQUIRE(ops::queue_due_reminders(*store, std::time(nullptr)));
+    CHECK(reminders(renewing.id) == 1);
+    CHECK(reminders(ending.id) == 1);
 }
 
 TEST_CASE("charter mail send delivers every kind once, with the key of its version", "[smtp]")

@@ -304,11 +304,19 @@ Result<DeliveryRound> MailSender::deliver_due(int64_t now, int64_t limit)
 
 namespace {
 
-// The hook for subscriptions that renew by themselves (the billing issue's state): such a
-// license gets no reminder. Until the billing tables are on main, no license is known to.
-bool renews_automatically(db::Store&, db::License const&)
+// A license made by a Stripe subscription that will charge again by itself (active or trialing,
+// neither cancelled nor set to cancel at the period's end) gets no reminder: its renewal is the
+// next invoice. A one-time purchase, a failed payment (past_due, unpaid) or a subscription set to
+// end are reminded. A read that fails reminds (a reminder too many beats a missed end).
+bool renews_automatically(db::Store& store, db::License const& license)
 {
-    return false;
+    auto item = store.find_stripe_item_by_license(license.id);
+    if (!item || !*item)
+        return false;
+    auto const& billed = **item;
+    if (!billed.subscription_id || billed.canceled || billed.cancel_at_period_end || !billed.status)
+        return false;
+    return *billed.status == "active" || *billed.status == "trialing";
 }
 
 }
