@@ -17,7 +17,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 9> migrations {
+constexpr std::array<char const*, 10> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -399,6 +399,13 @@ CREATE TABLE stripe_refunds (
     payment_id TEXT PRIMARY KEY,
     event_id TEXT NOT NULL
 );
+)sql",
+    // 10: the payments of an invoice, by invoice: whether a subscription item was refunded
+    // (Store::stripe_item_refunded, asked by every event that touches the item) goes from the
+    // item's invoices to their payments; without it each question read every payment ever
+    // recorded, and Stripe webhooks slowed down as the table grew.
+    R"sql(
+CREATE INDEX stripe_payments_by_invoice ON stripe_payments (invoice_id);
 )sql",
 };
 
