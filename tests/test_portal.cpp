@@ -4,6 +4,8 @@
 // throttle, the branding options. A real charter-server on 127.0.0.1 and the real CLI; the
 // browser's view is tests/portal/test_portal.sh.
 
+#include "charter/keygen/ops/billing.hpp"
+#include "charter/keygen/ops/workspace.hpp"
 #include "charter/server/portal/html.hpp"
 #include "charter/server/server_config.hpp"
 #include "support/server_harness.hpp"
@@ -443,5 +445,274 @@ TEST_CASE("sign-in by email link: the same answer for any address, the link queu
     CHECK(throttled->status == 429);
     CHECK(contains(throttled->body, "too many sign-in links were asked for from this address"));
     CHECK(vendor.sql("SELECT count(*) FROM mail_outbox WHERE kind = 'signin_link'") == "2\n");
+    CHECK(server.stop() == 0);
+}
+
+namespace {
+
+constexpr int64_t t0 = 1796083200; // 2026-12-01T00:00:00Z, the pinned clock of the cases below
+constexpr char const* t0_text = "2026-12-01T00:00:00Z";
+constexpr int64_t day = 86400;
+
+// A Stripe subscription event (API version 2026-10-28) for subscription `subscription`, one
+// item `item` of price price_pro_m, customer cus_PORTAL.
+std::string subscription_event(std::string const& id, std::string const& type, std::string const& subscription,
+    std::string const& item, std::string const& status, int64_t period_end, bool cancel_at_period_end = false)
+{
+    Json line { { "id", item }, { "object", "subscription_item" }, { "current_period_start", period_end - 30 * day },
+        { "current_period_end", period_end }, { "quantity", 1 }, { "subscription", subscription },
+        { "price", { { "id", "price_pro_m" }, { "object", "price" }, { "type", "recurring" } } } };
+    Json object { { "id", subscription }, { "object", "subscription" }, { "customer", "cus_PORTAL" }, { "status", status },
+        { "cancel_at_period_end", cancel_at_period_end }, { "items", { { "object", "list" }, { "data", Json::array({ line }) } } } };
+    return Json { { "id", id }, { "object", "event" }, { "api_version", "2026-10-28" }, { "created", t0 }, { "type", type },
+        { "data", { { "object", object } } } }
+        .dump();
+}
+
+// Applies Stripe events through keygen/ops/billing (the code behind POST /v1/webhooks/stripe),
+// in-process on the vendor's data directory at t0.
+void receive_stripe_events(Vendor const& vendor, std::vector<std::string> const& bodies)
+{
+    auto workspace = charter::ops::Workspace::open(charter::ops::DataDir::resolve(vendor.data_dir));
+    REQUIRE(workspace);
+    auto key = workspace->current_signing_key(std::nullopt);
+    REQUIRE(key);
+    charter::ops::Issuer issuer(workspace->store(), *key, "Acme Inc.");
+    for (auto const& body : bodies) {
+        auto received = charter::ops::receive_stripe_event(workspace->store(), issuer, body, t0);
+        INFO(body);
+        REQUIRE(received);
+        CHECK(received->event.outcome == "applied");
+    }
+}
+
+// The text of the license page's Billing entry, or "" when it has none.
+std::string billing_entry(std::string const& page)
+{
+    std::smatch match;
+    if (!std::regex_search(page, match, std::regex(R"re(<dt>Billing</dt><dd id="billing"[^>]*>(.*?)</dd>)re")))
+        return {};
+    return match[1];
+}
+
+}
+
+TEST_CASE("--portal-billing-url and CHARTER_PORTAL_BILLING_URL: an http(s) URL with a host, else the server does not start")
+{
+    using charter::server::parse_server_config;
+    auto good = parse_server_config({ "--portal-billing-url", "https://billing.acme.example/p/login?x=1&y=2" });
+    REQUIRE(good);
+    CHECK(good->portal_billing_url == "https://billing.acme.example/p/login?x=1&y=2");
+    CHECK(parse_server_config({ "--portal-billing-url", "http://billing.acme.example" }));
+    for (std::string bad : { "ftp://billing.acme.example", "javascript:alert(1)", "/billing", "https://", "http:///account",
+             "billing.acme.example" }) {
+        INFO(bad);
+        auto refused = parse_server_config({ "--portal-billing-url", bad });
+        REQUIRE(!refused);
+        CHECK(refused.error().message
+            == "--portal-billing-url \"" + bad + "\" must be an http:// or https:// URL with a host, like https://billing.example.com/account");
+    }
+    auto quoted = parse_server_config({ "--portal-billing-url", "https://billing.acme.example/\"x" });
+    REQUIRE(!quoted);
+    CHECK(contains(quoted.error().message, "must be a URL without spaces, quotes"));
+
+    Vendor vendor;
+    auto refused = run_process({ CHARTER_SERVER_PATH, "--data-dir", vendor.data_dir, "--listen", "127.0.0.1:0" },
+        clean_env(database_env(vendor.data_dir, { { "CHARTER_PORTAL_BILLING_URL", "ftp://billing.acme.example" } })));
+    CHECK(refused.exit_code != 0);
+    CHECK(contains(refused.err, "CHARTER_PORTAL_BILLING_URL: --portal-billing-url \"ftp://billing.acme.example\" must be an http:// or https:// URL with a host"));
+    CHECK(!contains(refused.out, "listening on"));
+}
+
+TEST_CASE("billing on the license page: renews on, cancelled (at period end, or ended), payment failed, trialing, with the billing link when set; nothing without a subscription")
+{
+    Vendor vendor(std::map<std::string, std::string> { { "CHARTER_NOW", t0_text } });
+    vendor.cli({ "plan", "add", "pro-monthly", "--product", "acme-pro", "--duration", "1mo", "--grace", "3d", "--stripe-price", "price_pro_m" });
+    auto plain = vendor.issue("acme-pro", { "--expires", "1y" });
+    Json customer { { "id", "cus_PORTAL" }, { "object", "customer" }, { "email", "jane@example.com" }, { "name", "Jane Doe" } };
+    receive_stripe_events(vendor,
+        { Json { { "id", "evt_c" }, { "object", "event" }, { "created", t0 }, { "type", "customer.created" },
+              { "data", { { "object", customer } } } }
+                .dump(),
+            subscription_event("evt_a", "customer.subscription.created", "sub_A", "si_A", "active", t0 + 30 * day),
+            subscription_event("evt_b", "customer.subscription.created", "sub_B", "si_B", "active", t0 + 30 * day, true),
+            subscription_event("evt_p", "customer.subscription.created", "sub_P", "si_P", "past_due", t0 + 30 * day),
+            subscription_event("evt_u", "customer.subscription.created", "sub_U", "si_U", "unpaid", t0 + 30 * day),
+            subscription_event("evt_t", "customer.subscription.created", "sub_T", "si_T", "trialing", t0 + 14 * day),
+            subscription_event("evt_d1", "customer.subscription.created", "sub_D", "si_D", "active", t0 + 10 * day),
+            subscription_event("evt_d2", "customer.subscription.deleted", "sub_D", "si_D", "canceled", t0 + 10 * day),
+            subscription_event("evt_e1", "customer.subscription.created", "sub_E", "si_E", "trialing", t0),
+            subscription_event("evt_e2", "customer.subscription.deleted", "sub_E", "si_E", "canceled", t0) });
+    auto license_of = [&](std::string const& item) { return trimmed(vendor.sql("SELECT license_id FROM stripe_items WHERE id = '" + item + "'")); };
+    std::map<std::string, std::string> expected {
+        { "si_A", "Renews on 2026-12-31." },
+        { "si_B", "Cancelled: the subscription ends on 2026-12-31 and will not renew." },
+        { "si_P", "Payment failed (past_due): update your payment method to keep this license." },
+        { "si_U", "Payment failed (unpaid): update your payment method to keep this license." },
+        { "si_T", "Trial until 2026-12-15; the subscription then renews." },
+        { "si_D", "Cancelled: the subscription ends on 2026-12-11." },
+        // Its period ends now: ended (the license's 3 days of grace are its own "Ends on").
+        { "si_E", "Cancelled: the subscription ended on 2026-12-01." },
+    };
+    for (auto const& [item, sentence] : expected)
+        REQUIRE(license_of(item).starts_with("lic_"));
+
+    {
+        ServerChild server(vendor, { "--portal-billing-url", "https://billing.acme.example/p/login?x=1&y=2" }, { { "CHARTER_NOW", t0_text } });
+        auto client = server.client();
+        auto cookie = session_cookie(sign_in(client, plain.key));
+        for (auto const& [item, sentence] : expected) {
+            INFO(item);
+            auto page = client.Get("/portal/licenses/" + license_of(item), with_cookie(cookie));
+            REQUIRE(page);
+            CHECK(page->status == 200);
+            CHECK(billing_entry(page->body)
+                == sentence + R"( <a id="billing-link" href="https://billing.acme.example/p/login?x=1&amp;y=2">Manage billing</a>)");
+            // A failed payment stands out (the stylesheet's .billing-failed), nothing else does.
+            CHECK(contains(page->body, R"(<dd id="billing" class="billing-failed">)") == (item == "si_P" || item == "si_U"));
+        }
+        // Without a Stripe subscription: not a word about billing, and no link.
+        auto unbilled = client.Get("/portal/licenses/" + plain.id, with_cookie(cookie));
+        REQUIRE(unbilled);
+        CHECK(unbilled->status == 200);
+        CHECK(!contains(unbilled->body, "Billing"));
+        CHECK(!contains(unbilled->body, "billing.acme.example"));
+        CHECK(server.stop() == 0);
+    }
+    // Without --portal-billing-url: the state, no link.
+    ServerChild server(vendor, {}, { { "CHARTER_NOW", t0_text } });
+    auto client = server.client();
+    auto cookie = session_cookie(sign_in(client, plain.key));
+    auto page = client.Get("/portal/licenses/" + license_of("si_A"), with_cookie(cookie));
+    REQUIRE(page);
+    CHECK(billing_entry(page->body) == "Renews on 2026-12-31.");
+    CHECK(!contains(page->body, "billing-link"));
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("activations on the license page: the live ones with their seat, label, fingerprint, counts, heartbeat and lease end or node-locked; an ended lease holds no seat; Deactivate releases, audited; another customer's activation is a 404")
+{
+    Vendor vendor(std::map<std::string, std::string> { { "CHARTER_NOW", t0_text } });
+    vendor.cli({ "plan", "add", "seats", "--product", "acme-pro", "--duration", "1y", "--seats", "5", "--count-seats", "processes",
+        "--lease", "15m" });
+    auto license = vendor.issue("acme-pro", { "--plan", "seats" });
+    auto unlimited = vendor.issue("acme-pro", { "--expires", "1y" });
+    vendor.cli({ "customer", "add", "--email", "bob@example.com", "--name", "Bob" });
+    auto bob = Json::parse(vendor.cli({ "issue", "--product", "acme-pro", "--plan", "seats", "--customer", "bob@example.com", "--json" }).out);
+    std::string bob_license = bob["id"];
+    std::string bob_key = bob["key"];
+
+    std::map<std::string, std::string> ids; // fingerprint → activation id
+    auto activate = [&](httplib::Client& client, std::string const& key, Json body) {
+        auto answer = client.Post("/v1/activations", { { "Authorization", "Bearer " + key } }, body.dump(), "application/json");
+        REQUIRE(answer);
+        INFO(answer->body);
+        REQUIRE(answer->status == 201);
+        ids[body["fingerprint"]] = Json::parse(answer->body)["id"];
+    };
+    {
+        ServerChild server(vendor, {}, { { "CHARTER_NOW", t0_text } });
+        auto client = server.client();
+        activate(client, license.key, { { "fingerprint", "machine-1" }, { "label", "<b>build-01</b>" }, { "processes", 2 } });
+        activate(client, license.key, { { "fingerprint", "machine-2" }, { "processes", 1 } });
+        activate(client, bob_key, { { "fingerprint", "bob-machine" }, { "label", "bob-1" }, { "processes", 1 } });
+        CHECK(server.stop() == 0);
+    }
+    vendor.cli({ "plan", "update", "seats", "--lease", "0" });
+    {
+        ServerChild server(vendor, {}, { { "CHARTER_NOW", t0_text } });
+        auto client = server.client();
+        activate(client, license.key, { { "fingerprint", "machine-3" }, { "label", "desk" }, { "processes", 1 } });
+        CHECK(server.stop() == 0);
+    }
+    auto fingerprint = [&](std::string const& id) {
+        return trimmed(vendor.sql("SELECT fingerprint_sha256 FROM activations WHERE id = '" + ids[id] + "'")).substr(0, 12);
+    };
+    auto row_of = [](std::string const& page, std::string const& id) {
+        std::smatch match;
+        if (!std::regex_search(page, match, std::regex("<tr id=\"" + id + "\">(.*?)</tr>")))
+            return std::string();
+        return match[1].str();
+    };
+    auto page_at = [&](char const* now) {
+        ServerChild server(vendor, {}, { { "CHARTER_NOW", now } });
+        auto client = server.client();
+        auto cookie = session_cookie(sign_in(client, license.key));
+        auto page = client.Get("/portal/licenses/" + license.id, with_cookie(cookie));
+        REQUIRE(page);
+        REQUIRE(page->status == 200);
+        CHECK(server.stop() == 0);
+        return page->body;
+    };
+
+    // At the leases' end they still hold their seats (a lease runs at its end, as a license at its exp).
+    auto at_end = page_at("2026-12-01T00:15:00Z");
+    CHECK(contains(at_end, R"(<p id="seats-in-use">4 of 5 seats in use.)"));
+    auto first = row_of(at_end, ids["machine-1"]);
+    CHECK(contains(first, "<td>1</td><td>&lt;b&gt;build-01&lt;/b&gt;<br><code class=\"muted\">" + ids["machine-1"] + "</code></td>"));
+    CHECK(contains(first, "<td><code>" + fingerprint("machine-1") + "…</code></td><td>2 processes</td>"));
+    CHECK(contains(first, "<td>2026-12-01T00:00:00Z</td><td>2026-12-01T00:15:00Z</td>"));
+    CHECK(contains(first, R"(aria-label="Deactivate &lt;b&gt;build-01&lt;/b&gt;")"));
+    CHECK(contains(row_of(at_end, ids["machine-2"]), R"(<span class="muted">no label</span>)"));
+    auto node_locked = row_of(at_end, ids["machine-3"]);
+    CHECK(contains(node_locked, "<td>3</td><td>desk<br>"));
+    CHECK(contains(node_locked, "<td>1 process</td><td>2026-12-01T00:00:00Z</td><td>node-locked</td>"));
+    CHECK(!contains(at_end, ids["bob-machine"]));
+
+    // A second later the leases have ended: not listed, not counted; the node-locked one stays.
+    auto after = page_at("2026-12-01T00:15:01Z");
+    CHECK(contains(after, R"(<p id="seats-in-use">1 of 5 seats in use.)"));
+    CHECK(row_of(after, ids["machine-1"]).empty());
+    CHECK(row_of(after, ids["machine-2"]).empty());
+    CHECK(!row_of(after, ids["machine-3"]).empty());
+
+    ServerChild server(vendor, {}, { { "CHARTER_NOW", "2026-12-01T00:15:01Z" } });
+    auto client = server.client();
+    auto cookie = session_cookie(sign_in(client, license.key));
+    auto csrf = csrf_of(client.Get("/portal/licenses/" + license.id, with_cookie(cookie))->body);
+    auto deactivate = [&](std::string const& license_id, std::string const& activation, std::string const& body) {
+        return client.Post("/portal/licenses/" + license_id + "/activations/" + activation + "/deactivate", with_cookie(cookie), body,
+            form_type);
+    };
+    auto released = [&](std::string const& fingerprint) {
+        return trimmed(vendor.sql("SELECT count(*) FROM activations WHERE released_at IS NOT NULL AND id = '" + ids[fingerprint] + "'"));
+    };
+    // Another customer's activation, through this customer's license or through theirs: the
+    // unknown-page 404, nothing released. Without the CSRF token: 403, nothing released.
+    auto unknown = deactivate(license.id, "act_unknown", "csrf=" + csrf);
+    for (auto const& through : { license.id, bob_license }) {
+        auto other = deactivate(through, ids["bob-machine"], "csrf=" + csrf);
+        REQUIRE(other);
+        CHECK(other->status == 404);
+        CHECK(other->body == unknown->body);
+    }
+    CHECK(released("bob-machine") == "0");
+    auto forged = deactivate(license.id, ids["machine-3"], "csrf=" + csrf.substr(1));
+    REQUIRE(forged);
+    CHECK(forged->status == 403);
+    CHECK(released("machine-3") == "0");
+
+    auto done = deactivate(license.id, ids["machine-3"], "csrf=" + csrf);
+    REQUIRE(done);
+    CHECK(done->status == 303);
+    CHECK(done->get_header_value("Location") == "/portal/licenses/" + license.id + "#activations");
+    CHECK(released("machine-3") == "1");
+    CHECK(vendor.sql("SELECT actor, subject FROM audit WHERE action = 'activation.release'")
+        == "customer:" + vendor.customer + "|" + ids["machine-3"] + "\n");
+    auto emptied = client.Get("/portal/licenses/" + license.id, with_cookie(cookie));
+    REQUIRE(emptied);
+    CHECK(contains(emptied->body, R"(<p id="seats-in-use">0 of 5 seats in use.)"));
+    CHECK(contains(emptied->body, "No machine holds a seat now."));
+    // Again (a second tab): already released, nothing changes, back to the page.
+    auto again = deactivate(license.id, ids["machine-3"], "csrf=" + csrf);
+    REQUIRE(again);
+    CHECK(again->status == 303);
+    CHECK(vendor.sql("SELECT count(*) FROM audit WHERE action = 'activation.release'") == "1\n");
+
+    // A license without seats that never had an activation has no Activations section.
+    auto plain = client.Get("/portal/licenses/" + unlimited.id, with_cookie(cookie));
+    REQUIRE(plain);
+    CHECK(plain->status == 200);
+    CHECK(!contains(plain->body, "Activations"));
     CHECK(server.stop() == 0);
 }

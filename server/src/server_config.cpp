@@ -227,8 +227,12 @@ Result<void> apply(ServerConfig& config, std::string const& option, std::string 
             return checked;
         config.portal_support = value;
     } else if (option == "--portal-billing-url") {
-        if (!value.starts_with("https://") && !value.starts_with("http://"))
-            return make_error(ErrorKind::invalid_input, option + " \"" + value + "\" must be an http:// or https:// URL");
+        // Where the page's "Manage billing" link leads (Stripe's customer portal, the vendor's
+        // account page): an absolute http(s) URL with a host, never a relative or javascript: one.
+        auto host = value.substr(value.find("://") == std::string::npos ? value.size() : value.find("://") + 3);
+        if ((!value.starts_with("https://") && !value.starts_with("http://")) || host.empty() || host.front() == '/')
+            return make_error(ErrorKind::invalid_input, option + " \"" + value
+                    + "\" must be an http:// or https:// URL with a host, like https://billing.example.com/account");
         if (auto checked = check_portal_url(value, option); !checked)
             return checked;
         config.portal_billing_url = value;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -75,6 +76,30 @@ std::string state_sentence(db::License const& license, int64_t now)
         break;
     }
     return "active";
+}
+
+std::string billing_sentence(db::StripeItem const& item, int64_t now)
+{
+    if (!item.subscription_id)
+        return {};
+    auto status = item.status.value_or("");
+    auto end = item.period_end ? format::format_date(*item.period_end) : std::string();
+    bool ended = item.period_end && *item.period_end <= now;
+    // Stripe's status is "canceled" once the subscription is deleted; cancel_at_period_end while
+    // it runs to the end of the paid period.
+    if (item.canceled || status == "canceled")
+        return end.empty() ? "Cancelled: the subscription has ended."
+                           : std::string("Cancelled: the subscription ") + (ended ? "ended on " : "ends on ") + end + ".";
+    if (item.cancel_at_period_end)
+        return end.empty() ? "Cancelled: the subscription ends with its paid period and will not renew."
+                           : "Cancelled: the subscription ends on " + end + " and will not renew.";
+    if (status == "past_due" || status == "unpaid")
+        return "Payment failed (" + status + "): update your payment method to keep this license.";
+    if (status == "trialing")
+        return end.empty() ? "Trial: the subscription renews when the trial ends." : "Trial until " + end + "; the subscription then renews.";
+    if (status == "active")
+        return end.empty() ? "The subscription renews by itself." : "Renews on " + end + ".";
+    return status.empty() ? "Billed by subscription." : "Subscription " + status + ".";
 }
 
 std::string sign_in_content(SignInForm const& form)
@@ -155,6 +180,62 @@ void license_heading(Html& html, db::License const& license, std::string const& 
                                                                   : "credentials");
 }
 
+// The machines holding seats of the license now, each with a Deactivate form. An activation
+// released, or whose lease ended (marked expired or not yet), holds no seat and is not listed.
+void activations_section(Html& html, LicenseView const& view, std::optional<int64_t> seats, int64_t now)
+{
+    if (!seats && view.activations.empty())
+        return;
+    std::vector<db::Activation const*> live;
+    int64_t held = 0;
+    for (auto const& activation : view.activations) {
+        if (activation.live_at(now)) {
+            live.push_back(&activation);
+            held += activation.units;
+        }
+    }
+    std::sort(live.begin(), live.end(), [](auto const* a, auto const* b) { return a->seat < b->seat; });
+    html.raw(R"(<h2 id="activations">Activations</h2><p id="seats-in-use">)");
+    if (seats)
+        html.text(std::to_string(held)).raw(" of ").text(std::to_string(*seats)).raw(" seats in use.");
+    else
+        html.text(std::to_string(held)).raw(held == 1 ? " seat in use (no limit)." : " seats in use (no limit).");
+    html.raw(" Deactivate a machine you no longer use to free its seat; the product on it stops at its next check.</p>");
+    if (live.empty()) {
+        html.raw("<p>No machine holds a seat now.</p>");
+        return;
+    }
+    html.raw(R"(<div class="scroll"><table><thead><tr><th scope="col">Seat</th><th scope="col">Machine</th>)"
+             R"(<th scope="col">Fingerprint</th><th scope="col">Counts</th><th scope="col">Last heartbeat</th>)"
+             R"(<th scope="col">Lease ends</th><th scope="col"><span class="skip">Action</span></th></tr></thead><tbody>)");
+    for (auto const* activation : live) {
+        auto name = activation->label.value_or(activation->id);
+        html.raw(R"(<tr id=")").text(activation->id).raw(R"("><td>)").text(std::to_string(activation->seat)).raw("</td><td>");
+        if (activation->label)
+            html.text(*activation->label);
+        else
+            html.raw(R"(<span class="muted">no label</span>)");
+        html.raw(R"(<br><code class="muted">)").text(activation->id).raw("</code></td><td><code>");
+        html.text(activation->fingerprint_sha256.substr(0, 12)).raw("…</code></td><td>");
+        if (activation->processes)
+            html.text(std::to_string(*activation->processes)).raw(*activation->processes == 1 ? " process" : " processes");
+        else if (activation->cores)
+            html.text(std::to_string(*activation->cores)).raw(*activation->cores == 1 ? " core" : " cores");
+        else
+            html.raw("1 machine");
+        html.raw("</td><td>").text(format::format_rfc3339(activation->heartbeat_at)).raw("</td><td>");
+        if (activation->lease_ends_at)
+            html.text(format::format_rfc3339(*activation->lease_ends_at));
+        else
+            html.raw("node-locked");
+        html.raw(R"(</td><td><form class="inline" method="post" action="/portal/licenses/)").text(view.license.id);
+        html.raw("/activations/").text(activation->id).raw(R"(/deactivate">)");
+        csrf_field(html, view.session);
+        html.raw(R"(<button type="submit" class="quiet" aria-label="Deactivate )").text(name).raw(R"(">Deactivate</button></form></td></tr>)");
+    }
+    html.raw("</tbody></table></div>");
+}
+
 }
 
 std::string license_content(LicenseView const& view, int64_t now)
@@ -172,6 +253,14 @@ std::string license_content(LicenseView const& view, int64_t now)
     if (sentence != "active")
         html.raw(" ").text(sentence);
     html.raw("</dd><dt>Ends on</dt><dd>").text(date_or(license.expires_at, "never (perpetual)"));
+    if (auto billing = view.billing ? billing_sentence(*view.billing, now) : std::string(); !billing.empty()) {
+        auto status = view.billing->status.value_or("");
+        bool failed = !view.billing->canceled && (status == "past_due" || status == "unpaid");
+        html.raw(failed ? R"(</dd><dt>Billing</dt><dd id="billing" class="billing-failed">)" : R"(</dd><dt>Billing</dt><dd id="billing">)");
+        html.text(billing);
+        if (view.billing_url)
+            html.raw(R"( <a id="billing-link" href=")").text(*view.billing_url).raw(R"(">Manage billing</a>)");
+    }
     html.raw("</dd><dt>Updates until</dt><dd>").text(date_or(license.updates_until, "no limit"));
     html.raw("</dd><dt>Entitlements</dt><dd>");
     if (claims.entitlements.empty())
@@ -200,6 +289,7 @@ std::string license_content(LicenseView const& view, int64_t now)
         html.raw("</td><td>").text(date_or(it->updates_until, "no limit")).raw("</td></tr>");
     }
     html.raw("</tbody></table></div>");
+    activations_section(html, view, claims.seats, now);
     return html.take();
 }
 

@@ -58,8 +58,20 @@ struct LicenseView {
     db::License license;
     db::Product product;
     std::vector<db::LicenseVersion> versions;
+    db::PortalSession session; // the Deactivate forms carry its CSRF token
+    /// The Stripe subscription item the license is billed through; absent (or a one-time
+    /// purchase, without a subscription) shows nothing about billing.
+    std::optional<db::StripeItem> billing;
+    std::optional<std::string> billing_url; // --portal-billing-url
+    /// Every activation of the license (released and expired ones too): the page lists the
+    /// live ones, and shows the section when the license has seats or ever had an activation.
+    std::vector<db::Activation> activations;
 };
 std::string license_content(LicenseView const& view, int64_t now);
+
+/// What the license page says of a subscription item: "Renews on 2027-01-05.", "Cancelled:
+/// ends on …", "Payment failed (past_due) …", "Trial until …"; empty for a one-time purchase.
+std::string billing_sentence(db::StripeItem const& item, int64_t now);
 
 struct SetupView {
     db::License license;

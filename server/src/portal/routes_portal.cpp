@@ -82,6 +82,7 @@ private:
     void credentials(httplib::Request const& request, httplib::Response& response);
     void create_credential(httplib::Request const& request, httplib::Response& response);
     void revoke_credential(httplib::Request const& request, httplib::Response& response);
+    void deactivate(httplib::Request const& request, httplib::Response& response);
     void stylesheet(httplib::Request const& request, httplib::Response& response);
     void script(httplib::Request const& request, httplib::Response& response);
 
@@ -144,6 +145,7 @@ void Portal::register_routes(Add const& add)
     add("GET", "/portal/licenses/{id}/credentials", bind(&Portal::credentials));
     add("POST", "/portal/licenses/{id}/credentials", bind(&Portal::create_credential));
     add("POST", "/portal/licenses/{id}/credentials/{credential}/revoke", bind(&Portal::revoke_credential));
+    add("POST", "/portal/licenses/{id}/activations/{activation}/deactivate", bind(&Portal::deactivate));
     add("GET", "/portal/static/portal.css", bind(&Portal::stylesheet));
     add("GET", "/portal/static/portal.js", bind(&Portal::script));
 }
@@ -510,7 +512,14 @@ void Portal::license(httplib::Request const& request, httplib::Response& respons
     auto versions = page->store->list_license_versions(page->license.id);
     if (!versions)
         return fail(response, versions.error(), page->who);
-    portal::LicenseView view { std::move(page->license), std::move(page->product), std::move(*versions) };
+    auto billing = page->store->find_stripe_item_by_license(page->license.id);
+    if (!billing)
+        return fail(response, billing.error(), page->who);
+    auto activations = page->store->list_activations(page->license.id);
+    if (!activations)
+        return fail(response, activations.error(), page->who);
+    portal::LicenseView view { std::move(page->license), std::move(page->product), std::move(*versions), page->who.session,
+        std::move(*billing), m_branding.billing_url, std::move(*activations) };
     this->page(response, 200, view.license.id, page->who, portal::license_content(view, m_server.now()));
 }
 
@@ -630,6 +639,25 @@ void Portal::revoke_credential(httplib::Request const& request, httplib::Respons
             return fail(response, revoked.error(), page->who);
     }
     redirect(response, "/portal/licenses/" + page->license.id + "/credentials");
+}
+
+void Portal::deactivate(httplib::Request const& request, httplib::Response& response)
+{
+    auto form = read_form(request, response);
+    if (!form)
+        return;
+    auto page = license_page(request, response, &*form);
+    if (!page)
+        return;
+    // The store's release, as DELETE /v1/activations/{id} and `charter activation release` make
+    // it ("activation.release", audited with the customer as actor), limited to this license:
+    // another license's activation, another customer's included, is the unknown-page 404 and
+    // nothing is released. One already released, or whose lease ended, stays as it is.
+    auto released = page->store->release_activation(request.matches[2], page->license.id, m_server.now(),
+        PortalSessions::actor(page->who.customer.id));
+    if (!released)
+        return fail(response, released.error(), page->who);
+    redirect(response, "/portal/licenses/" + page->license.id + "#activations");
 }
 
 void Portal::stylesheet(httplib::Request const&, httplib::Response& response)
