@@ -9,9 +9,14 @@ shows, prints what the shell test needs (a credential's secret) and exits 0; on 
 it prints FAIL with the page's text and saves a screenshot in WORK_DIR. Exit 77: no Chromium.
 """
 
+import email
+import email.policy
+import glob
 import os
+import re
 import shutil
 import sys
+import time
 
 try:
     from selenium import webdriver
@@ -75,7 +80,9 @@ class Step:
         """Clicks the button `selector` (CSS) and waits for the page it leads to."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, selector).click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(page))
+        # Asked while the old document is being replaced, Chromium may answer "Node with given
+        # id does not belong to the document" instead of a stale element: ask again.
+        WebDriverWait(self.driver, 30, ignored_exceptions=(WebDriverException,)).until(expected_conditions.staleness_of(page))
         WebDriverWait(self.driver, 30).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete")
 
@@ -197,6 +204,78 @@ def other_customer(step, key, own_license, other_license):
     step.check(own_license in step.text(), "the customer's own license is not shown")
 
 
+def billing_and_seats(step, key, license_id, billing_sentence, billing_url, activation_id, label):
+    """A license billed by Stripe shows its billing line and the vendor's link; the machine
+    holding one of its seats is listed, and Deactivate frees the seat."""
+    step.signed_in(key)
+    step.open(f"/portal/licenses/{license_id}")
+    billing = step.driver.find_element(By.ID, "billing")
+    step.check(billing.text.startswith(billing_sentence), f"the billing line is {billing.text!r}, not {billing_sentence!r}")
+    link = step.driver.find_element(By.ID, "billing-link")
+    step.check(link.get_attribute("href") == billing_url and link.text == "Manage billing",
+               f"the billing link is {link.get_attribute('href')!r} ({link.text!r})")
+    seats = step.driver.find_element(By.ID, "seats-in-use").text
+    step.check(seats.startswith("1 of 3 seats in use."), f"the seats line is {seats!r}")
+    row = step.driver.find_element(By.ID, activation_id).text
+    step.check(label in row and "node-locked" not in row, f"the activation's row is {row!r}")
+    step.submit(f"button[aria-label='Deactivate {label}']")
+    step.check(step.driver.current_url.endswith(f"/portal/licenses/{license_id}#activations"),
+               f"deactivating led to {step.driver.current_url}")
+    step.check(not step.driver.find_elements(By.ID, activation_id), "the deactivated machine is still listed")
+    step.check("No machine holds a seat now." in step.text(), "the page does not say the seats are free")
+    seats = step.driver.find_element(By.ID, "seats-in-use").text
+    step.check(seats.startswith("0 of 3 seats in use."), f"after deactivating, the seats line is {seats!r}")
+
+
+def sign_in_link_message(sink_dir, seen, timeout=60):
+    """Waits for a message in the SMTP sink's folder, not among `seen`, with a portal sign-in
+    link; returns (recipient, link)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(glob.glob(os.path.join(sink_dir, "*.eml"))):
+            if path in seen:
+                continue
+            seen.add(path)
+            with open(path, "rb") as file:
+                message = email.message_from_binary_file(file, policy=email.policy.default)
+            body = message.get_body(preferencelist=("plain",))
+            text = body.get_content() if body is not None else ""
+            found = re.search(r"https?://\S+/portal/sign-in/link/[A-Za-z0-9_-]+", text)
+            if found:
+                return message["To"], found.group(0)
+        time.sleep(0.2)
+    return None, None
+
+
+def email_link(step, sink_dir, address, license_id):
+    """Sign in by an email link: asked for on the sign-in page, delivered by the server's mail
+    sender to a real SMTP server (tests/support/smtp_sink.py), opened in the browser: signed in.
+    The same link a second time: the error on the page, not signed in."""
+    seen = set(glob.glob(os.path.join(sink_dir, "*.eml")))
+    step.open("/portal/")
+    step.driver.find_element(By.ID, "email").send_keys(address)
+    step.submit("form[action='/portal/sign-in/email'] button[type=submit]")
+    notice = step.driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    step.check("a sign-in link is on its way" in notice, f"the page after asking for a link says {notice!r}")
+    recipient, link = sign_in_link_message(sink_dir, seen)
+    step.check(link is not None, f"no message with a sign-in link reached the SMTP sink in {sink_dir}")
+    step.check(address in (recipient or ""), f"the sign-in link was sent to {recipient!r}")
+    step.check(link.startswith(step.base + "/portal/sign-in/link/"), f"the link {link} is not on {step.base}")
+    step.driver.get(link)
+    step.submit("form[action^='/portal/sign-in/link/'] button[type=submit]")
+    step.check(step.driver.current_url.endswith("/portal/licenses"), "the email link did not sign in")
+    step.check(license_id in step.text(), f"signed in by email, the licenses page does not list {license_id}")
+    # Used once: in a browser without the session, the same link shows the error and signs nobody in.
+    step.driver.delete_all_cookies()
+    step.driver.get(link)
+    step.submit("form[action^='/portal/sign-in/link/'] button[type=submit]")
+    alert = step.driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    step.check("this sign-in link was used already or has expired" in alert, f"the second use shows {alert!r}")
+    step.open("/portal/licenses")
+    step.check(not step.driver.current_url.endswith("/portal/licenses"), "the second use of the link signed in")
+    print(link)
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -210,6 +289,8 @@ def main():
         "csrf": csrf,
         "escaping": escaping,
         "other-customer": other_customer,
+        "billing-and-seats": billing_and_seats,
+        "email-link": email_link,
     }
     if name not in steps:
         print(f"unknown step {name}; one of {', '.join(steps)}", file=sys.stderr)
