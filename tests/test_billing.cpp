@@ -319,7 +319,7 @@ TEST_CASE("20 concurrent deliveries of one event: one effect, all answered 200")
     CHECK(vendor.sql("SELECT count(*), stripe_customer_id FROM customers") == "1|cus_QX1\n");
 }
 
-TEST_CASE("every arrival order of a subscription's events ends in the same state (all 720 orders of 6, 200 random orders of 9)")
+TEST_CASE("every arrival order of a subscription's events ends in the same state (all 720 orders of 6, 200 random orders of 9, 200 of 10 with the cancellation)")
 {
     BillingVendor vendor;
     std::vector<std::string> events {
@@ -397,7 +397,26 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
         std::shuffle(order.begin(), order.end(), random);
         auto state = run_order(order);
         if (state != expected_all) {
-            FAIL_CHECK("random order " << i << " ends elsewhere:\n" << state);
+            FAIL_CHECK("random order " << i << " of 9 ends elsewhere:\n" << state << "instead of:\n" << expected_all);
+            break;
+        }
+    }
+
+    // The cancellation: once seen it stays, whichever subscription.updated arrives after it (the
+    // license then ends with the paid period plus grace, not revoked: on_cancel is end).
+    auto canceled = all;
+    canceled.push_back(event("evt_o10", "customer.subscription.deleted", t0 + 93 * day,
+        subscription("canceled", "price_team_m", t0 + 93 * day, true)));
+    auto expected_canceled = run_order(canceled);
+    CHECK(contains(expected_canceled,
+        "si_QX1|price_team_m|canceled|1|" + std::to_string(t0 + 93 * day) + "|1|team-monthly|" + std::to_string(t0 + 100 * day)
+            + "||active|"));
+    for (int i = 0; i < 200; ++i) {
+        auto order = canceled;
+        std::shuffle(order.begin(), order.end(), random);
+        auto state = run_order(order);
+        if (state != expected_canceled) {
+            FAIL_CHECK("random order " << i << " of 10 ends elsewhere:\n" << state << "instead of:\n" << expected_canceled);
             break;
         }
     }
