@@ -319,6 +319,45 @@ TEST_CASE("20 concurrent deliveries of one event: one effect, all answered 200")
     CHECK(vendor.sql("SELECT count(*), stripe_customer_id FROM customers") == "1|cus_QX1\n");
 }
 
+TEST_CASE("events sharing one transaction, as in the server's group commit: a second copy sees the first's row and changes nothing, a failed event is recorded while its effects roll back")
+{
+    BillingVendor vendor;
+    Billing billing(vendor.data_dir);
+    auto& store = billing.workspace.store();
+    auto paid = event("evt_g1", "invoice.paid", t0, invoice("in_g1", "price_pro_m", t0, t0 + 31 * day));
+    // The same item billed next at a price no plan sells: it fails after merging its price and period.
+    auto unknown = event("evt_g2", "invoice.paid", t0 + 1, invoice("in_g2", "price_new_y", t0 + 31 * day, t0 + 396 * day));
+    // What IssueBatcher::write does with the batch's work: one transaction, each event in it.
+    std::vector<ops::ReceivedStripeEvent> received;
+    auto committed = store.transaction([&]() -> Result<void> {
+        for (auto const* body : { &paid, &paid, &unknown, &unknown }) {
+            auto one = ops::receive_stripe_event(store, billing.issuer, *body, t0);
+            if (!one)
+                return one.error();
+            received.push_back(std::move(*one));
+        }
+        return {};
+    });
+    REQUIRE(committed);
+    REQUIRE(received.size() == 4);
+    CHECK_FALSE(received[0].duplicate);
+    CHECK(received[0].event.outcome == "applied");
+    CHECK(received[1].duplicate);
+    CHECK(received[1].event.outcome == "applied");
+    CHECK_FALSE(received[2].duplicate);
+    CHECK(received[2].event.outcome == "failed");
+    CHECK(contains(received[2].event.reason, "Stripe price price_new_y"));
+    CHECK(received[3].duplicate);
+    CHECK(received[3].event.outcome == "failed");
+    // Committed together: both events recorded once, one license issued once to the first
+    // invoice's end plus grace; the failed invoice's merge (price, period end, link) undone.
+    CHECK(vendor.sql("SELECT id, outcome FROM stripe_events ORDER BY id; SELECT count(*) FROM licenses;"
+                     " SELECT count(*) FROM audit WHERE action = 'license.issue'; SELECT l.expires_at FROM licenses l;"
+                     " SELECT price_id, period_end FROM stripe_items; SELECT count(*) FROM stripe_invoice_items WHERE invoice_id = 'in_g2';")
+        == "evt_g1|applied\nevt_g2|failed\n1\n1\n" + std::to_string(t0 + 34 * day) + "\nprice_pro_m|" + std::to_string(t0 + 31 * day)
+            + "\n0\n");
+}
+
 TEST_CASE("every arrival order of a subscription's events ends in the same state (all 720 orders of 6, 200 random orders of 9, 200 of 10 with the cancellation)")
 {
     BillingVendor vendor;
