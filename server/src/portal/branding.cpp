@@ -51,6 +51,7 @@ button.quiet{background:#fff;color:var(--accent)}
 .notice{border:2px solid var(--accent);background:var(--soft);padding:.75rem;border-radius:.25rem;margin:1rem 0}
 .muted{color:var(--muted)}
 .billing-failed{color:#a40e26;font-weight:600}
+td.nowrap{white-space:nowrap}
 form.inline{display:inline;margin:0}
 )css";
 

@@ -200,7 +200,8 @@ void activations_section(Html& html, LicenseView const& view, std::optional<int6
         html.text(std::to_string(held)).raw(" of ").text(std::to_string(*seats)).raw(" seats in use.");
     else
         html.text(std::to_string(held)).raw(held == 1 ? " seat in use (no limit)." : " seats in use (no limit).");
-    html.raw(" Deactivate a machine you no longer use to free its seat; the product on it stops at its next check.</p>");
+    html.raw(" Deactivating a machine frees its seat for another; the product on it learns at its next check that it no "
+             "longer holds one.</p>");
     if (live.empty()) {
         html.raw("<p>No machine holds a seat now.</p>");
         return;
@@ -215,15 +216,15 @@ void activations_section(Html& html, LicenseView const& view, std::optional<int6
             html.text(*activation->label);
         else
             html.raw(R"(<span class="muted">no label</span>)");
-        html.raw(R"(<br><code class="muted">)").text(activation->id).raw("</code></td><td><code>");
-        html.text(activation->fingerprint_sha256.substr(0, 12)).raw("…</code></td><td>");
+        html.raw("</td><td><code>");
+        html.text(activation->fingerprint_sha256.substr(0, 12)).raw(R"(…</code></td><td class="nowrap">)");
         if (activation->processes)
             html.text(std::to_string(*activation->processes)).raw(*activation->processes == 1 ? " process" : " processes");
         else if (activation->cores)
             html.text(std::to_string(*activation->cores)).raw(*activation->cores == 1 ? " core" : " cores");
         else
             html.raw("1 machine");
-        html.raw("</td><td>").text(format::format_rfc3339(activation->heartbeat_at)).raw("</td><td>");
+        html.raw(R"(</td><td class="nowrap">)").text(format::format_rfc3339(activation->heartbeat_at)).raw(R"(</td><td class="nowrap">)");
         if (activation->lease_ends_at)
             html.text(format::format_rfc3339(*activation->lease_ends_at));
         else
