@@ -699,6 +699,14 @@ TEST_CASE("activations on the license page: the live ones with their seat, label
     CHECK(released("machine-3") == "1");
     CHECK(vendor.sql("SELECT actor, subject FROM audit WHERE action = 'activation.release'")
         == "customer:" + vendor.customer + "|" + ids["machine-3"] + "\n");
+    // charter audit --source portal: what customers did there, nothing else.
+    auto from_portal = Json::parse(vendor.cli({ "audit", "--source", "portal", "--oldest-first", "--json" }).out);
+    std::vector<std::string> actions;
+    for (auto const& entry : from_portal) {
+        CHECK(entry["actor"] == "customer:" + vendor.customer);
+        actions.push_back(entry["action"]);
+    }
+    CHECK(actions == std::vector<std::string> { "portal.sign_in", "portal.sign_in", "portal.sign_in", "activation.release" });
     auto emptied = client.Get("/portal/licenses/" + license.id, with_cookie(cookie));
     REQUIRE(emptied);
     CHECK(contains(emptied->body, R"(<p id="seats-in-use">0 of 5 seats in use.)"));

@@ -35,14 +35,17 @@ int run_audit(Context& context, AdminOptions const& options)
     // Newest first: what an operator looks for is what just happened, and --limit keeps that.
     filter.order = options.oldest_first ? db::AuditOrder::oldest_first : db::AuditOrder::newest_first;
     if (!options.source.empty()) {
-        // Sources are the first word of an actor: "cli", "token:tok_…", "stripe:evt_…".
+        // Sources are the first word of an actor: "cli", "token:tok_…", "stripe:evt_…", and
+        // "customer:cus_…" for what a customer did in the portal.
         if (options.source == "stripe" || options.source == "token")
             filter.actor_prefix = options.source + ":";
         else if (options.source == "cli")
             filter.actor_prefix = "cli";
+        else if (options.source == "portal")
+            filter.actor_prefix = "customer:";
         else
             return context.fail(make_error(ErrorKind::invalid_input, "--source \"" + options.source
-                    + "\" is not one of cli, token, stripe"));
+                    + "\" is not one of cli, token, stripe, portal"));
     }
     if (!options.since.empty()) {
         auto since = parse_time_option(options.since, context.now(), "--since", ops::DurationFromNow::ago);
@@ -184,7 +187,7 @@ void register_admin(CLI::App& app, Context& context)
     audit->add_option("--since", options->since, "entries at or after this time: RFC 3339, YYYY-MM-DD, or a duration ago (7d)");
     audit->add_option("--limit", options->limit, "at most this many entries: the newest (the oldest with --oldest-first)")
         ->check(CLI::PositiveNumber);
-    audit->add_option("--source", options->source, "only the changes made by: cli, token (the admin API) or stripe (its events)");
+    audit->add_option("--source", options->source, "only the changes made by: cli, token (the admin API), stripe (its events) or portal (customers)");
     audit->add_flag("--oldest-first", options->oldest_first, "list in the order the changes were made (default: newest first)");
     audit->add_flag("--json", options->json, "print JSON");
     audit->footer("Examples:\n  charter audit --limit 20   # the 20 most recent changes, newest first\n"
