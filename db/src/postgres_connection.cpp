@@ -1,6 +1,12 @@
 // The PostgreSQL connection: statements translated once and prepared on the server, writes
 // serialized by one transaction-scoped advisory lock (what SQLite's single writer gave), its
 // errors mapped to Charter's, and a connection lost between transactions made again on next use.
+//
+// Round trips are what a transaction costs on PostgreSQL (each is a wake-up of the server process
+// and of ours), so commands whose answer nobody waits for are not sent on their own: BEGIN,
+// SAVEPOINT, RELEASE and ROLLBACK TO are held back and sent in one pipeline (libpq's pipeline
+// mode) with the next statement or the COMMIT, and a statement is prepared in the same pipeline
+// as its first execution. A statement whose work is only a read costs one round trip.
 
 #include "postgres_connection.hpp"
 
@@ -24,8 +30,12 @@ namespace {
 // Every writing transaction takes this lock first, so writers run one at a time, as they do on
 // SQLite: whatever a transaction reads before it writes stays true until it commits, and rows
 // numbered by the database (audit ids, rowid) are numbered in commit order. "CHRT".
-constexpr char const* sql_begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(1128813140)";
+constexpr char const* sql_begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED";
+constexpr char const* sql_write_lock = "SELECT pg_advisory_xact_lock(1128813140)";
 constexpr char const* sql_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+constexpr char const* sql_savepoint = "SAVEPOINT charter";
+constexpr char const* sql_release = "RELEASE SAVEPOINT charter";
+constexpr char const* sql_rollback_to = "ROLLBACK TO SAVEPOINT charter";
 
 struct ResultHandle {
     PGresult* result { nullptr };
@@ -55,6 +65,44 @@ std::string first_line(char const* message)
         text.erase(0, 8);
     return text;
 }
+
+bool succeeded_result(PGresult const* result)
+{
+    auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+// One command of a pipeline: SQL without parameters (a transaction command), the preparing of
+// a statement, or the execution of a prepared one.
+struct Command {
+    enum class Kind { text, prepare, execute };
+    Kind kind;
+    char const* text;                      // text, prepare: the SQL; execute: the statement's name
+    char const* name { nullptr };          // prepare: the statement's name
+    int count { 0 };                       // the parameters (prepare: their types, execute: values)
+    unsigned const* types { nullptr };     // Oid
+    char const* const* values { nullptr };
+};
+
+// The results of a pipeline's commands, in order (null where none came).
+struct Replies {
+    std::vector<PGresult*> results;
+    // The command that failed first, among the caller's (-1: one of those held back); only when
+    // the exchange failed.
+    int failed { -1 };
+    Replies() = default;
+    Replies(Replies const&) = delete;
+    Replies& operator=(Replies const&) = delete;
+    ~Replies()
+    {
+        for (auto* result : results) {
+            if (result)
+                PQclear(result);
+        }
+    }
+    bool ok(size_t index) const { return index < results.size() && succeeded_result(results[index]); }
+    PGresult* take(size_t index) { return std::exchange(results[index], nullptr); }
+};
 
 class PostgresConnection;
 
@@ -117,9 +165,6 @@ public:
     uint64_t prepared_in { 0 }; // the connection's generation it was prepared in; 0: never
 
 private:
-    int execute(std::vector<char const*> const& values);
-    int execute_guarded(std::vector<char const*> const& values);
-
     std::optional<std::string>& slot(int index)
     {
         if (static_cast<size_t>(index) > m_parameters.size())
@@ -168,16 +213,39 @@ public:
         (void)rc;
         return std::make_unique<PostgresStatement>(*this, "charter_once" + std::to_string(++m_once), postgres_statement(sql));
     }
-    int execute(std::string const& sql) override { return run(sql.c_str()); }
+    int execute(std::string const& sql) override
+    {
+        // Several statements in one text (a migration step): the simple protocol, after
+        // whatever was held back.
+        if (int rc = flush(); rc != code::done)
+            return rc;
+        ResultHandle result(PQexec(m_connection, sql.c_str()));
+        if (!succeeded_result(result.result))
+            return failed(result.result);
+        succeeded(result.result);
+        return code::done;
+    }
     int64_t changes() const override { return m_changes; }
+    // BEGIN (and the writers' lock) goes with the transaction's first statement.
     int begin(bool write) override
     {
         m_retry_cures = false;
         m_commit_failed = false;
-        return run(write ? sql_begin_write : sql_begin_read);
+        m_held.clear();
+        m_held.push_back(write ? sql_begin_write : sql_begin_read);
+        if (write)
+            m_held.push_back(sql_write_lock);
+        m_begin_held = true;
+        return code::done;
     }
     int commit() override
     {
+        if (m_begin_held) {
+            // Nothing was sent: there is nothing to commit.
+            m_held.clear();
+            m_begin_held = false;
+            return code::done;
+        }
         int rc = run("COMMIT");
         // A COMMIT in a failed transaction is a ROLLBACK (PostgreSQL answers "ROLLBACK").
         if (rc == code::done && m_last_status == "ROLLBACK") {
@@ -189,12 +257,37 @@ public:
             m_commit_failed = true;
         return rc;
     }
-    int rollback() override { return in_transaction() ? run("ROLLBACK") : code::done; }
-    int savepoint() override { return run("SAVEPOINT charter"); }
-    int release_savepoint() override { return run("RELEASE SAVEPOINT charter"); }
-    int rollback_to_savepoint() override { return run("ROLLBACK TO SAVEPOINT charter"); }
+    int rollback() override
+    {
+        bool const sent = !m_begin_held;
+        m_held.clear();
+        m_begin_held = false;
+        return sent && in_transaction() ? run("ROLLBACK") : code::done;
+    }
+    // A savepoint with nothing done in it costs nothing: RELEASE or ROLLBACK TO cancels it.
+    int savepoint() override
+    {
+        m_held.push_back(sql_savepoint);
+        return code::done;
+    }
+    int release_savepoint() override
+    {
+        if (!m_held.empty() && m_held.back() == sql_savepoint)
+            m_held.pop_back();
+        else
+            m_held.push_back(sql_release);
+        return code::done;
+    }
+    int rollback_to_savepoint() override
+    {
+        if (m_held.empty() || m_held.back() != sql_savepoint)
+            m_held.push_back(sql_rollback_to);
+        return code::done;
+    }
     bool in_transaction() const override
     {
+        if (m_begin_held)
+            return true;
         auto status = PQtransactionStatus(m_connection);
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
     }
@@ -214,6 +307,8 @@ public:
         m_commit_failed = false;
         if (!lost())
             return true;
+        m_held.clear();
+        m_begin_held = false;
         PQreset(m_connection);
         if (PQstatus(m_connection) != CONNECTION_OK) {
             m_sqlstate = "08006";
@@ -228,6 +323,7 @@ public:
     PGconn* handle() const { return m_connection; }
     uint64_t generation() const { return m_generation; }
     bool lost() const { return PQstatus(m_connection) != CONNECTION_OK; }
+    int exchange(std::vector<Command> const& commands, Replies& replies);
     int failed(PGresult const* result)
     {
         m_last_status.clear();
@@ -268,12 +364,18 @@ public:
 private:
     int run(char const* sql)
     {
-        ResultHandle result(PQexec(m_connection, sql));
-        auto status = result.result ? PQresultStatus(result.result) : PGRES_FATAL_ERROR;
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-            return failed(result.result);
-        succeeded(result.result);
+        Replies replies;
+        if (int rc = exchange({ Command { Command::Kind::text, sql } }, replies); rc != code::done)
+            return rc;
+        succeeded(replies.results[0]);
         return code::done;
+    }
+    int flush()
+    {
+        if (m_held.empty())
+            return code::done;
+        Replies replies;
+        return exchange({}, replies);
     }
 
     PGconn* m_connection;
@@ -287,11 +389,86 @@ private:
     std::string m_constraint;
     std::string m_message;
     std::string m_last_status;
+    // Transaction commands not sent yet (one of the constants above): they go first in the
+    // next pipeline.
+    std::vector<char const*> m_held;
+    bool m_begin_held { false }; // the transaction's BEGIN is among them
     bool m_commit_failed { false };
     // A serialization failure or deadlock happened in this transaction (sticky: the statements
     // that roll back to a savepoint afterwards succeed).
     bool m_retry_cures { false };
 };
+
+// The held-back commands and `commands` in one pipeline, and all their results: one round trip.
+// After the first failure PostgreSQL skips the rest of the pipeline (each answered "aborted").
+int PostgresConnection::exchange(std::vector<Command> const& commands, Replies& replies)
+{
+    std::vector<Command> all;
+    all.reserve(m_held.size() + commands.size());
+    for (char const* sql : m_held)
+        all.push_back(Command { Command::Kind::text, sql });
+    size_t const held = all.size();
+    all.insert(all.end(), commands.begin(), commands.end());
+    m_held.clear();
+    m_begin_held = false;
+
+    auto* connection = m_connection;
+    bool sent = PQenterPipelineMode(connection) == 1;
+    for (size_t i = 0; sent && i < all.size(); ++i) {
+        auto const& command = all[i];
+        switch (command.kind) {
+        case Command::Kind::text:
+            sent = PQsendQueryParams(connection, command.text, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+            break;
+        case Command::Kind::prepare:
+            sent = PQsendPrepare(connection, command.name, command.text, command.count, command.types) == 1;
+            break;
+        case Command::Kind::execute:
+            sent = PQsendQueryPrepared(connection, command.text, command.count, command.values, nullptr, nullptr, 0) == 1;
+            break;
+        }
+    }
+    sent = sent && PQpipelineSync(connection) == 1;
+    // Each command's result is followed by a null; the sync point ends the pipeline.
+    std::vector<PGresult*> results(all.size(), nullptr);
+    size_t index = 0;
+    while (sent) {
+        PGresult* result = PQgetResult(connection);
+        if (!result) {
+            if (PQstatus(connection) != CONNECTION_OK)
+                break;
+            ++index;
+            continue;
+        }
+        if (PQresultStatus(result) == PGRES_PIPELINE_SYNC) {
+            PQclear(result);
+            break;
+        }
+        if (index < results.size() && !results[index])
+            results[index] = result;
+        else
+            PQclear(result);
+    }
+    (void)PQexitPipelineMode(connection);
+    // The first failure that is not "aborted" (the failures after it are).
+    std::optional<size_t> failure;
+    for (size_t i = 0; i < results.size() && !failure; ++i) {
+        if (!succeeded_result(results[i]) && !(results[i] && PQresultStatus(results[i]) == PGRES_PIPELINE_ABORTED))
+            failure = i;
+    }
+    for (size_t i = 0; i < results.size() && !failure; ++i) {
+        if (!succeeded_result(results[i]))
+            failure = i;
+    }
+    int rc = failure ? failed(results[*failure]) : code::done;
+    replies.failed = failure && *failure >= held ? static_cast<int>(*failure - held) : -1;
+    for (size_t i = 0; i < held; ++i) {
+        if (results[i])
+            PQclear(results[i]);
+    }
+    replies.results.assign(results.begin() + static_cast<std::ptrdiff_t>(held), results.end());
+    return rc;
+}
 
 int PostgresStatement::step()
 {
@@ -302,24 +479,35 @@ int PostgresStatement::step()
         }
         return code::done;
     }
-    auto* connection = m_connection.handle();
-    if (prepared_in != m_connection.generation()) {
-        ResultHandle prepared(PQprepare(connection, m_name.c_str(), m_sql.c_str(), static_cast<int>(m_types.size()),
-            m_types.empty() ? nullptr : m_types.data()));
-        if (!prepared.result || PQresultStatus(prepared.result) != PGRES_COMMAND_OK)
-            return m_connection.failed(prepared.result);
-        prepared_in = m_connection.generation();
-    }
     std::vector<char const*> values(std::max(m_parameters.size(), m_types.size()), nullptr);
     for (size_t i = 0; i < m_parameters.size(); ++i)
         values[i] = m_parameters[i] ? m_parameters[i]->c_str() : nullptr;
     // Inside a transaction, a failed change must leave the transaction as it was (as in
     // SQLite), not aborted: PostgreSQL refuses every later statement of a transaction after a
-    // failed one, so a change runs inside its own savepoint.
-    bool const guarded = m_writes && PQtransactionStatus(connection) == PQTRANS_INTRANS;
-    int rc = guarded ? execute_guarded(values) : execute(values);
-    if (rc != code::done)
+    // failed one, so a change runs inside its own savepoint, made and released in the same
+    // pipeline; only a failed change costs a second round trip, to roll back to it.
+    bool const guarded = m_writes && m_connection.in_transaction();
+    std::vector<Command> commands;
+    bool const prepare = prepared_in != m_connection.generation();
+    if (prepare)
+        commands.push_back(Command { Command::Kind::prepare, m_sql.c_str(), m_name.c_str(), static_cast<int>(m_types.size()), m_types.empty() ? nullptr : m_types.data() });
+    if (guarded)
+        commands.push_back(Command { Command::Kind::text, "SAVEPOINT charter_statement" });
+    size_t const at = commands.size();
+    commands.push_back(Command { Command::Kind::execute, m_name.c_str(), nullptr, static_cast<int>(values.size()), nullptr, values.data() });
+    if (guarded)
+        commands.push_back(Command { Command::Kind::text, "RELEASE SAVEPOINT charter_statement" });
+    Replies replies;
+    int rc = m_connection.exchange(commands, replies);
+    if (prepare && replies.ok(0))
+        prepared_in = m_connection.generation();
+    if (rc != code::done) {
+        // The savepoint was made before the failure: undo the change.
+        if (guarded && replies.failed >= static_cast<int>(at) && !m_connection.lost())
+            ResultHandle undone(PQexec(m_connection.handle(), "ROLLBACK TO SAVEPOINT charter_statement; RELEASE SAVEPOINT charter_statement"));
         return rc;
+    }
+    m_result.reset(replies.take(at));
     m_connection.succeeded(m_result.result);
     m_row = -1;
     if (PQntuples(m_result.result) > 0) {
@@ -327,71 +515,6 @@ int PostgresStatement::step()
         return code::row;
     }
     return code::done;
-}
-
-int PostgresStatement::execute(std::vector<char const*> const& values)
-{
-    m_result.reset(PQexecPrepared(m_connection.handle(), m_name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0));
-    auto status = m_result.result ? PQresultStatus(m_result.result) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        int rc = m_connection.failed(m_result.result);
-        m_result.reset();
-        return rc;
-    }
-    return code::done;
-}
-
-// SAVEPOINT, the change and RELEASE in one round trip (libpq's pipeline mode); only a failed
-// change costs a second one, to roll back to the savepoint.
-int PostgresStatement::execute_guarded(std::vector<char const*> const& values)
-{
-    auto* connection = m_connection.handle();
-    if (PQenterPipelineMode(connection) != 1)
-        return execute(values);
-    bool sent = PQsendQueryParams(connection, "SAVEPOINT charter_statement", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1
-        && PQsendQueryPrepared(connection, m_name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0) == 1
-        && PQsendQueryParams(connection, "RELEASE SAVEPOINT charter_statement", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1
-        && PQpipelineSync(connection) == 1;
-    // The results: the savepoint's, the change's, the release's (each followed by a null), then
-    // the sync point.
-    ResultHandle results[3];
-    size_t query = 0;
-    bool lost = !sent;
-    while (!lost) {
-        PGresult* result = PQgetResult(connection);
-        if (!result) {
-            if (PQstatus(connection) != CONNECTION_OK) {
-                lost = true;
-                break;
-            }
-            if (query < 3)
-                ++query;
-            continue;
-        }
-        if (PQresultStatus(result) == PGRES_PIPELINE_SYNC) {
-            PQclear(result);
-            break;
-        }
-        if (query < 3 && !results[query].result)
-            results[query].reset(result);
-        else
-            PQclear(result);
-    }
-    (void)PQexitPipelineMode(connection);
-    auto ok = [](ResultHandle const& handle) {
-        auto status = handle.result ? PQresultStatus(handle.result) : PGRES_FATAL_ERROR;
-        return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-    };
-    if (!lost && ok(results[0]) && ok(results[1]) && ok(results[2])) {
-        m_result.reset(std::exchange(results[1].result, nullptr));
-        return code::done;
-    }
-    PGresult const* failure = !ok(results[0]) ? results[0].result : !ok(results[1]) ? results[1].result : results[2].result;
-    int rc = m_connection.failed(failure);
-    if (!lost && PQstatus(connection) == CONNECTION_OK && ok(results[0])) {
-        ResultHandle undone(PQexec(connection, "ROLLBACK TO SAVEPOINT charter_statement; RELEASE SAVEPOINT charter_statement"));
-    }
-    return rc;
 }
 
 Error PostgresConnection::error(int rc) const
