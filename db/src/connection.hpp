@@ -85,6 +85,16 @@ public:
     /// False when the database ended the transaction by itself after an error.
     virtual bool in_transaction() const = 0;
 
+    /// Changes sent together, in one round trip to PostgreSQL instead of one each (SQLite: each
+    /// runs at once, as always). After hold_changes(), an INSERT, UPDATE or DELETE is only
+    /// queued: its step() says done and changes() 1 before it ran. send_changes() runs the
+    /// queue in order and returns code::done, or the failure of the first that failed (those
+    /// after it do not run, and the transaction is aborted: the caller rolls back to the
+    /// savepoint the changes ran in, then may run them again one at a time to learn which
+    /// failed and why). A read while changes are held sends them first.
+    virtual void hold_changes() { }
+    virtual int send_changes() { return code::done; }
+
     /// The Error for failure `rc` of the last call, with a message that names the database
     /// and says what to do.
     virtual Error error(int rc) const = 0;

@@ -151,7 +151,28 @@ Result<void> Store::insert_license(License const& license, Actor const& actor)
     };
 
     // PostgreSQL aborts the whole transaction at a failed statement, so there a license in the
-    // caller's transaction gets a savepoint, which a later ROLLBACK TO undoes cheaply.
+    // caller's transaction gets a savepoint, which a later ROLLBACK TO undoes cheaply. Its rows
+    // go in one round trip; only when one of them fails (a used key, a missing customer) are
+    // they written again one at a time, for the failure's own message.
+    if (m_impl->backend() == Backend::postgres) {
+        bool again = false; // a row failed for a reason of its own, not the database's
+        auto together = m_impl->atomically([&]() -> Result<void> {
+            m_impl->connection->hold_changes();
+            auto written = insert_row();
+            if (written)
+                written = write_audit();
+            int rc = m_impl->connection->send_changes();
+            if (!written)
+                return written;
+            if (rc == code::done)
+                return {};
+            auto failure = m_impl->error(rc);
+            again = failure.kind != ErrorKind::io;
+            return failure;
+        });
+        if (together || !again || (m_impl->depth > 0 && !m_impl->connection->in_transaction()))
+            return together;
+    }
     if (m_impl->depth == 0 || m_impl->backend() == Backend::postgres) {
         return explain(m_impl->atomically([&]() -> Result<void> {
             if (auto inserted = insert_row(); !inserted)

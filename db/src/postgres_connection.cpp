@@ -21,6 +21,7 @@
 #include <cstring>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace charter::db {
@@ -163,6 +164,9 @@ public:
     }
 
     uint64_t prepared_in { 0 }; // the connection's generation it was prepared in; 0: never
+    std::string const& name() const { return m_name; }
+    std::string const& sql() const { return m_sql; }
+    std::vector<unsigned> const& types() const { return m_types; }
 
 private:
     std::optional<std::string>& slot(int index)
@@ -231,6 +235,8 @@ public:
     {
         m_retry_cures = false;
         m_commit_failed = false;
+        m_queued.clear();
+        m_holding = false;
         m_held.clear();
         m_held.push_back(write ? sql_begin_write : sql_begin_read);
         if (write)
@@ -240,6 +246,9 @@ public:
     }
     int commit() override
     {
+        m_holding = false;
+        if (int rc = send_queued(); rc != code::done)
+            return rc;
         if (m_begin_held) {
             // Nothing was sent: there is nothing to commit.
             m_held.clear();
@@ -260,6 +269,8 @@ public:
     int rollback() override
     {
         bool const sent = !m_begin_held;
+        m_queued.clear();
+        m_holding = false;
         m_held.clear();
         m_begin_held = false;
         return sent && in_transaction() ? run("ROLLBACK") : code::done;
@@ -283,6 +294,15 @@ public:
         if (m_held.empty() || m_held.back() != sql_savepoint)
             m_held.push_back(sql_rollback_to);
         return code::done;
+    }
+    void hold_changes() override { m_holding = true; }
+    int send_changes() override;
+    int send_queued();
+    bool holding() const { return m_holding; }
+    void queue(PostgresStatement& statement, std::vector<std::optional<std::string>> const& parameters)
+    {
+        m_queued.push_back(Queued { &statement, parameters });
+        m_changes = 1;
     }
     bool in_transaction() const override
     {
@@ -309,6 +329,8 @@ public:
             return true;
         m_held.clear();
         m_begin_held = false;
+        m_queued.clear();
+        m_holding = false;
         PQreset(m_connection);
         if (PQstatus(m_connection) != CONNECTION_OK) {
             m_sqlstate = "08006";
@@ -393,6 +415,13 @@ private:
     // next pipeline.
     std::vector<char const*> m_held;
     bool m_begin_held { false }; // the transaction's BEGIN is among them
+    // Changes queued by hold_changes(), with copies of their parameters.
+    struct Queued {
+        PostgresStatement* statement;
+        std::vector<std::optional<std::string>> parameters;
+    };
+    std::vector<Queued> m_queued;
+    bool m_holding { false };
     bool m_commit_failed { false };
     // A serialization failure or deadlock happened in this transaction (sticky: the statements
     // that roll back to a savepoint afterwards succeed).
@@ -470,6 +499,51 @@ int PostgresConnection::exchange(std::vector<Command> const& commands, Replies& 
     return rc;
 }
 
+// The queued changes in one pipeline, each prepared in it if it was not yet. No savepoint of
+// their own: the first failure aborts the transaction, which the caller rolls back to the
+// savepoint they all ran in.
+int PostgresConnection::send_changes()
+{
+    m_holding = false;
+    return send_queued();
+}
+
+int PostgresConnection::send_queued()
+{
+    if (m_queued.empty())
+        return code::done;
+    auto queued = std::move(m_queued);
+    m_queued.clear();
+    std::vector<std::vector<char const*>> values(queued.size());
+    std::vector<Command> commands;
+    std::vector<std::pair<PostgresStatement*, size_t>> prepares; // and the index of the command
+    for (size_t i = 0; i < queued.size(); ++i) {
+        auto& statement = *queued[i].statement;
+        auto const& types = statement.types();
+        values[i].assign(std::max(queued[i].parameters.size(), types.size()), nullptr);
+        for (size_t j = 0; j < queued[i].parameters.size(); ++j)
+            values[i][j] = queued[i].parameters[j] ? queued[i].parameters[j]->c_str() : nullptr;
+        bool const prepared = statement.prepared_in == m_generation
+            || std::any_of(prepares.begin(), prepares.end(), [&](auto const& entry) { return entry.first == &statement; });
+        if (!prepared) {
+            prepares.emplace_back(&statement, commands.size());
+            commands.push_back(Command { Command::Kind::prepare, statement.sql().c_str(), statement.name().c_str(),
+                static_cast<int>(types.size()), types.empty() ? nullptr : types.data() });
+        }
+        commands.push_back(Command { Command::Kind::execute, statement.name().c_str(), nullptr,
+            static_cast<int>(values[i].size()), nullptr, values[i].data() });
+    }
+    Replies replies;
+    int rc = exchange(commands, replies);
+    for (auto const& [statement, index] : prepares) {
+        if (replies.ok(index))
+            statement->prepared_in = m_generation;
+    }
+    if (rc == code::done)
+        m_changes = 1;
+    return rc;
+}
+
 int PostgresStatement::step()
 {
     if (m_row >= 0 || m_result.result) {
@@ -479,6 +553,12 @@ int PostgresStatement::step()
         }
         return code::done;
     }
+    if (m_writes && m_connection.holding()) {
+        m_connection.queue(*this, m_parameters);
+        return code::done;
+    }
+    if (int rc = m_connection.send_queued(); rc != code::done)
+        return rc;
     std::vector<char const*> values(std::max(m_parameters.size(), m_types.size()), nullptr);
     for (size_t i = 0; i < m_parameters.size(); ++i)
         values[i] = m_parameters[i] ? m_parameters[i]->c_str() : nullptr;
