@@ -134,7 +134,7 @@ struct Billing {
 
     static ops::Workspace open(std::string const& data_dir)
     {
-        auto workspace = ops::Workspace::open(ops::DataDir::resolve(data_dir));
+        auto workspace = ops::Workspace::open(test_data_dir(data_dir));
         REQUIRE(workspace);
         return std::move(*workspace);
     }
@@ -316,7 +316,7 @@ TEST_CASE("20 concurrent deliveries of one event: one effect, all answered 200")
                      " SELECT count(*) FROM audit WHERE actor = 'stripe:evt_burst' AND action = 'license.issue';")
         == "1\n1\n1\n");
     // jane@example.com existed already: found by email and linked, not created twice.
-    CHECK(vendor.sql("SELECT count(*), stripe_customer_id FROM customers") == "1|cus_QX1\n");
+    CHECK(vendor.sql("SELECT count(*) FROM customers; SELECT stripe_customer_id FROM customers") == "1\ncus_QX1\n");
 }
 
 TEST_CASE("events sharing one transaction, as in the server's group commit: a second copy sees the first's row and changes nothing, a failed event is recorded while its effects roll back")
@@ -384,11 +384,24 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
         std::string path;
         ~Remove() { std::filesystem::remove_all(path); }
     } remove_scratch { made ? scratch : std::string() };
+    // On PostgreSQL, each order starts from the vendor's rows put back in its one database (a
+    // copy of a database costs half a second there), and a sample of the orders runs: every
+    // 24th of the 720 and 10 of each 200 random ones (the order logic is the same code on both).
+    bool const postgres = testing_postgres();
+    if (postgres)
+        PostgresCluster::get().keep_rows(test_database(std::filesystem::path(vendor.data_dir) / "charter.db"));
+    int const every = postgres ? 24 : 1;
+    int const random_orders = postgres ? 10 : 200;
     int runs = 0;
     auto run_order = [&](std::vector<std::string> const& order) {
         std::string copy = scratch + "/order";
-        std::filesystem::remove_all(copy);
-        std::filesystem::copy(vendor.data_dir, copy, std::filesystem::copy_options::recursive);
+        if (postgres) {
+            copy = vendor.data_dir;
+            PostgresCluster::get().restore_rows(test_database(std::filesystem::path(copy) / "charter.db"));
+        } else {
+            std::filesystem::remove_all(copy);
+            std::filesystem::copy(vendor.data_dir, copy, std::filesystem::copy_options::recursive);
+        }
         Billing billing(copy);
         for (auto const& body : order) {
             auto received = billing.receive(body);
@@ -414,15 +427,16 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
     CHECK(contains(expected, "team-monthly|" + std::to_string(t0 + 62 * day + 7 * day)));
     int orders = 0;
     do {
+        if (orders++ % every != 0)
+            continue;
         std::vector<std::string> order;
         for (auto i : index)
             order.push_back(events[i]);
         auto state = run_order(order);
         if (state != expected) {
-            FAIL_CHECK("order " << orders << " ends elsewhere:\n" << state);
+            FAIL_CHECK("order " << orders - 1 << " ends elsewhere:\n" << state);
             break;
         }
-        ++orders;
     } while (std::next_permutation(index.begin(), index.end()));
     CHECK(orders == 720);
 
@@ -431,7 +445,7 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
     auto expected_all = run_order(all);
     CHECK(contains(expected_all, "si_QX1|price_team_m|active|1|" + std::to_string(t0 + 93 * day)));
     std::mt19937 random(16);
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < random_orders; ++i) {
         auto order = all;
         std::shuffle(order.begin(), order.end(), random);
         auto state = run_order(order);
@@ -450,7 +464,7 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
     CHECK(contains(expected_canceled,
         "si_QX1|price_team_m|canceled|1|" + std::to_string(t0 + 93 * day) + "|1|team-monthly|" + std::to_string(t0 + 100 * day)
             + "||active|"));
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < random_orders; ++i) {
         auto order = canceled;
         std::shuffle(order.begin(), order.end(), random);
         auto state = run_order(order);

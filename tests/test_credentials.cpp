@@ -45,8 +45,9 @@ TEST_CASE("credential create prints a cdl_ secret once; only its hash is stored;
     CHECK(other != secret);
 
     // The database holds the hash, never the secret.
-    auto dump = run_process({ "/usr/bin/sqlite3", vendor.data_dir + "/charter.db", ".dump" });
-    CHECK(!contains(dump.out, secret.substr(4)));
+    auto dump = vendor.dump();
+    CHECK(contains(dump, "ci"));
+    CHECK(!contains(dump, secret.substr(4)));
     CHECK(vendor.sql("SELECT count(*) FROM credentials WHERE license_id = '" + license.id + "'") == "2\n");
 
     auto listed = Json::parse(vendor.cli({ "credential", "list", license.id, "--json" }).out);
@@ -442,14 +443,13 @@ TEST_CASE("a credential follows its license's current terms: after a renewal it 
     // A renewal moves updates_until past 2.0: a new version of the license, as `charter renew`
     // writes it (the credential never reads a key, so the version's key is the old one here).
     {
-        auto store = charter::db::Store::open(vendor.data_dir + "/charter.db", charter::db::OpenMode::existing);
-        REQUIRE(store);
-        auto current = store->get_license(license.id);
+        auto store = vendor.open_store();
+        auto current = store.get_license(license.id);
         REQUIRE(current);
         auto next = *current;
         next.version = current->version + 1;
         next.updates_until = *charter::format::parse_rfc3339("2027-03-01T00:00:00Z");
-        REQUIRE(store->add_license_version(next, { .action = "license.renew", .reason = "renew", .at = current->issued_at + 1 },
+        REQUIRE(store.add_license_version(next, { .action = "license.renew", .reason = "renew", .at = current->issued_at + 1 },
             charter::db::Actor { "cli" }));
     }
     auto file = client.Get("/downloads/acme-pro/2.0/acme-pro-2.0.tgz", basic(secret));

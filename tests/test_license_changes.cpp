@@ -530,13 +530,12 @@ TEST_CASE("20 simultaneous renewals: one Idempotency-Key makes one version; 20 k
     CHECK(versions.size() == size_t(clients + 2));
     CHECK(versions.back()["expires_at"] == "2051-01-01T00:00:00Z");
     // In the audit log's order, each renewal's end is a year after the one before it.
-    auto audit = vendor.sql("SELECT json_extract(details_json, '$.previous_expires_at') || ' ' || json_extract(details_json, '$.expires_at')"
-                            " FROM audit WHERE action = 'license.renew' ORDER BY id");
-    std::istringstream lines(audit);
-    std::string line;
     int year = 2030;
-    while (std::getline(lines, line)) {
-        CHECK(line == std::to_string(year) + "-01-01T00:00:00Z " + std::to_string(year + 1) + "-01-01T00:00:00Z");
+    for (auto const& entry : Json::parse(vendor.cli({ "audit", "--oldest-first", "--json" }).out)) {
+        if (entry["action"] != "license.renew")
+            continue;
+        CHECK(entry["details"]["previous_expires_at"] == std::to_string(year) + "-01-01T00:00:00Z");
+        CHECK(entry["details"]["expires_at"] == std::to_string(year + 1) + "-01-01T00:00:00Z");
         ++year;
     }
     CHECK(year == 2051);

@@ -14,7 +14,7 @@ constexpr char const* sql_update_event_outcome = "UPDATE stripe_events SET outco
 #define CHARTER_EVENT_COLUMNS "SELECT id, type, created, received_at, outcome, reason, payload, updated_at FROM stripe_events"
 constexpr char const* sql_select_event = CHARTER_EVENT_COLUMNS " WHERE id = ?1";
 constexpr char const* sql_select_events = CHARTER_EVENT_COLUMNS
-    " WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR outcome = ?2) ORDER BY received_at DESC, id DESC LIMIT ?3";
+    " WHERE (CAST(?1 AS TEXT) IS NULL OR type = ?1) AND (CAST(?2 AS TEXT) IS NULL OR outcome = ?2) ORDER BY received_at DESC, id DESC LIMIT ?3";
 #undef CHARTER_EVENT_COLUMNS
 
 constexpr char const* sql_select_customer = "SELECT id, email, name, info_created, info_event FROM stripe_customers WHERE id = ?1";

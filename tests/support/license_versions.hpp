@@ -4,6 +4,8 @@
 // and stored with Store::add_license_version, and a suspension or reinstatement through the
 // store. For tests of the server's online decisions, which read the license's record.
 
+#include "server_harness.hpp"
+
 #include "charter/db/store.hpp"
 #include "charter/keygen/ops/workspace.hpp"
 #include "charter/keygen/token_signer.hpp"
@@ -26,7 +28,7 @@ struct NewTerms {
 
 inline ops::Workspace open_workspace(std::string const& data_dir)
 {
-    auto workspace = ops::Workspace::open(ops::DataDir::resolve(data_dir));
+    auto workspace = ops::Workspace::open(test_data_dir(data_dir));
     INFO((workspace ? std::string() : workspace.error().message));
     REQUIRE(workspace);
     return std::move(*workspace);

@@ -59,14 +59,43 @@ public:
     /// returns psql's exit status and its output (unaligned, tuples only).
     std::pair<int, std::string> psql(std::string const& database_url, std::string const& sql) const
     {
-        auto name = database_url.substr(database_url.find("@/") + 2);
-        name = name.substr(0, name.find('?'));
+        auto name = database_name(database_url);
         auto sql_file = m_dir + "/statement.sql";
         if (FILE* out = std::fopen(sql_file.c_str(), "w")) {
             std::fputs(sql.c_str(), out);
             std::fclose(out);
         }
         return run(script() + " psql '" + m_dir + "' " + name + " -f '" + sql_file + "' 2>&1");
+    }
+
+    /// The database at `database_url` as SQL (pg_dump: its schema and every row).
+    std::string dump(std::string const& database_url) const
+    {
+        auto [status, output] = run(script() + " dump '" + m_dir + "' " + database_name(database_url) + " 2>&1");
+        if (status != 0)
+            throw std::runtime_error("pg_dump failed: " + output);
+        return output;
+    }
+
+    /// Keeps a copy of every table's rows of the database at `database_url` (in a schema of its
+    /// own, which Charter never reads) for restore_rows(): much cheaper than copying the database
+    /// for a test that replays many variations on one state.
+    void keep_rows(std::string const& database_url) const
+    {
+        run_sql(database_url, "CREATE SCHEMA kept; DO $$ DECLARE t text; BEGIN"
+                              " FOR t IN SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                              " AND table_type = 'BASE TABLE' LOOP"
+                              " EXECUTE format('CREATE TABLE kept.%I AS SELECT * FROM %I', t, t); END LOOP; END $$;");
+    }
+
+    /// Puts back the rows keep_rows() kept, in every table (its triggers, foreign keys
+    /// included, off meanwhile); sequences go on from where they are.
+    void restore_rows(std::string const& database_url) const
+    {
+        run_sql(database_url, "SET session_replication_role = replica; DO $$ DECLARE t text; BEGIN"
+                              " FOR t IN SELECT table_name FROM information_schema.tables WHERE table_schema = 'kept' LOOP"
+                              " EXECUTE format('DELETE FROM %I', t);"
+                              " EXECUTE format('INSERT INTO %I OVERRIDING SYSTEM VALUE SELECT * FROM kept.%I', t, t); END LOOP; END $$;");
     }
 
     /// Stops PostgreSQL (its connections are closed), keeping the cluster; resume() starts it again.
@@ -109,6 +138,19 @@ private:
         if (status != 0 || output.empty())
             throw std::runtime_error("cannot start a PostgreSQL cluster for the tests: " + output);
         m_dir = output;
+    }
+
+    void run_sql(std::string const& database_url, std::string const& sql) const
+    {
+        auto [status, output] = psql(database_url, sql);
+        if (status != 0)
+            throw std::runtime_error("psql failed: " + output);
+    }
+
+    static std::string database_name(std::string const& database_url)
+    {
+        auto name = database_url.substr(database_url.find("@/") + 2);
+        return name.substr(0, name.find('?'));
     }
 
     static std::string script() { return std::string("bash '") + CHARTER_SOURCE_DIR + "/tests/support/postgres.sh'"; }

@@ -9,6 +9,7 @@
 #   postgres.sh url DIR DATABASE  prints the URL of DATABASE in the cluster at DIR
 #   postgres.sh createdb DIR NAME creates an empty database NAME
 #   postgres.sh psql DIR DATABASE runs psql on DATABASE (arguments after DATABASE go to psql)
+#   postgres.sh dump DIR DATABASE prints DATABASE as SQL (pg_dump: schema and rows)
 #   postgres.sh stop DIR          stops the cluster now and removes its folder
 #   postgres.sh pause DIR         stops PostgreSQL (fast shutdown: connections are closed), keeping
 #                                 the cluster; `resume DIR` starts it again (a database outage)
@@ -89,6 +90,9 @@ psql)
     shift 3
     exec "$bin/psql" -h "$dir" -U postgres -d "$database" -v ON_ERROR_STOP=1 -qAt "$@"
     ;;
+dump)
+    exec "$bin/pg_dump" -h "${2:?}" -U postgres "${3:?usage: postgres.sh dump DIR DATABASE}"
+    ;;
 stop)
     stop_cluster "${2:?usage: postgres.sh stop DIR}"
     ;;
@@ -101,7 +105,7 @@ resume)
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     ;;
 *)
-    echo "usage: postgres.sh start OWNER_PID | url DIR DATABASE | createdb DIR NAME | psql DIR DATABASE … | pause DIR | resume DIR | stop DIR" >&2
+    echo "usage: postgres.sh start OWNER_PID | url DIR DATABASE | createdb DIR NAME | psql DIR DATABASE … | dump DIR DATABASE | pause DIR | resume DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -7,12 +7,17 @@
 //
 // With CHARTER_TEST_DATABASE=postgres (a suite's NAME_postgres run), every data directory gets
 // its own PostgreSQL database of this program's cluster (postgres.hpp), given to the CLI and the
-// server as CHARTER_DATABASE_URL; sql() then runs psql on it.
+// server as CHARTER_DATABASE_URL; sql() then runs psql on it, dump() pg_dump, and
+// test_data_dir() and Vendor::open_store() open it in-process. A test that starts `charter` or
+// charter-server itself passes its environment through database_env().
 
 #include "child_process.hpp"
 #include "postgres.hpp"
 #include "process.hpp"
 #include "test_support.hpp"
+
+#include "charter/db/store.hpp"
+#include "charter/keygen/ops/data_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -48,6 +53,13 @@ inline std::optional<std::string> test_database_url(std::string const& data_dir)
     return test_database(std::filesystem::path(data_dir) / "charter.db");
 }
 
+/// The data directory as `charter` and charter-server open it (on PostgreSQL, with its
+/// database's URL): for a test that works on it in-process.
+inline ops::DataDir test_data_dir(std::string const& data_dir)
+{
+    return ops::DataDir(data_dir, test_database_url(data_dir));
+}
+
 /// `charter --data-dir DIR ARGS...`, with `env` set over the clean environment
 /// (CHARTER_PASSPHRASE, CHARTER_NOW).
 inline ProcessResult charter_cli(std::string const& data_dir, std::vector<std::string> args,
@@ -68,6 +80,17 @@ inline std::string sql(std::string const& data_dir, std::string const& statement
         return output;
     }
     auto result = run_process({ "/usr/bin/sqlite3", "-cmd", ".timeout 10000", data_dir + "/charter.db", statement });
+    if (result.exit_code != 0)
+        throw std::runtime_error("sqlite3 failed: " + result.err);
+    return result.out;
+}
+
+/// The whole database as SQL text (sqlite3 .dump, or pg_dump): to check what is stored anywhere.
+inline std::string dump(std::string const& data_dir)
+{
+    if (testing_postgres())
+        return PostgresCluster::get().dump(test_database(std::filesystem::path(data_dir) / "charter.db"));
+    auto result = run_process({ "/usr/bin/sqlite3", "-cmd", ".timeout 10000", data_dir + "/charter.db", ".dump" });
     if (result.exit_code != 0)
         throw std::runtime_error("sqlite3 failed: " + result.err);
     return result.out;
@@ -144,6 +167,35 @@ struct Vendor {
     }
 
     std::string sql(std::string const& query) const { return testing::sql(data_dir, query); }
+    std::string dump() const { return testing::dump(data_dir); }
+
+    /// Every INSERT into `table` fails with `message` (a trigger, in either database's dialect)
+    /// until allow_inserts(table): a write that fails in the middle of a change.
+    void refuse_inserts(std::string const& table, std::string const& message) const
+    {
+        if (testing_postgres())
+            sql("CREATE FUNCTION refuse_" + table + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '" + message
+                + "'; END $$; CREATE TRIGGER refuse_" + table + " BEFORE INSERT ON " + table + " FOR EACH ROW EXECUTE FUNCTION refuse_"
+                + table + "();");
+        else
+            sql("CREATE TRIGGER refuse_" + table + " BEFORE INSERT ON " + table + " BEGIN SELECT RAISE(ABORT, '" + message + "'); END;");
+    }
+    void allow_inserts(std::string const& table) const
+    {
+        if (testing_postgres())
+            sql("DROP TRIGGER refuse_" + table + " ON " + table + "; DROP FUNCTION refuse_" + table + "();");
+        else
+            sql("DROP TRIGGER refuse_" + table + ";");
+    }
+
+    /// A connection of the test's own to the vendor's database (SQLite file or PostgreSQL).
+    db::Store open_store() const
+    {
+        auto store = test_data_dir(data_dir).open_store(db::OpenMode::existing);
+        INFO((store ? std::string() : store.error().message));
+        REQUIRE(store);
+        return std::move(*store);
+    }
 };
 
 /// charter-server on 127.0.0.1:0 as a child; stdout and stderr in files under `log_dir`;
