@@ -15,14 +15,18 @@
 namespace {
 
 // Why the [root] cases cannot run here, or empty when they can. `needs` is "root" (a second
-// user, file ownership), "tmpfs" (root that may also mount a small tmpfs) or "aiosmtpd" (the
-// mail tests' SMTP sink).
+// user, file ownership), "tmpfs" (root that may also mount a small tmpfs), "aiosmtpd" (the
+// mail tests' SMTP sink) or "strace" (counting a child's system calls).
 std::string unmet(std::string const& needs)
 {
     if (needs == "aiosmtpd") // the SMTP sink of the mail tests, on Debian's Python
         return std::system("/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1") == 0
             ? ""
             : "python3-aiosmtpd is not installed (/usr/bin/python3 cannot import aiosmtpd)";
+    if (needs == "strace") // system calls of a child process, counted (tests that prove an fsync)
+        return std::system("strace -qq -o /dev/null true >/dev/null 2>&1") == 0
+            ? ""
+            : "strace is not installed or may not trace processes here";
     if (::geteuid() != 0)
         return needs == "tmpfs" ? "mounting a small tmpfs needs root" : "these cases need root";
     if (needs != "tmpfs")

@@ -496,3 +496,54 @@ TEST_CASE("charter-server killed with SIGKILL while machines activate and releas
     check_error(activate(client, license.key, { { "fingerprint", "one-too-many" } }), 409, "seats_exhausted");
     CHECK(server->stop() == 0);
 }
+
+TEST_CASE("heartbeats answered 200 survive a SIGKILL of the server right after: the renewed leases still hold their seats")
+{
+    // Heartbeats commit without an fsync (docs/activations.md, "Durability"): a crash of the
+    // process must still keep every renewal it answered; only a power loss may undo one.
+    Shop shop;
+    auto license = shop.issue("acme-pro", { "--seats", "16" });
+    std::vector<std::string> ids;
+    {
+        Server server(shop, "2026-12-05T06:00:00Z");
+        auto client = server.client();
+        for (int i = 0; i < 16; ++i)
+            ids.push_back(activated(client, license.key, { { "fingerprint", "m-" + std::to_string(i) } })["id"]);
+        CHECK(server.stop() == 0);
+    }
+    {
+        // Ten minutes later the 16 machines renew at once (their leases then end at 06:25), and
+        // the server is killed as soon as the last answer has arrived.
+        Server server(shop, "2026-12-05T06:10:00Z", "16");
+        int port = server.port();
+        std::vector<std::string> answers(ids.size());
+        std::vector<std::thread> machines;
+        for (size_t i = 0; i < ids.size(); ++i) {
+            machines.emplace_back([&, i] {
+                httplib::Client client("127.0.0.1", port);
+                client.set_read_timeout(60, 0);
+                auto renewed = heartbeat(client, license.key, ids[i]);
+                answers[i] = renewed ? std::to_string(renewed->status) + " " + renewed->body : "no answer";
+            });
+        }
+        for (auto& machine : machines)
+            machine.join();
+        server.kill_hard();
+        for (auto const& answer : answers) {
+            INFO(answer);
+            REQUIRE(answer.starts_with("200 "));
+            CHECK(Json::parse(answer.substr(4))["lease_ends_at"] == "2026-12-05T06:25:00Z");
+        }
+    }
+    // Every answered renewal is in the database: heartbeat 06:10, lease end 06:25.
+    CHECK(shop.count("SELECT count(*) FROM activations WHERE heartbeat_at = 1796451000 AND lease_ends_at = 1796451900") == 16);
+    if (!testing_postgres())
+        CHECK(shop.sql("PRAGMA integrity_check") == "ok\n");
+    {
+        // At 06:20, past the leases' first ends (06:15), the 16 seats are still held.
+        Server server(shop, "2026-12-05T06:20:00Z");
+        auto client = server.client();
+        check_error(activate(client, license.key, { { "fingerprint", "one-too-many" } }), 409, "seats_exhausted");
+        CHECK(server.stop() == 0);
+    }
+}

@@ -77,6 +77,11 @@ public:
     /// IMMEDIATE; PostgreSQL: READ COMMITTED holding the database's writer lock), or a read
     /// transaction that sees one snapshot.
     virtual int begin(bool write) = 0;
+    /// Called right before begin(true): that transaction's commit need only survive a crash
+    /// of the process, not of the machine (SQLite in WAL mode: synchronous NORMAL, no fsync at
+    /// commit; PostgreSQL: synchronous_commit off for the transaction). The transaction after
+    /// it is durable again.
+    virtual int relax_next_commit() = 0;
     virtual int commit() = 0;
     virtual int rollback() = 0;
     virtual int savepoint() = 0;

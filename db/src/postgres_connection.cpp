@@ -33,6 +33,7 @@ namespace {
 // numbered by the database (audit ids, rowid) are numbered in commit order. "CHRT".
 constexpr char const* sql_begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED";
 constexpr char const* sql_write_lock = "SELECT pg_advisory_xact_lock(1128813140)";
+constexpr char const* sql_relax_commit = "SET LOCAL synchronous_commit = off";
 constexpr char const* sql_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
 constexpr char const* sql_savepoint = "SAVEPOINT charter";
 constexpr char const* sql_release = "RELEASE SAVEPOINT charter";
@@ -239,9 +240,19 @@ public:
         m_holding = false;
         m_held.clear();
         m_held.push_back(write ? sql_begin_write : sql_begin_read);
+        if (write && std::exchange(m_relax_next, false))
+            m_held.push_back(sql_relax_commit);
         if (write)
             m_held.push_back(sql_write_lock);
         m_begin_held = true;
+        return code::done;
+    }
+    // The commit is then acknowledged before its WAL record is flushed: it survives a crash of
+    // charter-server, not one of PostgreSQL's machine (which loses at most the last fraction
+    // of a second of such commits, never a durable one). LOCAL: for that transaction only.
+    int relax_next_commit() override
+    {
+        m_relax_next = true;
         return code::done;
     }
     int commit() override
@@ -423,6 +434,7 @@ private:
     std::vector<Queued> m_queued;
     bool m_holding { false };
     bool m_commit_failed { false };
+    bool m_relax_next { false };
     // A serialization failure or deadlock happened in this transaction (sticky: the statements
     // that roll back to a savepoint afterwards succeed).
     bool m_retry_cures { false };

@@ -27,6 +27,10 @@ constexpr char const* sql_begin = "BEGIN IMMEDIATE";
 constexpr char const* sql_begin_read = "BEGIN DEFERRED";
 constexpr char const* sql_commit = "COMMIT";
 constexpr char const* sql_rollback = "ROLLBACK";
+// In WAL mode NORMAL writes the commit to the -wal file without an fsync: it survives a crash
+// of the process (the operating system has the pages), not a power loss.
+constexpr char const* sql_synchronous_normal = "PRAGMA synchronous = NORMAL";
+constexpr char const* sql_synchronous_full = "PRAGMA synchronous = FULL";
 // One name for every level: ROLLBACK TO and RELEASE act on the most recent savepoint of
 // that name, which is the innermost one.
 constexpr char const* sql_savepoint = "SAVEPOINT charter";
@@ -225,13 +229,33 @@ int SqliteConnection::begin(bool write)
     return rc;
 }
 
+int SqliteConnection::relax_next_commit()
+{
+    // SQLite refuses to change it inside a transaction; it is read at COMMIT.
+    int rc = run_cached(sql_synchronous_normal);
+    if (rc == SQLITE_DONE)
+        m_relaxed = true;
+    return rc;
+}
+
+void SqliteConnection::restore_durability()
+{
+    if (!m_relaxed)
+        return;
+    // Cannot fail short of a broken connection, whose next statement reports it; until then
+    // the next commit of this connection would still be relaxed, so try again at the next end.
+    if (run_cached(sql_synchronous_full) == SQLITE_DONE)
+        m_relaxed = false;
+}
+
 int SqliteConnection::commit()
 {
     int rc = run_cached(sql_commit);
+    if (rc != SQLITE_DONE && in_transaction())
+        (void)run_cached(sql_rollback);
+    restore_durability();
     if (rc == SQLITE_DONE)
         return rc;
-    if (in_transaction())
-        (void)run_cached(sql_rollback);
     if (cache_spills(m_db) > m_spills_at_begin)
         discard_uncommitted_log(busy_timeout_ms);
     return rc;
@@ -242,6 +266,7 @@ int SqliteConnection::rollback()
     int rc = SQLITE_DONE;
     if (in_transaction())
         rc = run_cached(sql_rollback);
+    restore_durability();
     if (cache_spills(m_db) > m_spills_at_begin)
         discard_uncommitted_log(busy_timeout_ms);
     return rc;

@@ -24,6 +24,7 @@ public:
     int execute(std::string const& sql) override;
     int64_t changes() const override { return sqlite3_changes(m_db); }
     int begin(bool write) override;
+    int relax_next_commit() override;
     int commit() override;
     int rollback() override;
     int savepoint() override;
@@ -50,6 +51,8 @@ public:
 private:
     SqliteConnection(sqlite3* db, std::filesystem::path path);
     int run_cached(char const* sql);
+    /// Back to synchronous FULL after a transaction relax_next_commit() relaxed.
+    void restore_durability();
 
     sqlite3* m_db;
     std::filesystem::path m_path;
@@ -59,6 +62,8 @@ private:
     // when the outermost transaction began: more at a rollback means the -wal file holds
     // uncommitted pages (signed keys of licenses that will never exist) to discard.
     int m_spills_at_begin { 0 };
+    // The transaction running (or about to begin) commits without an fsync (relax_next_commit).
+    bool m_relaxed { false };
 };
 
 /// Creates `path` 0600 whatever the umask when it does not exist yet.

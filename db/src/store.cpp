@@ -50,6 +50,10 @@ Result<void> Store::Impl::begin()
     if (depth == 0) {
         if (!connection->reconnect_if_lost())
             return error(code::failed);
+        if (relaxed) {
+            if (int rc = connection->relax_next_commit(); rc != code::done)
+                return error(rc);
+        }
         if (int rc = connection->begin(true); rc != code::done) {
             retryable = connection->last_failure_retryable();
             auto failure = error(rc);
@@ -199,6 +203,18 @@ Result<int> Store::schema_version()
 
 Result<void> Store::transaction(std::function<Result<void>()> const& body)
 {
+    return m_impl->atomically(body);
+}
+
+Result<void> Store::transaction(std::function<Result<void>()> const& body, Durability durability)
+{
+    if (m_impl->depth > 0 || durability == Durability::power_loss)
+        return m_impl->atomically(body);
+    struct Relaxed {
+        Impl& impl;
+        explicit Relaxed(Impl& of) : impl(of) { impl.relaxed = true; }
+        ~Relaxed() { impl.relaxed = false; }
+    } relaxed { *m_impl };
     return m_impl->atomically(body);
 }
 

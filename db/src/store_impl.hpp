@@ -25,6 +25,8 @@ struct Store::Impl {
     // Set when the outermost transaction was rolled back after a failure that running it
     // again can cure (Connection::last_failure_retryable).
     bool retryable { false };
+    // The top-level transaction about to begin commits with Durability::process_crash.
+    bool relaxed { false };
 
     Backend backend() const { return connection->backend(); }
 

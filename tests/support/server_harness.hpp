@@ -202,9 +202,11 @@ struct Vendor {
 /// `env` set over the clean environment. The constructor returns once it listens.
 class ServerChild {
 public:
+    /// `wrapper`: a command that runs the server (strace and its options).
     ServerChild(std::string const& data_dir, std::string const& log_dir, std::vector<std::string> extra = {},
-        std::map<std::string, std::string> const& env = {})
-        : m_process(arguments(data_dir, extra), clean_env(database_env(data_dir, env)), log_dir + "/server-" + std::to_string(++s_started))
+        std::map<std::string, std::string> const& env = {}, std::vector<std::string> wrapper = {})
+        : m_process(arguments(data_dir, extra, std::move(wrapper)), clean_env(database_env(data_dir, env)),
+            log_dir + "/server-" + std::to_string(++s_started))
     {
         // The first line comes once the socket is bound; a server that exits instead fails here.
         static std::regex const listening("^listening on https?://127\\.0\\.0\\.1:([0-9]+)$");
@@ -282,10 +284,11 @@ public:
     }
 
 private:
-    static std::vector<std::string> arguments(std::string const& data_dir, std::vector<std::string> const& extra)
+    static std::vector<std::string> arguments(std::string const& data_dir, std::vector<std::string> const& extra,
+        std::vector<std::string> argv = {})
     {
         // An ephemeral port unless `extra` says where to listen (a server restarted on its port).
-        std::vector<std::string> argv { CHARTER_SERVER_PATH, "--data-dir", data_dir };
+        argv.insert(argv.end(), { CHARTER_SERVER_PATH, "--data-dir", data_dir });
         if (std::find(extra.begin(), extra.end(), "--listen") == extra.end())
             argv.insert(argv.end(), { "--listen", "127.0.0.1:0" });
         argv.insert(argv.end(), extra.begin(), extra.end());

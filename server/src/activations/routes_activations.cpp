@@ -3,8 +3,9 @@
 // authenticated as downloads are; operators list a license's activations and release any
 // (GET /v1/licenses/{id}/activations, DELETE /v1/activations/{id} with an admin token). The
 // count is the store's, one transaction per activation, written in the commits issuance shares
-// (HttpServer::commit_signed: one fsync for the activations and heartbeats that arrive
-// together); the token is signed after the commit, so a token handed out always has its row.
+// (HttpServer::commit_signed: one fsync for the activations that arrive together; a batch of
+// heartbeats alone commits without one, db::Durability::process_crash, docs/activations.md);
+// the token is signed after the commit, so a token handed out always has its row.
 
 #include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ids.hpp"
@@ -232,7 +233,7 @@ void heartbeat(HttpServer& server, httplib::Request const& request, httplib::Res
             return renewed.error();
         found = std::move(*renewed);
         return {};
-    });
+    }, db::Durability::process_crash);
     if (!done)
         return send_failure(response, done.error());
     auto const& [state, activation] = *found;

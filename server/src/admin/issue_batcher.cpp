@@ -17,9 +17,9 @@ Result<db::License> IssueBatcher::issue(ops::IssueRequest const& request, db::Ac
     return std::move(*issued);
 }
 
-Result<void> IssueBatcher::run(Work const& work)
+Result<void> IssueBatcher::run(Work const& work, db::Durability durability)
 {
-    Pending pending { &work };
+    Pending pending { &work, durability };
     std::unique_lock lock(m_mutex);
     m_queue.push_back(&pending);
     while (!pending.done) {
@@ -57,6 +57,12 @@ void IssueBatcher::write(std::vector<Pending*>& batch)
     auto store = m_pool.lease();
     if (!store)
         return fail_all(store.error());
+    // The batch is as durable as its most demanding work.
+    auto durability = db::Durability::process_crash;
+    for (auto* entry : batch) {
+        if (entry->durability == db::Durability::power_loss)
+            durability = db::Durability::power_loss;
+    }
     auto committed = (*store)->transaction([&]() -> Result<void> {
         // Asked inside the transaction, which holds the database's write lock: the key cannot
         // stop being current, let alone be retired, before these licenses are committed.
@@ -76,7 +82,7 @@ void IssueBatcher::write(std::vector<Pending*>& batch)
             }
         }
         return {};
-    });
+    }, durability);
     if (!committed)
         fail_all(committed.error());
 }

@@ -32,6 +32,19 @@ enum class OpenMode {
     existing, // a missing file is ErrorKind::not_found ("run `charter init` first")
 };
 
+/// What a committed transaction survives.
+enum class Durability {
+    /// The default: committed means on disk (SQLite: fsync'ed at COMMIT; PostgreSQL:
+    /// synchronous_commit on); a power loss keeps it.
+    power_loss,
+    /// Survives a crash of the process that committed it, not a power loss or a crash of the
+    /// operating system (SQLite WAL: written to the -wal file without an fsync, which the next
+    /// durable commit or checkpoint flushes; PostgreSQL: synchronous_commit off, which a crash
+    /// of PostgreSQL itself may lose the last fraction of a second of). For writes whose loss
+    /// only undoes a step that the caller can repeat.
+    process_crash,
+};
+
 /// What add_release does when the product already has a release with that version and filename.
 enum class OnDuplicateRelease {
     refuse,  // ErrorKind::conflict
@@ -79,6 +92,9 @@ public:
     /// rolled back and `body` run again, up to 4 times in all: a body must be re-runnable,
     /// i.e. have no effect outside the database that a second run would repeat.
     Result<void> transaction(std::function<Result<void>()> const& body);
+    /// The same, committed with `durability`; inside another transaction, the outer one's
+    /// durability applies.
+    Result<void> transaction(std::function<Result<void>()> const& body, Durability durability);
     /// Runs `body`, which only reads, in one read transaction (BEGIN DEFERRED): its reads see
     /// one snapshot of the database and start one transaction between them instead of one
     /// each (in WAL mode every start takes and releases locks). Inside transaction(), `body`

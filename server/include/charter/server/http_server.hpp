@@ -67,7 +67,12 @@ public:
     }
     /// Runs `work` (a renewal, an update) in the commit concurrent issuances and changes share,
     /// with the current signing key (IssueBatcher::run).
-    Result<void> commit_signed(IssueBatcher::Work const& work) { return m_issue_batcher.run(work); }
+    /// `durability` process_crash: for work whose loss in a power cut its client repeats (a
+    /// heartbeat); it commits without an fsync unless durable work shares its batch.
+    Result<void> commit_signed(IssueBatcher::Work const& work, db::Durability durability = db::Durability::power_loss)
+    {
+        return m_issue_batcher.run(work, durability);
+    }
 
     /// Admin tokens: the admin API and release uploads.
     AdminAuth& admin_auth() { return m_admin_auth; }

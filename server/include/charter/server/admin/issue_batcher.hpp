@@ -10,6 +10,11 @@
 // (CurrentSigningKey), so a `charter key rotate` in another process applies to the next batch.
 // Renewals and updates of licenses (new versions of their keys, POST /v1/licenses/{id}/renew,
 // PATCH /v1/licenses/{id}) need the same: they share these commits through run().
+// Work whose loss in a power cut only undoes a step its client repeats (a seat's heartbeat: a
+// lost renewal ends the lease earlier than its last token said) asks for
+// db::Durability::process_crash: a batch of nothing else commits without the fsync (SQLite
+// synchronous NORMAL in WAL mode, PostgreSQL synchronous_commit off), so its rate is the CPU's,
+// not the disk's flushes; a batch that also holds durable work commits durably, for all of it.
 
 #include "charter/db/records.hpp"
 #include "charter/keygen/ops/licensing.hpp"
@@ -47,11 +52,12 @@ public:
     using Work = std::function<Result<void>(db::Store& store, ops::Issuer& issuer)>;
     /// Runs `work` in the next commit; returns once that commit is durable (or has failed, with
     /// this work's error or the database's).
-    Result<void> run(Work const& work);
+    Result<void> run(Work const& work, db::Durability durability = db::Durability::power_loss);
 
 private:
     struct Pending {
         Work const* work;
+        db::Durability durability;
         Result<void> result { make_error(ErrorKind::internal, "not written") };
         bool done { false };
     };
