@@ -787,6 +787,7 @@ TEST_CASE("every route against every admin scope: one table")
         { "GET /portal/licenses/{id}/credentials", Access::portal },
         { "POST /portal/licenses/{id}/credentials", Access::portal },
         { "POST /portal/licenses/{id}/credentials/{credential}/revoke", Access::portal },
+        { "POST /portal/licenses/{id}/activations/{activation}/deactivate", Access::portal },
         { "GET /portal/static/portal.css", Access::portal },
         { "GET /portal/static/portal.js", Access::portal },
     };
