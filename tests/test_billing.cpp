@@ -163,13 +163,16 @@ struct Billing {
 // The state an arrival order must not change (a customer's email is never one another Charter
 // customer had before: found by email, such a customer is linked in the orders where the old
 // email arrives first, docs/billing.md): licenses (plan, end, updates, state, terms),
-// customers, and the merged subscription state; never ids, versions or times of arrival.
+// customers, and the merged subscription state; never ids, versions or times of arrival. A
+// revoked license is final (docs/billing.md): it keeps the plan and end it had when the
+// revocation arrived, so of a revoked license only that it is revoked.
 std::string final_state(std::string const& data_dir)
 {
     return sql(data_dir,
         "SELECT c.email, c.name, c.stripe_customer_id FROM customers c ORDER BY c.email;"
-        " SELECT i.id, i.price_id, i.status, i.cancel_at_period_end, i.period_end, i.canceled, l.plan_id, l.expires_at,"
-        " l.updates_until, l.status, l.suspended_at IS NOT NULL, l.suspend_reason, c.email"
+        " SELECT i.id, i.price_id, i.status, i.cancel_at_period_end, i.period_end, i.canceled,"
+        " CASE WHEN l.status = 'revoked' THEN NULL ELSE l.plan_id END, CASE WHEN l.status = 'revoked' THEN NULL ELSE l.expires_at END,"
+        " CASE WHEN l.status = 'revoked' THEN NULL ELSE l.updates_until END, l.status, l.suspended_at IS NOT NULL, l.suspend_reason, c.email"
         " FROM stripe_items i LEFT JOIN licenses l ON l.id = i.license_id LEFT JOIN customers c ON c.id = l.customer_id ORDER BY i.id;"
         " SELECT count(*) FROM licenses;");
 }
@@ -358,7 +361,7 @@ TEST_CASE("events sharing one transaction, as in the server's group commit: a se
             + "\n0\n");
 }
 
-TEST_CASE("every arrival order of a subscription's events ends in the same state (all 720 orders of 6, 200 random orders of 9, 200 of 10 with the cancellation)")
+TEST_CASE("every arrival order of a subscription's events ends in the same state (all 720 orders of 6, 200 random orders of 9, 200 of 10 with the cancellation, 200 of 10 with a refund)")
 {
     BillingVendor vendor;
     std::vector<std::string> events {
@@ -387,6 +390,9 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
     // On PostgreSQL, each order starts from the vendor's rows put back in its one database (a
     // copy of a database costs half a second there), and a sample of the orders runs: every
     // 24th of the 720 and 10 of each 200 random ones (the order logic is the same code on both).
+    // Both plans revoke on a full refund (only the last round has one).
+    vendor.cli({ "plan", "update", "pro-monthly", "--on-refund", "revoke" });
+    vendor.cli({ "plan", "update", "team-monthly", "--on-refund", "revoke" });
     bool const postgres = testing_postgres();
     if (postgres)
         PostgresCluster::get().keep_rows(test_database(std::filesystem::path(vendor.data_dir) / "charter.db"));
@@ -470,6 +476,22 @@ TEST_CASE("every arrival order of a subscription's events ends in the same state
         auto state = run_order(order);
         if (state != expected_canceled) {
             FAIL_CHECK("random order " << i << " of 10 ends elsewhere:\n" << state << "instead of:\n" << expected_canceled);
+            break;
+        }
+    }
+
+    // A full refund of the first invoice: the license is revoked in every order, whether the
+    // refund arrives before the invoice it refunds, before the customer's email, or last.
+    auto refunded = all;
+    refunded.push_back(event("evt_o11", "charge.refunded", t0 + 5 * day, charge("ch_o1", "in_o1", 1900)));
+    auto expected_refunded = run_order(refunded);
+    CHECK(contains(expected_refunded, "si_QX1|price_team_m|active|1|" + std::to_string(t0 + 93 * day) + "|0||||revoked|"));
+    for (int i = 0; i < random_orders; ++i) {
+        auto order = refunded;
+        std::shuffle(order.begin(), order.end(), random);
+        auto state = run_order(order);
+        if (state != expected_refunded) {
+            FAIL_CHECK("random order " << i << " of 10 with the refund ends elsewhere:\n" << state << "instead of:\n" << expected_refunded);
             break;
         }
     }
