@@ -69,14 +69,6 @@ struct Shop : Vendor {
         return added[0];
     }
 
-    std::string sql(std::string const& query) const
-    {
-        auto result = run_process({ "/usr/bin/sqlite3", "-cmd", ".timeout 10000", data_dir + "/charter.db", query });
-        INFO(result.err);
-        REQUIRE(result.exit_code == 0);
-        return result.out;
-    }
-
     // The files of artifacts/, by name.
     std::set<std::string> artifacts() const
     {
@@ -586,7 +578,7 @@ TEST_CASE("every download and refusal is written to the downloads log")
     REQUIRE(client.Get(pro_1.c_str())->status == 401);
 
     auto one_id = one["id"].get<std::string>(), two_id = two["id"].get<std::string>();
-    auto rows = shop.sql("select outcome, ifnull(license_id, '-'), ifnull(release_id, '-'), bytes, remote_address, at "
+    auto rows = shop.sql("select outcome, coalesce(license_id, '-'), coalesce(release_id, '-'), bytes, remote_address, at "
                          "from downloads order by id");
     auto at = "1814313600"; // server_now
     std::string expected = "ok|" + valid.id + "|" + one_id + "|7|127.0.0.1|" + at + "\n" + "ok|" + valid.id + "|" + one_id
@@ -679,9 +671,7 @@ TEST_CASE("charter downloads reads the downloads log: lines, filters, --since, -
     CHECK(outcomes({ "--since", at }).size() == 7);
     CHECK(outcomes({ "--since", "2027-07-01" }).empty());
     auto since_ago = [&](std::string const& duration) {
-        auto env = clean_env();
-        env["CHARTER_NOW"] = "2027-07-02T00:00:00Z";
-        auto result = run_process({ CHARTER_CLI_PATH, "--data-dir", shop.data_dir, "downloads", "--json", "--since", duration }, env);
+        auto result = charter_cli(shop.data_dir, { "downloads", "--json", "--since", duration }, { { "CHARTER_NOW", "2027-07-02T00:00:00Z" } });
         INFO(result.err);
         REQUIRE(result.exit_code == 0);
         return Json::parse(result.out).size();

@@ -43,9 +43,8 @@ struct GemShop : Vendor {
     // `charter ARGS`, with its clock at `now` when given (RFC 3339).
     ProcessResult cli(std::vector<std::string> args, std::string const& now = {}) const
     {
-        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-        auto result = run_process(args, clean_env({ { "CHARTER_NOW", now } }));
-        INFO("charter " << args[3] << ": " << result.err);
+        auto result = charter_cli(data_dir, args, { { "CHARTER_NOW", now } });
+        INFO("charter " << args[0] << ": " << result.err);
         REQUIRE(result.exit_code == 0);
         return result;
     }
@@ -82,7 +81,7 @@ struct GemShop : Vendor {
     {
         std::vector<std::string> rows;
         std::istringstream lines(
-            sql("select outcome || ' ' || ifnull(license_id, '-') || ' ' || ifnull(release_id, '-') from downloads order by id"));
+            sql("select outcome || ' ' || coalesce(license_id, '-') || ' ' || coalesce(release_id, '-') from downloads order by id"));
         for (std::string line; std::getline(lines, line);)
             rows.push_back(line);
         return rows;

@@ -1604,6 +1604,23 @@ TEST_CASE("postgres: a failed change inside a transaction leaves the transaction
     CHECK(store.find_customer("carol@example.com").value().id == "cus_carol");
 }
 
+TEST_CASE("postgres: text with a NUL byte is refused, never cut at it", "[postgres]")
+{
+    TempDir dir;
+    auto store = open_new(dir / "charter.db");
+    seed(store);
+    using namespace std::string_literals;
+    // Cut at the NUL, the lookup would find alice.
+    auto found = store.find_customer("alice@example.com\0.evil"s);
+    REQUIRE_FALSE(found);
+    CHECK(found.error().kind == ErrorKind::invalid_input);
+    CHECK(contains(found.error().message, "NUL byte"));
+    auto added = store.add_customer({ .id = "cus_dan", .email = "dan@example.com", .name = "Dan\0Evil"s, .created_at = t0 }, cli);
+    REQUIRE_FALSE(added);
+    CHECK(added.error().kind == ErrorKind::invalid_input);
+    CHECK(store.list_customers().value().size() == 2);
+}
+
 TEST_CASE("postgres: a lost connection is made again on its next use", "[postgres]")
 {
     TempDir dir;

@@ -385,6 +385,13 @@ public:
             return code::foreign_key_violation;
         return code::failed;
     }
+    int refuse_nul()
+    {
+        m_sqlstate = "22021"; // character_not_in_repertoire, as PostgreSQL answers a NUL it is sent
+        m_constraint.clear();
+        m_message = "text holds a NUL byte, which PostgreSQL cannot store; remove it";
+        return code::failed;
+    }
     void succeeded(PGresult const* result)
     {
         m_sqlstate.clear();
@@ -565,6 +572,11 @@ int PostgresStatement::step()
         }
         return code::done;
     }
+    // libpq sends text up to its first NUL byte: refused, never cut (PostgreSQL's text holds no NUL).
+    for (auto const& parameter : m_parameters) {
+        if (parameter && parameter->find('\0') != std::string::npos)
+            return m_connection.refuse_nul();
+    }
     if (m_writes && m_connection.holding()) {
         m_connection.queue(*this, m_parameters);
         return code::done;
@@ -626,7 +638,7 @@ Error PostgresConnection::error(int rc) const
         return make_error(ErrorKind::conflict, "already exists (" + m_message + ")");
     if (state == "23503")
         return make_error(ErrorKind::not_found, "refers to something that does not exist (" + m_message + ")");
-    if (in("23"))
+    if (in("23") || state == "22021")
         return make_error(ErrorKind::invalid_input, "rejected by database " + m_name + " (" + m_message + ")");
     if (state == "25006" || state == "42501")
         return make_error(ErrorKind::io, "database " + m_name + " refuses this change (" + m_message + "); nothing was changed; charter needs a role that may write");

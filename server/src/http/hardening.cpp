@@ -117,6 +117,10 @@ httplib::Server::HandlerResponse refuse_unsafe_request(httplib::Request const& r
     // 200 JSON body or an error; only the file downloads serve ranges, and they set them again.
     const_cast<httplib::Request&>(request).ranges.clear();
     drop_brotli(request);
+    // A NUL byte (%00) in the path names nothing here, and PostgreSQL's client library would cut
+    // the text at it (pro-1.0.tgz%00 would find pro-1.0.tgz): it never reaches a lookup.
+    if (request.path.find('\0') != std::string::npos)
+        return refuse_and_close(response, 400, "bad_request", "the request path holds a NUL byte (%00); remove it");
     // Refuse bodies we will not read before cpp-httplib reads (and inflates) them.
     if (request.has_header("Transfer-Encoding"))
         return refuse_and_close(response, 411, "length_required", "chunked request bodies are not accepted; send a Content-Length");
