@@ -1,6 +1,7 @@
 // Gem metadata in the store (db/src/gems.cpp): kept beside its release, read back whole, and
 // the generation counter that the RubyGems indexes are cached against.
 
+#include "support/postgres.hpp"
 #include "support/process.hpp"
 #include "charter/db/store.hpp"
 
@@ -12,6 +13,7 @@
 
 using namespace charter;
 using namespace charter::db;
+using charter::testing::open_test_store;
 using charter::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -31,7 +33,7 @@ Release release(std::string id, std::string version, std::string filename)
 TEST_CASE("gem metadata is stored with its release and read back whole")
 {
     TempDir dir;
-    auto store = Store::open(fs::path(dir.path()) / "charter.db", OpenMode::create);
+    auto store = open_test_store(fs::path(dir.path()) / "charter.db", OpenMode::create);
     REQUIRE(store);
     REQUIRE(store->add_product({ .id = "acme-pro", .name = "Acme Pro", .keep_access_after_expiry = false, .created_at = 1 }, cli));
     auto before = store->releases_generation();
@@ -77,14 +79,15 @@ TEST_CASE("gem metadata is stored with its release and read back whole")
 TEST_CASE("gem metadata needs an existing release")
 {
     TempDir dir;
-    auto store = Store::open(fs::path(dir.path()) / "charter.db", OpenMode::create);
+    auto store = open_test_store(fs::path(dir.path()) / "charter.db", OpenMode::create);
     REQUIRE(store);
     auto put = store->put_gem_metadata({ .release_id = "rel_missing", .name = "x", .version = "1" });
     REQUIRE_FALSE(put);
     CHECK(put.error().kind == ErrorKind::not_found);
 }
 
-TEST_CASE("a version-2 database gains the gems tables when opened")
+// SQLite only: create_database_at_version makes an SQLite file at an old schema version.
+TEST_CASE("a version-2 database gains the gems tables when opened", "[sqlite]")
 {
     TempDir dir;
     auto path = fs::path(dir.path()) / "charter.db";

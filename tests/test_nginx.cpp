@@ -26,14 +26,6 @@ constexpr char const* accel_prefix = "/_charter_artifacts";
 // The clean environment, with the clock of the licenses below.
 std::map<std::string, std::string> const nginx_test_env = clean_env({ { "CHARTER_NOW", "2027-06-30T00:00:00Z" } });
 
-ProcessResult must(std::vector<std::string> const& argv, std::map<std::string, std::string> const& env = nginx_test_env)
-{
-    auto result = run_process(argv, env);
-    INFO(argv[0] << " " << (argv.size() > 1 ? argv[1] : "") << ": " << result.err);
-    REQUIRE(result.exit_code == 0);
-    return result;
-}
-
 }
 
 TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
@@ -41,10 +33,10 @@ TEST_CASE("downloads through nginx over HTTPS with X-Accel-Redirect")
     TempDir temp;
     auto data_dir = temp / "data";
     auto cli = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), { CHARTER_CLI_PATH, "--data-dir", data_dir });
-        auto env = nginx_test_env;
-        env["CHARTER_NOW"] = "2026-01-01T00:00:00Z";
-        return must(args, env).out;
+        auto result = charter_cli(data_dir, args, { { "CHARTER_NOW", "2026-01-01T00:00:00Z" } });
+        INFO("charter " << args[0] << ": " << result.err);
+        REQUIRE(result.exit_code == 0);
+        return result.out;
     };
     cli({ "init", "--issuer", "Acme Inc." });
     cli({ "product", "add", "acme-pro" });

@@ -40,12 +40,7 @@ Actor const cli { "cli" };
 constexpr int64_t t0 = 1'800'000'000; // 2027-01-15
 
 // The test's database (an SQLite file at `path`, or the PostgreSQL database made for it).
-Result<Store> open_store(fs::path const& path, OpenMode mode)
-{
-    if (testing_postgres())
-        return Store::connect(test_database(path), mode);
-    return Store::open(path, mode);
-}
+Result<Store> open_store(fs::path const& path, OpenMode mode) { return charter::testing::open_test_store(path, mode); }
 
 Store open_new(fs::path const& path)
 {

@@ -6,6 +6,8 @@
 // its folder removed when the program exits, however it ends. Without PostgreSQL the program
 // exits 77, which ctest reports as skipped.
 
+#include "charter/db/store.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -170,6 +172,14 @@ inline std::string test_database(std::filesystem::path const& sqlite_path)
     if (url.empty())
         url = PostgresCluster::get().create_database();
     return url;
+}
+
+/// Opens the test's database at `sqlite_path` (test_database()): for a test of the store itself.
+inline Result<db::Store> open_test_store(std::filesystem::path const& sqlite_path, db::OpenMode mode)
+{
+    if (testing_postgres())
+        return db::Store::connect(test_database(sqlite_path), mode);
+    return db::Store::open(sqlite_path, mode);
 }
 
 }
