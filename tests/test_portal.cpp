@@ -473,7 +473,7 @@ std::string subscription_event(std::string const& id, std::string const& type, s
 // in-process on the vendor's data directory at t0.
 void receive_stripe_events(Vendor const& vendor, std::vector<std::string> const& bodies)
 {
-    auto workspace = charter::ops::Workspace::open(charter::ops::DataDir::resolve(vendor.data_dir));
+    auto workspace = charter::ops::Workspace::open(test_data_dir(vendor.data_dir));
     REQUIRE(workspace);
     auto key = workspace->current_signing_key(std::nullopt);
     REQUIRE(key);
