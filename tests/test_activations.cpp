@@ -486,8 +486,7 @@ TEST_CASE("charter-server killed with SIGKILL while machines activate and releas
     CHECK(shop.count("SELECT count(*) FROM (SELECT seat FROM activations WHERE released_at IS NULL AND expired_at IS NULL"
                      " GROUP BY seat HAVING count(*) > 1) AS held_twice")
         == 0);
-    if (!testing_postgres())
-        CHECK(shop.sql("PRAGMA integrity_check") == "ok\n");
+    CHECK(integrity_check(shop.data_dir) == "ok\n");
     // The server counts on: the seats still free are granted, and no more.
     auto client = server->client();
     auto live = shop.count("SELECT count(*) FROM activations WHERE released_at IS NULL AND expired_at IS NULL");
@@ -537,8 +536,7 @@ TEST_CASE("heartbeats answered 200 survive a SIGKILL of the server right after: 
     }
     // Every answered renewal is in the database: heartbeat 06:10, lease end 06:25.
     CHECK(shop.count("SELECT count(*) FROM activations WHERE heartbeat_at = 1796451000 AND lease_ends_at = 1796451900") == 16);
-    if (!testing_postgres())
-        CHECK(shop.sql("PRAGMA integrity_check") == "ok\n");
+    CHECK(integrity_check(shop.data_dir) == "ok\n");
     {
         // At 06:20, past the leases' first ends (06:15), the 16 seats are still held.
         Server server(shop, "2026-12-05T06:20:00Z");

@@ -103,10 +103,13 @@ std::string percent_encoded(std::string const& text)
 
 }
 
+// Cases tagged [http] test the HTTP layer alone, whatever the database: they run in the SQLite
+// run only (tests/CMakeLists.txt).
+
 // cpp-httplib 0.11.4's read timeout bounds each read, not the request, so a client sending a
 // byte every 200 ms would hold a worker thread for ever; GuardedServer gives each request one
 // read timeout in all (for a connection's first request, counted from its accept).
-TEST_CASE("64 slow clients trickling headers do not keep a normal request from being answered")
+TEST_CASE("64 slow clients trickling headers do not keep a normal request from being answered", "[http]")
 {
     Running running({ "--threads", "8", "--read-timeout", "2" });
     int const slow_count = 64;
@@ -161,7 +164,7 @@ TEST_CASE("64 slow clients trickling headers do not keep a normal request from b
                                     << ", in " << answer_ms << " ms");
 }
 
-TEST_CASE("a request head still arriving after --read-timeout gets 408 and the connection closes")
+TEST_CASE("a request head still arriving after --read-timeout gets 408 and the connection closes", "[http]")
 {
     Running running({ "--threads", "2", "--read-timeout", "1" });
     RawConnection connection(running.port());
@@ -185,7 +188,7 @@ TEST_CASE("a request head still arriving after --read-timeout gets 408 and the c
     CHECK(running.healthy());
 }
 
-TEST_CASE("a complete request that waited behind a slow upload longer than --read-timeout is still served")
+TEST_CASE("a complete request that waited behind a slow upload longer than --read-timeout is still served", "[http]")
 {
     // One thread: an upload whose body trickles for longer than the read timeout keeps it (an
     // upload's body has --upload-timeout, 600 s here), while a whole request waits in the queue.
@@ -214,7 +217,7 @@ TEST_CASE("a complete request that waited behind a slow upload longer than --rea
 
 // Issue 12 item 21: 20 strangers posting 1 GB "releases" a byte at a time held every worker
 // (the body was read to its end before the answer), and /healthz went unanswered.
-TEST_CASE("unauthenticated uploads trickling a huge body are refused before their body is read")
+TEST_CASE("unauthenticated uploads trickling a huge body are refused before their body is read", "[http]")
 {
     Running running({ "--threads", "4", "--read-timeout", "5" });
     int const count = 20;
@@ -258,7 +261,7 @@ TEST_CASE("unauthenticated uploads trickling a huge body are refused before thei
 }
 
 // The rest of issue 12 item 21: an authorised upload's body has an overall deadline too.
-TEST_CASE("an upload body trickling past --upload-timeout gets 408 and the connection closes")
+TEST_CASE("an upload body trickling past --upload-timeout gets 408 and the connection closes", "[http]")
 {
     Running running({ "--threads", "2", "--read-timeout", "5", "--upload-timeout", "2" });
     RawConnection upload(running.port());
@@ -285,7 +288,7 @@ TEST_CASE("an upload body trickling past --upload-timeout gets 408 and the conne
 // Issue 12 item 19: cpp-httplib answered 416 to any Range it could not parse, on every route,
 // before the route ran. RFC 9110 14.2: Range is ignored on methods other than GET, and an
 // invalid one is ignored.
-TEST_CASE("a Range header that does not parse, or on a method other than GET, is ignored")
+TEST_CASE("a Range header that does not parse, or on a method other than GET, is ignored", "[http]")
 {
     Running running;
     auto license = issue_license(running.data_dir);
@@ -338,7 +341,7 @@ TEST_CASE("a Range header that does not parse, or on a method other than GET, is
     CHECK(running.healthy());
 }
 
-TEST_CASE("malformed request lines and headers: 400 or closed, the server stays healthy")
+TEST_CASE("malformed request lines and headers: 400 or closed, the server stays healthy", "[http]")
 {
     Running running;
     std::vector<std::string> malformed {
@@ -385,7 +388,7 @@ TEST_CASE("malformed request lines and headers: 400 or closed, the server stays 
                                  << " closed without an answer, " << other << " tolerated and answered 200; server healthy after each");
 }
 
-TEST_CASE("a 1 MB header line is refused, the server stays healthy")
+TEST_CASE("a 1 MB header line is refused, the server stays healthy", "[http]")
 {
     Running running;
     for (std::string const& request : { "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1 << 20, 'a') + "\r\n\r\n",
@@ -401,7 +404,7 @@ TEST_CASE("a 1 MB header line is refused, the server stays healthy")
     }
 }
 
-TEST_CASE("chunked bodies get 411, compressed bodies 415")
+TEST_CASE("chunked bodies get 411, compressed bodies 415", "[http]")
 {
     Running running;
     std::string chunked = "POST /v1/licenses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + running.admin
@@ -418,7 +421,7 @@ TEST_CASE("chunked bodies get 411, compressed bodies 415")
     CHECK(running.healthy());
 }
 
-TEST_CASE("a POST without Content-Length has no body: answered without waiting for one")
+TEST_CASE("a POST without Content-Length has no body: answered without waiting for one", "[http]")
 {
     Running running;
     // cpp-httplib 0.11.4 alone reads such a body until the client closes, with no size limit
@@ -481,7 +484,7 @@ TEST_CASE("invalid UTF-8 and control characters in JSON fields: refused with a c
         CHECK(listing->status == 200);
         CHECK_NOTHROW(Json::parse(listing->body));
     }
-    CHECK(sql(running.data_dir, "PRAGMA integrity_check") == "ok\n");
+    CHECK(integrity_check(running.data_dir) == "ok\n");
     WARN("hostile (text): " << cases.size() << " bodies with invalid UTF-8 or control characters: " << refused << " refused (400/422), "
                             << stored << " stored and returned intact");
 }
@@ -511,7 +514,7 @@ TEST_CASE("SQL-looking names are stored verbatim and do no harm")
     }
     CHECK(sql(running.data_dir, "select count(*) from licenses") == std::to_string(licenses_before + int64_t(names.size())) + "\n");
     CHECK(sql(running.data_dir, "select count(*) from customers") == std::to_string(1 + names.size()) + "\n");
-    CHECK(sql(running.data_dir, "PRAGMA integrity_check") == "ok\n");
+    CHECK(integrity_check(running.data_dir) == "ok\n");
     CHECK(running.healthy());
 }
 

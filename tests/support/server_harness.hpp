@@ -96,6 +96,18 @@ inline std::string dump(std::string const& data_dir)
     return result.out;
 }
 
+/// "ok\n" when the database is whole: SQLite's PRAGMA integrity_check; on PostgreSQL (which
+/// has no such check and recovers from a crash by itself) every table read to its end.
+inline std::string integrity_check(std::string const& data_dir)
+{
+    if (!testing_postgres())
+        return sql(data_dir, "PRAGMA integrity_check");
+    sql(data_dir, "DO $$ DECLARE t text; BEGIN FOR t IN SELECT table_name FROM information_schema.tables"
+                  " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' LOOP"
+                  " EXECUTE format('SELECT count(*) FROM (SELECT * FROM %I) AS every_row', t); END LOOP; END $$;");
+    return "ok\n";
+}
+
 /// A data directory with product acme-pro, customer jane@example.com and an admin token
 /// (returned); the first signing key is wrapped when `env` has CHARTER_PASSPHRASE.
 inline std::string make_vendor(std::string const& data_dir, std::map<std::string, std::string> const& env = {})
