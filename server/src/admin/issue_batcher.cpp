@@ -24,7 +24,7 @@ Result<void> IssueBatcher::run(Work const& work, db::Durability durability)
     m_queue.push_back(&pending);
     while (!pending.done) {
         if (m_writing) {
-            m_finished.wait(lock);
+            pending.wake.wait(lock);
             continue;
         }
         // No commit running: this thread writes everything queued so far, its own included.
@@ -40,10 +40,15 @@ Result<void> IssueBatcher::run(Work const& work, db::Durability durability)
                 entry->result = make_error(ErrorKind::internal, "writing failed unexpectedly");
         }
         lock.lock();
-        for (auto* entry : batch)
+        for (auto* entry : batch) {
             entry->done = true;
+            if (entry != &pending)
+                entry->wake.notify_one();
+        }
         m_writing = false;
-        m_finished.notify_all();
+        // What arrived during this commit is the next batch; its first request leads it.
+        if (!m_queue.empty())
+            m_queue.front()->wake.notify_one();
     }
     return std::move(pending.result);
 }

@@ -56,10 +56,14 @@ public:
 
 private:
     struct Pending {
+        Pending(Work const* of, db::Durability needed) : work(of), durability(needed) { }
         Work const* work;
         db::Durability durability;
         Result<void> result { make_error(ErrorKind::internal, "not written") };
         bool done { false };
+        // Woken when its batch is done, or to lead the next one: one wake-up per request
+        // instead of every waiter at every commit.
+        std::condition_variable wake;
     };
 
     void write(std::vector<Pending*>& batch);
@@ -68,7 +72,6 @@ private:
     CurrentSigningKey& m_signing_key;
     std::string const& m_issuer_name;
     std::mutex m_mutex;
-    std::condition_variable m_finished;
     std::vector<Pending*> m_queue;
     bool m_writing { false };
 };
