@@ -99,6 +99,13 @@ public:
     /// failed and why). A read while changes are held sends them first.
     virtual void hold_changes() { }
     virtual int send_changes() { return code::done; }
+    /// For the rest of the transaction, every INSERT of one row of values (which changes one
+    /// row or fails) is queued as by hold_changes(), and sent with the next read or the COMMIT
+    /// (send_changes() does not send it). When one fails, the statement or COMMIT it went with
+    /// fails with its error, and held_change_failed() says so: the transaction then rolls back,
+    /// and runs again without holding to learn which failed and why (Store::Impl::atomically).
+    virtual void hold_inserts() { }
+    virtual bool held_change_failed() const { return false; }
 
     /// The Error for failure `rc` of the last call, with a message that names the database
     /// and says what to do.

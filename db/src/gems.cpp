@@ -156,6 +156,8 @@ Result<std::vector<GemRelease>> Store::list_gem_releases(std::optional<std::stri
 
 Result<int64_t> Store::releases_generation()
 {
+    if (m_impl->snapshot && m_impl->snapshot_releases_generation)
+        return *m_impl->snapshot_releases_generation;
     auto select = m_impl->query(sql_select_generation);
     int rc = select.step();
     if (rc == code::row)

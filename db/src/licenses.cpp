@@ -19,6 +19,11 @@ constexpr char const* sql_revoke_license
     " revoked_at, revoke_reason, version, version_reason, suspended_at, suspend_reason, plan_id FROM licenses"
 
 constexpr char const* sql_select_license = CHARTER_LICENSE_COLUMNS " WHERE id = ?1";
+// In a read snapshot on PostgreSQL (Store::Impl::snapshot): with the releases' generation.
+constexpr char const* sql_select_license_in_snapshot
+    = "SELECT id, customer_id, product_id, token, claims_json, kid, issued_at, expires_at, updates_until, status,"
+      " revoked_at, revoke_reason, version, version_reason, suspended_at, suspend_reason, plan_id,"
+      " (SELECT value FROM generations WHERE name = 'releases') FROM licenses WHERE id = ?1";
 constexpr char const* sql_select_license_status = "SELECT status FROM licenses WHERE id = ?1";
 
 // One statement for every combination of filters: a NULL parameter switches its condition
@@ -222,11 +227,15 @@ Result<void> Store::revoke_license(std::string const& id, std::optional<std::str
 
 Result<License> Store::get_license(std::string const& id)
 {
-    auto select = m_impl->query(sql_select_license);
+    bool const snapshot = m_impl->snapshot;
+    auto select = m_impl->query(snapshot ? sql_select_license_in_snapshot : sql_select_license);
     select.bind(1, id);
     int rc = select.step();
-    if (rc == code::row)
+    if (rc == code::row) {
+        if (snapshot)
+            m_impl->snapshot_releases_generation = select.optional_integer(17).value_or(0);
         return read_license(select);
+    }
     if (rc != code::done)
         return m_impl->error(rc);
     return make_error(ErrorKind::not_found, "no license " + id);

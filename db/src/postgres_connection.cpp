@@ -6,7 +6,9 @@
 // and of ours), so commands whose answer nobody waits for are not sent on their own: BEGIN,
 // SAVEPOINT, RELEASE and ROLLBACK TO are held back and sent in one pipeline (libpq's pipeline
 // mode) with the next statement or the COMMIT, and a statement is prepared in the same pipeline
-// as its first execution. A statement whose work is only a read costs one round trip.
+// as its first execution. A statement whose work is only a read costs one round trip, and the
+// COMMIT of a read is sent without waiting for its answer (read before the connection's next
+// use): a read of one statement is one round trip.
 
 #include "postgres_connection.hpp"
 
@@ -122,6 +124,14 @@ public:
             if (strncasecmp(m_sql.c_str() + start, verb, 6) == 0)
                 m_writes = true;
         }
+        // An INSERT of one row of values changes one row or fails: what it did is known
+        // before it ran (Connection::hold_inserts).
+        std::string upper = m_sql;
+        for (auto& c : upper)
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        m_one_row_insert = upper.compare(start, 6, "INSERT") == 0 && upper.find(" VALUES") != std::string::npos
+            && upper.find("ON CONFLICT") == std::string::npos && upper.find("RETURNING") == std::string::npos
+            && upper.find("SELECT") == std::string::npos;
         // Parameters the statement binds but does not use ($5 of a count that shares its filter
         // with a listing) have no type PostgreSQL could infer: declare them text.
         std::vector<bool> used;
@@ -183,6 +193,7 @@ private:
     std::vector<std::optional<std::string>> m_parameters;
     std::vector<unsigned> m_types; // Oid
     bool m_writes { false };
+    bool m_one_row_insert { false };
     ResultHandle m_result;
     int m_row { -1 };
 };
@@ -224,6 +235,7 @@ public:
         // whatever was held back.
         if (int rc = flush(); rc != code::done)
             return rc;
+        drain();
         ResultHandle result(PQexec(m_connection, sql.c_str()));
         if (!succeeded_result(result.result))
             return failed(result.result);
@@ -236,14 +248,16 @@ public:
     {
         m_retry_cures = false;
         m_commit_failed = false;
-        m_queued.clear();
         m_holding = false;
+        m_hold_inserts = false;
+        m_held_change_failed = false;
         m_held.clear();
-        m_held.push_back(write ? sql_begin_write : sql_begin_read);
+        m_held.push_back(Held { write ? sql_begin_write : sql_begin_read });
+        m_reading = !write;
         if (write && std::exchange(m_relax_next, false))
-            m_held.push_back(sql_relax_commit);
+            m_held.push_back(Held { sql_relax_commit });
         if (write)
-            m_held.push_back(sql_write_lock);
+            m_held.push_back(Held { sql_write_lock });
         m_begin_held = true;
         return code::done;
     }
@@ -258,13 +272,33 @@ public:
     int commit() override
     {
         m_holding = false;
-        if (int rc = send_queued(); rc != code::done)
-            return rc;
-        if (m_begin_held) {
+        m_hold_inserts = false;
+        if (m_begin_held && !holds_changes()) {
             // Nothing was sent: there is nothing to commit.
             m_held.clear();
             m_begin_held = false;
             return code::done;
+        }
+        if (m_reading && m_held.empty()) {
+            // Nothing was written: nobody needs to wait for the end of the snapshot.
+            m_reading = false;
+            bool const sent = PQenterPipelineMode(m_connection) == 1
+                && PQsendQueryParams(m_connection, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1
+                && PQpipelineSync(m_connection) == 1;
+            m_unread = sent;
+            if (!sent) {
+                (void)PQexitPipelineMode(m_connection);
+                return run("COMMIT");
+            }
+            return code::done;
+        }
+        m_reading = false;
+        // A transaction lost before its COMMIT was sent may run again (last_failure_retryable),
+        // so the COMMIT does not go in the pipeline of the BEGIN: the lost connection is found
+        // first.
+        if (m_begin_held) {
+            if (int rc = flush(); rc != code::done)
+                return rc;
         }
         int rc = run("COMMIT");
         // A COMMIT in a failed transaction is a ROLLBACK (PostgreSQL answers "ROLLBACK").
@@ -280,8 +314,9 @@ public:
     int rollback() override
     {
         bool const sent = !m_begin_held;
-        m_queued.clear();
+        m_reading = false;
         m_holding = false;
+        m_hold_inserts = false;
         m_held.clear();
         m_begin_held = false;
         return sent && in_transaction() ? run("ROLLBACK") : code::done;
@@ -289,36 +324,53 @@ public:
     // A savepoint with nothing done in it costs nothing: RELEASE or ROLLBACK TO cancels it.
     int savepoint() override
     {
-        m_held.push_back(sql_savepoint);
+        m_held.push_back(Held { sql_savepoint });
         return code::done;
     }
     int release_savepoint() override
     {
-        if (!m_held.empty() && m_held.back() == sql_savepoint)
+        if (!m_held.empty() && m_held.back().text == sql_savepoint)
             m_held.pop_back();
         else
-            m_held.push_back(sql_release);
+            m_held.push_back(Held { sql_release });
         return code::done;
     }
     int rollback_to_savepoint() override
     {
-        if (m_held.empty() || m_held.back() != sql_savepoint)
-            m_held.push_back(sql_rollback_to);
+        if (m_held.empty() || m_held.back().text != sql_savepoint)
+            m_held.push_back(Held { sql_rollback_to });
         return code::done;
     }
     void hold_changes() override { m_holding = true; }
-    int send_changes() override;
-    int send_queued();
-    bool holding() const { return m_holding; }
+    int send_changes() override
+    {
+        m_holding = false;
+        // Held for the whole transaction: they go with its next read or its COMMIT.
+        if (m_hold_inserts || !holds_changes())
+            return code::done;
+        Replies replies;
+        return exchange({}, replies);
+    }
+    void hold_inserts() override { m_hold_inserts = true; }
+    bool held_change_failed() const override { return m_held_change_failed; }
+    // Whether `statement`'s execution is queued rather than sent (for a change: hold_changes,
+    // or hold_inserts and an INSERT of one row of values).
+    bool queues(bool change, bool one_row_insert) const { return change && (m_holding || (m_hold_inserts && one_row_insert)); }
     void queue(PostgresStatement& statement, std::vector<std::optional<std::string>> const& parameters)
     {
-        m_queued.push_back(Queued { &statement, parameters });
+        m_held.push_back(Held { nullptr, &statement, parameters });
         m_changes = 1;
+    }
+    bool holds_changes() const
+    {
+        return std::any_of(m_held.begin(), m_held.end(), [](Held const& held) { return held.statement != nullptr; });
     }
     bool in_transaction() const override
     {
         if (m_begin_held)
             return true;
+        if (m_unread)
+            return false; // a read's COMMIT is on its way
         auto status = PQtransactionStatus(m_connection);
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
     }
@@ -340,8 +392,9 @@ public:
             return true;
         m_held.clear();
         m_begin_held = false;
-        m_queued.clear();
         m_holding = false;
+        m_hold_inserts = false;
+        m_unread = false;
         PQreset(m_connection);
         if (PQstatus(m_connection) != CONNECTION_OK) {
             m_sqlstate = "08006";
@@ -357,6 +410,26 @@ public:
     uint64_t generation() const { return m_generation; }
     bool lost() const { return PQstatus(m_connection) != CONNECTION_OK; }
     int exchange(std::vector<Command> const& commands, Replies& replies);
+    // Reads the answer to a read's COMMIT sent without waiting (commit()), if one is due.
+    void drain()
+    {
+        if (!m_unread)
+            return;
+        m_unread = false;
+        // The COMMIT's result, the null that ends it, then the sync point.
+        for (int nulls = 0; nulls < 2 && PQstatus(m_connection) == CONNECTION_OK;) {
+            PGresult* result = PQgetResult(m_connection);
+            if (!result) {
+                ++nulls;
+                continue;
+            }
+            bool const end = PQresultStatus(result) == PGRES_PIPELINE_SYNC;
+            PQclear(result);
+            if (end)
+                break;
+        }
+        (void)PQexitPipelineMode(m_connection);
+    }
     int failed(PGresult const* result)
     {
         m_last_status.clear();
@@ -429,17 +502,21 @@ private:
     std::string m_constraint;
     std::string m_message;
     std::string m_last_status;
-    // Transaction commands not sent yet (one of the constants above): they go first in the
-    // next pipeline.
-    std::vector<char const*> m_held;
-    bool m_begin_held { false }; // the transaction's BEGIN is among them
-    // Changes queued by hold_changes(), with copies of their parameters.
-    struct Queued {
-        PostgresStatement* statement;
-        std::vector<std::optional<std::string>> parameters;
+    // What was held back, in order: transaction commands (one of the constants above) and
+    // queued changes (hold_changes, hold_inserts) with copies of their parameters. They go
+    // first in the next pipeline.
+    struct Held {
+        char const* text { nullptr };
+        PostgresStatement* statement { nullptr };
+        std::vector<std::optional<std::string>> parameters {};
     };
-    std::vector<Queued> m_queued;
-    bool m_holding { false };
+    std::vector<Held> m_held;
+    bool m_begin_held { false };    // the transaction's BEGIN is among them
+    bool m_holding { false };       // hold_changes()
+    bool m_hold_inserts { false };  // hold_inserts()
+    bool m_held_change_failed { false };
+    bool m_reading { false }; // the transaction is a read (begin(false))
+    bool m_unread { false };  // a read's COMMIT was sent and its answer not read yet
     bool m_commit_failed { false };
     bool m_relax_next { false };
     // A serialization failure or deadlock happened in this transaction (sticky: the statements
@@ -451,15 +528,38 @@ private:
 // After the first failure PostgreSQL skips the rest of the pipeline (each answered "aborted").
 int PostgresConnection::exchange(std::vector<Command> const& commands, Replies& replies)
 {
-    std::vector<Command> all;
-    all.reserve(m_held.size() + commands.size());
-    for (char const* sql : m_held)
-        all.push_back(Command { Command::Kind::text, sql });
-    size_t const held = all.size();
-    all.insert(all.end(), commands.begin(), commands.end());
+    // The held-back commands first, each queued change prepared in the pipeline if needed.
+    auto held_back = std::move(m_held);
     m_held.clear();
     m_begin_held = false;
+    std::vector<Command> all;
+    std::vector<std::vector<char const*>> values;
+    values.reserve(held_back.size());
+    std::vector<std::pair<PostgresStatement*, size_t>> prepares; // and the command's index
+    for (auto const& item : held_back) {
+        if (item.text) {
+            all.push_back(Command { Command::Kind::text, item.text });
+            continue;
+        }
+        auto& statement = *item.statement;
+        auto const& types = statement.types();
+        bool const prepared = statement.prepared_in == m_generation
+            || std::any_of(prepares.begin(), prepares.end(), [&](auto const& entry) { return entry.first == &statement; });
+        if (!prepared) {
+            prepares.emplace_back(&statement, all.size());
+            all.push_back(Command { Command::Kind::prepare, statement.sql().c_str(), statement.name().c_str(),
+                static_cast<int>(types.size()), types.empty() ? nullptr : types.data() });
+        }
+        auto& bound = values.emplace_back(std::max(item.parameters.size(), types.size()), nullptr);
+        for (size_t j = 0; j < item.parameters.size(); ++j)
+            bound[j] = item.parameters[j] ? item.parameters[j]->c_str() : nullptr;
+        all.push_back(Command { Command::Kind::execute, statement.name().c_str(), nullptr, static_cast<int>(bound.size()),
+            nullptr, bound.data() });
+    }
+    size_t const held = all.size();
+    all.insert(all.end(), commands.begin(), commands.end());
 
+    drain();
     auto* connection = m_connection;
     bool sent = PQenterPipelineMode(connection) == 1;
     for (size_t i = 0; sent && i < all.size(); ++i) {
@@ -508,58 +608,20 @@ int PostgresConnection::exchange(std::vector<Command> const& commands, Replies& 
         if (!succeeded_result(results[i]))
             failure = i;
     }
+    for (auto const& [statement, index] : prepares) {
+        if (succeeded_result(results[index]))
+            statement->prepared_in = m_generation;
+    }
     int rc = failure ? failed(results[*failure]) : code::done;
     replies.failed = failure && *failure >= held ? static_cast<int>(*failure - held) : -1;
+    // A queued change failed (or could not be prepared): whoever sees it cannot tell which.
+    if (failure && *failure < held && all[*failure].kind != Command::Kind::text)
+        m_held_change_failed = true;
     for (size_t i = 0; i < held; ++i) {
         if (results[i])
             PQclear(results[i]);
     }
     replies.results.assign(results.begin() + static_cast<std::ptrdiff_t>(held), results.end());
-    return rc;
-}
-
-// The queued changes in one pipeline, each prepared in it if it was not yet. No savepoint of
-// their own: the first failure aborts the transaction, which the caller rolls back to the
-// savepoint they all ran in.
-int PostgresConnection::send_changes()
-{
-    m_holding = false;
-    return send_queued();
-}
-
-int PostgresConnection::send_queued()
-{
-    if (m_queued.empty())
-        return code::done;
-    auto queued = std::move(m_queued);
-    m_queued.clear();
-    std::vector<std::vector<char const*>> values(queued.size());
-    std::vector<Command> commands;
-    std::vector<std::pair<PostgresStatement*, size_t>> prepares; // and the index of the command
-    for (size_t i = 0; i < queued.size(); ++i) {
-        auto& statement = *queued[i].statement;
-        auto const& types = statement.types();
-        values[i].assign(std::max(queued[i].parameters.size(), types.size()), nullptr);
-        for (size_t j = 0; j < queued[i].parameters.size(); ++j)
-            values[i][j] = queued[i].parameters[j] ? queued[i].parameters[j]->c_str() : nullptr;
-        bool const prepared = statement.prepared_in == m_generation
-            || std::any_of(prepares.begin(), prepares.end(), [&](auto const& entry) { return entry.first == &statement; });
-        if (!prepared) {
-            prepares.emplace_back(&statement, commands.size());
-            commands.push_back(Command { Command::Kind::prepare, statement.sql().c_str(), statement.name().c_str(),
-                static_cast<int>(types.size()), types.empty() ? nullptr : types.data() });
-        }
-        commands.push_back(Command { Command::Kind::execute, statement.name().c_str(), nullptr,
-            static_cast<int>(values[i].size()), nullptr, values[i].data() });
-    }
-    Replies replies;
-    int rc = exchange(commands, replies);
-    for (auto const& [statement, index] : prepares) {
-        if (replies.ok(index))
-            statement->prepared_in = m_generation;
-    }
-    if (rc == code::done)
-        m_changes = 1;
     return rc;
 }
 
@@ -577,12 +639,10 @@ int PostgresStatement::step()
         if (parameter && parameter->find('\0') != std::string::npos)
             return m_connection.refuse_nul();
     }
-    if (m_writes && m_connection.holding()) {
+    if (m_connection.queues(m_writes, m_one_row_insert)) {
         m_connection.queue(*this, m_parameters);
         return code::done;
     }
-    if (int rc = m_connection.send_queued(); rc != code::done)
-        return rc;
     std::vector<char const*> values(std::max(m_parameters.size(), m_types.size()), nullptr);
     for (size_t i = 0; i < m_parameters.size(); ++i)
         values[i] = m_parameters[i] ? m_parameters[i]->c_str() : nullptr;

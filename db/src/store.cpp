@@ -60,6 +60,8 @@ Result<void> Store::Impl::begin()
             (void)connection->rollback();
             return failure;
         }
+        if (hold_inserts)
+            connection->hold_inserts();
         depth = 1;
         doomed = false;
         retryable = false;
@@ -218,6 +220,18 @@ Result<void> Store::transaction(std::function<Result<void>()> const& body, Durab
     return m_impl->atomically(body);
 }
 
+Result<void> Store::batch_transaction(std::function<Result<void>()> const& body, Durability durability)
+{
+    if (m_impl->depth > 0)
+        return m_impl->atomically(body);
+    struct Batching {
+        Impl& impl;
+        explicit Batching(Impl& of) : impl(of) { impl.batching = true; }
+        ~Batching() { impl.batching = false; }
+    } batching { *m_impl };
+    return transaction(body, durability);
+}
+
 Result<void> Store::read_snapshot(std::function<Result<void>()> const& body)
 {
     if (m_impl->depth > 0)
@@ -226,7 +240,11 @@ Result<void> Store::read_snapshot(std::function<Result<void>()> const& body)
         return m_impl->error(code::failed);
     if (int rc = m_impl->connection->begin(false); rc != code::done)
         return m_impl->error(rc);
+    m_impl->snapshot = m_impl->backend() == Backend::postgres;
+    m_impl->snapshot_releases_generation.reset();
     auto result = body();
+    m_impl->snapshot = false;
+    m_impl->snapshot_releases_generation.reset();
     // Nothing was written, so COMMIT only ends the read; the database may have ended it
     // already after an error.
     if (m_impl->connection->in_transaction())

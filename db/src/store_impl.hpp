@@ -27,6 +27,16 @@ struct Store::Impl {
     bool retryable { false };
     // The top-level transaction about to begin commits with Durability::process_crash.
     bool relaxed { false };
+    // The outermost transaction being attempted holds its inserts back until its next read or
+    // its COMMIT (Connection::hold_inserts): in a Store::batch_transaction on PostgreSQL, until
+    // one of them fails.
+    bool batching { false };
+    bool hold_inserts { false };
+    // Inside Store::read_snapshot on PostgreSQL: a license read there also reads the releases'
+    // generation (the same snapshot), which releases_generation() then answers without a
+    // second round trip (a RubyGems index request is one).
+    bool snapshot { false };
+    std::optional<int64_t> snapshot_releases_generation;
 
     Backend backend() const { return connection->backend(); }
 
@@ -185,9 +195,19 @@ inline Query Store::Impl::query(char const* sql)
 template<typename Body>
 Result<void> Store::Impl::atomically(Body&& body)
 {
+    bool const outermost = depth == 0;
+    // A batch's inserts go in as few round trips as its reads allow; when one of them fails,
+    // the batch runs again one statement at a time, which says which failed and why.
+    if (outermost)
+        hold_inserts = batching && backend() == Backend::postgres;
     for (int attempt = 1;; ++attempt) {
-        bool const outermost = depth == 0;
         auto result = attempt_atomically(body);
+        if (!result && outermost && hold_inserts && connection->held_change_failed()) {
+            hold_inserts = false;
+            retryable = false;
+            --attempt;
+            continue;
+        }
         // At the top level, a transaction that failed in a way running it again cures (a
         // serialization failure, a deadlock, a connection lost before COMMIT) runs again.
         if (result || !outermost || !retryable || attempt == transaction_attempts)

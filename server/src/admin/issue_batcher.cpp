@@ -68,7 +68,7 @@ void IssueBatcher::write(std::vector<Pending*>& batch)
         if (entry->durability == db::Durability::power_loss)
             durability = db::Durability::power_loss;
     }
-    auto committed = (*store)->transaction([&]() -> Result<void> {
+    auto committed = (*store)->batch_transaction([&]() -> Result<void> {
         // Asked inside the transaction, which holds the database's write lock: the key cannot
         // stop being current, let alone be retired, before these licenses are committed.
         auto key = m_signing_key.get(**store);

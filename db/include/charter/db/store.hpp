@@ -95,6 +95,13 @@ public:
     /// The same, committed with `durability`; inside another transaction, the outer one's
     /// durability applies.
     Result<void> transaction(std::function<Result<void>()> const& body, Durability durability);
+    /// transaction() for a batch of pieces of work (the server's group commit). On PostgreSQL
+    /// its inserts of one row are not each a round trip: they go with the batch's next read or
+    /// its COMMIT, and a failure among them surfaces there; the batch is then rolled back and
+    /// `body` run again one statement at a time, where each failure is the statement's own. So
+    /// `body` must be re-runnable and must not act on a piece's outcome before it returns.
+    /// SQLite: transaction(). Committed with `durability`, as transaction() is.
+    Result<void> batch_transaction(std::function<Result<void>()> const& body, Durability durability);
     /// Runs `body`, which only reads, in one read transaction (BEGIN DEFERRED): its reads see
     /// one snapshot of the database and start one transaction between them instead of one
     /// each (in WAL mode every start takes and releases locks). Inside transaction(), `body`
