@@ -1664,6 +1664,41 @@ TEST_CASE("postgres: when the audit row cannot be written, the change is rolled 
     CHECK(store.get_license("lic_4"));
 }
 
+TEST_CASE("postgres: a batch whose held insert fails runs again one statement at a time, and only that piece fails", "[postgres]")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    psql(path, "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$;"
+               " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW WHEN (NEW.subject = 'lic_3') EXECUTE FUNCTION refuse_audit();");
+    int runs = 0;
+    std::vector<bool> outcomes;
+    auto batch = store.batch_transaction([&]() -> Result<void> {
+        ++runs;
+        outcomes.clear();
+        for (auto const* id : { "lic_2", "lic_3", "lic_4" })
+            outcomes.push_back(static_cast<bool>(store.insert_license(make_license(id, t0), cli)));
+        return {};
+    }, Durability::power_loss);
+    REQUIRE(batch);
+    // The inserts went with the COMMIT, lic_3's audit row failed there: the batch ran again.
+    CHECK(runs == 2);
+    CHECK(outcomes == std::vector<bool> { true, false, true });
+    CHECK(store.get_license("lic_2"));
+    CHECK(store.get_license("lic_3").error().kind == ErrorKind::not_found);
+    CHECK(store.get_license("lic_4"));
+
+    // Nothing fails: one run.
+    runs = 0;
+    REQUIRE(store.batch_transaction([&]() -> Result<void> {
+        ++runs;
+        return store.insert_license(make_license("lic_5", t0), cli);
+    }, Durability::power_loss));
+    CHECK(runs == 1);
+    CHECK(store.get_license("lic_5"));
+}
+
 TEST_CASE("postgres: a database that is not charter's, empty, or newer is refused", "[postgres]")
 {
     TempDir dir;
