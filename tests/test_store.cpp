@@ -1699,6 +1699,46 @@ TEST_CASE("postgres: a batch whose held insert fails runs again one statement at
     CHECK(store.get_license("lic_5"));
 }
 
+TEST_CASE("postgres: a batch piece whose held insert fails is never taken as done: the batch runs again and each piece's outcome is what is stored", "[postgres]")
+{
+    // Pieces in savepoints of their own (the group commit's requests): lic_3's audit row is
+    // refused when the next piece's read sends it. That round trip skipped lic_3's RELEASE, so
+    // a later piece's ROLLBACK TO undid lic_3's work while its caller had taken it as done;
+    // the batch went on and committed (a renewal answered a version that was never stored).
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    psql(path, "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$;"
+               " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW WHEN (NEW.subject = 'lic_3') EXECUTE FUNCTION refuse_audit();");
+    int runs = 0;
+    std::vector<bool> outcomes;
+    auto piece = [&](std::function<Result<void>()> const& work) {
+        outcomes.push_back(static_cast<bool>(store.transaction(work)));
+    };
+    auto batch = store.batch_transaction([&]() -> Result<void> {
+        ++runs;
+        outcomes.clear();
+        piece([&] { return store.insert_license(make_license("lic_2", t0), cli); });
+        piece([&] { return store.insert_license(make_license("lic_3", t0), cli); });
+        piece([&]() -> Result<void> {
+            if (auto read = store.get_license("lic_2"); !read)
+                return read.error();
+            return store.insert_license(make_license("lic_4", t0), cli);
+        });
+        piece([&] { return store.insert_license(make_license("lic_5", t0), cli); });
+        return {};
+    }, Durability::power_loss);
+    REQUIRE(batch);
+    CHECK(runs == 2);
+    CHECK(outcomes == std::vector<bool> { true, false, true, true });
+    char const* ids[] = { "lic_2", "lic_3", "lic_4", "lic_5" };
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+        INFO(ids[i]);
+        CHECK(static_cast<bool>(store.get_license(ids[i])) == outcomes[i]);
+    }
+}
+
 TEST_CASE("postgres: a database that is not charter's, empty, or newer is refused", "[postgres]")
 {
     TempDir dir;

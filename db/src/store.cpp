@@ -42,6 +42,15 @@ Result<void> Store::Impl::check_transaction() const
         return make_error(ErrorKind::io,
             "a change in the transaction on " + connection->name() + " failed half-way and could not be undone; the whole transaction is rolled back, nothing was changed");
     }
+    // A change held back (hold_inserts) failed when a later statement sent it: the database
+    // skipped what followed it in that round trip, the RELEASE of the savepoint it was made in
+    // among them, so a later ROLLBACK TO would undo that change's whole piece of work, which
+    // its caller already took as done. Nothing more goes in this transaction: it is rolled back
+    // and runs again one statement at a time (atomically()).
+    if (hold_inserts && connection->held_change_failed()) {
+        return make_error(ErrorKind::io,
+            "a change held back in the batch on " + connection->name() + " failed; the batch is rolled back to run again one statement at a time");
+    }
     return {};
 }
 
