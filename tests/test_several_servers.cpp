@@ -453,6 +453,62 @@ TEST_CASE_METHOD(GemFleet, "one server killed during a bundle install loop: ever
     CHECK(b_served);
 }
 
+// What /metrics says of reads answered from memory (charter_database_reads_total) and of the
+// change feed (charter_change_feed_listening).
+int64_t metric(ServerChild& server, std::string const& line_start)
+{
+    auto client = server.client();
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    REQUIRE(metrics->status == 200);
+    std::istringstream lines(metrics->body);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind(line_start + " ", 0) == 0)
+            return std::stoll(line.substr(line_start.size() + 1));
+    }
+    FAIL("no metric " << line_start << " in\n" << metrics->body);
+    return -1;
+}
+
+int64_t from_memory(ServerChild& server)
+{
+    return metric(server, "charter_database_reads_total{answered=\"memory\"}");
+}
+
+TEST_CASE_METHOD(Fleet, "on PostgreSQL a repeated read is answered from memory until anyone changes anything: a server, the CLI, psql", "[postgres]")
+{
+    auto license = issue("acme-pro");
+    auto client_b = b().client();
+    wait_until([&] { return metric(b(), "charter_change_feed_listening") == 1; }, "B listens for changes");
+    CHECK(validate(client_b, license.key)["status"] == "valid");
+    auto before = from_memory(b());
+    for (int i = 0; i < 5; ++i)
+        CHECK(validate(client_b, license.key)["status"] == "valid");
+    // Each validation reads the license once: the five repeated ones from memory.
+    CHECK(from_memory(b()) - before >= 5);
+
+    // A change made by hand, outside Charter, tells the servers too (the schema's triggers).
+    sql("UPDATE licenses SET suspended_at = 1764288000, suspend_reason = 'changed by hand' WHERE id = '" + license.id + "'");
+    auto verdict = validate(client_b, license.key);
+    CHECK(verdict["status"] == "suspended");
+    CHECK(contains(verdict["message"], "changed by hand"));
+
+    // The feed's connection cut: until it is made again, every read goes to the database, so a
+    // change made meanwhile is honoured all the same; then memory answers again.
+    auto cut = sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'charter change feed'");
+    CHECK(trimmed(cut) == "2"); // A's and B's
+    sql("UPDATE licenses SET suspended_at = NULL, suspend_reason = NULL WHERE id = '" + license.id + "'");
+    CHECK(validate(client_b, license.key)["status"] == "valid");
+    wait_until([&] { return metric(b(), "charter_change_feed_listening") == 1; }, "B listens again");
+    cli({ "suspend", license.id, "--reason", "suspended with the CLI" });
+    verdict = validate(client_b, license.key);
+    CHECK(verdict["status"] == "suspended");
+    CHECK(contains(verdict["message"], "suspended with the CLI"));
+    before = from_memory(b());
+    CHECK(validate(client_b, license.key)["status"] == "suspended");
+    CHECK(from_memory(b()) > before);
+}
+
 TEST_CASE_METHOD(Fleet, "PostgreSQL restarted under load: 503 while it is down, recovery without restarting the servers", "[postgres]")
 {
     auto& cluster = PostgresCluster::get();

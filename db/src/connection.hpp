@@ -14,6 +14,8 @@
 
 namespace charter::db {
 
+class ChangeFeed;
+
 /// What a step or a statement returns: the values are SQLite's result codes, so the SQLite
 /// connection passes its own through; the PostgreSQL connection maps to them.
 namespace code {
@@ -106,6 +108,11 @@ public:
     /// and runs again without holding to learn which failed and why (Store::Impl::atomically).
     virtual void hold_inserts() { }
     virtual bool held_change_failed() const { return false; }
+
+    /// PostgreSQL: reads outside a writing transaction are answered from memory while `feed`
+    /// says the database has not changed since they were asked, and this connection's commits
+    /// tell the feed at once (change_feed.hpp). SQLite: nothing (its reads are not round trips).
+    virtual void use_change_feed(std::shared_ptr<ChangeFeed> feed) { (void)feed; }
 
     /// The Error for failure `rc` of the last call, with a message that names the database
     /// and says what to do.

@@ -14,6 +14,8 @@
 
 #include "postgres_sql.hpp"
 
+#include "charter/db/change_feed.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -21,6 +23,7 @@
 #include <cstdlib>
 #include <strings.h>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -40,6 +43,14 @@ constexpr char const* sql_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
 constexpr char const* sql_savepoint = "SAVEPOINT charter";
 constexpr char const* sql_release = "RELEASE SAVEPOINT charter";
 constexpr char const* sql_rollback_to = "ROLLBACK TO SAVEPOINT charter";
+
+// A result that a statement and the connection's memory of reads (PostgresConnection::remember)
+// may share.
+using SharedResult = std::shared_ptr<PGresult>;
+SharedResult shared_result(PGresult* result)
+{
+    return SharedResult(result, [](PGresult* r) { PQclear(r); });
+}
 
 struct ResultHandle {
     PGresult* result { nullptr };
@@ -129,6 +140,12 @@ public:
         std::string upper = m_sql;
         for (auto& c : upper)
             c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        // A read whose answer depends only on the database's rows (no sequence moved, no lock
+        // taken) may be answered from memory (ChangeFeed); the schema's version never is: it is
+        // what the health check asks the database (GET /healthz).
+        m_rememberable = upper.compare(start, 6, "SELECT") == 0 && upper.find("VAL(") == std::string::npos
+            && upper.find(" FOR UPDATE") == std::string::npos && upper.find(" FOR SHARE") == std::string::npos
+            && upper.find("PG_") == std::string::npos && upper.find("SCHEMA_VERSION") == std::string::npos;
         m_one_row_insert = upper.compare(start, 6, "INSERT") == 0 && upper.find(" VALUES") != std::string::npos
             && upper.find("ON CONFLICT") == std::string::npos && upper.find("RETURNING") == std::string::npos
             && upper.find("SELECT") == std::string::npos;
@@ -158,14 +175,14 @@ public:
         m_parameters.clear();
         m_row = -1;
     }
-    bool is_null(int column) const override { return PQgetisnull(m_result.result, m_row, column) != 0; }
+    bool is_null(int column) const override { return PQgetisnull(m_result.get(), m_row, column) != 0; }
     std::string text(int column) const override
     {
-        return std::string(PQgetvalue(m_result.result, m_row, column), static_cast<size_t>(PQgetlength(m_result.result, m_row, column)));
+        return std::string(PQgetvalue(m_result.get(), m_row, column), static_cast<size_t>(PQgetlength(m_result.get(), m_row, column)));
     }
     int64_t integer(int column) const override
     {
-        char const* value = PQgetvalue(m_result.result, m_row, column);
+        char const* value = PQgetvalue(m_result.get(), m_row, column);
         // Comparisons and EXISTS are booleans in PostgreSQL, integers in SQLite.
         if (value[0] == 't' && value[1] == '\0')
             return 1;
@@ -173,6 +190,8 @@ public:
             return 0;
         return std::strtoll(value, nullptr, 10);
     }
+
+    int first_row();
 
     uint64_t prepared_in { 0 }; // the connection's generation it was prepared in; 0: never
     std::string const& name() const { return m_name; }
@@ -194,7 +213,8 @@ private:
     std::vector<unsigned> m_types; // Oid
     bool m_writes { false };
     bool m_one_row_insert { false };
-    ResultHandle m_result;
+    bool m_rememberable { false };
+    SharedResult m_result;
     int m_row { -1 };
 };
 
@@ -214,6 +234,52 @@ public:
 
     Backend backend() const override { return Backend::postgres; }
     std::string const& name() const override { return m_name; }
+    void use_change_feed(std::shared_ptr<ChangeFeed> feed) override
+    {
+        m_feed = std::move(feed);
+        m_remembered.clear();
+    }
+
+    // The state of the database (ChangeFeed::generation) under which a read may be answered
+    // from memory now; 0: it may not (no feed, the feed is not listening, or a writing
+    // transaction is open, whose reads see its own changes and decide what it writes).
+    uint64_t readable_state()
+    {
+        if (!m_feed || (in_transaction() && !m_reading))
+            return 0;
+        return m_feed->generation();
+    }
+    // What the read `key` answered under `state`, if it was remembered then.
+    SharedResult recall(std::string const& key, uint64_t state)
+    {
+        if (state != m_remembered_state) {
+            m_remembered.clear();
+            m_remembered_state = state;
+        }
+        auto found = m_remembered.find(key);
+        m_feed->count(found != m_remembered.end());
+        return found == m_remembered.end() ? nullptr : found->second;
+    }
+    void remember(std::string const& key, uint64_t state, SharedResult const& result)
+    {
+        // Only the answers of the lookups requests repeat (a license, a credential, the
+        // releases' generation): a listing is read once per change, and would only take memory.
+        if (state != m_remembered_state || PQntuples(result.get()) > max_remembered_rows)
+            return;
+        if (m_remembered.size() >= max_remembered_reads)
+            m_remembered.clear();
+        m_remembered.emplace(key, result);
+    }
+    // A change was sent: this transaction (or this statement, outside one) changed the database.
+    void wrote()
+    {
+        if (!m_feed)
+            return;
+        if (in_transaction())
+            m_wrote = true;
+        else
+            m_feed->changed();
+    }
 
     Statement* statement(char const* sql, int& rc) override
     {
@@ -240,6 +306,7 @@ public:
         if (!succeeded_result(result.result))
             return failed(result.result);
         succeeded(result.result);
+        wrote();
         return code::done;
     }
     int64_t changes() const override { return m_changes; }
@@ -248,6 +315,7 @@ public:
     {
         m_retry_cures = false;
         m_commit_failed = false;
+        m_wrote = false;
         m_holding = false;
         m_hold_inserts = false;
         m_held_change_failed = false;
@@ -271,6 +339,15 @@ public:
     }
     int commit() override
     {
+        // Whether it committed or not, what this process remembered may be stale now.
+        struct Changed {
+            PostgresConnection& connection;
+            ~Changed()
+            {
+                if (std::exchange(connection.m_wrote, false) && connection.m_feed)
+                    connection.m_feed->changed();
+            }
+        } changed { *this };
         m_holding = false;
         m_hold_inserts = false;
         if (m_begin_held && !holds_changes()) {
@@ -313,6 +390,7 @@ public:
     }
     int rollback() override
     {
+        m_wrote = false;
         bool const sent = !m_begin_held;
         m_reading = false;
         m_holding = false;
@@ -360,6 +438,7 @@ public:
     {
         m_held.push_back(Held { nullptr, &statement, parameters });
         m_changes = 1;
+        m_wrote = m_feed != nullptr;
     }
     bool holds_changes() const
     {
@@ -519,6 +598,14 @@ private:
     bool m_unread { false };  // a read's COMMIT was sent and its answer not read yet
     bool m_commit_failed { false };
     bool m_relax_next { false };
+    // Reads answered from memory (use_change_feed): the feed, the state the remembered answers
+    // belong to, the answers by statement and parameters; whether the open transaction wrote.
+    static constexpr size_t max_remembered_reads = 4096;
+    static constexpr int max_remembered_rows = 16;
+    std::shared_ptr<ChangeFeed> m_feed;
+    uint64_t m_remembered_state { 0 };
+    std::unordered_map<std::string, SharedResult> m_remembered;
+    bool m_wrote { false };
     // A serialization failure or deadlock happened in this transaction (sticky: the statements
     // that roll back to a savepoint afterwards succeed).
     bool m_retry_cures { false };
@@ -627,8 +714,8 @@ int PostgresConnection::exchange(std::vector<Command> const& commands, Replies& 
 
 int PostgresStatement::step()
 {
-    if (m_row >= 0 || m_result.result) {
-        if (m_row + 1 < PQntuples(m_result.result)) {
+    if (m_row >= 0 || m_result) {
+        if (m_row + 1 < PQntuples(m_result.get())) {
             ++m_row;
             return code::row;
         }
@@ -642,6 +729,21 @@ int PostgresStatement::step()
     if (m_connection.queues(m_writes, m_one_row_insert)) {
         m_connection.queue(*this, m_parameters);
         return code::done;
+    }
+    // A read outside a writing transaction that the same state of the database answered before
+    // is answered from memory (ChangeFeed); `state` is taken before asking, so that a change
+    // committed meanwhile makes the answer stale at once.
+    uint64_t const state = m_rememberable ? m_connection.readable_state() : 0;
+    std::string remembered_as;
+    if (state) {
+        remembered_as = m_name;
+        for (auto const& parameter : m_parameters) {
+            remembered_as += parameter ? "," + std::to_string(parameter->size()) + ":" + *parameter : std::string(",null");
+        }
+        if (auto known = m_connection.recall(remembered_as, state)) {
+            m_result = std::move(known);
+            return first_row();
+        }
     }
     std::vector<char const*> values(std::max(m_parameters.size(), m_types.size()), nullptr);
     for (size_t i = 0; i < m_parameters.size(); ++i)
@@ -671,10 +773,19 @@ int PostgresStatement::step()
             ResultHandle undone(PQexec(m_connection.handle(), "ROLLBACK TO SAVEPOINT charter_statement; RELEASE SAVEPOINT charter_statement"));
         return rc;
     }
-    m_result.reset(replies.take(at));
-    m_connection.succeeded(m_result.result);
+    m_result = shared_result(replies.take(at));
+    if (m_writes)
+        m_connection.wrote();
+    if (state)
+        m_connection.remember(remembered_as, state, m_result);
+    return first_row();
+}
+
+int PostgresStatement::first_row()
+{
+    m_connection.succeeded(m_result.get());
     m_row = -1;
-    if (PQntuples(m_result.result) > 0) {
+    if (PQntuples(m_result.get()) > 0) {
         m_row = 0;
         return code::row;
     }

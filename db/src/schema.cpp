@@ -17,7 +17,7 @@ constexpr int application_id = 0x43485254;
 
 // Step i takes a database from user_version i to i + 1. Steps are only ever appended:
 // a released step never changes, because databases out there have already run it.
-constexpr std::array<char const*, 10> migrations {
+constexpr std::array<char const*, 11> migrations {
     // 1: the base schema.
     R"sql(
 CREATE TABLE settings (
@@ -407,12 +407,17 @@ CREATE TABLE stripe_refunds (
     R"sql(
 CREATE INDEX stripe_payments_by_invoice ON stripe_payments (invoice_id);
 )sql",
+    // 11: on PostgreSQL, every change tells the servers that remember reads
+    // (charter/db/change_feed.hpp); nothing on SQLite.
+    R"sql(
+-- nothing on SQLite
+)sql",
 };
 
 // What a migration step cannot say in the subset both databases accept, said for PostgreSQL:
 // the step's CREATE TRIGGER … END; statements are left out of its translation and this text
 // runs after it instead (index: the step, 0-based).
-constexpr std::array<char const*, 3> postgres_additions {
+constexpr std::array<char const*, 11> postgres_additions {
     nullptr,
     nullptr,
     // 3: the triggers that move the releases generation.
@@ -427,7 +432,45 @@ CREATE TRIGGER releases_generation AFTER INSERT OR UPDATE OR DELETE ON releases
 CREATE TRIGGER gems_generation AFTER INSERT OR UPDATE OR DELETE ON gems
     FOR EACH ROW EXECUTE FUNCTION charter_bump_releases_generation();
 )sql",
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    // 11: NOTIFY charter_changes once per transaction that changes anything (a notification
+    // repeated in one transaction is sent once); the triggers are made by
+    // sql_postgres_notify_triggers, for the tables of every step, later ones included.
+    R"sql(
+CREATE FUNCTION charter_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('charter_changes', '');
+    RETURN NULL;
+END $$;
+)sql",
 };
+
+// Once the schema has charter_notify_change (step 11), every table of it without the trigger
+// gets it: the tables of step 11 and before, then those a later step adds.
+constexpr char const* sql_postgres_notify_triggers = R"sql(
+DO $$
+DECLARE
+    missing regclass;
+BEGIN
+    IF to_regproc('charter_notify_change') IS NULL THEN
+        RETURN;
+    END IF;
+    FOR missing IN
+        SELECT c.oid::regclass FROM pg_class c
+        WHERE c.relkind = 'r' AND c.relnamespace = to_regnamespace(current_schema())
+            AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'charter_notify_change')
+    LOOP
+        EXECUTE format('CREATE TRIGGER charter_notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+            'FOR EACH STATEMENT EXECUTE FUNCTION charter_notify_change()', missing);
+    END LOOP;
+END $$;
+)sql";
 
 // The step as PostgreSQL runs it.
 std::string postgres_step(size_t step)
@@ -548,6 +591,8 @@ Result<void> upgrade(Connection& connection, int target)
             return done;
     }
     if (postgres) {
+        if (auto done = execute(connection, sql_postgres_notify_triggers); !done)
+            return done;
         return execute(connection, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (" + std::to_string(target) + ")");
     }
     if (auto done = execute(connection, "PRAGMA application_id = " + std::to_string(application_id)); !done)

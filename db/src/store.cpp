@@ -229,6 +229,11 @@ Result<void> Store::transaction(std::function<Result<void>()> const& body, Durab
     return m_impl->atomically(body);
 }
 
+void Store::use_change_feed(std::shared_ptr<ChangeFeed> feed)
+{
+    m_impl->connection->use_change_feed(std::move(feed));
+}
+
 Result<void> Store::batch_transaction(std::function<Result<void>()> const& body, Durability durability)
 {
     if (m_impl->depth > 0)

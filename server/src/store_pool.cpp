@@ -2,6 +2,13 @@
 
 namespace charter::server {
 
+StorePool::StorePool(ops::DataDir dir)
+    : m_dir(std::move(dir))
+{
+    if (m_dir.database_url())
+        m_feed = db::ChangeFeed::listen(*m_dir.database_url());
+}
+
 Result<StorePool::Lease> StorePool::lease()
 {
     {
@@ -15,6 +22,8 @@ Result<StorePool::Lease> StorePool::lease()
     auto store = m_dir.open_store(db::OpenMode::existing);
     if (!store)
         return store.error();
+    if (m_feed)
+        store->use_change_feed(m_feed);
     return Lease(*this, std::make_unique<db::Store>(std::move(*store)));
 }
 

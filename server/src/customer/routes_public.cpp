@@ -173,6 +173,19 @@ void metrics(HttpServer& server, httplib::Request const&, httplib::Response& res
             "# TYPE charter_downloads_log_dropped_total counter\n"
             "charter_downloads_log_dropped_total "
         + std::to_string(server.downloads_log().dropped()) + "\n";
+    // PostgreSQL: reads answered from memory while no change was committed (change feed).
+    if (auto* feed = server.pool().change_feed()) {
+        auto counts = feed->counts();
+        text += "# HELP charter_database_reads_total Reads outside writing transactions, by where they were answered:"
+                " memory (nothing changed since they were last asked) or database.\n"
+                "# TYPE charter_database_reads_total counter\n"
+                "charter_database_reads_total{answered=\"memory\"} " + std::to_string(counts.remembered) + "\n"
+                "charter_database_reads_total{answered=\"database\"} " + std::to_string(counts.asked) + "\n"
+                "# HELP charter_change_feed_listening Whether the server hears of every change to the database (1),"
+                " or reads every time (0).\n"
+                "# TYPE charter_change_feed_listening gauge\n"
+                "charter_change_feed_listening " + std::string(feed->listening() ? "1" : "0") + "\n";
+    }
     // Seats held now (docs/activations.md): live activations' units, per product.
     if (auto store = server.pool().lease()) {
         if (auto seats = (*store)->active_seats_by_product(server.now())) {

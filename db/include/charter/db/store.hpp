@@ -27,6 +27,8 @@
 
 namespace charter::db {
 
+class ChangeFeed;
+
 enum class OpenMode {
     create,   // create the file (and run every migration) when it does not exist
     existing, // a missing file is ErrorKind::not_found ("run `charter init` first")
@@ -75,6 +77,10 @@ public:
     Store(Store const&) = delete;
     Store& operator=(Store const&) = delete;
     ~Store();
+
+    /// PostgreSQL: reads outside a writing transaction are answered from memory while `feed`
+    /// hears of no change to the database (change_feed.hpp); SQLite: nothing changes.
+    void use_change_feed(std::shared_ptr<ChangeFeed> feed);
 
     /// The SQLite file; empty for PostgreSQL.
     std::filesystem::path const& path() const;

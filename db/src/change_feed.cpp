@@ -1,0 +1,204 @@
+// The change feed (change_feed.hpp): LISTEN charter_changes on a connection of its own, read by
+// a thread that sleeps in poll() on the connection's socket and by every generation() call.
+
+#include "charter/db/change_feed.hpp"
+
+#include <libpq-fe.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+namespace charter::db {
+
+namespace {
+
+// How long the connection may stay silent before the thread checks that it is still there (a
+// connection lost without a word, as behind a failed-over address, would otherwise keep the
+// feed "listening" to nothing).
+constexpr int silence_check_ms = 5000;
+constexpr auto first_retry = std::chrono::milliseconds(50);
+constexpr auto last_retry = std::chrono::milliseconds(1000);
+
+}
+
+struct ChangeFeed::Impl {
+    std::string url;
+    std::mutex mutex; // the connection, while it is read or made
+    PGconn* connection { nullptr };
+    std::atomic<bool> listening { false };
+    std::atomic<uint64_t> generation { 1 };
+    std::atomic<uint64_t> remembered { 0 };
+    std::atomic<uint64_t> asked { 0 };
+    std::atomic<bool> stopping { false };
+    int wake { -1 }; // eventfd: stops the thread's poll()
+    std::thread thread;
+
+    ~Impl()
+    {
+        if (connection)
+            PQfinish(connection);
+        if (wake >= 0)
+            ::close(wake);
+    }
+
+    // With `mutex` held: whatever arrived on the connection. False when it is lost.
+    bool read_notifications()
+    {
+        if (!connection || PQconsumeInput(connection) != 1 || PQstatus(connection) != CONNECTION_OK)
+            return false;
+        bool heard = false;
+        while (PGnotify* notification = PQnotifies(connection)) {
+            PQfreemem(notification);
+            heard = true;
+        }
+        if (heard)
+            generation.fetch_add(1);
+        return true;
+    }
+
+    void lost()
+    {
+        listening.store(false);
+        generation.fetch_add(1);
+    }
+
+    // Makes the connection and LISTENs; the generation moves before the feed says it listens,
+    // so nothing remembered while it was deaf is used.
+    bool connect()
+    {
+        PGconn* made = PQconnectdb(url.c_str());
+        bool ok = made && PQstatus(made) == CONNECTION_OK;
+        if (ok) {
+            PQsetNoticeProcessor(made, [](void*, char const*) { }, nullptr);
+            PGresult* result = PQexec(made, "SET application_name = 'charter change feed'; LISTEN charter_changes");
+            ok = result && PQresultStatus(result) == PGRES_COMMAND_OK;
+            PQclear(result);
+        }
+        if (!ok) {
+            if (made)
+                PQfinish(made);
+            return false;
+        }
+        std::lock_guard lock(mutex);
+        if (connection)
+            PQfinish(connection);
+        connection = made;
+        generation.fetch_add(1);
+        listening.store(true);
+        return true;
+    }
+
+    bool still_there()
+    {
+        std::lock_guard lock(mutex);
+        PGresult* result = PQexec(connection, "SELECT 1");
+        bool ok = result && PQresultStatus(result) == PGRES_TUPLES_OK;
+        PQclear(result);
+        return ok && read_notifications();
+    }
+
+    // Sleeps up to `ms` unless stopped; false when stopping.
+    bool pause(std::chrono::milliseconds ms)
+    {
+        pollfd stop { wake, POLLIN, 0 };
+        (void)::poll(&stop, 1, static_cast<int>(ms.count()));
+        return !stopping.load();
+    }
+
+    void run()
+    {
+        auto retry = first_retry;
+        while (!stopping.load()) {
+            if (!listening.load()) {
+                if (connect()) {
+                    retry = first_retry;
+                } else {
+                    if (!pause(retry))
+                        return;
+                    retry = std::min(retry * 2, std::chrono::duration_cast<std::chrono::milliseconds>(last_retry));
+                }
+                continue;
+            }
+            pollfd fds[2] = { { PQsocket(connection), POLLIN, 0 }, { wake, POLLIN, 0 } };
+            int ready = ::poll(fds, 2, silence_check_ms);
+            if (stopping.load())
+                return;
+            bool ok = true;
+            if (ready == 0) {
+                ok = still_there();
+            } else if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+                std::lock_guard lock(mutex);
+                ok = read_notifications();
+            }
+            if (!ok)
+                lost();
+        }
+    }
+};
+
+ChangeFeed::ChangeFeed(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{
+}
+
+std::shared_ptr<ChangeFeed> ChangeFeed::listen(std::string const& url)
+{
+    auto impl = std::make_unique<Impl>();
+    impl->url = url;
+    impl->wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    auto* running = impl.get();
+    std::shared_ptr<ChangeFeed> feed(new ChangeFeed(std::move(impl)));
+    running->thread = std::thread([running] { running->run(); });
+    return feed;
+}
+
+ChangeFeed::~ChangeFeed()
+{
+    m_impl->stopping.store(true);
+    uint64_t one = 1;
+    if (m_impl->wake >= 0)
+        (void)!::write(m_impl->wake, &one, sizeof one);
+    if (m_impl->thread.joinable())
+        m_impl->thread.join();
+}
+
+uint64_t ChangeFeed::generation()
+{
+    if (!m_impl->listening.load())
+        return 0;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (m_impl->listening.load() && !m_impl->read_notifications())
+            m_impl->lost();
+    }
+    return m_impl->listening.load() ? m_impl->generation.load() : 0;
+}
+
+void ChangeFeed::changed()
+{
+    m_impl->generation.fetch_add(1);
+}
+
+bool ChangeFeed::listening() const
+{
+    return m_impl->listening.load();
+}
+
+ChangeFeed::Counts ChangeFeed::counts() const
+{
+    return Counts { m_impl->remembered.load(), m_impl->asked.load() };
+}
+
+void ChangeFeed::count(bool remembered)
+{
+    (remembered ? m_impl->remembered : m_impl->asked).fetch_add(1, std::memory_order_relaxed);
+}
+
+}
