@@ -484,8 +484,9 @@ TEST_CASE_METHOD(Fleet, "on PostgreSQL a repeated read is answered from memory u
     auto before = from_memory(b());
     for (int i = 0; i < 5; ++i)
         CHECK(validate(client_b, license.key)["status"] == "valid");
-    // Each validation reads the license once: the five repeated ones from memory.
-    CHECK(from_memory(b()) - before >= 5);
+    // Each validation reads the license once: the repeated ones from memory (one may still ask,
+    // if the notification of the issuance reached B after the first).
+    CHECK(from_memory(b()) - before >= 4);
 
     // A change made by hand, outside Charter, tells the servers too (the schema's triggers).
     sql("UPDATE licenses SET suspended_at = 1764288000, suspend_reason = 'changed by hand' WHERE id = '" + license.id + "'");

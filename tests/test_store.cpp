@@ -5,6 +5,7 @@
 
 #include "support/postgres.hpp"
 #include "support/process.hpp"
+#include "charter/db/change_feed.hpp"
 #include "charter/db/store.hpp"
 #include "support/test_support.hpp"
 
@@ -1737,6 +1738,91 @@ TEST_CASE("postgres: a batch piece whose held insert fails is never taken as don
         INFO(ids[i]);
         CHECK(static_cast<bool>(store.get_license(ids[i])) == outcomes[i]);
     }
+}
+
+TEST_CASE("postgres: with a change feed, a read outside a writing transaction is answered from memory until anyone commits a change", "[postgres]")
+{
+    TempDir dir;
+    auto path = dir / "charter.db";
+    auto store = open_new(path);
+    seed(store);
+    REQUIRE(store.insert_license(make_license("lic_1", t0), cli));
+    auto feed = ChangeFeed::listen(test_database(path));
+    for (int i = 0; i < 10000 && !feed->listening(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(feed->listening());
+    auto opened = open_store(path, OpenMode::existing);
+    REQUIRE(opened);
+    auto& reader = *opened;
+    reader.use_change_feed(feed);
+    auto remembered = [&] { return feed->counts().remembered; };
+    // Reads the license again until one is answered from memory (a notification of a change
+    // already read may still be on its way and make one more read ask the database).
+    auto answered_from_memory = [&] {
+        auto start = remembered();
+        for (int i = 0; i < 2000 && remembered() == start; ++i) {
+            REQUIRE(reader.get_license("lic_1"));
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        return remembered() > start;
+    };
+
+    REQUIRE(reader.get_license("lic_1"));
+    auto before = remembered();
+    auto again = reader.get_license("lic_1");
+    REQUIRE(again);
+    CHECK(remembered() == before + 1);
+    CHECK_FALSE(again->suspended_at);
+
+    // A change by another process (psql, no feed of its own): the next read asks the database.
+    psql(path, "UPDATE licenses SET suspended_at = 5, suspend_reason = 'by hand' WHERE id = 'lic_1'");
+    before = remembered();
+    auto changed = reader.get_license("lic_1");
+    REQUIRE(changed);
+    CHECK(changed->suspended_at == 5);
+    CHECK(remembered() == before);
+
+    // A change by another connection of this process given the same feed (as charter-server's
+    // connections are): its commit moves the feed at once.
+    store.use_change_feed(feed);
+    CHECK(answered_from_memory());
+    REQUIRE(store.reinstate_license("lic_1", t0 + 10, cli));
+    changed = reader.get_license("lic_1");
+    REQUIRE(changed);
+    CHECK_FALSE(changed->suspended_at);
+
+    // Inside a writing transaction every read asks the database; its commit moves the feed at
+    // once, without waiting for the notification.
+    before = remembered();
+    REQUIRE(reader.transaction([&]() -> Result<void> {
+        auto inside = reader.get_license("lic_1");
+        REQUIRE(inside);
+        CHECK(remembered() == before);
+        return reader.suspend_license("lic_1", "from the reader", t0 + 20, cli);
+    }));
+    changed = reader.get_license("lic_1");
+    REQUIRE(changed);
+    CHECK(changed->suspended_at == t0 + 20);
+    CHECK(remembered() == before);
+    CHECK(answered_from_memory());
+    CHECK(reader.get_license("lic_1")->suspended_at == t0 + 20);
+
+    // The schema's version (what /healthz asks) always goes to the database.
+    before = remembered();
+    REQUIRE(reader.schema_version());
+    REQUIRE(reader.schema_version());
+    CHECK(remembered() == before);
+
+    // The feed's connection cut: nothing from memory until it is made again, and nothing
+    // remembered before is used after.
+    CHECK(psql(path, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'charter change feed'") == "1");
+    psql(path, "UPDATE licenses SET suspend_reason = 'while deaf' WHERE id = 'lic_1'");
+    CHECK(reader.get_license("lic_1")->suspend_reason == "while deaf");
+    for (int i = 0; i < 10000 && !feed->listening(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(feed->listening());
+    CHECK(answered_from_memory());
+    CHECK(reader.get_license("lic_1")->suspend_reason == "while deaf");
 }
 
 TEST_CASE("postgres: a database that is not charter's, empty, or newer is refused", "[postgres]")

@@ -21,7 +21,8 @@ namespace {
 
 // How long the connection may stay silent before the thread checks that it is still there (a
 // connection lost without a word, as behind a failed-over address, would otherwise keep the
-// feed "listening" to nothing).
+// feed "listening" to nothing). The connection's TCP keepalives and user timeout (below) bound
+// how long a check, or a dead peer, can go unnoticed.
 constexpr int silence_check_ms = 5000;
 constexpr auto first_retry = std::chrono::milliseconds(50);
 constexpr auto last_retry = std::chrono::milliseconds(1000);
@@ -37,6 +38,7 @@ struct ChangeFeed::Impl {
     std::atomic<uint64_t> remembered { 0 };
     std::atomic<uint64_t> asked { 0 };
     std::atomic<bool> stopping { false };
+    std::atomic<bool> checking { false }; // the thread asks the database whether it is there
     int wake { -1 }; // eventfd: stops the thread's poll()
     std::thread thread;
 
@@ -69,15 +71,33 @@ struct ChangeFeed::Impl {
         generation.fetch_add(1);
     }
 
+    void wake_thread()
+    {
+        uint64_t one = 1;
+        if (wake >= 0)
+            (void)!::write(wake, &one, sizeof one);
+    }
+
+    void drain_wake()
+    {
+        uint64_t count = 0;
+        (void)!::read(wake, &count, sizeof count);
+    }
+
     // Makes the connection and LISTENs; the generation moves before the feed says it listens,
     // so nothing remembered while it was deaf is used.
     bool connect()
     {
-        PGconn* made = PQconnectdb(url.c_str());
+        // The URL's settings, then these (later ones win): a dead peer is noticed within
+        // seconds, not after the system's default keepalive of two hours.
+        char const* keywords[] = { "dbname", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+            "keepalives_count", "tcp_user_timeout", "connect_timeout", nullptr };
+        char const* values[] = { url.c_str(), "charter change feed", "1", "5", "1", "3", "5000", "5", nullptr };
+        PGconn* made = PQconnectdbParams(keywords, values, 1);
         bool ok = made && PQstatus(made) == CONNECTION_OK;
         if (ok) {
             PQsetNoticeProcessor(made, [](void*, char const*) { }, nullptr);
-            PGresult* result = PQexec(made, "SET application_name = 'charter change feed'; LISTEN charter_changes");
+            PGresult* result = PQexec(made, "LISTEN charter_changes");
             ok = result && PQresultStatus(result) == PGRES_COMMAND_OK;
             PQclear(result);
         }
@@ -95,20 +115,25 @@ struct ChangeFeed::Impl {
         return true;
     }
 
+    // A round trip; meanwhile generation() answers 0 rather than wait for it.
     bool still_there()
     {
+        checking.store(true);
         std::lock_guard lock(mutex);
         PGresult* result = PQexec(connection, "SELECT 1");
         bool ok = result && PQresultStatus(result) == PGRES_TUPLES_OK;
         PQclear(result);
-        return ok && read_notifications();
+        ok = ok && read_notifications();
+        checking.store(false);
+        return ok;
     }
 
     // Sleeps up to `ms` unless stopped; false when stopping.
     bool pause(std::chrono::milliseconds ms)
     {
         pollfd stop { wake, POLLIN, 0 };
-        (void)::poll(&stop, 1, static_cast<int>(ms.count()));
+        if (::poll(&stop, 1, static_cast<int>(ms.count())) > 0)
+            drain_wake();
         return !stopping.load();
     }
 
@@ -130,6 +155,11 @@ struct ChangeFeed::Impl {
             int ready = ::poll(fds, 2, silence_check_ms);
             if (stopping.load())
                 return;
+            if (ready > 0 && (fds[1].revents & POLLIN)) {
+                // reconnect(): made again at the top of the loop.
+                drain_wake();
+                continue;
+            }
             bool ok = true;
             if (ready == 0) {
                 ok = still_there();
@@ -162,23 +192,36 @@ std::shared_ptr<ChangeFeed> ChangeFeed::listen(std::string const& url)
 ChangeFeed::~ChangeFeed()
 {
     m_impl->stopping.store(true);
-    uint64_t one = 1;
-    if (m_impl->wake >= 0)
-        (void)!::write(m_impl->wake, &one, sizeof one);
+    m_impl->wake_thread();
     if (m_impl->thread.joinable())
         m_impl->thread.join();
 }
 
 uint64_t ChangeFeed::generation()
 {
+    // The connection is read by one thread at a time; while the feed's thread checks it with a
+    // round trip (every few seconds of silence), reads go to the database instead of waiting.
+    std::unique_lock lock(m_impl->mutex, std::defer_lock);
+    while (!lock.try_lock()) {
+        if (!m_impl->listening.load() || m_impl->checking.load())
+            return 0;
+        std::this_thread::yield();
+    }
     if (!m_impl->listening.load())
         return 0;
-    {
-        std::lock_guard lock(m_impl->mutex);
-        if (m_impl->listening.load() && !m_impl->read_notifications())
-            m_impl->lost();
+    if (!m_impl->read_notifications()) {
+        m_impl->lost();
+        return 0;
     }
-    return m_impl->listening.load() ? m_impl->generation.load() : 0;
+    return m_impl->generation.load();
+}
+
+void ChangeFeed::reconnect()
+{
+    if (!m_impl->listening.exchange(false))
+        return;
+    m_impl->generation.fetch_add(1);
+    m_impl->wake_thread();
 }
 
 void ChangeFeed::changed()

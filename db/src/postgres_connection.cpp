@@ -474,6 +474,9 @@ public:
         m_holding = false;
         m_hold_inserts = false;
         m_unread = false;
+        // The database may have failed over: the feed's connection may be as dead, silently.
+        if (m_feed)
+            m_feed->reconnect();
         PQreset(m_connection);
         if (PQstatus(m_connection) != CONNECTION_OK) {
             m_sqlstate = "08006";

@@ -18,7 +18,9 @@
 // When the feed's connection is down or not yet made, generation() is 0 and nothing is answered
 // from memory: every read goes to the database (and fails as it would without the feed while the
 // database is down). On reconnecting the generation moves, so nothing remembered from before is
-// used again. A silent connection is checked every few seconds.
+// used again. A silent connection is checked every few seconds (and TCP keepalives find a dead
+// peer within seconds); a connection of the process found lost makes the feed's connection again
+// too (a failover).
 //
 // A change is seen by another process's feed once PostgreSQL delivers the notification: it
 // signals every listener at the writer's COMMIT, before the writer hears that it committed, so
@@ -51,6 +53,10 @@ public:
     void changed();
     /// Whether the feed is listening now.
     bool listening() const;
+    /// Stops trusting the connection and makes it again (a connection of the process to the
+    /// same database was found lost: the database may have failed over, and the feed's
+    /// connection with it, without a word).
+    void reconnect();
 
     /// Reads answered from memory, and reads sent to the database by stores using the feed.
     struct Counts {
