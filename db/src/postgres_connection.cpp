@@ -603,7 +603,7 @@ private:
     bool m_relax_next { false };
     // Reads answered from memory (use_change_feed): the feed, the state the remembered answers
     // belong to, the answers by statement and parameters; whether the open transaction wrote.
-    static constexpr size_t max_remembered_reads = 4096;
+    static constexpr size_t max_remembered_reads = 1024;
     static constexpr int max_remembered_rows = 16;
     std::shared_ptr<ChangeFeed> m_feed;
     uint64_t m_remembered_state { 0 };
