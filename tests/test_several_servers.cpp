@@ -488,18 +488,22 @@ TEST_CASE_METHOD(Fleet, "on PostgreSQL a repeated read is answered from memory u
     // if the notification of the issuance reached B after the first).
     CHECK(from_memory(b()) - before >= 4);
 
-    // A change made by hand, outside Charter, tells the servers too (the schema's triggers).
+    // A change made by hand, outside Charter, tells the servers too (the schema's triggers), as
+    // soon as PostgreSQL delivers the notification (psql does not wait for that, as charter and
+    // charter-server do).
     sql("UPDATE licenses SET suspended_at = 1764288000, suspend_reason = 'changed by hand' WHERE id = '" + license.id + "'");
+    wait_until([&] { return validate(client_b, license.key)["status"] == "suspended"; }, "B honours the change by hand");
     auto verdict = validate(client_b, license.key);
     CHECK(verdict["status"] == "suspended");
     CHECK(contains(verdict["message"], "changed by hand"));
 
     // The feed's connection cut: until it is made again, every read goes to the database, so a
-    // change made meanwhile is honoured all the same; then memory answers again.
+    // change made meanwhile is honoured all the same (made by hand: once delivered, if the feed
+    // listens again by then); then memory answers again.
     auto cut = sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'charter change feed'");
     CHECK(trimmed(cut) == "2"); // A's and B's
     sql("UPDATE licenses SET suspended_at = NULL, suspend_reason = NULL WHERE id = '" + license.id + "'");
-    CHECK(validate(client_b, license.key)["status"] == "valid");
+    wait_until([&] { return validate(client_b, license.key)["status"] == "valid"; }, "B honours the reinstatement by hand");
     wait_until([&] { return metric(b(), "charter_change_feed_listening") == 1; }, "B listens again");
     cli({ "suspend", license.id, "--reason", "suspended with the CLI" });
     verdict = validate(client_b, license.key);

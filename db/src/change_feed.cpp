@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -31,7 +32,9 @@ constexpr auto last_retry = std::chrono::milliseconds(1000);
 
 struct ChangeFeed::Impl {
     std::string url;
-    std::mutex mutex; // the connection, while it is read or made
+    std::mutex mutex; // the connection, while it is read or made; `heard`
+    std::condition_variable heard_cv;
+    uint64_t heard { 0 }; // notifications received
     PGconn* connection { nullptr };
     std::atomic<bool> listening { false };
     std::atomic<uint64_t> generation { 1 };
@@ -55,13 +58,15 @@ struct ChangeFeed::Impl {
     {
         if (!connection || PQconsumeInput(connection) != 1 || PQstatus(connection) != CONNECTION_OK)
             return false;
-        bool heard = false;
+        uint64_t const before = heard;
         while (PGnotify* notification = PQnotifies(connection)) {
             PQfreemem(notification);
-            heard = true;
+            ++heard;
         }
-        if (heard)
+        if (heard != before) {
             generation.fetch_add(1);
+            heard_cv.notify_all();
+        }
         return true;
     }
 
@@ -69,6 +74,7 @@ struct ChangeFeed::Impl {
     {
         listening.store(false);
         generation.fetch_add(1);
+        heard_cv.notify_all();
     }
 
     void wake_thread()
@@ -229,8 +235,28 @@ void ChangeFeed::changed()
     m_impl->generation.fetch_add(1);
 }
 
+uint64_t ChangeFeed::heard()
+{
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->heard;
+}
+
+void ChangeFeed::await_notification_after(uint64_t heard, std::chrono::milliseconds patience)
+{
+    std::unique_lock lock(m_impl->mutex);
+    (void)m_impl->heard_cv.wait_for(lock, patience, [&] { return m_impl->heard > heard || !m_impl->listening.load(); });
+}
+
 bool ChangeFeed::listening() const
 {
+    return m_impl->listening.load();
+}
+
+bool ChangeFeed::wait_listening(std::chrono::milliseconds patience)
+{
+    auto until = std::chrono::steady_clock::now() + patience;
+    while (!m_impl->listening.load() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return m_impl->listening.load();
 }
 

@@ -339,15 +339,24 @@ public:
     }
     int commit() override
     {
-        // Whether it committed or not, what this process remembered may be stale now.
+        // Whether it committed or not, what this process remembered may be stale now. A change
+        // committed is reported once the feed has heard it (ChangeFeed::await_notification_after).
+        bool const notifies = std::exchange(m_wrote, false) && m_feed;
+        uint64_t const heard = notifies ? m_feed->heard() : 0;
         struct Changed {
             PostgresConnection& connection;
+            bool notifies;
+            uint64_t heard;
+            bool committed { false };
             ~Changed()
             {
-                if (std::exchange(connection.m_wrote, false) && connection.m_feed)
-                    connection.m_feed->changed();
+                if (!notifies)
+                    return;
+                connection.m_feed->changed();
+                if (committed)
+                    connection.m_feed->await_notification_after(heard, std::chrono::milliseconds(100));
             }
-        } changed { *this };
+        } changed { *this, notifies, heard };
         m_holding = false;
         m_hold_inserts = false;
         if (m_begin_held && !holds_changes()) {
@@ -386,6 +395,7 @@ public:
         }
         if (rc != code::done)
             m_commit_failed = true;
+        changed.committed = rc == code::done;
         return rc;
     }
     int rollback() override

@@ -23,11 +23,14 @@
 // too (a failover).
 //
 // A change is seen by another process's feed once PostgreSQL delivers the notification: it
-// signals every listener at the writer's COMMIT, before the writer hears that it committed, so
-// a change made through one server is honoured by another on any request that reaches it after
-// the first answered, except if the other's PostgreSQL backend process has not yet been given
-// the CPU to pass the notification on (microseconds; milliseconds on a starved machine).
+// signals every listener at the writer's COMMIT, before the writer hears that it committed, and a
+// process with a feed reports its own commit only once its feed has heard it
+// (await_notification_after), so a change made through one server is honoured by another on any
+// request that reaches it after the first answered, except if the other's PostgreSQL backend
+// process has not been given the CPU to pass the notification on since (microseconds; more on a
+// starved database machine). The charter CLI on PostgreSQL has a feed for this alone.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,8 +54,19 @@ public:
     /// A commit made by this process: moves the generation without waiting for the notification
     /// (a request that follows it in this process must see it).
     void changed();
+    /// How many notifications the feed has received.
+    uint64_t heard();
+    /// Waits until the feed has received a notification after the first `heard` (at most
+    /// `patience`; not at all while not listening). A commit of this process that changed the
+    /// database waits for its own notification this way before it is reported: PostgreSQL
+    /// signalled every listener at once, so when this process's listener has passed it on, the
+    /// others have almost always done the same, and a client told of the change by this process
+    /// then finds it honoured by the others.
+    void await_notification_after(uint64_t heard, std::chrono::milliseconds patience);
     /// Whether the feed is listening now.
     bool listening() const;
+    /// Waits until the feed listens (at most `patience`); whether it does.
+    bool wait_listening(std::chrono::milliseconds patience);
     /// Stops trusting the connection and makes it again (a connection of the process to the
     /// same database was found lost: the database may have failed over, and the feed's
     /// connection with it, without a word).
