@@ -207,12 +207,9 @@ uint64_t ChangeFeed::generation()
 {
     // The connection is read by one thread at a time; while the feed's thread checks it with a
     // round trip (every few seconds of silence), reads go to the database instead of waiting.
-    std::unique_lock lock(m_impl->mutex, std::defer_lock);
-    while (!lock.try_lock()) {
-        if (!m_impl->listening.load() || m_impl->checking.load())
-            return 0;
-        std::this_thread::yield();
-    }
+    if (!m_impl->listening.load() || m_impl->checking.load())
+        return 0;
+    std::lock_guard lock(m_impl->mutex);
     if (!m_impl->listening.load())
         return 0;
     if (!m_impl->read_notifications()) {
