@@ -70,18 +70,20 @@ struct ChangeFeed::Impl {
         return true;
     }
 
-    void lost()
-    {
-        listening.store(false);
-        generation.fetch_add(1);
-        heard_cv.notify_all();
-    }
-
     void wake_thread()
     {
         uint64_t one = 1;
         if (wake >= 0)
             (void)!::write(wake, &one, sizeof one);
+    }
+
+    // The thread makes the connection again at once (it may be waiting on the lost one).
+    void lost()
+    {
+        listening.store(false);
+        generation.fetch_add(1);
+        heard_cv.notify_all();
+        wake_thread();
     }
 
     void drain_wake()
@@ -224,6 +226,7 @@ void ChangeFeed::reconnect()
     if (!m_impl->listening.exchange(false))
         return;
     m_impl->generation.fetch_add(1);
+    m_impl->heard_cv.notify_all();
     m_impl->wake_thread();
 }
 
