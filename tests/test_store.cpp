@@ -1665,14 +1665,20 @@ TEST_CASE("postgres: when the audit row cannot be written, the change is rolled 
     CHECK(store.get_license("lic_4"));
 }
 
+// A trigger that refuses the audit row of license `id` (so that license's insert fails).
+void refuse_audit_of(fs::path const& path, std::string const& id)
+{
+    psql(path, "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$;"
+               " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW WHEN (NEW.subject = '" + id + "') EXECUTE FUNCTION refuse_audit();");
+}
+
 TEST_CASE("postgres: a batch whose held insert fails runs again one statement at a time, and only that piece fails", "[postgres]")
 {
     TempDir dir;
     auto path = dir / "charter.db";
     auto store = open_new(path);
     seed(store);
-    psql(path, "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$;"
-               " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW WHEN (NEW.subject = 'lic_3') EXECUTE FUNCTION refuse_audit();");
+    refuse_audit_of(path, "lic_3");
     int runs = 0;
     std::vector<bool> outcomes;
     auto batch = store.batch_transaction([&]() -> Result<void> {
@@ -1710,8 +1716,7 @@ TEST_CASE("postgres: a batch piece whose held insert fails is never taken as don
     auto path = dir / "charter.db";
     auto store = open_new(path);
     seed(store);
-    psql(path, "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$;"
-               " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW WHEN (NEW.subject = 'lic_3') EXECUTE FUNCTION refuse_audit();");
+    refuse_audit_of(path, "lic_3");
     int runs = 0;
     std::vector<bool> outcomes;
     auto piece = [&](std::function<Result<void>()> const& work) {
@@ -1795,14 +1800,16 @@ TEST_CASE("postgres: with a change feed, a read outside a writing transaction is
     CHECK_FALSE(changed->suspended_at);
 
     // Inside a writing transaction every read asks the database; its commit moves the feed at
-    // once, without waiting for the notification.
+    // once, and returns only once the feed has heard its notification.
     before = remembered();
+    auto heard = feed->heard();
     REQUIRE(reader.transaction([&]() -> Result<void> {
         auto inside = reader.get_license("lic_1");
         REQUIRE(inside);
         CHECK(remembered() == before);
         return reader.suspend_license("lic_1", "from the reader", t0 + 20, cli);
     }));
+    CHECK(feed->heard() > heard);
     changed = reader.get_license("lic_1");
     REQUIRE(changed);
     CHECK(changed->suspended_at == t0 + 20);

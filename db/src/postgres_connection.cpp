@@ -448,7 +448,7 @@ public:
     {
         m_held.push_back(Held { nullptr, &statement, parameters });
         m_changes = 1;
-        m_wrote = m_feed != nullptr;
+        wrote();
     }
     bool holds_changes() const
     {
