@@ -1,6 +1,5 @@
 #include "context.hpp"
 
-#include "charter/db/change_feed.hpp"
 #include "charter/format/rfc3339.hpp"
 #include "charter/keygen/ops/public_url.hpp"
 #include "charter/keygen/ops/time_input.hpp"
@@ -65,16 +64,9 @@ int64_t Context::now() const
 
 Result<ops::Workspace> Context::open_workspace() const
 {
-    auto dir = resolve_data_dir();
-    auto workspace = ops::Workspace::open(dir);
-    if (workspace && dir.database_url()) {
-        // On PostgreSQL a change this command commits is reported once the servers have been
-        // told of it (charter/db/change_feed.hpp): they remember what they read until then.
-        auto feed = db::ChangeFeed::listen(*dir.database_url());
-        feed->wait_listening(std::chrono::seconds(2));
-        workspace->store().use_change_feed(std::move(feed));
-    }
-    return workspace;
+    // On PostgreSQL a change this command commits is reported once the servers have been told
+    // of it: they remember what they read until then.
+    return ops::Workspace::open_for_changes(resolve_data_dir());
 }
 
 Result<std::optional<std::string>> Context::passphrase(bool confirm) const

@@ -1,8 +1,11 @@
 #include "charter/keygen/ops/workspace.hpp"
 
+#include "charter/db/change_feed.hpp"
+
 #include "charter/utf8.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace charter::ops {
 
@@ -71,6 +74,17 @@ Result<Workspace> Workspace::open(DataDir const& dir)
     if (!store)
         return store.error();
     return Workspace(dir, std::move(*store));
+}
+
+Result<Workspace> Workspace::open_for_changes(DataDir const& dir)
+{
+    auto workspace = open(dir);
+    if (workspace && dir.database_url()) {
+        auto feed = db::ChangeFeed::listen(*dir.database_url());
+        feed->wait_listening(std::chrono::seconds(2));
+        workspace->store().use_change_feed(std::move(feed));
+    }
+    return workspace;
 }
 
 Result<std::string> Workspace::issuer()

@@ -28,7 +28,8 @@ struct NewTerms {
 
 inline ops::Workspace open_workspace(std::string const& data_dir)
 {
-    auto workspace = ops::Workspace::open(test_data_dir(data_dir));
+    // As the charter CLI: a change is reported once the server's change feed was told of it.
+    auto workspace = ops::Workspace::open_for_changes(test_data_dir(data_dir));
     INFO((workspace ? std::string() : workspace.error().message));
     REQUIRE(workspace);
     return std::move(*workspace);

@@ -18,6 +18,7 @@
 
 #include "charter/db/store.hpp"
 #include "charter/keygen/ops/data_dir.hpp"
+#include "charter/keygen/ops/workspace.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -200,13 +201,14 @@ struct Vendor {
             sql("DROP TRIGGER refuse_" + table + ";");
     }
 
-    /// A connection of the test's own to the vendor's database (SQLite file or PostgreSQL).
+    /// A connection of the test's own to the vendor's database (SQLite file or PostgreSQL), which
+    /// reports its changes as the charter CLI does: once a server's change feed was told of them.
     db::Store open_store() const
     {
-        auto store = test_data_dir(data_dir).open_store(db::OpenMode::existing);
-        INFO((store ? std::string() : store.error().message));
-        REQUIRE(store);
-        return std::move(*store);
+        auto workspace = ops::Workspace::open_for_changes(test_data_dir(data_dir));
+        INFO((workspace ? std::string() : workspace.error().message));
+        REQUIRE(workspace);
+        return std::move(workspace->store());
     }
 };
 

@@ -23,6 +23,10 @@ public:
 
     /// Every other command: the data directory and its database must exist.
     static Result<Workspace> open(DataDir const& dir);
+    /// open(), for a process that changes the database while servers run on it: on PostgreSQL
+    /// its store gets a change feed, so that a change it commits is reported only once the
+    /// servers' listeners have been told of it (charter/db/change_feed.hpp). The charter CLI.
+    static Result<Workspace> open_for_changes(DataDir const& dir);
 
     DataDir const& dir() const { return m_dir; }
     db::Store& store() { return m_store; }
